@@ -1,0 +1,15 @@
+#include "app/modules.h"
+
+#include "modules/identity/identity_module.h"
+#include "modules/monitoring/monitoring_module.h"
+
+namespace tf {
+
+std::vector<std::unique_ptr<Module>> BuiltinModules() {
+  std::vector<std::unique_ptr<Module>> modules;
+  modules.push_back(std::make_unique<identity::IdentityModule>());  // first: others authenticate through it
+  modules.push_back(std::make_unique<monitoring::MonitoringModule>());
+  return modules;
+}
+
+}  // namespace tf

@@ -1,0 +1,105 @@
+// trustctl: the Trust Fabric operator CLI.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "app/cli_config.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "modules/identity/identity_module.h"
+#include "store/migrator.h"
+#include "store/open.h"
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "trustctl: %s\n", std::string(status.message()).c_str());
+  return status.code() == absl::StatusCode::kFailedPrecondition ? 3 : 1;
+}
+
+//! Opens the store and brings its schema up to date.
+absl::StatusOr<std::unique_ptr<tf::store::Database>> OpenMigrated(const tf::Config& config) {
+  auto db = tf::store::OpenDatabase(config.database.url, config.data_dir);
+  if (!db.ok()) return db.status();
+  auto applied = tf::store::ApplyMigrations(**db, tf::SystemClock::Instance(), tf::store::BuiltinMigrations());
+  if (!applied.ok()) return applied.status();
+  return db;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"trustctl: operate a Trust Fabric installation"};
+  cli.require_subcommand(1);
+  tf::CommonFlags flags;
+  tf::AddCommonFlags(cli, flags);
+
+  auto* bootstrap = cli.add_subcommand("bootstrap", "Create the system tenant and the first SUPER_ADMIN");
+  std::string email;
+  bool password_stdin = false, if_needed = false;
+  bootstrap->add_option("--email", email, "The administrator's email")->required();
+  bootstrap->add_flag("--password-stdin", password_stdin,
+                      "Read the password from standard input (no forced change); otherwise a one-time "
+                      "password is printed and must be changed at first sign-in");
+  bootstrap->add_flag("--if-needed", if_needed, "Succeed quietly when a SUPER_ADMIN already exists");
+
+  auto* db_cmd = cli.add_subcommand("db", "Database schema operations");
+  db_cmd->require_subcommand(1);
+  auto* migrate = db_cmd->add_subcommand("migrate", "Apply pending schema migrations");
+  auto* status = db_cmd->add_subcommand("status", "Show the schema version and pending migrations");
+
+  CLI11_PARSE(cli, argc, argv);
+  auto config = tf::LoadConfigFromFlags(flags);
+  if (!config.ok()) return Fail(config.status());
+  if (absl::Status s = tf::crypto::InitCrypto(); !s.ok()) return Fail(s);
+
+  if (*status) {
+    auto db = tf::store::OpenDatabase(config->database.url, config->data_dir);
+    if (!db.ok()) return Fail(db.status());
+    auto st = tf::store::GetMigrationStatus(**db, tf::store::BuiltinMigrations());
+    if (!st.ok()) return Fail(st.status());
+    std::printf("database: %s\nschema version: %d\nlatest known: %d\npending: %zu\n", (*db)->Describe().c_str(),
+                st->current_version, st->latest_version, st->pending.size());
+    return 0;
+  }
+  if (*migrate) {
+    auto db = tf::store::OpenDatabase(config->database.url, config->data_dir);
+    if (!db.ok()) return Fail(db.status());
+    auto applied = tf::store::ApplyMigrations(**db, tf::SystemClock::Instance(), tf::store::BuiltinMigrations());
+    if (!applied.ok()) return Fail(applied.status());
+    std::printf("applied %zu migration(s)\n", applied->size());
+    return 0;
+  }
+  if (*bootstrap) {
+    auto db = OpenMigrated(*config);
+    if (!db.ok()) return Fail(db.status());
+    tf::identity::IdentityService service(**db, tf::SystemClock::Instance(), tf::SystemRng::Instance(),
+                                          tf::identity::IdentityOptionsFrom(*config));
+    if (if_needed) {
+      auto done = service.IsBootstrapped();
+      if (!done.ok()) return Fail(done.status());
+      if (*done) {
+        std::printf("already bootstrapped: a SUPER_ADMIN exists\n");
+        return 0;
+      }
+    }
+    std::optional<std::string> password;
+    if (password_stdin) {
+      std::string line;
+      std::getline(std::cin, line);
+      password = line;
+    }
+    auto result = service.Bootstrap(email, password);
+    if (!result.ok()) return Fail(result.status());
+    std::printf("Created SUPER_ADMIN %s in the system tenant.\n", result->user.email.c_str());
+    if (result->one_time_password) {
+      std::printf("One-time password: %s\n", result->one_time_password->c_str());
+      std::printf("It is shown once; it must be changed at first sign-in (POST /api/auth/password).\n");
+    }
+    return 0;
+  }
+  return 0;
+}

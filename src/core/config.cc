@@ -1,0 +1,602 @@
+#include "core/config.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <variant>
+
+#include <toml++/toml.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "core/log.h"
+#include "core/redact.h"
+#include "core/status.h"
+
+namespace tf {
+namespace {
+
+// Debian's Abseil has its own absl::string_view, which does not convert from std::string_view.
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// ---------------------------------------------------------------------------------------------
+// The key table
+
+//! Where a key's value lives inside a Config; the alternative also gives the key's type.
+using FieldRef = std::variant<std::string*, int*, int64_t*, bool*>;
+//! A value read from a file, the environment or a flag, before it is stored.
+using Value = std::variant<std::string, int64_t, bool>;
+//! Returns "" when the value is acceptable, else the reason ("must be greater than 0").
+using Check = std::function<std::string(const Value&)>;
+
+struct KeyDef {
+  std::string_view name;
+  FieldRef (*field)(Config&);
+  std::string_view help;
+  bool secret;
+  Check check;  //!< may be empty
+};
+
+// The name of a key is its member path, so the two cannot drift apart.
+#define TF_CONFIG_KEY(path) \
+  #path, [](Config& c) -> FieldRef { return &c.path; }
+
+std::string NonEmpty(const Value& v) {
+  return std::get<std::string>(v).empty() ? "must not be empty" : "";
+}
+
+Check Range(int64_t lo, int64_t hi) {
+  return [lo, hi](const Value& v) -> std::string {
+    int64_t n = std::get<int64_t>(v);
+    if (n >= lo && n <= hi) return "";
+    if (hi == std::numeric_limits<int>::max() || hi == std::numeric_limits<int64_t>::max()) {
+      return lo == 1 ? "must be greater than 0" : absl::StrCat("must be at least ", lo);
+    }
+    return absl::StrCat("must be between ", lo, " and ", hi);
+  };
+}
+
+constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+
+bool IsHostChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'; }
+
+std::string HostPort(const Value& v) {
+  const std::string& s = std::get<std::string>(v);
+  constexpr char kExpected[] = "expected HOST:PORT";
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return kExpected;
+  std::string_view host = std::string_view(s).substr(0, colon);
+  std::string_view port = std::string_view(s).substr(colon + 1);
+  if (host.front() == '[') {  // [IPv6]
+    if (host.size() < 3 || host.back() != ']') return kExpected;
+    for (char c : host.substr(1, host.size() - 2)) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') {
+        return kExpected;
+      }
+    }
+  } else {
+    for (char c : host) {
+      if (!IsHostChar(c)) return kExpected;
+    }
+  }
+  if (port.empty() || port.size() > 5) return "expected HOST:PORT with a port from 0 to 65535";
+  for (char c : port) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return "expected HOST:PORT with a port from 0 to 65535";
+    }
+  }
+  int port_number = 0;
+  if (!absl::SimpleAtoi(Sv(port), &port_number) || port_number > 65535) {
+    return "expected HOST:PORT with a port from 0 to 65535";
+  }
+  return "";
+}
+
+std::string DatabaseUrl(const Value& v) {
+  std::string_view url = std::get<std::string>(v);
+  if (url.empty() || absl::StartsWith(Sv(url), "postgresql://") || absl::StartsWith(Sv(url), "postgres://") ||
+      absl::StartsWith(Sv(url), "sqlite:")) {
+    return "";
+  }
+  return "expected a postgresql://, postgres:// or sqlite: URL (or nothing for SQLite in data_dir)";
+}
+
+std::string LogLevelCheck(const Value& v) {
+  return ParseLogLevel(std::get<std::string>(v)).ok() ? ""
+                                                      : "expected debug, info, warn or error";
+}
+
+const std::vector<KeyDef>& Keys() {
+  static const std::vector<KeyDef>* keys = new std::vector<KeyDef>{
+      {TF_CONFIG_KEY(data_dir),
+       "Directory for state: the SQLite database (unless database.url is set), backups, keys.",
+       false, NonEmpty},
+
+      {TF_CONFIG_KEY(server.listen),
+       "Address to listen on as HOST:PORT; [IPv6]:PORT for IPv6; port 0 picks a free port.",
+       false, HostPort},
+      {TF_CONFIG_KEY(server.io_threads), "Network I/O threads; 0 = one per core.", false,
+       Range(0, 1024)},
+      {TF_CONFIG_KEY(server.worker_threads),
+       "Threads for blocking work (database, crypto, files); 0 = four per core.", false,
+       Range(0, 4096)},
+      {TF_CONFIG_KEY(server.max_connections),
+       "Open connections accepted at once; more wait in the kernel backlog.", false,
+       Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(server.header_limit_bytes),
+       "Largest request header block accepted (431 beyond).", false, Range(1, kMaxInt64)},
+      {TF_CONFIG_KEY(server.body_limit_bytes), "Largest request body accepted (413 beyond).",
+       false, Range(1, kMaxInt64)},
+      {TF_CONFIG_KEY(server.header_timeout_ms),
+       "Time allowed to receive a request's headers, in milliseconds.", false,
+       Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(server.body_timeout_ms),
+       "Time allowed to receive a request's body, in milliseconds.", false, Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(server.idle_timeout_ms),
+       "Time an idle keep-alive connection stays open, in milliseconds.", false,
+       Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(server.shutdown_grace_ms),
+       "On SIGTERM, time in-flight requests get to finish, in milliseconds.", false,
+       Range(0, kMaxInt)},
+      {TF_CONFIG_KEY(server.tls_cert_file),
+       "PEM certificate chain for HTTPS; set together with server.tls_key_file. Empty = HTTP.",
+       false, {}},
+      {TF_CONFIG_KEY(server.tls_key_file),
+       "PEM private key for HTTPS; set together with server.tls_cert_file.", false, {}},
+
+      {TF_CONFIG_KEY(database.url),
+       "postgresql://user:password@host/db for PostgreSQL, or sqlite:PATH; empty = SQLite "
+       "file trust.db in data_dir. Carries a password: prefer the TRUST_DATABASE_URL variable.",
+       true, DatabaseUrl},
+
+      {TF_CONFIG_KEY(auth.session_idle_timeout_s),
+       "A session ends after this many seconds without a request.", false, Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(auth.session_absolute_lifetime_s),
+       "A session ends this many seconds after login, active or not.", false,
+       Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(auth.login_delay_after_failures),
+       "Consecutive failed logins after which each further attempt is slowed down.", false,
+       Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(auth.login_lock_after_failures),
+       "Consecutive failed logins after which the account is locked.", false,
+       Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(auth.api_token_max_lifetime_days),
+       "Longest lifetime an API token may be given, in days.", false, Range(1, 36500)},
+
+      {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false,
+       LogLevelCheck},
+      {TF_CONFIG_KEY(log.file), "File the JSON-lines log is appended to; empty = stderr.", false,
+       {}},
+      {TF_CONFIG_KEY(log.access_log), "Log one line per HTTP request.", false, {}},
+  };
+  return *keys;
+}
+
+#undef TF_CONFIG_KEY
+
+const KeyDef* FindKey(std::string_view name) {
+  for (const KeyDef& def : Keys()) {
+    if (def.name == name) return &def;
+  }
+  return nullptr;
+}
+
+//! True when `name` is a table of keys ("server"), i.e. some key starts with "name.".
+bool IsSection(std::string_view name) {
+  for (const KeyDef& def : Keys()) {
+    if (def.name.size() > name.size() && absl::StartsWith(Sv(def.name), Sv(name)) &&
+        def.name[name.size()] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string EnvVarName(std::string_view key) {
+  std::string out = "TRUST_";
+  for (char c : key) out.push_back(c == '.' ? '_' : absl::ascii_toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+//! The field of `def` in a const Config (FieldRef points into a mutable one; we only read).
+FieldRef FieldOf(const KeyDef& def, const Config& config) {
+  return def.field(const_cast<Config&>(config));
+}
+
+//! The field of `def` in a Config that is never written, to learn the key's type.
+FieldRef TypeOf(const KeyDef& def) {
+  static Config* prototype = new Config();
+  return def.field(*prototype);
+}
+
+std::string_view TypeName(const FieldRef& ref) {
+  if (std::holds_alternative<std::string*>(ref)) return "string";
+  if (std::holds_alternative<bool*>(ref)) return "boolean";
+  return "integer";
+}
+
+std::string_view TypeNameWithArticle(const FieldRef& ref) {
+  if (std::holds_alternative<std::string*>(ref)) return "a string";
+  if (std::holds_alternative<bool*>(ref)) return "a boolean";
+  return "an integer";
+}
+
+Value Read(const KeyDef& def, const Config& config) {
+  return std::visit([](auto* p) -> Value {
+    using T = std::remove_pointer_t<decltype(p)>;
+    if constexpr (std::is_same_v<T, int>) {
+      return static_cast<int64_t>(*p);
+    } else {
+      return *p;
+    }
+  }, FieldOf(def, config));
+}
+
+std::string ToString(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  return absl::StrCat(std::get<int64_t>(v));
+}
+
+//! What an error message may show of a value: nothing of a secret key's, and only the redacted
+//! and shortened form of any other.
+std::string Shown(const KeyDef& def, std::string_view value) {
+  if (def.secret) return std::string(kRedacted);
+  constexpr size_t kMaxShown = 200;
+  std::string shown = RedactString(value.substr(0, kMaxShown));
+  if (value.size() > kMaxShown) shown += "...";
+  return shown;
+}
+
+//! Parses the string form of a value for `def` (environment variables and flags).
+absl::StatusOr<Value> Parse(const KeyDef& def, std::string_view text) {
+  FieldRef ref = TypeOf(def);
+  if (std::holds_alternative<std::string*>(ref)) return Value(std::string(text));
+  absl::string_view trimmed = absl::StripAsciiWhitespace(Sv(text));
+  if (std::holds_alternative<bool*>(ref)) {
+    std::string lower = absl::AsciiStrToLower(trimmed);
+    if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return Value(true);
+    if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return Value(false);
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected true or false, got '", Shown(def, text), "'"));
+  }
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(trimmed, &n)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected an integer, got '", Shown(def, text), "'"));
+  }
+  return Value(n);
+}
+
+//! Stores `value` (of the key's type) into `config`.
+absl::Status Store(const KeyDef& def, Config& config, Value value) {
+  FieldRef ref = def.field(config);
+  if (auto* p = std::get_if<std::string*>(&ref)) {
+    **p = std::move(std::get<std::string>(value));
+  } else if (auto* p = std::get_if<bool*>(&ref)) {
+    **p = std::get<bool>(value);
+  } else if (auto* p = std::get_if<int64_t*>(&ref)) {
+    **p = std::get<int64_t>(value);
+  } else {
+    int64_t n = std::get<int64_t>(value);
+    if (n < std::numeric_limits<int>::min() || n > std::numeric_limits<int>::max()) {
+      return absl::InvalidArgumentError(absl::StrCat("integer ", n, " is out of range"));
+    }
+    *std::get<int*>(ref) = static_cast<int>(n);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// TOML
+
+std::string_view TomlTypeName(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+std::string Where(std::string_view source, const toml::source_region& region) {
+  return absl::StrCat(Sv(source), ":", region.begin.line);
+}
+
+absl::StatusOr<Value> FromToml(const KeyDef& def, const toml::node& node) {
+  FieldRef ref = TypeOf(def);
+  if (std::holds_alternative<std::string*>(ref)) {
+    if (const auto* s = node.as_string()) return Value(s->get());
+  } else if (std::holds_alternative<bool*>(ref)) {
+    if (const auto* b = node.as_boolean()) return Value(b->get());
+  } else {
+    if (const auto* i = node.as_integer()) return Value(i->get());
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("expected ", Sv(TypeNameWithArticle(ref)), ", got ", Sv(TomlTypeName(node.type()))));
+}
+
+absl::Status ApplyTable(Config& config, const toml::table& table, const std::string& prefix,
+                        std::string_view source) {
+  for (auto&& [key, node] : table) {
+    std::string name = prefix.empty() ? std::string(key.str()) : absl::StrCat(prefix, ".", Sv(key.str()));
+    const toml::source_region& where = key.source().begin.line != 0 ? key.source() : node.source();
+    if (const KeyDef* def = FindKey(name)) {
+      absl::StatusOr<Value> value = FromToml(*def, node);
+      absl::Status stored = value.ok() ? Store(*def, config, *std::move(value)) : value.status();
+      if (!stored.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("invalid value for configuration key '", name,
+                                                       "' in ", Where(source, where), ": ",
+                                                       stored.message()));
+      }
+    } else if (IsSection(name)) {
+      const toml::table* sub = node.as_table();
+      if (sub == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat("configuration key '", name, "' in ",
+                                                       Where(source, where), " must be a table, got ",
+                                                       Sv(TomlTypeName(node.type()))));
+      }
+      TF_RETURN_IF_ERROR(ApplyTable(config, *sub, name, source));
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown configuration key '", RedactString(name), "' in ", Where(source, where)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+//! TOML basic string: quotes, backslash and control characters escaped; invalid UTF-8 replaced
+//! by U+FFFD so the document always parses back.
+std::string TomlQuote(std::string_view s) {
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\t': out += "\\t"; break;
+        case '\n': out += "\\n"; break;
+        case '\f': out += "\\f"; break;
+        case '\r': out += "\\r"; break;
+        default:
+          if (c < 0x20 || c == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04X", c);
+            out += buf;
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    // Multi-byte UTF-8: copy a well-formed sequence, replace anything else.
+    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    bool ok = len != 0 && i + len <= s.size();
+    uint32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; ok && k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      ok = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (ok) {
+      ok = (len == 2 && cp >= 0x80) || (len == 3 && cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) ||
+           (len == 4 && cp >= 0x10000 && cp <= 0x10FFFF);
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+absl::Status SyntaxError(std::string_view source, const toml::parse_error& e) {
+  return absl::InvalidArgumentError(absl::StrCat("invalid TOML in ", Sv(source), ":",
+                                                 e.source().begin.line, ":",
+                                                 e.source().begin.column, ": ",
+                                                 RedactString(e.description())));
+}
+
+//! The toml++ adapter: parse errors come back as values whether or not toml++ throws.
+absl::StatusOr<toml::table> ParseToml(std::string_view text, std::string_view source) {
+#if TOML_EXCEPTIONS
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return SyntaxError(source, e);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot parse ", Sv(source), ": ", e.what()));
+  }
+#else
+  toml::parse_result result = toml::parse(text, source);
+  if (!result) return SyntaxError(source, result.error());
+  return std::move(result).table();
+#endif
+}
+
+}  // namespace
+
+std::vector<ConfigKeyInfo> ConfigKeys() {
+  Config defaults;
+  std::vector<ConfigKeyInfo> out;
+  out.reserve(Keys().size());
+  for (const KeyDef& def : Keys()) {
+    ConfigKeyInfo info;
+    info.name = std::string(def.name);
+    info.env_var = EnvVarName(def.name);
+    info.type = std::string(TypeName(FieldOf(def, defaults)));
+    info.default_value = ToString(Read(def, defaults));
+    info.help = std::string(def.help);
+    info.secret = def.secret;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+absl::Status ApplyTomlString(Config& config, std::string_view toml_text, std::string_view source) {
+  TF_ASSIGN_OR_RETURN(toml::table table, ParseToml(toml_text, source));
+  Config next = config;
+  TF_RETURN_IF_ERROR(ApplyTable(next, table, "", source));
+  config = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::Status ApplyTomlFile(Config& config, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    std::string message = absl::StrCat("cannot read configuration file '", path, "': ",
+                                       err != 0 ? std::strerror(err) : "open failed");
+    return err == ENOENT ? absl::NotFoundError(message) : absl::InvalidArgumentError(message);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read configuration file '", path, "'"));
+  }
+  return ApplyTomlString(config, text.str(), path);
+}
+
+absl::Status ApplyEnv(Config& config, const Env& env) {
+  Config next = config;
+  for (const KeyDef& def : Keys()) {
+    std::string var = EnvVarName(def.name);
+    std::optional<std::string> text = env.Get(var);
+    if (!text.has_value()) continue;
+    absl::StatusOr<Value> value = Parse(def, *text);
+    absl::Status stored = value.ok() ? Store(def, next, *std::move(value)) : value.status();
+    if (!stored.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid value in environment variable ", var,
+                                                     " (", Sv(def.name), "): ", stored.message()));
+    }
+  }
+  config = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::Status Set(Config& config, std::string_view key, std::string_view text) {
+  const KeyDef* def = FindKey(key);
+  if (def == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown configuration key '", RedactString(key), "'"));
+  }
+  absl::StatusOr<Value> value = Parse(*def, text);
+  absl::Status stored = value.ok() ? Store(*def, config, *std::move(value)) : value.status();
+  if (!stored.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid value for configuration key '", Sv(key),
+                                                   "': ", stored.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Get(const Config& config, std::string_view key) {
+  const KeyDef* def = FindKey(key);
+  if (def == nullptr) {
+    return absl::NotFoundError(absl::StrCat("unknown configuration key '", RedactString(key), "'"));
+  }
+  return ToString(Read(*def, config));
+}
+
+absl::Status Validate(const Config& config) {
+  std::vector<std::string> problems;
+  for (const KeyDef& def : Keys()) {
+    if (!def.check) continue;
+    Value value = Read(def, config);
+    std::string reason = def.check(value);
+    if (!reason.empty()) {
+      problems.push_back(
+          absl::StrCat(Sv(def.name), ": ", reason, ", got '", Shown(def, ToString(value)), "'"));
+    }
+  }
+  const ServerConfig& server = config.server;
+  if (server.tls_cert_file.empty() != server.tls_key_file.empty()) {
+    problems.push_back(
+        "server.tls_cert_file, server.tls_key_file: set both (HTTPS) or neither (HTTP)");
+  }
+  const AuthConfig& auth = config.auth;
+  if (auth.session_idle_timeout_s > auth.session_absolute_lifetime_s) {
+    problems.push_back(absl::StrCat("auth.session_idle_timeout_s: must not exceed "
+                                    "auth.session_absolute_lifetime_s (",
+                                    auth.session_idle_timeout_s, " > ",
+                                    auth.session_absolute_lifetime_s, ")"));
+  }
+  if (auth.login_delay_after_failures > auth.login_lock_after_failures) {
+    problems.push_back(absl::StrCat("auth.login_delay_after_failures: must not exceed "
+                                    "auth.login_lock_after_failures (",
+                                    auth.login_delay_after_failures, " > ",
+                                    auth.login_lock_after_failures, ")"));
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid configuration: ", absl::StrJoin(problems, "; ")));
+}
+
+std::string ToToml(const Config& config) {
+  std::string out = "# trustd configuration: effective values (secrets redacted).\n";
+  auto append_key = [&](const KeyDef& def, std::string_view short_name) {
+    Value value = Read(def, config);
+    std::string rendered;
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      rendered = TomlQuote(RedactString(*s));
+    } else {
+      rendered = ToString(value);
+    }
+    absl::StrAppend(&out, "# ", Sv(def.help), "\n", Sv(short_name), " = ", rendered, "\n");
+  };
+  // Top-level keys must precede the first [table].
+  for (const KeyDef& def : Keys()) {
+    if (def.name.find('.') == std::string_view::npos) append_key(def, def.name);
+  }
+  std::string_view section;
+  for (const KeyDef& def : Keys()) {
+    size_t dot = def.name.find('.');
+    if (dot == std::string_view::npos) continue;
+    std::string_view this_section = def.name.substr(0, dot);
+    if (this_section != section) {
+      section = this_section;
+      absl::StrAppend(&out, "\n[", Sv(section), "]\n");
+    }
+    append_key(def, def.name.substr(dot + 1));
+  }
+  return out;
+}
+
+absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
+  Config config;
+  if (!sources.toml_file.empty()) TF_RETURN_IF_ERROR(ApplyTomlFile(config, sources.toml_file));
+  if (sources.env != nullptr) TF_RETURN_IF_ERROR(ApplyEnv(config, *sources.env));
+  for (const auto& [key, value] : sources.overrides) TF_RETURN_IF_ERROR(Set(config, key, value));
+  TF_RETURN_IF_ERROR(Validate(config));
+  return config;
+}
+
+}  // namespace tf

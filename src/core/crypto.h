@@ -1,0 +1,44 @@
+#pragma once
+// Vetted cryptographic primitives behind small functions: SHA-256 and HMAC (OpenSSL),
+// argon2id password hashing and constant-time comparison (libsodium), and encodings.
+// Call InitCrypto() once at start-up. Thread-safety: all functions are safe from any thread.
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/rng.h"
+
+namespace tf::crypto {
+
+[[nodiscard]] absl::Status InitCrypto();
+
+//! Raw 32-byte SHA-256 digest.
+std::string Sha256(std::string_view data);
+std::string Sha256Hex(std::string_view data);
+std::string HmacSha256(std::string_view key, std::string_view data);
+std::string HmacSha1(std::string_view key, std::string_view data);
+
+//! Constant-time equality; different lengths compare unequal (length is not secret).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+std::string HexEncode(std::string_view bytes);
+absl::StatusOr<std::string> HexDecode(std::string_view hex);
+std::string Base64Encode(std::string_view bytes);
+absl::StatusOr<std::string> Base64Decode(std::string_view b64);
+std::string Base64UrlEncode(std::string_view bytes);
+
+//! An opaque bearer secret: `prefix` + 32 random bytes as unpadded base64url.
+std::string NewToken(Rng& rng, std::string_view prefix);
+
+//! argon2id with OWASP's minimum parameters (m = 19 MiB, t = 2, p = 1); returns the PHC string.
+absl::StatusOr<std::string> HashPassword(std::string_view password);
+//! True when `password` matches the PHC string `encoded`.
+bool VerifyPassword(std::string_view encoded, std::string_view password);
+//! Runs one argon2id verification against a fixed hash, so unknown users cost the same time.
+void BurnPasswordVerification(std::string_view password);
+
+inline constexpr unsigned long long kArgonOpsLimit = 2;
+inline constexpr size_t kArgonMemLimitBytes = 19456u * 1024u;
+
+}  // namespace tf::crypto

@@ -1,0 +1,32 @@
+#pragma once
+// Principal: who is calling, once authenticated (a user's session or an API token), with the
+// permissions that follow from their roles. Services take it to decide scope and rights.
+// Thread-safety: a plain value.
+
+#include <string>
+#include <vector>
+
+#include "core/permissions.h"
+
+namespace tf {
+
+struct Principal {
+  enum class Kind { kSession, kApiToken };
+  Kind kind = Kind::kSession;
+  std::string user_id;        //!< the session's user, or the token's creator
+  std::string tenant_id;
+  std::string email;
+  std::vector<Role> roles;
+  PermissionSet permissions;
+  std::string credential_id;  //!< session id or API token id (never the secret)
+  bool via_cookie = false;    //!< state changes then need the CSRF header
+  bool must_change_password = false;
+
+  //! "user:<id>" or "token:<id>", for logs and audit.
+  std::string Actor() const { return (kind == Kind::kSession ? "user:" : "token:") + (kind == Kind::kSession ? user_id : credential_id); }
+  //! Platform operators act across tenants.
+  bool IsPlatform() const { return Has(permissions, Permission::kTenantsRead); }
+  bool Can(Permission p) const { return Has(permissions, p); }
+};
+
+}  // namespace tf

@@ -1,0 +1,59 @@
+#pragma once
+// HTTP request and response values passed between the server, the middleware chain and route
+// handlers. They carry no Boost types so only src/http/server.cc compiles Beast.
+// Thread-safety: plain values; not shared between threads while being mutated.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+namespace tf::http {
+
+//! Header fields in arrival order; names compare case-insensitively.
+class Headers {
+ public:
+  void Add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  //! Replaces every field of that name.
+  void Set(std::string_view name, std::string value);
+  std::optional<std::string_view> Get(std::string_view name) const;
+  size_t Count(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+struct Request {
+  std::string method;  //!< upper-case token as sent, e.g. "GET"
+  std::string target;  //!< raw request target
+  std::string path;    //!< percent-decoded path, without the query
+  std::multimap<std::string, std::string> query;  //!< percent-decoded query parameters
+  Headers headers;
+  std::string body;
+  std::string remote_addr;
+  bool tls = false;
+
+  std::optional<std::string> QueryParam(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response Json(int status, const nlohmann::json& body);
+  static Response Text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response NoContent();
+};
+
+//! Splits a request target into a decoded path and query. False when the target is not an
+//! origin-form path ("/..."), holds invalid percent-escapes, or decodes to invalid UTF-8 or NUL.
+bool ParseTarget(std::string_view target, std::string* path,
+                 std::multimap<std::string, std::string>* query);
+
+}  // namespace tf::http

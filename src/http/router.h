@@ -1,0 +1,52 @@
+#pragma once
+// Routes: method + path pattern ("/api/users/{id}") + the access it requires + a handler.
+// Static segments win over parameters; a path that matches a pattern under another method
+// answers 405 with an Allow header.
+// Thread-safety: routes are added at start-up; Match is then safe from any thread.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/permissions.h"
+#include "http/context.h"
+
+namespace tf::http {
+
+using Handler = std::function<absl::StatusOr<Response>(RequestContext&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  Access access;
+  Handler handler;
+  //! Largest accepted body in bytes; 0 means the server default.
+  uint64_t body_limit = 0;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;
+  std::map<std::string, std::string> params;
+  std::vector<std::string> allowed_methods;  //!< set when the path matched but the method did not
+};
+
+class Router {
+ public:
+  //! Adds a route; a duplicate method + pattern is a programmer error (aborts).
+  void Add(Route route);
+  RouteMatch Match(std::string_view method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  struct Compiled {
+    std::vector<std::string> segments;  // "{name}" marks a parameter
+  };
+  std::vector<Route> routes_;
+  std::vector<Compiled> compiled_;
+};
+
+}  // namespace tf::http

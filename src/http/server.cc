@@ -1,0 +1,390 @@
+// The only file that compiles Boost.Beast (slow to build): keep it that way.
+#include "http/server.h"
+#include "core/strings.h"
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "core/log.h"
+#include "http/problem.h"
+
+namespace tf::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+class Session {
+ public:
+  virtual ~Session() = default;
+  //! Closes the connection if it is waiting for a new request (shutdown).
+  virtual void CloseIfIdle() = 0;
+};
+
+//! What sessions share with the server; outlives the io_context's pending handlers.
+struct ServerState {
+  ServerOptions options;
+  Server::DispatchFn dispatch;
+  Server::BodyLimitFn body_limit;
+  net::thread_pool* workers = nullptr;
+  std::atomic<int> connections{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+
+  void Unregister(Session* s) {
+    std::lock_guard lock(mu);
+    sessions.erase(s);
+  }
+};
+
+Request ToRequest(bhttp::request<bhttp::string_body>&& in, std::string path,
+                  std::multimap<std::string, std::string> query, const std::string& remote, bool tls) {
+  Request r;
+  r.method = std::string(in.method_string());
+  r.target = std::string(in.target());
+  r.path = std::move(path);
+  r.query = std::move(query);
+  for (const auto& field : in) r.headers.Add(std::string(field.name_string()), std::string(field.value()));
+  r.body = std::move(in.body());
+  r.remote_addr = remote;
+  r.tls = tls;
+  return r;
+}
+
+//! The request/response loop shared by plain and TLS connections (CRTP on the stream owner).
+template <class Derived>
+class HttpSession : public Session {
+ public:
+  HttpSession(std::shared_ptr<ServerState> state, std::string remote)
+      : state_(std::move(state)), remote_(std::move(remote)) {}
+
+  ~HttpSession() override {
+    if (counted_) state_->in_flight.fetch_sub(1);
+    state_->connections.fetch_sub(1);
+    state_->Unregister(this);
+  }
+
+  void CloseIfIdle() override {
+    net::post(Self().stream().get_executor(), [self = Self().shared_from_this()] {
+      if (self->idle_) beast::get_lowest_layer(self->stream()).cancel();
+    });
+  }
+
+ protected:
+  Derived& Self() { return static_cast<Derived&>(*this); }
+
+  void DoRead() {
+    if (state_->stopping) return Self().DoClose();
+    parser_.emplace();
+    parser_->header_limit(state_->options.header_limit_bytes);
+    parser_->body_limit(state_->options.body_limit_bytes);
+    idle_ = buffer_.size() == 0;
+    beast::get_lowest_layer(Self().stream())
+        .expires_after(first_ ? state_->options.header_timeout : state_->options.idle_timeout);
+    bhttp::async_read_header(Self().stream(), buffer_, *parser_,
+                             beast::bind_front_handler(&HttpSession::OnHeader, Self().shared_from_this()));
+  }
+
+ private:
+  void OnHeader(beast::error_code ec, size_t) {
+    idle_ = false;
+    first_ = false;
+    if (ec == bhttp::error::header_limit) return SendError(431, "request header fields exceed the limit");
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted) {
+      return Self().DoClose();
+    }
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) return SendError(400, "malformed HTTP request");
+    if (ec) return Self().DoClose();
+
+    auto& req = parser_->get();
+    if (!ParseTarget(req.target(), &path_, &query_)) {
+      return SendError(400, "the request target is not a valid path");
+    }
+    uint64_t limit = state_->body_limit(req.method_string(), path_);
+    parser_->body_limit(limit);
+    if (auto len = parser_->content_length(); len && *len > limit) {
+      return SendError(413, StrCat("the body exceeds the limit of ", limit, " bytes"));
+    }
+    beast::get_lowest_layer(Self().stream()).expires_after(state_->options.body_timeout);
+    if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, req.version());
+      bhttp::async_write(Self().stream(), *cont,
+                         [self = Self().shared_from_this(), cont](beast::error_code wec, size_t) {
+                           if (wec) return self->DoClose();
+                           self->ReadBody();
+                         });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(Self().stream(), buffer_, *parser_,
+                      beast::bind_front_handler(&HttpSession::OnBody, Self().shared_from_this()));
+  }
+
+  void OnBody(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::body_limit) return SendError(413, "the body exceeds the limit for this route");
+    if (ec == beast::error::timeout || ec == net::error::operation_aborted) return Self().DoClose();
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) return SendError(400, "malformed HTTP request");
+    if (ec) return Self().DoClose();
+
+    keep_alive_ = parser_->get().keep_alive();
+    Request request = ToRequest(parser_->release(), std::move(path_), std::move(query_), remote_,
+                                Derived::kTls);
+    counted_ = true;
+    state_->in_flight.fetch_add(1);
+    net::post(*state_->workers, [self = Self().shared_from_this(), request = std::move(request)]() mutable {
+      Response response = self->state_->dispatch(std::move(request));
+      net::post(self->stream().get_executor(), [self, response = std::move(response)]() mutable {
+        self->Write(std::move(response), self->keep_alive_);
+      });
+    });
+  }
+
+  void SendError(int status, std::string_view detail) {
+    Write(ProblemResponse(HttpError(status, detail), path_, ""), /*keep_alive=*/false);
+  }
+
+  void Write(Response response, bool keep_alive) {
+    keep_alive = keep_alive && !state_->stopping;
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(response.status));
+    for (auto& [name, value] : response.headers.fields()) res->insert(name, value);
+    res->body() = std::move(response.body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    beast::get_lowest_layer(Self().stream()).expires_after(state_->options.body_timeout);
+    bhttp::async_write(Self().stream(), *res,
+                       [self = Self().shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                         if (self->counted_) {
+                           self->counted_ = false;
+                           self->state_->in_flight.fetch_sub(1);
+                         }
+                         if (ec || !keep_alive) return self->DoClose();
+                         self->DoRead();
+                       });
+  }
+
+ protected:
+  std::shared_ptr<ServerState> state_;
+
+ private:
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string path_;
+  std::multimap<std::string, std::string> query_;
+  bool keep_alive_ = false;
+  bool idle_ = true;
+  bool first_ = true;
+  bool counted_ = false;
+};
+
+class PlainSession final : public HttpSession<PlainSession>,
+                           public std::enable_shared_from_this<PlainSession> {
+ public:
+  static constexpr bool kTls = false;
+  PlainSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, std::string remote)
+      : HttpSession(std::move(state), std::move(remote)), stream_(std::move(socket)) {}
+
+  beast::tcp_stream& stream() { return stream_; }
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  }
+  void DoClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+ private:
+  beast::tcp_stream stream_;
+};
+
+class TlsSession final : public HttpSession<TlsSession>, public std::enable_shared_from_this<TlsSession> {
+ public:
+  static constexpr bool kTls = true;
+  TlsSession(tcp::socket&& socket, ssl::context& ctx, std::shared_ptr<ServerState> state, std::string remote)
+      : HttpSession(std::move(state), std::move(remote)), stream_(std::move(socket), ctx) {}
+
+  beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      beast::get_lowest_layer(self->stream_).expires_after(self->state_->options.header_timeout);
+      self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) return self->CloseSocket();
+        self->DoRead();
+      });
+    });
+  }
+  void DoClose() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->CloseSocket(); });
+  }
+
+ private:
+  void CloseSocket() {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().close(ec);
+  }
+  beast::ssl_stream<beast::tcp_stream> stream_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  std::shared_ptr<ServerState> state = std::make_shared<ServerState>();
+  net::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::unique_ptr<net::thread_pool> workers;
+  std::vector<std::thread> threads;
+  uint16_t port = 0;
+  bool started = false;
+
+  void DoAccept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (state->stopping || ec == net::error::operation_aborted) return;
+        log::Warn("accept failed", {{"error", ec.message()}});
+      } else if (state->connections.load() >= state->options.max_connections) {
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        StartSession(std::move(socket));
+      }
+      if (!state->stopping) DoAccept();
+    });
+  }
+
+  void StartSession(tcp::socket socket) {
+    beast::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    std::string remote = ec ? "" : endpoint.address().to_string();
+    state->connections.fetch_add(1);
+    std::shared_ptr<Session> session;
+    if (tls) {
+      auto s = std::make_shared<TlsSession>(std::move(socket), *tls, state, remote);
+      session = s;
+      Register(session);
+      s->Run();
+    } else {
+      auto s = std::make_shared<PlainSession>(std::move(socket), state, remote);
+      session = s;
+      Register(session);
+      s->Run();
+    }
+  }
+
+  void Register(const std::shared_ptr<Session>& session) {
+    std::lock_guard lock(state->mu);
+    state->sessions[session.get()] = session;
+  }
+};
+
+Server::Server(ServerOptions options, DispatchFn dispatch, BodyLimitFn body_limit)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->state->options = std::move(options);
+  impl_->state->dispatch = std::move(dispatch);
+  impl_->state->body_limit = std::move(body_limit);
+}
+
+Server::~Server() {
+  if (impl_->started) Shutdown(std::chrono::milliseconds(0));
+}
+
+absl::Status Server::Start() {
+  const ServerOptions& o = impl_->state->options;
+  if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+    try {
+      impl_->tls.emplace(ssl::context::tls_server);
+      impl_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                              ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      impl_->tls->use_certificate_chain_file(o.tls_cert_file);
+      impl_->tls->use_private_key_file(o.tls_key_file, ssl::context::pem);
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(StrCat("cannot load the TLS certificate or key: ", e.what()));
+    }
+  }
+  beast::error_code ec;
+  auto address = net::ip::make_address(o.host, ec);
+  if (ec) return absl::InvalidArgumentError(StrCat("invalid listen address '", o.host, "'"));
+  tcp::endpoint endpoint(address, o.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(StrCat("cannot listen on ", o.host, ":", o.port, ": ", ec.message()));
+  }
+  impl_->port = acceptor.local_endpoint().port();
+  impl_->workers = std::make_unique<net::thread_pool>(o.worker_threads);
+  impl_->state->workers = impl_->workers.get();
+  impl_->DoAccept();
+  for (int i = 0; i < o.io_threads; ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  impl_->started = true;
+  return absl::OkStatus();
+}
+
+uint16_t Server::port() const { return impl_->port; }
+
+ServerStats Server::Stats() const {
+  return {impl_->state->connections.load(), impl_->state->in_flight.load(),
+          impl_->state->options.worker_threads, impl_->state->options.io_threads};
+}
+
+void Server::Shutdown(std::chrono::milliseconds grace) {
+  if (!impl_->started) return;
+  impl_->started = false;
+  auto& state = *impl_->state;
+  state.stopping = true;
+  net::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  do {
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(state.mu);
+      for (auto& [ptr, weak] : state.sessions) {
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) s->CloseIfIdle();
+    live.clear();
+    if (state.connections.load() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (std::chrono::steady_clock::now() < deadline);
+  int left = state.connections.load();
+  if (left > 0) log::Warn("shutdown grace period over; closing connections", {{"connections", left}});
+  impl_->workers->join();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace tf::http

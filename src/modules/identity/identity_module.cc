@@ -1,0 +1,36 @@
+#include "modules/identity/identity_module.h"
+
+#include "modules/identity/identity_routes.h"
+
+namespace tf::identity {
+
+IdentityOptions IdentityOptionsFrom(const Config& config) {
+  IdentityOptions o;
+  o.session_idle_timeout = std::chrono::seconds(config.auth.session_idle_timeout_s);
+  o.session_absolute_lifetime = std::chrono::seconds(config.auth.session_absolute_lifetime_s);
+  o.delay_after_failures = config.auth.login_delay_after_failures;
+  o.lock_after_failures = config.auth.login_lock_after_failures;
+  o.api_token_max_lifetime_days = config.auth.api_token_max_lifetime_days;
+  return o;
+}
+
+absl::Status IdentityModule::Register(ModuleContext& context) {
+  IdentityOptions options = IdentityOptionsFrom(context.config);
+  service_ = std::make_unique<IdentityService>(context.db, context.clock, context.rng, options);
+  CookieOptions cookies;
+  cookies.secure = !context.config.server.tls_cert_file.empty();
+  cookies.max_age = options.session_absolute_lifetime;
+  RegisterIdentityRoutes(context.router, *service_, cookies);
+  context.authenticator = this;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<Principal>> IdentityModule::Authenticate(const http::Request& request) {
+  std::optional<Credential> credential = CredentialFrom(request);
+  if (!credential) return std::optional<Principal>();
+  auto principal = service_->Authenticate(*credential);
+  if (!principal.ok()) return principal.status();
+  return std::optional<Principal>(std::move(*principal));
+}
+
+}  // namespace tf::identity

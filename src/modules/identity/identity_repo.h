@@ -1,0 +1,57 @@
+#pragma once
+// Persistence of the identity domain through store::Database only. Every query on a
+// tenant-owned table that serves a tenant caller filters by tenant_id; the scope comes from
+// the service (the caller's tenant), never from a request body.
+// Thread-safety: stateless; each call runs in the caller's transaction.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "modules/identity/identity_types.h"
+#include "store/database.h"
+
+namespace tf::identity {
+
+class IdentityRepo {
+ public:
+  using Tx = store::Transaction;
+
+  absl::Status InsertTenant(Tx& tx, const Tenant& t);
+  absl::StatusOr<Tenant> GetTenant(Tx& tx, const std::string& id);
+  absl::StatusOr<Tenant> GetTenantBySlug(Tx& tx, std::string_view slug);
+  absl::StatusOr<std::vector<Tenant>> ListTenants(Tx& tx, const TenantFilter& filter,
+                                                  const std::optional<std::string>& after_id, int limit);
+  absl::Status UpdateTenant(Tx& tx, const Tenant& t);
+
+  absl::Status InsertUser(Tx& tx, const User& u);
+  //! `tenant_scope` nullopt means any tenant; a user of another tenant is NotFound.
+  absl::StatusOr<User> GetUser(Tx& tx, const std::optional<std::string>& tenant_scope, const std::string& id);
+  absl::StatusOr<User> GetUserByEmail(Tx& tx, std::string_view email);
+  absl::StatusOr<std::vector<User>> ListUsers(Tx& tx, const UserFilter& filter,
+                                              const std::optional<std::string>& after_id, int limit);
+  absl::Status UpdateUser(Tx& tx, const User& u);
+  absl::StatusOr<int64_t> CountUsersWithRole(Tx& tx, Role role);
+
+  absl::Status InsertSession(Tx& tx, const Session& s);
+  absl::StatusOr<Session> GetSessionByTokenHash(Tx& tx, std::string_view token_hash);
+  absl::Status TouchSession(Tx& tx, const std::string& id, int64_t now);
+  absl::Status RevokeSession(Tx& tx, const std::string& id, int64_t now);
+  //! Revokes every live session of the user except `keep_id` (may be empty).
+  absl::Status RevokeUserSessions(Tx& tx, const std::string& user_id, const std::string& keep_id, int64_t now);
+
+  absl::Status InsertApiToken(Tx& tx, const ApiToken& t);
+  absl::StatusOr<ApiToken> GetApiTokenByHash(Tx& tx, std::string_view token_hash);
+  absl::StatusOr<ApiToken> GetApiToken(Tx& tx, const std::string& tenant_id, const std::string& id);
+  absl::StatusOr<std::vector<ApiToken>> ListApiTokens(Tx& tx, const std::string& tenant_id,
+                                                      const std::optional<std::string>& after_id, int limit);
+  absl::Status RevokeApiToken(Tx& tx, const std::string& tenant_id, const std::string& id, int64_t now);
+  absl::Status TouchApiToken(Tx& tx, const std::string& id, int64_t now);
+
+  absl::StatusOr<ThrottleState> GetThrottle(Tx& tx, std::string_view scope, std::string_view subject);
+  absl::Status PutThrottle(Tx& tx, std::string_view scope, std::string_view subject, const ThrottleState& s);
+  absl::Status ClearThrottle(Tx& tx, std::string_view scope, std::string_view subject);
+};
+
+}  // namespace tf::identity

@@ -1,0 +1,326 @@
+#include "modules/identity/identity_routes.h"
+#include "core/strings.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/errors.h"
+#include "core/ids.h"
+#include "core/status.h"
+#include "core/time_format.h"
+#include "http/json_body.h"
+#include "http/pagination.h"
+#include "http/problem.h"
+
+namespace tf::identity {
+
+namespace {
+
+using http::JsonReader;
+using http::RequestContext;
+using http::Response;
+using nlohmann::json;
+
+constexpr uint64_t kSmallBody = 16 * 1024;
+
+json Time(int64_t micros) { return FormatRfc3339Micros(micros); }
+json OptTime(const std::optional<int64_t>& micros) { return micros ? Time(*micros) : json(nullptr); }
+
+json RoleNames(const std::vector<Role>& roles) {
+  json out = json::array();
+  for (Role r : roles) out.push_back(RoleName(r));
+  return out;
+}
+
+json TenantJson(const Tenant& t) {
+  return {{"id", t.id},         {"slug", t.slug},
+          {"name", t.name},     {"data_region", t.data_region},
+          {"status", t.status}, {"created_at", Time(t.created_at)},
+          {"updated_at", Time(t.updated_at)}};
+}
+
+json UserJson(const User& u) {
+  return {{"id", u.id},
+          {"tenant_id", u.tenant_id},
+          {"email", u.email},
+          {"display_name", u.display_name},
+          {"roles", RoleNames(u.roles)},
+          {"status", u.status},
+          {"must_change_password", u.must_change_password},
+          {"locked", u.locked_at.has_value()},
+          {"locked_at", OptTime(u.locked_at)},
+          {"last_login_at", OptTime(u.last_login_at)},
+          {"password_changed_at", Time(u.password_changed_at)},
+          {"created_at", Time(u.created_at)},
+          {"updated_at", Time(u.updated_at)}};
+}
+
+json TokenJson(const ApiToken& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"tenant_id", t.tenant_id},
+          {"created_by", t.user_id},
+          {"permissions", PermissionNames(t.permissions)},
+          {"expires_at", Time(t.expires_at)},
+          {"created_at", Time(t.created_at)},
+          {"last_used_at", OptTime(t.last_used_at)},
+          {"revoked_at", OptTime(t.revoked_at)}};
+}
+
+template <typename T, typename F>
+json ItemsJson(const std::vector<T>& items, F&& to_json) {
+  json out = json::array();
+  for (const T& item : items) out.push_back(to_json(item));
+  return out;
+}
+
+//! The {id} path parameter; ids that are not UUIDs cannot exist, so they are 404.
+absl::StatusOr<std::string> IdParam(const RequestContext& ctx) {
+  const std::string& id = ctx.PathParam("id");
+  if (!IsUuid(id)) return absl::NotFoundError("no such resource");
+  return id;
+}
+
+std::optional<std::string> CookieValue(const http::Request& request, std::string_view name) {
+  auto header = request.headers.Get("Cookie");
+  if (!header) return std::nullopt;
+  for (absl::string_view part : absl::StrSplit(Sv(*header), ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (absl::ConsumePrefix(&part, Sv(name)) && absl::ConsumePrefix(&part, "=")) return std::string(part);
+  }
+  return std::nullopt;
+}
+
+std::string Cookie(std::string_view name, std::string_view value, bool http_only, const CookieOptions& o,
+                   int64_t max_age) {
+  return StrCat(name, "=", value, "; Path=/; Max-Age=", max_age, "; SameSite=Strict",
+                      http_only ? "; HttpOnly" : "", o.secure ? "; Secure" : "");
+}
+
+void Post(http::Router& r, std::string pattern, Access access, http::Handler h, uint64_t body_limit = kSmallBody) {
+  r.Add({"POST", std::move(pattern), access, std::move(h), body_limit});
+}
+void Get(http::Router& r, std::string pattern, Access access, http::Handler h) {
+  r.Add({"GET", std::move(pattern), access, std::move(h), 0});
+}
+
+}  // namespace
+
+std::optional<Credential> CredentialFrom(const http::Request& request) {
+  Credential c;
+  c.state_change = request.method != "GET" && request.method != "HEAD" && request.method != "OPTIONS";
+  if (auto auth = request.headers.Get("Authorization")) {
+    absl::string_view v = Sv(*auth);
+    if (!absl::ConsumePrefix(&v, "Bearer ") && !absl::ConsumePrefix(&v, "bearer ")) return Credential{};
+    c.token = std::string(absl::StripAsciiWhitespace(v));
+    return c;
+  }
+  if (auto cookie = CookieValue(request, kSessionCookie)) {
+    c.token = *cookie;
+    c.via_cookie = true;
+    if (auto csrf = request.headers.Get(kCsrfHeader)) c.csrf_token = std::string(*csrf);
+    return c;
+  }
+  return std::nullopt;
+}
+
+void RegisterIdentityRoutes(http::Router& router, IdentityService& service, CookieOptions cookies) {
+  using P = Permission;
+  const Access kAnyUser = Access::Authenticated().AllowPendingPasswordChange();
+
+  // --- authentication ------------------------------------------------------------------------
+  Post(router, "/api/auth/login", Access::Public(), [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+    LoginRequest req;
+    TF_ASSIGN_OR_RETURN(req.email, body.RequiredString("email", 320));
+    TF_ASSIGN_OR_RETURN(req.password, body.RequiredString("password", 1024));
+    TF_RETURN_IF_ERROR(body.Finish());
+    req.source_ip = ctx.request.remote_addr;
+    req.user_agent = std::string(ctx.request.headers.Get("User-Agent").value_or(""));
+    TF_ASSIGN_OR_RETURN(LoginResult result, service.Login(req));
+    Response r = Response::Json(200, {{"token", result.token},
+                                      {"csrf_token", result.csrf_token},
+                                      {"expires_at", Time(result.session.expires_at)},
+                                      {"user", {{"id", result.user.id},
+                                                {"email", result.user.email},
+                                                {"roles", RoleNames(result.user.roles)},
+                                                {"tenant_id", result.user.tenant_id},
+                                                {"must_change_password", result.user.must_change_password}}}});
+    int64_t max_age = cookies.max_age.count();
+    r.headers.Add("Set-Cookie", Cookie(kSessionCookie, result.token, true, cookies, max_age));
+    r.headers.Add("Set-Cookie", Cookie(kCsrfCookie, result.csrf_token, false, cookies, max_age));
+    return r;
+  });
+
+  Post(router, "/api/auth/logout", kAnyUser, [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_RETURN_IF_ERROR(service.Logout(*ctx.principal));
+    Response r = Response::NoContent();
+    r.headers.Add("Set-Cookie", Cookie(kSessionCookie, "", true, cookies, 0));
+    r.headers.Add("Set-Cookie", Cookie(kCsrfCookie, "", false, cookies, 0));
+    return r;
+  });
+
+  Get(router, "/api/auth/me", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(User user, service.Me(*ctx.principal));
+    json out = UserJson(user);
+    out["permissions"] = PermissionNames(ctx.principal->permissions);
+    out["authenticated_by"] = ctx.principal->kind == Principal::Kind::kSession ? "session" : "api_token";
+    return Response::Json(200, out);
+  });
+
+  Post(router, "/api/auth/password", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+    TF_ASSIGN_OR_RETURN(std::string current, body.RequiredString("current_password", 1024));
+    TF_ASSIGN_OR_RETURN(std::string next, body.RequiredString("new_password", 1024));
+    TF_RETURN_IF_ERROR(body.Finish());
+    TF_RETURN_IF_ERROR(service.ChangePassword(*ctx.principal, current, next));
+    return Response::NoContent();
+  });
+
+  // --- API tokens ----------------------------------------------------------------------------
+  Get(router, "/api/auth/tokens", Access::Requires(P::kTokensRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
+    TF_ASSIGN_OR_RETURN(auto tokens, service.ListApiTokens(*ctx.principal, page.after_id, page.limit + 1));
+    return Response::Json(200, http::PageResponse(ItemsJson(tokens, TokenJson), page.limit));
+  });
+
+  Post(router, "/api/auth/tokens", Access::Requires(P::kTokensWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+    NewApiToken req;
+    TF_ASSIGN_OR_RETURN(req.name, body.RequiredString("name", 100));
+    TF_ASSIGN_OR_RETURN(auto perms, body.OptionalStringArray("permissions"));
+    TF_ASSIGN_OR_RETURN(auto days, body.OptionalInt("expires_in_days"));
+    TF_RETURN_IF_ERROR(body.Finish());
+    if (!perms) return FieldError("permissions", "is required");
+    req.permissions = *perms;
+    if (days) {
+      if (*days < 1 || *days > 100000) return FieldError("expires_in_days", "is out of range");
+      req.expires_in_days = static_cast<int>(*days);
+    }
+    TF_ASSIGN_OR_RETURN(CreatedApiToken created, service.CreateApiToken(*ctx.principal, req));
+    json out = TokenJson(created.token);
+    out["token"] = created.secret;
+    return Response::Json(201, out);
+  });
+
+  router.Add({"DELETE", "/api/auth/tokens/{id}", Access::Requires(P::kTokensWrite),
+              [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+                TF_RETURN_IF_ERROR(service.RevokeApiToken(*ctx.principal, id));
+                return Response::NoContent();
+              },
+              0});
+
+  // --- tenants -------------------------------------------------------------------------------
+  Post(router, "/api/tenants", Access::Requires(P::kTenantsWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+    TF_ASSIGN_OR_RETURN(std::string slug, body.RequiredString("slug", 63));
+    TF_ASSIGN_OR_RETURN(std::string name, body.RequiredString("name", 200));
+    TF_ASSIGN_OR_RETURN(auto region, body.OptionalString("data_region", 16));
+    TF_RETURN_IF_ERROR(body.Finish());
+    TF_ASSIGN_OR_RETURN(Tenant t, service.CreateTenant(*ctx.principal, slug, name, region.value_or("")));
+    Response r = Response::Json(201, TenantJson(t));
+    r.headers.Add("Location", StrCat("/api/tenants/", t.id));
+    return r;
+  });
+
+  Get(router, "/api/tenants", Access::Requires(P::kTenantsRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
+    TenantFilter filter{ctx.request.QueryParam("status"), ctx.request.QueryParam("slug")};
+    TF_ASSIGN_OR_RETURN(auto tenants, service.ListTenants(*ctx.principal, filter, page.after_id, page.limit + 1));
+    return Response::Json(200, http::PageResponse(ItemsJson(tenants, TenantJson), page.limit));
+  });
+
+  Get(router, "/api/tenants/{id}", Access::Requires(P::kTenantsRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(Tenant t, service.GetTenant(*ctx.principal, id));
+    return Response::Json(200, TenantJson(t));
+  });
+
+  router.Add({"PATCH", "/api/tenants/{id}", Access::Requires(P::kTenantsWrite),
+              [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+                TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+                TenantPatch patch;
+                TF_ASSIGN_OR_RETURN(patch.name, body.OptionalString("name", 200));
+                TF_ASSIGN_OR_RETURN(patch.status, body.OptionalString("status", 32));
+                TF_RETURN_IF_ERROR(body.Finish());
+                TF_ASSIGN_OR_RETURN(Tenant t, service.UpdateTenant(*ctx.principal, id, patch));
+                return Response::Json(200, TenantJson(t));
+              },
+              kSmallBody});
+
+  // --- users ---------------------------------------------------------------------------------
+  Post(router, "/api/users", Access::Requires(P::kUsersWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+    NewUser req;
+    TF_ASSIGN_OR_RETURN(req.email, body.RequiredString("email", 320));
+    TF_ASSIGN_OR_RETURN(req.password, body.RequiredString("password", 1024));
+    TF_ASSIGN_OR_RETURN(auto roles, body.OptionalStringArray("roles", 8, 32));
+    TF_ASSIGN_OR_RETURN(req.tenant_id, body.OptionalString("tenant_id", 64));
+    TF_ASSIGN_OR_RETURN(auto display_name, body.OptionalString("display_name", 200));
+    TF_ASSIGN_OR_RETURN(auto must_change, body.OptionalBool("must_change_password"));
+    TF_RETURN_IF_ERROR(body.Finish());
+    if (!roles) return FieldError("roles", "is required");
+    req.roles = *roles;
+    req.display_name = display_name.value_or("");
+    req.must_change_password = must_change.value_or(false);
+    TF_ASSIGN_OR_RETURN(User u, service.CreateUser(*ctx.principal, req));
+    Response r = Response::Json(201, UserJson(u));
+    r.headers.Add("Location", StrCat("/api/users/", u.id));
+    return r;
+  });
+
+  Get(router, "/api/users", Access::Requires(P::kUsersRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
+    UserFilter filter;
+    filter.tenant_id = ctx.request.QueryParam("tenant_id");
+    filter.role = ctx.request.QueryParam("role");
+    filter.status = ctx.request.QueryParam("status");
+    filter.email = ctx.request.QueryParam("email");
+    TF_ASSIGN_OR_RETURN(auto users, service.ListUsers(*ctx.principal, filter, page.after_id, page.limit + 1));
+    return Response::Json(200, http::PageResponse(ItemsJson(users, UserJson), page.limit));
+  });
+
+  Get(router, "/api/users/{id}", Access::Requires(P::kUsersRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(User u, service.GetUser(*ctx.principal, id));
+    return Response::Json(200, UserJson(u));
+  });
+
+  router.Add({"PATCH", "/api/users/{id}", Access::Requires(P::kUsersWrite),
+              [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+                TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+                UserPatch patch;
+                TF_ASSIGN_OR_RETURN(patch.roles, body.OptionalStringArray("roles", 8, 32));
+                TF_ASSIGN_OR_RETURN(patch.status, body.OptionalString("status", 32));
+                TF_ASSIGN_OR_RETURN(patch.display_name, body.OptionalString("display_name", 200));
+                TF_RETURN_IF_ERROR(body.Finish());
+                TF_ASSIGN_OR_RETURN(User u, service.UpdateUser(*ctx.principal, id, patch));
+                return Response::Json(200, UserJson(u));
+              },
+              kSmallBody});
+
+  Post(router, "/api/users/{id}/reset-password", Access::Requires(P::kUsersWrite),
+       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+         TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+         TF_ASSIGN_OR_RETURN(auto password, body.OptionalString("password", 1024));
+         TF_RETURN_IF_ERROR(body.Finish());
+         TF_ASSIGN_OR_RETURN(auto generated, service.ResetPassword(*ctx.principal, id, password));
+         json out = {{"must_change_password", true}};
+         if (generated) out["one_time_password"] = *generated;
+         return Response::Json(200, out);
+       });
+
+  Post(router, "/api/users/{id}/unlock", Access::Requires(P::kUsersWrite),
+       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+         TF_ASSIGN_OR_RETURN(User u, service.Unlock(*ctx.principal, id));
+         return Response::Json(200, UserJson(u));
+       });
+}
+
+}  // namespace tf::identity

@@ -1,0 +1,659 @@
+#include "modules/identity/identity_service.h"
+#include "core/strings.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "core/crypto.h"
+#include "core/errors.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "modules/identity/password_policy.h"
+
+namespace tf::identity {
+
+namespace {
+
+constexpr std::string_view kSessionPrefix = "tfs_";
+constexpr std::string_view kApiTokenPrefix = "tft_";
+constexpr std::string_view kAccountScope = "account";
+constexpr std::string_view kAddressScope = "address";
+constexpr int kAddressFactor = 5;                     // an address may fail 5x an account's count
+constexpr int64_t kMaxDelaySeconds = 900;             // progressive delay cap
+constexpr int64_t kAddressForgetMicros = 3600'000'000;  // address counters reset after 1 h quiet
+constexpr int64_t kTouchEveryMicros = 60'000'000;     // last-seen writes at most once a minute
+const char* const kRegions[] = {"us", "ca", "uk", "eu"};
+
+// Identical for unknown users, bad passwords, disabled users and locked accounts.
+absl::Status BadLogin() { return absl::UnauthenticatedError("invalid email or password"); }
+absl::Status BadCredential() { return absl::UnauthenticatedError("invalid or expired credentials"); }
+
+bool IsValidEmail(std::string_view email) {
+  if (email.size() < 3 || email.size() > 254) return false;
+  size_t at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || at != email.rfind('@') || at + 1 >= email.size()) return false;
+  for (char c : email) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',') {
+      return false;
+    }
+  }
+  return email.find('.', at) != std::string_view::npos;
+}
+
+bool IsValidSlug(std::string_view slug) {
+  static const std::regex kSlug("^[a-z0-9][a-z0-9-]{1,62}$");
+  return std::regex_match(slug.begin(), slug.end(), kSlug);
+}
+
+int64_t DelaySeconds(int failures, int threshold) {
+  if (failures < threshold) return 0;
+  int shift = std::min(failures - threshold, 20);
+  return std::min<int64_t>(int64_t{1} << shift, kMaxDelaySeconds);
+}
+
+std::string HashSubject(std::string_view s) { return crypto::Sha256Hex(s); }
+
+std::string OneTimePassword(Rng& rng) {
+  // 20 characters from an alphabet without look-alikes: ~115 bits.
+  static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::string out;
+  while (out.size() < 20) {
+    uint8_t b = 0;
+    rng.Fill(&b, 1);
+    if (b < 256 - (256 % kAlphabet.size())) out.push_back(kAlphabet[b % kAlphabet.size()]);
+  }
+  return out;
+}
+
+}  // namespace
+
+IdentityService::IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options)
+    : db_(db), clock_(clock), rng_(rng), options_(options) {}
+
+std::string IdentityService::NewId() { return NewUuidV7(clock_, rng_); }
+
+std::string IdentityService::NormalizeEmail(std::string_view email) {
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(Sv(email)));
+}
+
+std::optional<std::string> IdentityService::Scope(const Principal& caller) const {
+  if (caller.IsPlatform()) return std::nullopt;
+  return caller.tenant_id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login and throttling
+
+absl::Status IdentityService::CheckThrottle(store::Transaction& tx, const std::string& account,
+                                            const std::string& address) {
+  int64_t now = Now();
+  TF_ASSIGN_OR_RETURN(ThrottleState acc, repo_.GetThrottle(tx, kAccountScope, account));
+  TF_ASSIGN_OR_RETURN(ThrottleState addr, repo_.GetThrottle(tx, kAddressScope, address));
+  if (addr.failures > 0 && now - addr.last_failure_at > kAddressForgetMicros) addr = {};
+  int64_t wait_until = std::max(
+      acc.last_failure_at + DelaySeconds(acc.failures, options_.delay_after_failures) * 1'000'000,
+      addr.last_failure_at + DelaySeconds(addr.failures, options_.delay_after_failures * kAddressFactor) * 1'000'000);
+  if ((acc.failures > 0 || addr.failures > 0) && wait_until > now && !acc.locked_at) {
+    int seconds = static_cast<int>((wait_until - now + 999'999) / 1'000'000);
+    return WithRetryAfter(absl::ResourceExhaustedError(StrCat(
+                              "too many failed sign-in attempts; try again in ", seconds, " seconds")),
+                          seconds);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IdentityService::RecordFailure(store::Transaction& tx, const std::string& account,
+                                            const std::string& address, const std::optional<User>& user) {
+  int64_t now = Now();
+  TF_ASSIGN_OR_RETURN(ThrottleState acc, repo_.GetThrottle(tx, kAccountScope, account));
+  TF_ASSIGN_OR_RETURN(ThrottleState addr, repo_.GetThrottle(tx, kAddressScope, address));
+  if (addr.failures > 0 && now - addr.last_failure_at > kAddressForgetMicros) addr = {};
+  acc.failures++;
+  acc.last_failure_at = now;
+  addr.failures++;
+  addr.last_failure_at = now;
+  if (acc.failures >= options_.lock_after_failures && !acc.locked_at) {
+    acc.locked_at = now;
+    if (user && !user->locked_at) {
+      User locked = *user;
+      locked.locked_at = now;
+      locked.updated_at = now;
+      TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, locked));
+      log::Warn("account locked after repeated sign-in failures",
+                {{"user_id", user->id}, {"failures", acc.failures}});
+    }
+  }
+  TF_RETURN_IF_ERROR(repo_.PutThrottle(tx, kAccountScope, account, acc));
+  return repo_.PutThrottle(tx, kAddressScope, address, addr);
+}
+
+absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) {
+  std::string email = NormalizeEmail(request.email);
+  std::string account = HashSubject(email);
+  std::string address = HashSubject(request.source_ip);
+
+  // Read first (no write lock held during the slow password check).
+  TF_ASSIGN_OR_RETURN(auto lookup, db_.InTx(store::ReadTx(), [&](store::Transaction& tx)
+                                                -> absl::StatusOr<std::optional<User>> {
+    TF_RETURN_IF_ERROR(CheckThrottle(tx, account, address));
+    auto user = repo_.GetUserByEmail(tx, email);
+    if (absl::IsNotFound(user.status())) return std::optional<User>();
+    if (!user.ok()) return user.status();
+    return std::optional<User>(std::move(*user));
+  }));
+
+  bool password_ok = false;
+  if (lookup) {
+    password_ok = crypto::VerifyPassword(lookup->password_hash, request.password);
+  } else {
+    crypto::BurnPasswordVerification(request.password);
+  }
+
+  std::optional<Tenant> tenant;
+  std::string refusal;
+  if (!lookup) refusal = "unknown email";
+  else if (!password_ok) refusal = "wrong password";
+  else if (lookup->locked_at) refusal = "account locked";
+  else if (lookup->status != kStatusActive) refusal = "account disabled";
+
+  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
+    if (refusal.empty()) {
+      TF_ASSIGN_OR_RETURN(Tenant t, repo_.GetTenant(tx, lookup->tenant_id));
+      if (t.status != kStatusActive) refusal = "tenant suspended";
+    }
+    if (!refusal.empty()) {
+      if (refusal != "account locked") TF_RETURN_IF_ERROR(RecordFailure(tx, account, address, lookup));
+      log::Warn("sign-in refused", {{"reason", refusal},
+                                    {"user_id", lookup ? lookup->id : ""},
+                                    {"remote_addr", request.source_ip}});
+      // Commit the failure count, then answer identically whatever the reason.
+      TF_RETURN_IF_ERROR(tx.Commit());
+      return BadLogin();
+    }
+    int64_t now = Now();
+    TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, account));
+    LoginResult result;
+    result.token = crypto::NewToken(rng_, kSessionPrefix);
+    result.csrf_token = crypto::NewToken(rng_, "");
+    result.session = Session{NewId(),
+                             lookup->tenant_id,
+                             lookup->id,
+                             crypto::Sha256Hex(result.token),
+                             crypto::Sha256Hex(result.csrf_token),
+                             request.source_ip,
+                             request.user_agent.substr(0, 512),
+                             now,
+                             now,
+                             now + std::chrono::duration_cast<std::chrono::microseconds>(
+                                       options_.session_absolute_lifetime).count(),
+                             std::nullopt};
+    TF_RETURN_IF_ERROR(repo_.InsertSession(tx, result.session));
+    result.user = *lookup;
+    result.user.last_login_at = now;
+    TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, result.user));
+    log::Info("signed in", {{"user_id", result.user.id}, {"session_id", result.session.id},
+                            {"remote_addr", request.source_ip}});
+    return result;
+  });
+}
+
+absl::Status IdentityService::Logout(const Principal& caller) {
+  if (caller.kind != Principal::Kind::kSession) {
+    return absl::FailedPreconditionError("API tokens do not have sessions; revoke the token instead");
+  }
+  return db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(repo_.RevokeSession(tx, caller.credential_id, Now()));
+    log::Info("signed out", {{"session_id", caller.credential_id}});
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication of each request
+
+absl::StatusOr<Principal> IdentityService::Authenticate(const Credential& credential) {
+  if (credential.token.size() > 256) return BadCredential();
+  std::string hash = crypto::Sha256Hex(credential.token);
+  if (absl::StartsWith(credential.token, Sv(kSessionPrefix))) return AuthenticateSession(credential, hash);
+  if (absl::StartsWith(credential.token, Sv(kApiTokenPrefix)) && !credential.via_cookie) {
+    return AuthenticateApiToken(hash);
+  }
+  return BadCredential();
+}
+
+absl::StatusOr<Principal> IdentityService::AuthenticateSession(const Credential& credential,
+                                                               const std::string& hash) {
+  int64_t now = Now();
+  int64_t idle = std::chrono::duration_cast<std::chrono::microseconds>(options_.session_idle_timeout).count();
+  struct Found {
+    Session session;
+    User user;
+  };
+  TF_ASSIGN_OR_RETURN(Found found, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<Found> {
+    auto session = repo_.GetSessionByTokenHash(tx, hash);
+    if (absl::IsNotFound(session.status())) return BadCredential();
+    if (!session.ok()) return session.status();
+    TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, session->tenant_id, session->user_id));
+    TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
+    if (session->revoked_at || now >= session->expires_at || now - session->last_seen_at >= idle ||
+        user.status != kStatusActive || user.locked_at || tenant.status != kStatusActive) {
+      return BadCredential();
+    }
+    return Found{std::move(*session), std::move(user)};
+  }));
+  if (credential.via_cookie && credential.state_change &&
+      !crypto::ConstantTimeEquals(crypto::Sha256Hex(credential.csrf_token), found.session.csrf_hash)) {
+    return absl::PermissionDeniedError("missing or invalid X-CSRF-Token header for a cookie-authenticated change");
+  }
+  if (now - found.session.last_seen_at >= kTouchEveryMicros) {
+    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(found.user.tenant_id), [&](store::Transaction& tx) {
+      return repo_.TouchSession(tx, found.session.id, now);
+    }));
+  }
+  Principal p;
+  p.kind = Principal::Kind::kSession;
+  p.user_id = found.user.id;
+  p.tenant_id = found.user.tenant_id;
+  p.email = found.user.email;
+  p.roles = found.user.roles;
+  p.permissions = PermissionsOf(found.user.roles);
+  p.credential_id = found.session.id;
+  p.via_cookie = credential.via_cookie;
+  p.must_change_password = found.user.must_change_password;
+  return p;
+}
+
+absl::StatusOr<Principal> IdentityService::AuthenticateApiToken(const std::string& hash) {
+  int64_t now = Now();
+  struct Found {
+    ApiToken token;
+    User user;
+  };
+  TF_ASSIGN_OR_RETURN(Found found, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<Found> {
+    auto token = repo_.GetApiTokenByHash(tx, hash);
+    if (absl::IsNotFound(token.status())) return BadCredential();
+    if (!token.ok()) return token.status();
+    TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, token->tenant_id, token->user_id));
+    TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
+    if (token->revoked_at || now >= token->expires_at || user.status != kStatusActive ||
+        tenant.status != kStatusActive) {
+      return BadCredential();
+    }
+    return Found{std::move(*token), std::move(user)};
+  }));
+  if (!found.token.last_used_at || now - *found.token.last_used_at >= kTouchEveryMicros) {
+    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(found.token.tenant_id), [&](store::Transaction& tx) {
+      return repo_.TouchApiToken(tx, found.token.id, now);
+    }));
+  }
+  Principal p;
+  p.kind = Principal::Kind::kApiToken;
+  p.user_id = found.user.id;
+  p.tenant_id = found.token.tenant_id;
+  p.email = found.user.email;
+  // Never more than the creator holds today: demoting the creator narrows the token.
+  p.permissions = found.token.permissions & PermissionsOf(found.user.roles);
+  p.credential_id = found.token.id;
+  return p;
+}
+
+absl::Status IdentityService::ChangePassword(const Principal& caller, std::string_view current,
+                                             std::string_view next) {
+  if (caller.kind != Principal::Kind::kSession) {
+    return absl::PermissionDeniedError("passwords are changed by their owner in a signed-in session");
+  }
+  TF_ASSIGN_OR_RETURN(User user, db_.InTx(store::ReadTx(caller.tenant_id), [&](store::Transaction& tx) {
+    return repo_.GetUser(tx, caller.tenant_id, caller.user_id);
+  }));
+  if (!crypto::VerifyPassword(user.password_hash, current)) {
+    return FieldError("current_password", "is not the current password");
+  }
+  TF_RETURN_IF_ERROR(CheckPassword(next, user.email));
+  if (crypto::VerifyPassword(user.password_hash, next)) {
+    return FieldError("new_password", "must differ from the current password");
+  }
+  TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(next));
+  return db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    int64_t now = Now();
+    user.password_hash = hash;
+    user.must_change_password = false;
+    user.password_changed_at = now;
+    user.updated_at = now;
+    TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, user));
+    // Other sessions end; this one continues.
+    TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, user.id, caller.credential_id, now));
+    log::Info("password changed", {{"user_id", user.id}});
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<User> IdentityService::Me(const Principal& caller) {
+  return db_.InTx(store::ReadTx(caller.tenant_id), [&](store::Transaction& tx) {
+    return repo_.GetUser(tx, caller.tenant_id, caller.user_id);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenants
+
+absl::StatusOr<Tenant> IdentityService::CreateTenant(const Principal& caller, std::string slug, std::string name,
+                                                     std::string data_region) {
+  if (!caller.IsPlatform()) return absl::PermissionDeniedError("only platform operators manage tenants");
+  if (!IsValidSlug(slug)) {
+    return FieldError("slug", "must be 2-63 characters of a-z, 0-9 and '-', starting with a letter or digit");
+  }
+  if (slug == kSystemTenantSlug) return FieldError("slug", "is reserved");
+  name = std::string(absl::StripAsciiWhitespace(name));
+  if (name.empty()) return FieldError("name", "must not be empty");
+  if (data_region.empty()) data_region = "us";
+  if (std::find(std::begin(kRegions), std::end(kRegions), data_region) == std::end(kRegions)) {
+    return FieldError("data_region", "must be one of us, ca, uk, eu");
+  }
+  int64_t now = Now();
+  Tenant t{NewId(), slug, name, data_region, std::string(kStatusActive), now, now};
+  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<Tenant> {
+    absl::Status s = repo_.InsertTenant(tx, t);
+    if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(StrCat("a tenant with slug '", slug, "' exists"));
+    TF_RETURN_IF_ERROR(s);
+    log::Info("tenant created", {{"tenant_id", t.id}, {"slug", t.slug}});
+    return t;
+  });
+}
+
+absl::StatusOr<std::vector<Tenant>> IdentityService::ListTenants(const Principal& caller, const TenantFilter& filter,
+                                                                 const std::optional<std::string>& after_id,
+                                                                 int limit) {
+  if (!caller.IsPlatform()) return absl::PermissionDeniedError("only platform operators list tenants");
+  return db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+    return repo_.ListTenants(tx, filter, after_id, limit);
+  });
+}
+
+absl::StatusOr<Tenant> IdentityService::GetTenant(const Principal& caller, const std::string& id) {
+  if (!caller.IsPlatform() && id != caller.tenant_id) return absl::NotFoundError("tenant not found");
+  return db_.InTx(store::ReadTx(), [&](store::Transaction& tx) { return repo_.GetTenant(tx, id); });
+}
+
+absl::StatusOr<Tenant> IdentityService::UpdateTenant(const Principal& caller, const std::string& id,
+                                                     const TenantPatch& patch) {
+  if (!caller.IsPlatform()) return absl::PermissionDeniedError("only platform operators manage tenants");
+  if (patch.status && *patch.status != kStatusActive && *patch.status != kStatusSuspended) {
+    return FieldError("status", "must be active or suspended");
+  }
+  if (patch.name && absl::StripAsciiWhitespace(*patch.name).empty()) return FieldError("name", "must not be empty");
+  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<Tenant> {
+    TF_ASSIGN_OR_RETURN(Tenant t, repo_.GetTenant(tx, id));
+    if (patch.status && t.slug == kSystemTenantSlug && *patch.status != kStatusActive) {
+      return absl::FailedPreconditionError("the system tenant cannot be suspended");
+    }
+    if (patch.name) t.name = std::string(absl::StripAsciiWhitespace(*patch.name));
+    if (patch.status) t.status = *patch.status;
+    t.updated_at = Now();
+    TF_RETURN_IF_ERROR(repo_.UpdateTenant(tx, t));
+    log::Info("tenant updated", {{"tenant_id", t.id}, {"status", t.status}});
+    return t;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+absl::StatusOr<std::vector<Role>> IdentityService::ParseGrantableRoles(const Principal& caller,
+                                                                       const std::vector<std::string>& names,
+                                                                       bool system_tenant) {
+  if (names.empty()) return FieldError("roles", "must name at least one role");
+  std::vector<Role> roles;
+  for (const std::string& name : names) {
+    auto role = ParseRole(name);
+    if (!role) return FieldError("roles", StrCat("unknown role '", name.substr(0, 32), "'"));
+    if (IsPlatformRole(*role) != system_tenant && IsPlatformRole(*role)) {
+      return FieldError("roles", StrCat(name, " exists only in the system tenant"));
+    }
+    if (std::find(roles.begin(), roles.end(), *role) == roles.end()) roles.push_back(*role);
+  }
+  if (!IsSubset(PermissionsOf(roles), caller.permissions)) {
+    return absl::PermissionDeniedError("you cannot grant a role with permissions you do not hold");
+  }
+  return roles;
+}
+
+absl::StatusOr<User> IdentityService::CreateUser(const Principal& caller, const NewUser& request) {
+  std::string email = NormalizeEmail(request.email);
+  if (!IsValidEmail(email)) return FieldError("email", "must be a valid email address");
+  std::string tenant_id = caller.tenant_id;
+  if (request.tenant_id && caller.IsPlatform()) tenant_id = *request.tenant_id;
+  TF_ASSIGN_OR_RETURN(Tenant tenant, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<Tenant> {
+    auto t = repo_.GetTenant(tx, tenant_id);
+    if (absl::IsNotFound(t.status())) return FieldError("tenant_id", "no such tenant");
+    return t;
+  }));
+  TF_ASSIGN_OR_RETURN(std::vector<Role> roles,
+                      ParseGrantableRoles(caller, request.roles, tenant.slug == kSystemTenantSlug));
+  TF_RETURN_IF_ERROR(CheckPassword(request.password, email));
+  if (request.display_name.size() > 200) return FieldError("display_name", "must be at most 200 bytes");
+  TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(request.password));
+  int64_t now = Now();
+  User u;
+  u.id = NewId();
+  u.tenant_id = tenant.id;
+  u.email = email;
+  u.display_name = request.display_name;
+  u.password_hash = hash;
+  u.roles = roles;
+  u.status = kStatusActive;
+  u.must_change_password = request.must_change_password;
+  u.password_changed_at = now;
+  u.created_at = now;
+  u.updated_at = now;
+  return db_.InTx(store::WriteTx(tenant.id), [&](store::Transaction& tx) -> absl::StatusOr<User> {
+    absl::Status s = repo_.InsertUser(tx, u);
+    if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError("a user with this email exists");
+    TF_RETURN_IF_ERROR(s);
+    log::Info("user created", {{"user_id", u.id}, {"user_tenant", u.tenant_id}});
+    return u;
+  });
+}
+
+absl::StatusOr<std::vector<User>> IdentityService::ListUsers(const Principal& caller, UserFilter filter,
+                                                             const std::optional<std::string>& after_id, int limit) {
+  if (auto scope = Scope(caller)) filter.tenant_id = scope;
+  if (filter.email) filter.email = NormalizeEmail(*filter.email);
+  if (filter.role && !ParseRole(*filter.role)) return FieldError("role", "unknown role");
+  return db_.InTx(store::ReadTx(caller.tenant_id), [&](store::Transaction& tx) {
+    return repo_.ListUsers(tx, filter, after_id, limit);
+  });
+}
+
+absl::StatusOr<User> IdentityService::GetUser(const Principal& caller, const std::string& id) {
+  return db_.InTx(store::ReadTx(caller.tenant_id), [&](store::Transaction& tx) {
+    return repo_.GetUser(tx, Scope(caller), id);
+  });
+}
+
+absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const std::string& id,
+                                                 const UserPatch& patch) {
+  if (patch.status && *patch.status != kStatusActive && *patch.status != kStatusDisabled) {
+    return FieldError("status", "must be active or disabled");
+  }
+  if (patch.display_name && patch.display_name->size() > 200) {
+    return FieldError("display_name", "must be at most 200 bytes");
+  }
+  return db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::StatusOr<User> {
+    TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, Scope(caller), id));
+    if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
+      return absl::PermissionDeniedError("you cannot change a user who holds permissions you do not");
+    }
+    if (id == caller.user_id && (patch.roles || patch.status)) {
+      return absl::FailedPreconditionError("you cannot change your own roles or status");
+    }
+    int64_t now = Now();
+    if (patch.roles) {
+      TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, u.tenant_id));
+      TF_ASSIGN_OR_RETURN(u.roles, ParseGrantableRoles(caller, *patch.roles, tenant.slug == kSystemTenantSlug));
+    }
+    if (patch.status) {
+      if (*patch.status == kStatusDisabled && u.status != kStatusDisabled) {
+        TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, u.id, "", now));
+      }
+      u.status = *patch.status;
+    }
+    if (patch.display_name) u.display_name = *patch.display_name;
+    u.updated_at = now;
+    TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
+    log::Info("user updated", {{"user_id", u.id}, {"status", u.status}});
+    return u;
+  });
+}
+
+absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const Principal& caller,
+                                                                          const std::string& id,
+                                                                          std::optional<std::string> password) {
+  TF_ASSIGN_OR_RETURN(User u, GetUser(caller, id));
+  if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
+    return absl::PermissionDeniedError("you cannot reset the password of a user who holds permissions you do not");
+  }
+  std::optional<std::string> generated;
+  if (!password) {
+    generated = OneTimePassword(rng_);
+    password = generated;
+  } else {
+    TF_RETURN_IF_ERROR(CheckPassword(*password, u.email));
+  }
+  TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(*password));
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    int64_t now = Now();
+    u.password_hash = hash;
+    u.must_change_password = true;
+    u.password_changed_at = now;
+    u.updated_at = now;
+    TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
+    TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, u.id, "", now));
+    log::Info("password reset by an administrator", {{"user_id", u.id}});
+    return absl::OkStatus();
+  }));
+  return generated;
+}
+
+absl::StatusOr<User> IdentityService::Unlock(const Principal& caller, const std::string& id) {
+  return db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::StatusOr<User> {
+    TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, Scope(caller), id));
+    u.locked_at.reset();
+    u.updated_at = Now();
+    TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
+    TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, HashSubject(u.email)));
+    log::Info("account unlocked", {{"user_id", u.id}});
+    return u;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// API tokens
+
+absl::StatusOr<CreatedApiToken> IdentityService::CreateApiToken(const Principal& caller, const NewApiToken& request) {
+  std::string name(absl::StripAsciiWhitespace(request.name));
+  if (name.empty() || name.size() > 100) return FieldError("name", "must be 1-100 bytes");
+  if (request.expires_in_days < 1 || request.expires_in_days > options_.api_token_max_lifetime_days) {
+    return FieldError("expires_in_days",
+                      StrCat("must be from 1 to ", options_.api_token_max_lifetime_days));
+  }
+  if (request.permissions.empty()) return FieldError("permissions", "must name at least one permission");
+  PermissionSet perms;
+  for (const std::string& n : request.permissions) {
+    auto p = ParsePermission(n);
+    if (!p) return FieldError("permissions", StrCat("unknown permission '", n.substr(0, 64), "'"));
+    perms.set(static_cast<size_t>(*p));
+  }
+  if (!IsSubset(perms, caller.permissions)) {
+    return absl::PermissionDeniedError("a token cannot hold permissions you do not hold");
+  }
+  int64_t now = Now();
+  CreatedApiToken created;
+  created.secret = crypto::NewToken(rng_, kApiTokenPrefix);
+  created.token = ApiToken{NewId(), caller.tenant_id, caller.user_id, name, crypto::Sha256Hex(created.secret), perms,
+                           now + int64_t{request.expires_in_days} * 86400 * 1'000'000, now, std::nullopt,
+                           std::nullopt};
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(repo_.InsertApiToken(tx, created.token));
+    log::Info("API token created", {{"api_token_id", created.token.id}});
+    return absl::OkStatus();
+  }));
+  return created;
+}
+
+absl::StatusOr<std::vector<ApiToken>> IdentityService::ListApiTokens(const Principal& caller,
+                                                                     const std::optional<std::string>& after_id,
+                                                                     int limit) {
+  return db_.InTx(store::ReadTx(caller.tenant_id), [&](store::Transaction& tx) {
+    return repo_.ListApiTokens(tx, caller.tenant_id, after_id, limit);
+  });
+}
+
+absl::Status IdentityService::RevokeApiToken(const Principal& caller, const std::string& id) {
+  return db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    TF_ASSIGN_OR_RETURN(ApiToken t, repo_.GetApiToken(tx, caller.tenant_id, id));
+    if (t.revoked_at) return absl::OkStatus();
+    TF_RETURN_IF_ERROR(repo_.RevokeApiToken(tx, caller.tenant_id, id, Now()));
+    log::Info("API token revoked", {{"api_token_id", id}});
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bootstrap
+
+absl::StatusOr<bool> IdentityService::IsBootstrapped() {
+  return db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<bool> {
+    TF_ASSIGN_OR_RETURN(int64_t n, repo_.CountUsersWithRole(tx, Role::kSuperAdmin));
+    return n > 0;
+  });
+}
+
+absl::StatusOr<BootstrapResult> IdentityService::Bootstrap(const std::string& email_in,
+                                                           std::optional<std::string> password) {
+  std::string email = NormalizeEmail(email_in);
+  if (!IsValidEmail(email)) return FieldError("email", "must be a valid email address");
+  BootstrapResult result;
+  if (!password) {
+    result.one_time_password = OneTimePassword(rng_);
+    password = result.one_time_password;
+  } else {
+    TF_RETURN_IF_ERROR(CheckPassword(*password, email));
+  }
+  TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(*password));
+  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<BootstrapResult> {
+    TF_ASSIGN_OR_RETURN(int64_t admins, repo_.CountUsersWithRole(tx, Role::kSuperAdmin));
+    if (admins > 0) return absl::FailedPreconditionError("already bootstrapped: a SUPER_ADMIN exists");
+    int64_t now = Now();
+    auto system = repo_.GetTenantBySlug(tx, kSystemTenantSlug);
+    if (absl::IsNotFound(system.status())) {
+      system = Tenant{NewId(), std::string(kSystemTenantSlug), "Platform operators", "us",
+                      std::string(kStatusActive), now, now};
+      TF_RETURN_IF_ERROR(repo_.InsertTenant(tx, *system));
+    }
+    TF_RETURN_IF_ERROR(system.status());
+    User& u = result.user;
+    u.id = NewId();
+    u.tenant_id = system->id;
+    u.email = email;
+    u.display_name = "Platform administrator";
+    u.password_hash = hash;
+    u.roles = {Role::kSuperAdmin};
+    u.status = kStatusActive;
+    u.must_change_password = result.one_time_password.has_value();
+    u.password_changed_at = now;
+    u.created_at = now;
+    u.updated_at = now;
+    absl::Status s = repo_.InsertUser(tx, u);
+    if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError("a user with this email exists");
+    TF_RETURN_IF_ERROR(s);
+    log::Info("bootstrapped the first SUPER_ADMIN", {{"user_id", u.id}});
+    return result;
+  });
+}
+
+}  // namespace tf::identity

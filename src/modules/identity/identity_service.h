@@ -1,0 +1,150 @@
+#pragma once
+// The identity domain's rules: login with throttling and lockout, sessions with idle and
+// absolute expiry, API tokens, tenants and users with role grants bounded by the granter's own
+// permissions. No HTTP and no SQL here: callers pass a Principal; persistence goes through
+// IdentityRepo.
+// Thread-safety: safe from any thread (state lives in the store).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/clock.h"
+#include "core/principal.h"
+#include "core/rng.h"
+#include "modules/identity/identity_repo.h"
+#include "store/database.h"
+
+namespace tf::identity {
+
+struct IdentityOptions {
+  std::chrono::seconds session_idle_timeout{1800};
+  std::chrono::seconds session_absolute_lifetime{43200};
+  int delay_after_failures = 3;   //!< per account; the address threshold is 5x
+  int lock_after_failures = 10;   //!< per account; then an admin must unlock
+  int api_token_max_lifetime_days = 365;
+};
+
+struct LoginRequest {
+  std::string email;
+  std::string password;
+  std::string source_ip;
+  std::string user_agent;
+};
+
+struct LoginResult {
+  std::string token;       //!< shown once; only its hash is stored
+  std::string csrf_token;  //!< for cookie-authenticated state changes
+  Session session;
+  User user;
+};
+
+//! A credential as presented: a bearer token or a session cookie, plus the CSRF header.
+struct Credential {
+  std::string token;
+  bool via_cookie = false;
+  bool state_change = false;
+  std::string csrf_token;
+};
+
+struct NewUser {
+  std::string email;
+  std::string password;
+  std::vector<std::string> roles;
+  std::optional<std::string> tenant_id;  //!< honoured for platform callers only
+  std::string display_name;
+  bool must_change_password = false;
+};
+
+struct UserPatch {
+  std::optional<std::vector<std::string>> roles;
+  std::optional<std::string> status;
+  std::optional<std::string> display_name;
+};
+
+struct TenantPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> status;
+};
+
+struct NewApiToken {
+  std::string name;
+  std::vector<std::string> permissions;
+  int expires_in_days = 90;
+};
+
+struct CreatedApiToken {
+  ApiToken token;
+  std::string secret;  //!< shown once
+};
+
+struct BootstrapResult {
+  User user;
+  std::optional<std::string> one_time_password;  //!< set when none was given
+};
+
+class IdentityService {
+ public:
+  IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options);
+
+  // Authentication
+  absl::StatusOr<LoginResult> Login(const LoginRequest& request);
+  absl::Status Logout(const Principal& caller);
+  absl::StatusOr<Principal> Authenticate(const Credential& credential);
+  absl::Status ChangePassword(const Principal& caller, std::string_view current, std::string_view next);
+  absl::StatusOr<User> Me(const Principal& caller);
+
+  // Tenants (platform)
+  absl::StatusOr<Tenant> CreateTenant(const Principal& caller, std::string slug, std::string name,
+                                      std::string data_region);
+  absl::StatusOr<std::vector<Tenant>> ListTenants(const Principal& caller, const TenantFilter& filter,
+                                                  const std::optional<std::string>& after_id, int limit);
+  absl::StatusOr<Tenant> GetTenant(const Principal& caller, const std::string& id);
+  absl::StatusOr<Tenant> UpdateTenant(const Principal& caller, const std::string& id, const TenantPatch& patch);
+
+  // Users
+  absl::StatusOr<User> CreateUser(const Principal& caller, const NewUser& request);
+  absl::StatusOr<std::vector<User>> ListUsers(const Principal& caller, UserFilter filter,
+                                              const std::optional<std::string>& after_id, int limit);
+  absl::StatusOr<User> GetUser(const Principal& caller, const std::string& id);
+  absl::StatusOr<User> UpdateUser(const Principal& caller, const std::string& id, const UserPatch& patch);
+  //! Sets `password`, or a random one-time password when empty (returned once); the user
+  //! must change it at next login and every session of theirs ends.
+  absl::StatusOr<std::optional<std::string>> ResetPassword(const Principal& caller, const std::string& id,
+                                                           std::optional<std::string> password);
+  absl::StatusOr<User> Unlock(const Principal& caller, const std::string& id);
+
+  // API tokens
+  absl::StatusOr<CreatedApiToken> CreateApiToken(const Principal& caller, const NewApiToken& request);
+  absl::StatusOr<std::vector<ApiToken>> ListApiTokens(const Principal& caller,
+                                                      const std::optional<std::string>& after_id, int limit);
+  absl::Status RevokeApiToken(const Principal& caller, const std::string& id);
+
+  //! Creates the system tenant and the first SUPER_ADMIN; FailedPrecondition once done.
+  absl::StatusOr<BootstrapResult> Bootstrap(const std::string& email, std::optional<std::string> password);
+  absl::StatusOr<bool> IsBootstrapped();
+
+  static std::string NormalizeEmail(std::string_view email);
+
+ private:
+  struct Decision;
+  absl::StatusOr<Principal> AuthenticateSession(const Credential& credential, const std::string& hash);
+  absl::StatusOr<Principal> AuthenticateApiToken(const std::string& hash);
+  absl::Status CheckThrottle(store::Transaction& tx, const std::string& account, const std::string& address);
+  absl::Status RecordFailure(store::Transaction& tx, const std::string& account, const std::string& address,
+                             const std::optional<User>& user);
+  absl::StatusOr<std::vector<Role>> ParseGrantableRoles(const Principal& caller, const std::vector<std::string>& names,
+                                                        bool system_tenant);
+  std::optional<std::string> Scope(const Principal& caller) const;
+  std::string NewId();
+  int64_t Now() const { return clock_.NowMicros(); }
+
+  store::Database& db_;
+  const Clock& clock_;
+  Rng& rng_;
+  IdentityOptions options_;
+  IdentityRepo repo_;
+};
+
+}  // namespace tf::identity

@@ -1,0 +1,58 @@
+#pragma once
+// Module: one domain folder's wiring. A module builds its repo and service from the shared
+// parts in ModuleContext, registers its routes, periodic tasks, jobs and health checks, and
+// owns what it built. src/app/modules.cc lists the modules, in order.
+// Thread-safety: Register runs once at start-up on one thread.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/rng.h"
+#include "http/middlewares.h"
+#include "http/router.h"
+#include "jobs/job_queue.h"
+#include "jobs/scheduler.h"
+#include "nlohmann/json.hpp"
+#include "store/database.h"
+
+namespace tf {
+
+//! A named check for /health/ready and /health/detailed.
+struct HealthCheck {
+  std::string name;
+  bool required_for_ready = true;
+  //! OK when healthy; `details` receives what an operator should see.
+  std::function<absl::Status(nlohmann::json& details)> check;
+};
+
+struct ModuleContext {
+  const Config& config;
+  store::Database& db;
+  const Clock& clock;
+  Rng& rng;
+  metrics::Registry& metrics;
+  http::Router& router;
+  jobs::Scheduler& scheduler;
+  jobs::JobQueue& jobs;
+  std::vector<HealthCheck>& health_checks;
+  //! Set by the identity module; the authentication middleware uses it.
+  http::Authenticator* authenticator = nullptr;
+  //! Live server figures (connections, in-flight, threads); empty until the server runs.
+  std::function<nlohmann::json()> server_stats;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual std::string_view name() const = 0;
+  [[nodiscard]] virtual absl::Status Register(ModuleContext& context) = 0;
+};
+
+}  // namespace tf

@@ -1,0 +1,114 @@
+#pragma once
+// store::Database: the one way modules reach persistent state. Prepared statements with bound
+// parameters only (`?` placeholders in every dialect), typed rows, and transactions that carry
+// the caller's tenant (PostgreSQL sets it for row-level security; SQLite ignores it).
+// SQL given to Query/Exec is the common subset of SQLite and PostgreSQL; dialect differences
+// stay inside store/.
+// Thread-safety: Database is safe from any thread; a Transaction belongs to one thread.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace tf::store {
+
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+using Params = std::vector<Value>;
+
+//! A nullable text parameter.
+inline Value OptText(const std::optional<std::string>& s) {
+  return s ? Value(*s) : Value(nullptr);
+}
+inline Value OptInt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(nullptr); }
+
+//! One result row. Accessors are lenient on the representation the engine chose (an integer
+//! column read as text is converted), strict on NULL: Int/Text of NULL give 0/"".
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  bool IsNull(size_t i) const;
+  int64_t Int(size_t i) const;
+  double Double(size_t i) const;
+  std::string Text(size_t i) const;
+  std::optional<int64_t> OptInt(size_t i) const;
+  std::optional<std::string> OptText(size_t i) const;
+  const Value& at(size_t i) const { return values_.at(i); }
+
+ private:
+  std::vector<Value> values_;
+};
+
+using Rows = std::vector<Row>;
+
+enum class TxMode { kRead, kWrite };
+
+struct TxOptions {
+  TxMode mode = TxMode::kWrite;
+  //! The caller's tenant, for row-level security; empty for platform-wide work.
+  std::string tenant_id;
+};
+
+inline TxOptions ReadTx(std::string tenant_id = {}) { return {TxMode::kRead, std::move(tenant_id)}; }
+inline TxOptions WriteTx(std::string tenant_id = {}) {
+  return {TxMode::kWrite, std::move(tenant_id)};
+}
+
+class Transaction {
+ public:
+  //! Rolls back unless Commit() succeeded.
+  virtual ~Transaction() = default;
+  [[nodiscard]] virtual absl::StatusOr<Rows> Query(std::string_view sql, const Params& params = {}) = 0;
+  //! Runs a statement; returns the number of rows changed.
+  [[nodiscard]] virtual absl::StatusOr<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
+  //! Runs several `;`-separated statements without parameters (migrations).
+  [[nodiscard]] virtual absl::Status ExecScript(std::string_view sql) = 0;
+  [[nodiscard]] virtual absl::Status Commit() = 0;
+
+  //! First row of a query, or NotFound with `what` in the message.
+  [[nodiscard]] absl::StatusOr<Row> QueryOne(std::string_view sql, const Params& params,
+                                             std::string_view what);
+};
+
+enum class Dialect { kSqlite, kPostgres };
+
+//! Called after every statement with its duration in seconds (for metrics).
+using QueryObserver = std::function<void(double seconds)>;
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(const TxOptions& options) = 0;
+  virtual Dialect dialect() const = 0;
+  //! A short description for health output, without credentials.
+  virtual std::string Describe() const = 0;
+  //! Cheap round trip to prove the store answers.
+  [[nodiscard]] virtual absl::Status Ping() = 0;
+  virtual void SetQueryObserver(QueryObserver observer) = 0;
+
+  //! Runs `fn` in a transaction and commits when it returns OK.
+  template <typename Fn>
+  [[nodiscard]] auto InTx(const TxOptions& options, Fn&& fn) -> decltype(fn(std::declval<Transaction&>()));
+};
+
+template <typename Fn>
+auto Database::InTx(const TxOptions& options, Fn&& fn)
+    -> decltype(fn(std::declval<Transaction&>())) {
+  auto tx = Begin(options);
+  if (!tx.ok()) return tx.status();
+  auto result = fn(**tx);
+  if (!result.ok()) return result;
+  absl::Status committed = (*tx)->Commit();
+  if (!committed.ok()) return committed;
+  return result;
+}
+
+}  // namespace tf::store

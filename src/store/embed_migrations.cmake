@@ -1,0 +1,16 @@
+# Turns src/store/migrations/NNNN_name.sql into a C++ table of store::Migration.
+# Invoked as: cmake -DSRC_DIR=... -DOUT=... -P embed_migrations.cmake
+file(GLOB files "${SRC_DIR}/*.sql")
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(base "${f}" NAME_WE)
+  string(REGEX MATCH "^([0-9]+)_(.*)$" _ "${base}")
+  set(version "${CMAKE_MATCH_1}")
+  set(name "${CMAKE_MATCH_2}")
+  math(EXPR version "${version}")
+  file(READ "${f}" sql)
+  string(APPEND body "    {${version}, \"${name}\", R\"tfsql(${sql})tfsql\"},\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from src/store/migrations/*.sql; do not edit.\n#include \"store/migrator.h\"\n\nnamespace tf::store {\n\nstd::span<const Migration> BuiltinMigrations() {\n  static const Migration kMigrations[] = {\n${body}  };\n  return kMigrations;\n}\n\n}  // namespace tf::store\n")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,250 @@
+#include "store/sqlite/sqlite_database.h"
+#include "core/strings.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+
+namespace tf::store {
+
+namespace {
+
+absl::Status SqliteError(sqlite3* db, int rc, std::string_view context) {
+  int ext = db ? sqlite3_extended_errcode(db) : rc;
+  std::string msg = StrCat(context, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xFF) {
+    case SQLITE_CONSTRAINT:
+      if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return absl::AlreadyExistsError(msg);
+      }
+      return absl::FailedPreconditionError(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(msg);
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      return absl::UnavailableError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+}  // namespace
+
+//! One sqlite3 handle with its statement cache.
+class SqliteConnection {
+ public:
+  ~SqliteConnection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(const SqliteOptions& options,
+                                                                bool writer) {
+    auto conn = std::unique_ptr<SqliteConnection>(new SqliteConnection());
+    int flags = SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                              : SQLITE_OPEN_READONLY);
+    int rc = sqlite3_open_v2(options.path.c_str(), &conn->db_, flags, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(conn->db_, rc, "opening the SQLite database");
+    sqlite3_extended_result_codes(conn->db_, 1);
+    sqlite3_busy_timeout(conn->db_, options.busy_timeout_ms);
+    std::string pragmas = "PRAGMA foreign_keys = ON;";
+    if (writer) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+    TF_RETURN_IF_ERROR(conn->ExecScript(pragmas));
+    return conn;
+  }
+
+  absl::Status ExecScript(std::string_view sql) {
+    std::string z(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, z.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      return SqliteError(db_, rc, "executing SQL script");
+    }
+    return absl::OkStatus();
+  }
+
+  //! Prepares (or reuses) `sql`, binds `params` and steps through all rows.
+  absl::StatusOr<Rows> Run(std::string_view sql, const Params& params, int64_t* changes) {
+    TF_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    struct Resetter {
+      sqlite3_stmt* s;
+      ~Resetter() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } resetter{stmt};
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != params.size()) {
+      return absl::InternalError(StrCat("statement expects ", sqlite3_bind_parameter_count(stmt),
+                                              " parameters, got ", params.size()));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      int rc = std::visit(
+          [&](const auto& v) -> int {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(stmt, idx);
+            else if constexpr (std::is_same_v<T, int64_t>) return sqlite3_bind_int64(stmt, idx, v);
+            else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(stmt, idx, v);
+            else return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+          },
+          params[i]);
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, "binding a parameter");
+    }
+    Rows rows;
+    int ncols = sqlite3_column_count(stmt);
+    for (;;) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return SqliteError(db_, rc, "running a statement");
+      std::vector<Value> values;
+      values.reserve(ncols);
+      for (int c = 0; c < ncols; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_NULL: values.emplace_back(nullptr); break;
+          case SQLITE_INTEGER: values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
+          case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          default: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+            values.emplace_back(std::string(text ? text : "", sqlite3_column_bytes(stmt, c)));
+          }
+        }
+      }
+      rows.emplace_back(std::move(values));
+    }
+    if (changes) *changes = sqlite3_changes64(db_);
+    return rows;
+  }
+
+ private:
+  SqliteConnection() = default;
+
+  absl::StatusOr<sqlite3_stmt*> Prepare(std::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, "preparing a statement");
+    if (stmt == nullptr) return absl::InternalError("empty SQL statement");
+    cache_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SqliteDatabase* owner, SqliteConnection* conn, bool writer,
+                    std::unique_lock<std::mutex> writer_lock)
+      : owner_(owner), conn_(conn), writer_(writer), writer_lock_(std::move(writer_lock)) {}
+
+  ~SqliteTransaction() override {
+    if (!done_) (void)conn_->ExecScript("ROLLBACK");
+    if (!writer_) owner_->ReleaseReader(conn_);
+  }
+
+  absl::StatusOr<Rows> Query(std::string_view sql, const Params& params) override {
+    return Timed([&] { return conn_->Run(sql, params, nullptr); });
+  }
+
+  absl::StatusOr<int64_t> Exec(std::string_view sql, const Params& params) override {
+    int64_t changes = 0;
+    auto rows = Timed([&] { return conn_->Run(sql, params, &changes); });
+    if (!rows.ok()) return rows.status();
+    return changes;
+  }
+
+  absl::Status ExecScript(std::string_view sql) override { return conn_->ExecScript(sql); }
+
+  absl::Status Commit() override {
+    if (done_) return absl::FailedPreconditionError("transaction already finished");
+    TF_RETURN_IF_ERROR(conn_->ExecScript("COMMIT"));
+    done_ = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  template <typename F>
+  absl::StatusOr<Rows> Timed(F&& f) {
+    auto start = std::chrono::steady_clock::now();
+    auto result = f();
+    if (owner_->observer_) {
+      owner_->observer_(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return result;
+  }
+
+  SqliteDatabase* owner_;
+  SqliteConnection* conn_;
+  bool writer_;
+  std::unique_lock<std::mutex> writer_lock_;
+  bool done_ = false;
+};
+
+SqliteDatabase::SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {}
+SqliteDatabase::~SqliteDatabase() = default;
+
+absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions& options) {
+  auto db = std::unique_ptr<SqliteDatabase>(new SqliteDatabase(options));
+  TF_ASSIGN_OR_RETURN(db->writer_, SqliteConnection::Open(options, /*writer=*/true));
+  for (int i = 0; i < options.readers; ++i) {
+    TF_ASSIGN_OR_RETURN(auto reader, SqliteConnection::Open(options, /*writer=*/false));
+    db->free_readers_.push_back(reader.get());
+    db->readers_.push_back(std::move(reader));
+  }
+  return db;
+}
+
+absl::StatusOr<std::unique_ptr<Transaction>> SqliteDatabase::Begin(const TxOptions& options) {
+  if (options.mode == TxMode::kWrite) {
+    std::unique_lock lock(writer_mu_);
+    TF_RETURN_IF_ERROR(writer_->ExecScript("BEGIN IMMEDIATE"));
+    return std::make_unique<SqliteTransaction>(this, writer_.get(), true, std::move(lock));
+  }
+  SqliteConnection* conn = AcquireReader();
+  absl::Status begun = conn->ExecScript("BEGIN");
+  if (!begun.ok()) {
+    ReleaseReader(conn);
+    return begun;
+  }
+  return std::make_unique<SqliteTransaction>(this, conn, false, std::unique_lock<std::mutex>());
+}
+
+SqliteConnection* SqliteDatabase::AcquireReader() {
+  std::unique_lock lock(readers_mu_);
+  readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+  SqliteConnection* conn = free_readers_.back();
+  free_readers_.pop_back();
+  return conn;
+}
+
+void SqliteDatabase::ReleaseReader(SqliteConnection* conn) {
+  {
+    std::lock_guard lock(readers_mu_);
+    free_readers_.push_back(conn);
+  }
+  readers_cv_.notify_one();
+}
+
+std::string SqliteDatabase::Describe() const { return StrCat("sqlite:", options_.path); }
+
+absl::Status SqliteDatabase::Ping() {
+  TF_ASSIGN_OR_RETURN(auto tx, Begin(ReadTx()));
+  TF_ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT 1"));
+  return rows.size() == 1 ? absl::OkStatus() : absl::InternalError("SELECT 1 returned nothing");
+}
+
+void SqliteDatabase::SetQueryObserver(QueryObserver observer) { observer_ = std::move(observer); }
+
+}  // namespace tf::store

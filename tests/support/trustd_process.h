@@ -1,0 +1,72 @@
+#pragma once
+// Runs the real trustd binary for integration tests: a fresh data directory, port 0 (the
+// bound port is read from trustd's first stdout line), logs captured to a file, and SIGTERM
+// to stop. Also runs trustctl against the same data directory.
+// Thread-safety: one owner thread.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/http_client.h"
+
+namespace tf::testing {
+
+//! A temporary directory removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+//! Runs a program with arguments, optional stdin and extra environment; waits for it.
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_text = "",
+                         const std::vector<std::pair<std::string, std::string>>& env = {});
+
+class TrustdProcess {
+ public:
+  struct Options {
+    std::vector<std::string> extra_args;
+    std::vector<std::pair<std::string, std::string>> env;
+  };
+
+  explicit TrustdProcess(Options options);
+  TrustdProcess() : TrustdProcess(Options{}) {}
+  ~TrustdProcess();
+
+  //! Starts trustd and waits for its port; false (with the log in `error`) when it fails.
+  bool Start(std::string* error);
+  //! SIGTERM and wait; returns the exit status (or -1).
+  int Stop();
+  pid_t pid() const { return pid_; }
+  uint16_t port() const { return port_; }
+  HttpClient client() const { return HttpClient(port_); }
+  const std::string& data_dir() const { return dir_.path(); }
+  std::string Log() const;
+
+  //! `trustctl --data-dir <dir> bootstrap --email E --password-stdin` with `password`.
+  CommandResult Bootstrap(const std::string& email, const std::string& password) const;
+  //! Logs in and returns the bearer token ("" on failure).
+  std::string Login(const std::string& email, const std::string& password) const;
+
+ private:
+  Options options_;
+  TempDir dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+};
+
+}  // namespace tf::testing
