@@ -106,7 +106,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
   }
   if (s.context->authenticator == nullptr) return absl::InternalError("no module provides authentication");
 
-  s.pipeline = std::make_unique<http::Pipeline>(s.router, rng);
+  s.pipeline = std::make_unique<http::Pipeline>(s.router, FastRng::Instance());
   s.pipeline->Use(std::make_unique<http::MetricsMiddleware>(s.metrics));
   s.pipeline->Use(std::make_unique<http::AccessLogMiddleware>(s.config.log.access_log));
   s.pipeline->Use(std::make_unique<http::LimitsMiddleware>());
@@ -131,13 +131,15 @@ absl::Status App::Start() {
   o.idle_timeout = std::chrono::milliseconds(sc.idle_timeout_ms);
   o.tls_cert_file = sc.tls_cert_file;
   o.tls_key_file = sc.tls_key_file;
-  uint64_t default_body_limit = o.body_limit_bytes;
   s.server = std::make_unique<http::Server>(
       o, [&s](http::Request request) { return s.pipeline->Dispatch(std::move(request)); },
-      [&s, default_body_limit](std::string_view method, std::string_view path) -> uint64_t {
+      http::Server::RoutePolicyFn([&s](std::string_view method, std::string_view path) {
         http::RouteMatch match = s.router.Match(method, path);
-        return match.route && match.route->body_limit > 0 ? match.route->body_limit : default_body_limit;
-      });
+        if (!match.route) return http::RoutePolicy{0, true};  // 404/405 answers never block
+        // Public non-blocking routes skip the worker pool; authenticated ones read the store.
+        bool inline_ok = match.route->non_blocking && match.route->access.kind == Access::Kind::kPublic;
+        return http::RoutePolicy{match.route->body_limit, inline_ok};
+      }));
   TF_RETURN_IF_ERROR(s.server->Start());
   http::Server* server = s.server.get();
   s.context->server_stats = [server]() -> nlohmann::json {
@@ -174,5 +176,7 @@ void App::Shutdown() {
 uint16_t App::port() const { return impl_->server ? impl_->server->port() : 0; }
 
 store::Database& App::db() { return *impl_->db; }
+
+const http::Router& App::router() const { return impl_->router; }
 
 }  // namespace tf

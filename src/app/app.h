@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/rng.h"
+#include "http/router.h"
 #include "store/database.h"
 
 namespace tf {
@@ -26,6 +27,8 @@ class App {
   void Shutdown();
   uint16_t port() const;
   store::Database& db();
+  //! Every registered route (for docs checks and tests).
+  const http::Router& router() const;
 
  private:
   struct Impl;

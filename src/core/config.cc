@@ -1,24 +1,23 @@
 #include "core/config.h"
 
+#include <toml++/toml.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <fstream>
 #include <functional>
 #include <limits>
-#include <memory>
 #include <optional>
 #include <sstream>
+#include <system_error>
 #include <variant>
 
-#include <toml++/toml.h>
-
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "core/log.h"
 #include "core/redact.h"
@@ -49,12 +48,11 @@ struct KeyDef {
 };
 
 // The name of a key is its member path, so the two cannot drift apart.
-#define TF_CONFIG_KEY(path) \
-  #path, [](Config& c) -> FieldRef { return &c.path; }
+// clang-format off
+#define TF_CONFIG_KEY(path) #path, [](Config& c) -> FieldRef { return &c.path; }
+// clang-format on
 
-std::string NonEmpty(const Value& v) {
-  return std::get<std::string>(v).empty() ? "must not be empty" : "";
-}
+std::string NonEmpty(const Value& v) { return std::get<std::string>(v).empty() ? "must not be empty" : ""; }
 
 Check Range(int64_t lo, int64_t hi) {
   return [lo, hi](const Value& v) -> std::string {
@@ -70,7 +68,9 @@ Check Range(int64_t lo, int64_t hi) {
 constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
-bool IsHostChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'; }
+bool IsHostChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+}
 
 std::string HostPort(const Value& v) {
   const std::string& s = std::get<std::string>(v);
@@ -114,47 +114,42 @@ std::string DatabaseUrl(const Value& v) {
 }
 
 std::string LogLevelCheck(const Value& v) {
-  return ParseLogLevel(std::get<std::string>(v)).ok() ? ""
-                                                      : "expected debug, info, warn or error";
+  return ParseLogLevel(std::get<std::string>(v)).ok() ? "" : "expected debug, info, warn or error";
 }
 
 const std::vector<KeyDef>& Keys() {
   static const std::vector<KeyDef>* keys = new std::vector<KeyDef>{
       {TF_CONFIG_KEY(data_dir),
-       "Directory for state: the SQLite database (unless database.url is set), backups, keys.",
-       false, NonEmpty},
+       "Directory for the server's state, e.g. the SQLite database (unless database.url is set).", false,
+       NonEmpty},
 
       {TF_CONFIG_KEY(server.listen),
-       "Address to listen on as HOST:PORT; [IPv6]:PORT for IPv6; port 0 picks a free port.",
-       false, HostPort},
-      {TF_CONFIG_KEY(server.io_threads), "Network I/O threads; 0 = one per core.", false,
-       Range(0, 1024)},
+       "Address to listen on as HOST:PORT; [IPv6]:PORT for IPv6; port 0 picks a free port.", false, HostPort},
+      {TF_CONFIG_KEY(server.io_threads), "Network I/O threads; 0 = one per core.", false, Range(0, 1024)},
       {TF_CONFIG_KEY(server.worker_threads),
-       "Threads for blocking work (database, crypto, files); 0 = four per core.", false,
-       Range(0, 4096)},
-      {TF_CONFIG_KEY(server.max_connections),
-       "Open connections accepted at once; more wait in the kernel backlog.", false,
+       "Threads for blocking work (database, crypto, files); 0 = four per core.", false, Range(0, 4096)},
+      {TF_CONFIG_KEY(server.max_connections), "Most client connections open at once.", false,
        Range(1, kMaxInt)},
-      {TF_CONFIG_KEY(server.header_limit_bytes),
-       "Largest request header block accepted (431 beyond).", false, Range(1, kMaxInt64)},
-      {TF_CONFIG_KEY(server.body_limit_bytes), "Largest request body accepted (413 beyond).",
-       false, Range(1, kMaxInt64)},
+      {TF_CONFIG_KEY(server.header_limit_bytes), "Largest request header block accepted, in bytes.", false,
+       Range(1, kMaxInt64)},
+      {TF_CONFIG_KEY(server.body_limit_bytes), "Largest request body accepted, in bytes (413 beyond).", false,
+       Range(1, kMaxInt64)},
       {TF_CONFIG_KEY(server.header_timeout_ms),
-       "Time allowed to receive a request's headers, in milliseconds.", false,
-       Range(1, kMaxInt)},
-      {TF_CONFIG_KEY(server.body_timeout_ms),
-       "Time allowed to receive a request's body, in milliseconds.", false, Range(1, kMaxInt)},
+       "Time allowed to receive a request's headers, in milliseconds.", false, Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(server.body_timeout_ms), "Time allowed to receive a request's body, in milliseconds.",
+       false, Range(1, kMaxInt)},
       {TF_CONFIG_KEY(server.idle_timeout_ms),
-       "Time an idle keep-alive connection stays open, in milliseconds.", false,
-       Range(1, kMaxInt)},
+       "Time an idle keep-alive connection stays open, in milliseconds.", false, Range(1, kMaxInt)},
       {TF_CONFIG_KEY(server.shutdown_grace_ms),
-       "On SIGTERM, time in-flight requests get to finish, in milliseconds.", false,
-       Range(0, kMaxInt)},
+       "On SIGTERM, time in-flight requests get to finish, in milliseconds.", false, Range(0, kMaxInt)},
       {TF_CONFIG_KEY(server.tls_cert_file),
        "PEM certificate chain for HTTPS; set together with server.tls_key_file. Empty = HTTP.",
-       false, {}},
+       false,
+       {}},
       {TF_CONFIG_KEY(server.tls_key_file),
-       "PEM private key for HTTPS; set together with server.tls_cert_file.", false, {}},
+       "PEM private key for HTTPS; set together with server.tls_cert_file.",
+       false,
+       {}},
 
       {TF_CONFIG_KEY(database.url),
        "postgresql://user:password@host/db for PostgreSQL, or sqlite:PATH; empty = SQLite "
@@ -164,21 +159,17 @@ const std::vector<KeyDef>& Keys() {
       {TF_CONFIG_KEY(auth.session_idle_timeout_s),
        "A session ends after this many seconds without a request.", false, Range(1, kMaxInt)},
       {TF_CONFIG_KEY(auth.session_absolute_lifetime_s),
-       "A session ends this many seconds after login, active or not.", false,
-       Range(1, kMaxInt)},
+       "A session ends this many seconds after login, active or not.", false, Range(1, kMaxInt)},
       {TF_CONFIG_KEY(auth.login_delay_after_failures),
        "Consecutive failed logins after which each further attempt is slowed down.", false,
        Range(1, kMaxInt)},
       {TF_CONFIG_KEY(auth.login_lock_after_failures),
-       "Consecutive failed logins after which the account is locked.", false,
-       Range(1, kMaxInt)},
+       "Consecutive failed logins after which the account is locked.", false, Range(1, kMaxInt)},
       {TF_CONFIG_KEY(auth.api_token_max_lifetime_days),
        "Longest lifetime an API token may be given, in days.", false, Range(1, 36500)},
 
-      {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false,
-       LogLevelCheck},
-      {TF_CONFIG_KEY(log.file), "File the JSON-lines log is appended to; empty = stderr.", false,
-       {}},
+      {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false, LogLevelCheck},
+      {TF_CONFIG_KEY(log.file), "File the JSON-lines log is appended to; empty = stderr.", false, {}},
       {TF_CONFIG_KEY(log.access_log), "Log one line per HTTP request.", false, {}},
   };
   return *keys;
@@ -214,9 +205,7 @@ std::string EnvVarName(std::string_view key) {
 // Values
 
 //! The field of `def` in a const Config (FieldRef points into a mutable one; we only read).
-FieldRef FieldOf(const KeyDef& def, const Config& config) {
-  return def.field(const_cast<Config&>(config));
-}
+FieldRef FieldOf(const KeyDef& def, const Config& config) { return def.field(const_cast<Config&>(config)); }
 
 //! The field of `def` in a Config that is never written, to learn the key's type.
 FieldRef TypeOf(const KeyDef& def) {
@@ -237,14 +226,16 @@ std::string_view TypeNameWithArticle(const FieldRef& ref) {
 }
 
 Value Read(const KeyDef& def, const Config& config) {
-  return std::visit([](auto* p) -> Value {
-    using T = std::remove_pointer_t<decltype(p)>;
-    if constexpr (std::is_same_v<T, int>) {
-      return static_cast<int64_t>(*p);
-    } else {
-      return *p;
-    }
-  }, FieldOf(def, config));
+  return std::visit(
+      [](auto* p) -> Value {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, int>) {
+          return static_cast<int64_t>(*p);
+        } else {
+          return *p;
+        }
+      },
+      FieldOf(def, config));
 }
 
 std::string ToString(const Value& v) {
@@ -272,13 +263,11 @@ absl::StatusOr<Value> Parse(const KeyDef& def, std::string_view text) {
     std::string lower = absl::AsciiStrToLower(trimmed);
     if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return Value(true);
     if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return Value(false);
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected true or false, got '", Shown(def, text), "'"));
+    return absl::InvalidArgumentError(absl::StrCat("expected true or false, got '", Shown(def, text), "'"));
   }
   int64_t n = 0;
   if (!absl::SimpleAtoi(trimmed, &n)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected an integer, got '", Shown(def, text), "'"));
+    return absl::InvalidArgumentError(absl::StrCat("expected an integer, got '", Shown(def, text), "'"));
   }
   return Value(n);
 }
@@ -307,16 +296,26 @@ absl::Status Store(const KeyDef& def, Config& config, Value value) {
 
 std::string_view TomlTypeName(toml::node_type type) {
   switch (type) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
   }
 }
 
@@ -346,9 +345,8 @@ absl::Status ApplyTable(Config& config, const toml::table& table, const std::str
       absl::StatusOr<Value> value = FromToml(*def, node);
       absl::Status stored = value.ok() ? Store(*def, config, *std::move(value)) : value.status();
       if (!stored.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("invalid value for configuration key '", name,
-                                                       "' in ", Where(source, where), ": ",
-                                                       stored.message()));
+        return absl::InvalidArgumentError(absl::StrCat("invalid value for configuration key '", name, "' in ",
+                                                       Where(source, where), ": ", stored.message()));
       }
     } else if (IsSection(name)) {
       const toml::table* sub = node.as_table();
@@ -375,13 +373,27 @@ std::string TomlQuote(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\t': out += "\\t"; break;
-        case '\n': out += "\\n"; break;
-        case '\f': out += "\\f"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
         default:
           if (c < 0x20 || c == 0x7F) {
             char buf[8];
@@ -420,24 +432,181 @@ std::string TomlQuote(std::string_view s) {
 }
 
 absl::Status SyntaxError(std::string_view source, const toml::parse_error& e) {
-  return absl::InvalidArgumentError(absl::StrCat("invalid TOML in ", Sv(source), ":",
-                                                 e.source().begin.line, ":",
-                                                 e.source().begin.column, ": ",
+  return absl::InvalidArgumentError(absl::StrCat("invalid TOML in ", Sv(source), ":", e.source().begin.line,
+                                                 ":", e.source().begin.column, ": ",
                                                  RedactString(e.description())));
+}
+
+//! The code point of the well-formed UTF-8 sequence at text[i] (a byte >= 0x80) and its length,
+//! or length 0 when the bytes there are not UTF-8.
+std::pair<uint32_t, size_t> DecodeUtf8(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (len == 0 || i + len > text.size()) return {0, 0};
+  uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return {0, 0};
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  bool ok = (len == 2) || (len == 3 && cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) ||
+            (len == 4 && cp >= 0x10000 && cp <= 0x10FFFF);
+  return ok ? std::pair<uint32_t, size_t>{cp, len} : std::pair<uint32_t, size_t>{0, 0};
+}
+
+//! toml++ 3.3 (Debian 12) hits a failed assertion or __builtin_unreachable -- an abort, or
+//! undefined behaviour under NDEBUG -- instead of reporting a parse error when it classifies
+//! many non-ASCII characters (U+00A1..U+0499, U+FB26..U+FEFE; marzer/tomlplusplus#190, #295,
+//! fixed by #305) and on a table header whose name starts with a character that cannot start a
+//! key ("[~x]", "[[[1]]]"; #301). So toml++ only ever gets pure ASCII with the same meaning and
+//! the same line numbers: non-ASCII characters in basic strings become \uXXXX escapes, literal
+//! strings become basic strings, non-ASCII characters in comments become '?'. Non-ASCII outside
+//! strings and comments and invalid UTF-8 are never valid TOML and are rejected here, as are
+//! such table headers. Header-like lines inside multi-line arrays are checked too; that can only
+//! misreport documents that our keys (no arrays) reject anyway.
+absl::StatusOr<std::string> ToAsciiToml(std::string_view text, std::string_view source) {
+  enum class State { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
+  State state = State::kCode;
+  size_t line = 1;
+  bool line_start = true;  // only blanks so far on this line
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  auto error = [&](std::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid TOML in ", Sv(source), ":", line, ": ", Sv(what)));
+  };
+  auto at = [&](size_t i, std::string_view s) { return text.compare(i, s.size(), s) == 0; };
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      auto [cp, len] = DecodeUtf8(text, i);
+      if (len == 0) return error("invalid UTF-8");
+      if (state == State::kCode) return error("non-ASCII character outside a string or comment");
+      if (state == State::kComment) {
+        out.push_back('?');
+      } else {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, cp > 0xFFFF ? "\\U%08X" : "\\u%04X", static_cast<unsigned>(cp));
+        out += buf;
+      }
+      i += len;
+      continue;
+    }
+    if (c == '\n') {
+      ++line;
+      line_start = true;
+      if (state != State::kMultiBasic && state != State::kMultiLiteral) state = State::kCode;
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    switch (state) {
+      case State::kCode:
+        if (c == ' ' || c == '\t' || c == '\r') {
+          out.push_back(c);
+          break;
+        }
+        if (c == '#') {
+          state = State::kComment;
+        } else if (at(i, "\"\"\"")) {
+          state = State::kMultiBasic;
+          out += "\"\"";
+          i += 2;
+        } else if (c == '"') {
+          state = State::kBasic;
+        } else if (at(i, "'''")) {
+          state = State::kMultiLiteral;
+          out += "\"\"\"";
+          i += 3;
+          line_start = false;
+          continue;
+        } else if (c == '\'') {
+          state = State::kLiteral;
+          out.push_back('"');
+          ++i;
+          line_start = false;
+          continue;
+        } else if (c == '[' && line_start) {
+          size_t k = i + 1;
+          if (k < text.size() && text[k] == '[') ++k;
+          while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
+          char first = k < text.size() ? text[k] : '\n';
+          if (!absl::ascii_isalnum(static_cast<unsigned char>(first)) && first != '_' && first != '-' &&
+              first != '"' && first != '\'' && first != ']') {
+            return error("expected a table name after '['");
+          }
+        }
+        line_start = false;
+        out.push_back(c);
+        break;
+      case State::kComment:
+        out.push_back(c);
+        break;
+      case State::kBasic:
+      case State::kMultiBasic:
+        if (c == '\\' && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80) {
+          return error("invalid escape sequence");
+        }
+        if (c == '\\' && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x80) {
+          out.push_back(c);
+          out.push_back(text[i + 1]);  // the escaped character (or the newline it continues)
+          if (text[i + 1] == '\n') ++line;
+          i += 2;
+          continue;
+        }
+        if (state == State::kBasic && c == '"') {
+          state = State::kCode;
+        } else if (state == State::kMultiBasic && at(i, "\"\"\"")) {
+          size_t run = 3;
+          while (run < 5 && at(i + run, "\"")) ++run;  // """" and """"" end with quotes
+          out.append(run, '"');
+          i += run;
+          state = State::kCode;
+          continue;
+        }
+        out.push_back(c);
+        break;
+      case State::kLiteral:
+      case State::kMultiLiteral:
+        // Literal content written as basic-string content.
+        if (state == State::kLiteral && c == '\'') {
+          out.push_back('"');
+          state = State::kCode;
+        } else if (state == State::kMultiLiteral && at(i, "'''")) {
+          size_t run = 3;
+          while (run < 5 && at(i + run, "'")) ++run;
+          out.append(run - 3, '\'');
+          out += "\"\"\"";
+          i += run;
+          state = State::kCode;
+          continue;
+        } else if (c == '\\' || c == '"') {
+          out.push_back('\\');
+          out.push_back(c);
+        } else {
+          out.push_back(c);
+        }
+        break;
+    }
+    ++i;
+  }
+  return out;
 }
 
 //! The toml++ adapter: parse errors come back as values whether or not toml++ throws.
 absl::StatusOr<toml::table> ParseToml(std::string_view text, std::string_view source) {
+  TF_ASSIGN_OR_RETURN(std::string ascii, ToAsciiToml(text, source));
 #if TOML_EXCEPTIONS
   try {
-    return toml::parse(text, source);
+    return toml::parse(ascii, source);
   } catch (const toml::parse_error& e) {
     return SyntaxError(source, e);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("cannot parse ", Sv(source), ": ", e.what()));
   }
 #else
-  toml::parse_result result = toml::parse(text, source);
+  toml::parse_result result = toml::parse(ascii, source);
   if (!result) return SyntaxError(source, result.error());
   return std::move(result).table();
 #endif
@@ -474,8 +643,9 @@ absl::Status ApplyTomlFile(Config& config, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     int err = errno;
-    std::string message = absl::StrCat("cannot read configuration file '", path, "': ",
-                                       err != 0 ? std::strerror(err) : "open failed");
+    std::string message =
+        absl::StrCat("cannot read configuration file '", path,
+                     "': ", err != 0 ? std::generic_category().message(err) : "open failed");
     return err == ENOENT ? absl::NotFoundError(message) : absl::InvalidArgumentError(message);
   }
   std::ostringstream text;
@@ -495,8 +665,8 @@ absl::Status ApplyEnv(Config& config, const Env& env) {
     absl::StatusOr<Value> value = Parse(def, *text);
     absl::Status stored = value.ok() ? Store(def, next, *std::move(value)) : value.status();
     if (!stored.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid value in environment variable ", var,
-                                                     " (", Sv(def.name), "): ", stored.message()));
+      return absl::InvalidArgumentError(absl::StrCat("invalid value in environment variable ", var, " (",
+                                                     Sv(def.name), "): ", stored.message()));
     }
   }
   config = std::move(next);
@@ -506,14 +676,13 @@ absl::Status ApplyEnv(Config& config, const Env& env) {
 absl::Status Set(Config& config, std::string_view key, std::string_view text) {
   const KeyDef* def = FindKey(key);
   if (def == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown configuration key '", RedactString(key), "'"));
+    return absl::InvalidArgumentError(absl::StrCat("unknown configuration key '", RedactString(key), "'"));
   }
   absl::StatusOr<Value> value = Parse(*def, text);
   absl::Status stored = value.ok() ? Store(*def, config, *std::move(value)) : value.status();
   if (!stored.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid value for configuration key '", Sv(key),
-                                                   "': ", stored.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value for configuration key '", Sv(key), "': ", stored.message()));
   }
   return absl::OkStatus();
 }
@@ -539,25 +708,23 @@ absl::Status Validate(const Config& config) {
   }
   const ServerConfig& server = config.server;
   if (server.tls_cert_file.empty() != server.tls_key_file.empty()) {
-    problems.push_back(
-        "server.tls_cert_file, server.tls_key_file: set both (HTTPS) or neither (HTTP)");
+    problems.push_back("server.tls_cert_file, server.tls_key_file: set both (HTTPS) or neither (HTTP)");
   }
   const AuthConfig& auth = config.auth;
   if (auth.session_idle_timeout_s > auth.session_absolute_lifetime_s) {
-    problems.push_back(absl::StrCat("auth.session_idle_timeout_s: must not exceed "
-                                    "auth.session_absolute_lifetime_s (",
-                                    auth.session_idle_timeout_s, " > ",
-                                    auth.session_absolute_lifetime_s, ")"));
+    problems.push_back(
+        absl::StrCat("auth.session_idle_timeout_s: must not exceed "
+                     "auth.session_absolute_lifetime_s (",
+                     auth.session_idle_timeout_s, " > ", auth.session_absolute_lifetime_s, ")"));
   }
   if (auth.login_delay_after_failures > auth.login_lock_after_failures) {
-    problems.push_back(absl::StrCat("auth.login_delay_after_failures: must not exceed "
-                                    "auth.login_lock_after_failures (",
-                                    auth.login_delay_after_failures, " > ",
-                                    auth.login_lock_after_failures, ")"));
+    problems.push_back(
+        absl::StrCat("auth.login_delay_after_failures: must not exceed "
+                     "auth.login_lock_after_failures (",
+                     auth.login_delay_after_failures, " > ", auth.login_lock_after_failures, ")"));
   }
   if (problems.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid configuration: ", absl::StrJoin(problems, "; ")));
+  return absl::InvalidArgumentError(absl::StrCat("invalid configuration: ", absl::StrJoin(problems, "; ")));
 }
 
 std::string ToToml(const Config& config) {

@@ -86,8 +86,7 @@ std::vector<ConfigKeyInfo> ConfigKeys();
 [[nodiscard]] absl::Status ApplyTomlFile(Config& config, const std::string& path);
 
 //! Applies TOML text; `source` names it in error messages.
-[[nodiscard]] absl::Status ApplyTomlString(Config& config, std::string_view toml,
-                                           std::string_view source);
+[[nodiscard]] absl::Status ApplyTomlString(Config& config, std::string_view toml, std::string_view source);
 
 //! Applies the TRUST_* variable of every key that `env` sets. Unknown TRUST_* variables are
 //! ignored (other tools share the prefix); a malformed value is InvalidArgument naming the
@@ -112,8 +111,8 @@ std::string ToToml(const Config& config);
 
 //! Where a configuration comes from, lowest precedence first.
 struct ConfigSources {
-  std::string toml_file{};    //!< empty = no file
-  const Env* env = nullptr;  //!< nullptr = ignore the environment
+  std::string toml_file{};                                       //!< empty = no file
+  const Env* env = nullptr;                                      //!< nullptr = ignore the environment
   std::vector<std::pair<std::string, std::string>> overrides{};  //!< (key, value), e.g. flags
 };
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 
 extern char** environ;  // POSIX; declared by <unistd.h> only with _GNU_SOURCE.
 
@@ -10,11 +9,11 @@ namespace tf {
 
 std::optional<std::string> SystemEnv::Get(std::string_view name) const {
   // getenv needs a NUL-terminated name; a name containing '=' or NUL can never be set.
-  if (name.empty() || name.find('=') != std::string_view::npos ||
-      name.find('\0') != std::string_view::npos) {
+  if (name.empty() || name.find('=') != std::string_view::npos || name.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
-  const char* value = std::getenv(std::string(name).c_str());
+  // Safe as long as nothing modifies the environment after start-up (see env.h).
+  const char* value = std::getenv(std::string(name).c_str());  // NOLINT(concurrency-mt-unsafe)
   if (value == nullptr) return std::nullopt;
   return std::string(value);
 }
@@ -27,8 +26,7 @@ std::vector<std::pair<std::string, std::string>> SystemEnv::All() const {
     if (eq == std::string_view::npos || eq == 0) continue;  // malformed entry: skip
     out.emplace_back(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 
@@ -43,9 +41,7 @@ std::optional<std::string> MapEnv::Get(std::string_view name) const {
   return it->second;
 }
 
-std::vector<std::pair<std::string, std::string>> MapEnv::All() const {
-  return {vars_.begin(), vars_.end()};
-}
+std::vector<std::pair<std::string, std::string>> MapEnv::All() const { return {vars_.begin(), vars_.end()}; }
 
 void MapEnv::Set(std::string name, std::string value) {
   vars_.insert_or_assign(std::move(name), std::move(value));

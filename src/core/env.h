@@ -36,8 +36,7 @@ class SystemEnv final : public Env {
 class MapEnv final : public Env {
  public:
   MapEnv() = default;
-  explicit MapEnv(const std::map<std::string, std::string>& vars)
-      : vars_(vars.begin(), vars.end()) {}
+  explicit MapEnv(const std::map<std::string, std::string>& vars) : vars_(vars.begin(), vars.end()) {}
   //! MapEnv env({{"TRUST_DATA_DIR", "/srv"}, {"TRUST_LOG_LEVEL", "debug"}});
   MapEnv(std::initializer_list<std::pair<const std::string, std::string>> vars)
       : vars_(vars.begin(), vars.end()) {}

@@ -82,10 +82,14 @@ LogState& State() {
 
 spdlog::level::level_enum ToSpdlog(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::err;
 }
@@ -105,11 +109,10 @@ std::string FormatLine(LogLevel level, std::string_view msg, const nlohmann::jso
   AppendMember(line, "msg", RedactString(msg));
   std::vector<std::string_view> used = {"ts", "level", "msg"};
   if (const LogContext* ctx = t_context; ctx != nullptr) {
-    const std::pair<std::string_view, const std::string*> members[] = {
-        {"request_id", &ctx->request_id},
-        {"trace_id", &ctx->trace_id},
-        {"tenant", &ctx->tenant},
-        {"actor", &ctx->actor}};
+    const std::pair<std::string_view, const std::string*> members[] = {{"request_id", &ctx->request_id},
+                                                                       {"trace_id", &ctx->trace_id},
+                                                                       {"tenant", &ctx->tenant},
+                                                                       {"actor", &ctx->actor}};
     for (const auto& [key, value] : members) {
       if (value->empty()) continue;
       AppendMember(line, key, RedactString(*value));
@@ -144,16 +147,19 @@ absl::StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "error";
 }
 
-ScopedLogContext::ScopedLogContext(LogContext context)
-    : context_(std::move(context)), previous_(t_context) {
+ScopedLogContext::ScopedLogContext(LogContext context) : context_(std::move(context)), previous_(t_context) {
   t_context = &context_;
 }
 
@@ -193,11 +199,9 @@ absl::Status Init(const LogOptions& options) {
   return absl::OkStatus();
 }
 
-void InitForTest(std::function<void(std::string_view line)> sink, LogLevel level,
-                 const Clock* clock) {
+void InitForTest(std::function<void(std::string_view line)> sink, LogLevel level, const Clock* clock) {
   spdlog::drop(kLoggerName);
-  State().Install(LogState::MakeLogger(std::make_shared<FunctionSink>(std::move(sink))), level,
-                  clock);
+  State().Install(LogState::MakeLogger(std::make_shared<FunctionSink>(std::move(sink))), level, clock);
 }
 
 bool Enabled(LogLevel level) {
@@ -214,8 +218,8 @@ void Write(LogLevel level, std::string_view msg, const nlohmann::json& fields) {
     line = FormatLine(level, msg, fields, *clock);
   } catch (...) {
     // Only allocation failure can get here; still leave a trace of the event.
-    line = absl::StrCat("{\"ts\":\"", FormatRfc3339(clock->Now()), "\",\"level\":\"",
-                        Sv(LogLevelName(level)), "\",\"msg\":\"log line could not be formatted\"}");
+    line = absl::StrCat("{\"ts\":\"", FormatRfc3339(clock->Now()), "\",\"level\":\"", Sv(LogLevelName(level)),
+                        "\",\"msg\":\"log line could not be formatted\"}");
   }
   state.Logger()->log(ToSpdlog(level), spdlog::string_view_t(line.data(), line.size()));
 }

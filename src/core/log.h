@@ -81,8 +81,7 @@ bool Enabled(LogLevel level);
 //! Writes one line. `fields` should be an object; anything else is logged under "fields". A
 //! field whose name is already on the line (ts, level, msg, context fields) is renamed
 //! "fields.<name>".
-void Write(LogLevel level, std::string_view msg,
-           const nlohmann::json& fields = nlohmann::json::object());
+void Write(LogLevel level, std::string_view msg, const nlohmann::json& fields = nlohmann::json::object());
 void Debug(std::string_view msg, const nlohmann::json& fields = nlohmann::json::object());
 void Info(std::string_view msg, const nlohmann::json& fields = nlohmann::json::object());
 void Warn(std::string_view msg, const nlohmann::json& fields = nlohmann::json::object());

@@ -14,28 +14,26 @@ namespace {
 //! Fragments matched anywhere in the key after lower-casing it and dropping every character
 //! that is not a letter or digit ("X-Api-Key" -> "xapikey", "sessionId" -> "sessionid").
 constexpr std::string_view kSecretKeyFragments[] = {
-    "password",      "passwd",     "passphrase", "passcode",   "secret",        "token",
-    "authorization", "cookie",     "apikey",     "privatekey", "credential",    "sessionid",
-    "sessid",        "csrf",       "xsrf",       "mfacode",    "otpcode",       "recoverycode",
-    "backupcode",    "signingkey", "encryptionkey", "masterkey", "hmackey",     "accesskey",
-    "clientkey",     "sshkey",     "connectionstring", "bearer", "jwt",         "authcode",
+    "password",      "passwd",           "passphrase",   "passcode",   "secret",
+    "token",         "authorization",    "cookie",       "apikey",     "privatekey",
+    "credential",    "sessionid",        "sessid",       "csrf",       "xsrf",
+    "mfacode",       "otpcode",          "recoverycode", "backupcode", "signingkey",
+    "encryptionkey", "masterkey",        "hmackey",      "accesskey",  "clientkey",
+    "sshkey",        "connectionstring", "bearer",       "jwt",        "authcode",
 };
 
 //! Short names matched only as a whole word of the key (words are split at non-alphanumerics and
 //! at camelCase humps), so "dsn" matches "database_dsn" but not "fields_name".
 constexpr std::string_view kSecretKeyWords[] = {"otp", "totp", "hotp", "pwd", "pin", "dsn", "pat"};
 
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
 char ToLower(char c) { return IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 bool IsB64UrlChar(char c) { return IsAlnum(c) || c == '-' || c == '_'; }
 //! RFC 6750 b64token characters.
 bool IsB64TokenChar(char c) {
-  return IsAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' ||
-         c == '=';
+  return IsAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
 }
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -88,8 +86,7 @@ constexpr std::array<TokenPrefix, 17> kTokenPrefixes = {{
 
 void FindPrefixedTokens(std::string_view s, Spans& out) {
   for (const TokenPrefix& tp : kTokenPrefixes) {
-    for (size_t pos = s.find(tp.prefix); pos != std::string_view::npos;
-         pos = s.find(tp.prefix, pos + 1)) {
+    for (size_t pos = s.find(tp.prefix); pos != std::string_view::npos; pos = s.find(tp.prefix, pos + 1)) {
       if (pos > 0 && IsAlnum(s[pos - 1])) continue;  // part of a longer word
       size_t body = pos + tp.prefix.size();
       size_t end = RunEnd(s, body, IsB64UrlChar);
@@ -110,11 +107,16 @@ bool IsBase64UserPass(std::string_view b64) {
   for (size_t i = 0; i < b64.size(); ++i) {
     char c = b64[i];
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+')
+      v = 62;
+    else if (c == '/')
+      v = 63;
     else if (c == '=') {
       // Only padding may follow.
       for (size_t j = i; j < b64.size(); ++j) {
@@ -183,14 +185,13 @@ void FindPemPrivateKeys(std::string_view s, Spans& out) {
 }
 
 bool IsPhcChar(char c) {
-  return IsAlnum(c) || c == '$' || c == '=' || c == ',' || c == '+' || c == '/' || c == '.' ||
-         c == '-';
+  return IsAlnum(c) || c == '$' || c == '=' || c == ',' || c == '+' || c == '/' || c == '.' || c == '-';
 }
 
 //! Password hashes: argon2 PHC strings and the other crypt(3)-style formats.
 void FindPasswordHashes(std::string_view s, Spans& out) {
-  constexpr std::array<std::string_view, 6> kPrefixes = {"$argon2", "$2a$", "$2b$", "$2y$",
-                                                         "$scrypt$", "$pbkdf2"};
+  constexpr std::array<std::string_view, 6> kPrefixes = {"$argon2", "$2a$",     "$2b$",
+                                                         "$2y$",    "$scrypt$", "$pbkdf2"};
   for (std::string_view prefix : kPrefixes) {
     for (size_t pos = s.find(prefix); pos != std::string_view::npos; pos = s.find(prefix, pos + 1)) {
       size_t end = RunEnd(s, pos + 1, IsPhcChar);
@@ -212,8 +213,8 @@ void FindUrlPasswords(std::string_view s, Spans& out) {
     size_t auth_end = auth_begin;
     while (auth_end < s.size()) {
       char c = s[auth_end];
-      if (c == '/' || c == '?' || c == '#' || IsSpace(c) || c == '"' || c == '\'' || c == '<' ||
-          c == '>' || c == '`') {
+      if (c == '/' || c == '?' || c == '#' || IsSpace(c) || c == '"' || c == '\'' || c == '<' || c == '>' ||
+          c == '`') {
         break;
       }
       ++auth_end;
@@ -262,8 +263,8 @@ void FindJwts(std::string_view s, Spans& out) {
 
 bool IsKeyChar(char c) { return IsAlnum(c) || c == '_' || c == '-' || c == '.'; }
 bool EndsUnquotedValue(char c) {
-  return IsSpace(c) || c == '&' || c == ',' || c == ';' || c == ')' || c == ']' || c == '}' ||
-         c == '"' || c == '\'' || c == '<' || c == '>' || c == '`';
+  return IsSpace(c) || c == '&' || c == ',' || c == ';' || c == ')' || c == ']' || c == '}' || c == '"' ||
+         c == '\'' || c == '<' || c == '>' || c == '`';
 }
 
 //! `secret_key=value`, `secret_key = "value"` and quoted `"secret_key": "value"` in free text
@@ -280,7 +281,7 @@ void FindKeyValuePairs(std::string_view s, Spans& out) {
     size_t key_end = sep;
     while (key_end > 0 && (s[key_end - 1] == ' ' || s[key_end - 1] == '\t')) --key_end;
     bool quoted = key_end > 0 && (s[key_end - 1] == '"' || s[key_end - 1] == '\'');
-    char quote = quoted ? s[key_end - 1] : 0;
+    char quote = quoted ? s[key_end - 1] : '\0';
     if (quoted) --key_end;
     size_t key_begin = key_end;
     while (key_begin > 0 && IsKeyChar(s[key_begin - 1])) --key_begin;
@@ -326,6 +327,29 @@ bool IsAlreadyRedacted(std::string_view s, const Span& span) {
 }
 
 constexpr int kMaxJsonDepth = 64;
+constexpr int kMaxPasses = 8;
+
+std::string RedactOnce(std::string_view s) {
+  Spans spans = FindSecretSpans(s);
+  if (spans.empty()) return std::string(s);
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  std::string out;
+  out.reserve(s.size());
+  size_t copied = 0;  // s[0, copied) has been handled
+  size_t i = 0;
+  while (i < spans.size()) {
+    Span merged = spans[i++];
+    while (i < spans.size() && spans[i].begin <= merged.end) {
+      merged.end = std::max(merged.end, spans[i].end);
+      ++i;
+    }
+    out.append(s.substr(copied, merged.begin - copied));
+    out.append(kRedacted);
+    copied = merged.end;
+  }
+  out.append(s.substr(copied));
+  return out;
+}
 
 nlohmann::json RedactJsonAt(const nlohmann::json& v, int depth) {
   if (depth > kMaxJsonDepth) return std::string(kRedacted);
@@ -392,25 +416,15 @@ bool LooksLikeSecret(std::string_view value) {
 }
 
 std::string RedactString(std::string_view s) {
-  Spans spans = FindSecretSpans(s);
-  if (spans.empty()) return std::string(s);
-  std::sort(spans.begin(), spans.end(),
-            [](const Span& a, const Span& b) { return a.begin < b.begin; });
-  std::string out;
-  out.reserve(s.size());
-  size_t copied = 0;  // s[0, copied) has been handled
-  size_t i = 0;
-  while (i < spans.size()) {
-    Span merged = spans[i++];
-    while (i < spans.size() && spans[i].begin <= merged.end) {
-      merged.end = std::max(merged.end, spans[i].end);
-      ++i;
-    }
-    out.append(s.substr(copied, merged.begin - copied));
-    out.append(kRedacted);
-    copied = merged.end;
+  std::string out = RedactOnce(s);
+  if (out == s) return out;
+  // Redacting can expose a pattern the first pass could not see (a hash swallowed the start of
+  // a URL), so repeat until nothing changes, within a bound.
+  for (int pass = 1; pass < kMaxPasses; ++pass) {
+    std::string next = RedactOnce(out);
+    if (next == out) break;
+    out = std::move(next);
   }
-  out.append(s.substr(copied));
   return out;
 }
 

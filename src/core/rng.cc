@@ -27,6 +27,47 @@ SystemRng& SystemRng::Instance() {
   return rng;
 }
 
+namespace {
+
+struct Xoshiro256 {
+  uint64_t s[4];
+  Xoshiro256() {
+    do {
+      SystemRng::Instance().Fill(reinterpret_cast<uint8_t*>(s), sizeof(s));
+    } while ((s[0] | s[1] | s[2] | s[3]) == 0);
+  }
+  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t Next() {
+    uint64_t result = Rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = Rotl(s[3], 45);
+    return result;
+  }
+};
+
+}  // namespace
+
+void FastRng::Fill(uint8_t* out, size_t n) {
+  thread_local Xoshiro256 state;
+  while (n > 0) {
+    uint64_t v = state.Next();
+    size_t take = n < sizeof(v) ? n : sizeof(v);
+    std::memcpy(out, &v, take);
+    out += take;
+    n -= take;
+  }
+}
+
+FastRng& FastRng::Instance() {
+  static FastRng rng;
+  return rng;
+}
+
 void SeededRng::Fill(uint8_t* out, size_t n) {
   std::lock_guard lock(mu_);
   while (n > 0) {

@@ -27,6 +27,15 @@ class SystemRng final : public Rng {
   static SystemRng& Instance();
 };
 
+//! Fast non-cryptographic randomness (xoshiro256**, per-thread state seeded from SystemRng) for
+//! identifiers that must be unique and unpredictable enough but are not secrets: request ids,
+//! trace and span ids. Never for tokens, keys or passwords.
+class FastRng final : public Rng {
+ public:
+  void Fill(uint8_t* out, size_t n) override;
+  static FastRng& Instance();
+};
+
 //! Deterministic randomness for tests.
 class SeededRng final : public Rng {
  public:

@@ -2,6 +2,9 @@
 #include "core/strings.h"
 
 #include <chrono>
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -42,10 +45,23 @@ absl::StatusOr<Response> MetricsMiddleware::Handle(RequestContext& ctx, const Ne
   absl::StatusOr<Response> result = next(ctx);
   in_flight_.Dec();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int status = ResultStatus(result);
+  // Children are looked up once per thread and (route, method, status); later requests touch
+  // only atomics.
+  using Key = std::tuple<const MetricsMiddleware*, const Route*, std::string, int>;
+  thread_local absl::flat_hash_map<Key, std::pair<metrics::Counter*, metrics::Histogram*>> cache;
   std::string method = MethodLabel(ctx.request.method);
-  std::string route = RouteLabel(ctx);
-  requests_.WithLabels({method, route, StrCat(ResultStatus(result))}).Inc();
-  duration_.WithLabels({method, route}).Observe(seconds);
+  Key key{this, ctx.route, method, status};
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    std::string route = RouteLabel(ctx);
+    it = cache
+             .emplace(key, std::make_pair(&requests_.WithLabels({method, route, StrCat(status)}),
+                                          &duration_.WithLabels({method, route})))
+             .first;
+  }
+  it->second.first->Inc();
+  it->second.second->Observe(seconds);
   return result;
 }
 

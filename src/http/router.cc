@@ -36,24 +36,31 @@ void Router::Add(Route route) {
 }
 
 RouteMatch Router::Match(std::string_view method, std::string_view path) const {
-  std::vector<std::string> segments = Split(path);
+  // Split without allocating: at most kMaxSegments views into `path`.
+  constexpr size_t kMaxSegments = 32;
+  std::string_view segments[kMaxSegments];
+  size_t count = 0;
+  if (path.size() > 1) {
+    std::string_view rest = path.substr(1);
+    for (;;) {
+      if (count == kMaxSegments) return {};
+      size_t slash = rest.find('/');
+      segments[count++] = rest.substr(0, slash);
+      if (slash == std::string_view::npos) break;
+      rest = rest.substr(slash + 1);
+    }
+  }
   RouteMatch best;
   int best_static = -1;
   for (size_t i = 0; i < routes_.size(); ++i) {
     const auto& pattern = compiled_[i].segments;
-    if (pattern.size() != segments.size()) continue;
-    std::map<std::string, std::string> params;
+    if (pattern.size() != count) continue;
     int static_count = 0;
     bool ok = true;
-    for (size_t s = 0; s < pattern.size() && ok; ++s) {
-      if (IsParam(pattern[s])) {
-        if (segments[s].empty()) ok = false;
-        else params[pattern[s].substr(1, pattern[s].size() - 2)] = segments[s];
-      } else if (pattern[s] == segments[s]) {
-        ++static_count;
-      } else {
-        ok = false;
-      }
+    for (size_t s = 0; s < count && ok; ++s) {
+      if (IsParam(pattern[s])) ok = !segments[s].empty();
+      else if (pattern[s] == segments[s]) ++static_count;
+      else ok = false;
     }
     if (!ok) continue;
     if (routes_[i].method != method) {
@@ -63,7 +70,10 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
     if (static_count > best_static) {
       best_static = static_count;
       best.route = &routes_[i];
-      best.params = std::move(params);
+      best.params.clear();
+      for (size_t s = 0; s < count; ++s) {
+        if (IsParam(pattern[s])) best.params[pattern[s].substr(1, pattern[s].size() - 2)] = std::string(segments[s]);
+      }
     }
   }
   if (best.route) best.allowed_methods.clear();

@@ -26,6 +26,8 @@ struct Route {
   Handler handler;
   //! Largest accepted body in bytes; 0 means the server default.
   uint64_t body_limit = 0;
+  //! The handler never blocks (no store, files or crypto) and may run on an I/O thread.
+  bool non_blocking = false;
 };
 
 struct RouteMatch {

@@ -17,7 +17,9 @@
 #include <boost/beast/ssl.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "core/crypto.h"
 #include "core/log.h"
+#include "core/rng.h"
 #include "http/problem.h"
 
 namespace tf::http {
@@ -41,7 +43,7 @@ class Session {
 struct ServerState {
   ServerOptions options;
   Server::DispatchFn dispatch;
-  Server::BodyLimitFn body_limit;
+  Server::RoutePolicyFn policy;
   net::thread_pool* workers = nullptr;
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};
@@ -54,6 +56,33 @@ struct ServerState {
     sessions.erase(s);
   }
 };
+
+//! HTTP/1.1 wire form. Header values are the server's own; CR and LF are dropped defensively
+//! so no value can split the header block.
+std::string SerializeResponse(const Response& response, bool keep_alive) {
+  std::string out;
+  out.reserve(160 + response.body.size());
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  StrAppend(&out, "HTTP/1.1 ", response.status, " ", std::string_view(reason.data(), reason.size()), "\r\n");
+  for (const auto& [name, value] : response.headers.fields()) {
+    out += name;
+    out += ": ";
+    if (value.find_first_of("\r\n") == std::string::npos) {
+      out += value;
+    } else {
+      for (char c : value) {
+        if (c != '\r' && c != '\n') out.push_back(c);
+      }
+    }
+    out += "\r\n";
+  }
+  bool no_body = response.status == 204 || response.status == 304 || response.status < 200;
+  if (!no_body) StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!no_body) out += response.body;
+  return out;
+}
 
 Request ToRequest(bhttp::request<bhttp::string_body>&& in, std::string path,
                   std::multimap<std::string, std::string> query, const std::string& remote, bool tls) {
@@ -118,7 +147,9 @@ class HttpSession : public Session {
     if (!ParseTarget(req.target(), &path_, &query_)) {
       return SendError(400, "the request target is not a valid path");
     }
-    uint64_t limit = state_->body_limit(req.method_string(), path_);
+    RoutePolicy policy = state_->policy(req.method_string(), path_);
+    uint64_t limit = policy.body_limit > 0 ? policy.body_limit : state_->options.body_limit_bytes;
+    run_inline_ = policy.run_inline;
     parser_->body_limit(limit);
     if (auto len = parser_->content_length(); len && *len > limit) {
       return SendError(413, StrCat("the body exceeds the limit of ", limit, " bytes"));
@@ -152,6 +183,10 @@ class HttpSession : public Session {
                                 Derived::kTls);
     counted_ = true;
     state_->in_flight.fetch_add(1);
+    if (run_inline_) {
+      Response response = state_->dispatch(std::move(request));
+      return Write(std::move(response), keep_alive_);
+    }
     net::post(*state_->workers, [self = Self().shared_from_this(), request = std::move(request)]() mutable {
       Response response = self->state_->dispatch(std::move(request));
       net::post(self->stream().get_executor(), [self, response = std::move(response)]() mutable {
@@ -160,29 +195,29 @@ class HttpSession : public Session {
     });
   }
 
+  //! Protocol-level refusals, answered before the pipeline runs (so without its middleware).
   void SendError(int status, std::string_view detail) {
-    Write(ProblemResponse(HttpError(status, detail), path_, ""), /*keep_alive=*/false);
+    std::string request_id = crypto::HexEncode(FastRng::Instance().Bytes(16));
+    Response response = ProblemResponse(HttpError(status, detail), path_, request_id);
+    response.headers.Set("X-Request-Id", request_id);
+    Write(std::move(response), /*keep_alive=*/false);
   }
 
+  //! Serialises the response into one buffer (cheaper than Beast's serializer for the small
+  //! bodies this server sends) and writes it.
   void Write(Response response, bool keep_alive) {
     keep_alive = keep_alive && !state_->stopping;
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(response.status));
-    for (auto& [name, value] : response.headers.fields()) res->insert(name, value);
-    res->body() = std::move(response.body);
-    res->keep_alive(keep_alive);
-    res->prepare_payload();
+    auto wire = std::make_shared<std::string>(SerializeResponse(response, keep_alive));
     beast::get_lowest_layer(Self().stream()).expires_after(state_->options.body_timeout);
-    bhttp::async_write(Self().stream(), *res,
-                       [self = Self().shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                         if (self->counted_) {
-                           self->counted_ = false;
-                           self->state_->in_flight.fetch_sub(1);
-                         }
-                         if (ec || !keep_alive) return self->DoClose();
-                         self->DoRead();
-                       });
+    net::async_write(Self().stream(), net::buffer(*wire),
+                     [self = Self().shared_from_this(), wire, keep_alive](beast::error_code ec, size_t) {
+                       if (self->counted_) {
+                         self->counted_ = false;
+                         self->state_->in_flight.fetch_sub(1);
+                       }
+                       if (ec || !keep_alive) return self->DoClose();
+                       self->DoRead();
+                     });
   }
 
  protected:
@@ -195,6 +230,7 @@ class HttpSession : public Session {
   std::string path_;
   std::multimap<std::string, std::string> query_;
   bool keep_alive_ = false;
+  bool run_inline_ = false;
   bool idle_ = true;
   bool first_ = true;
   bool counted_ = false;
@@ -254,16 +290,23 @@ class TlsSession final : public HttpSession<TlsSession>, public std::enable_shar
 
 struct Server::Impl {
   std::shared_ptr<ServerState> state = std::make_shared<ServerState>();
-  net::io_context ioc;
+  // One single-threaded io_context per I/O thread: a connection lives on one of them, so its
+  // handlers never race and the scheduler needs no cross-thread locking.
+  std::vector<std::unique_ptr<net::io_context>> iocs;
+  size_t next_ioc = 0;
+  //! Keeps each io_context running while it has no connection yet.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::optional<ssl::context> tls;
-  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::optional<tcp::acceptor> acceptor_storage;
+  tcp::acceptor& acceptor() { return *acceptor_storage; }
   std::unique_ptr<net::thread_pool> workers;
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool started = false;
 
   void DoAccept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    net::io_context& target = *iocs[next_ioc++ % iocs.size()];
+    acceptor().async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (state->stopping || ec == net::error::operation_aborted) return;
         log::Warn("accept failed", {{"error", ec.message()}});
@@ -302,12 +345,18 @@ struct Server::Impl {
   }
 };
 
-Server::Server(ServerOptions options, DispatchFn dispatch, BodyLimitFn body_limit)
+Server::Server(ServerOptions options, DispatchFn dispatch, RoutePolicyFn policy)
     : impl_(std::make_unique<Impl>()) {
   impl_->state->options = std::move(options);
   impl_->state->dispatch = std::move(dispatch);
-  impl_->state->body_limit = std::move(body_limit);
+  impl_->state->policy = std::move(policy);
 }
+
+Server::Server(ServerOptions options, DispatchFn dispatch, BodyLimitFn body_limit)
+    : Server(std::move(options), std::move(dispatch),
+             RoutePolicyFn([body_limit = std::move(body_limit)](std::string_view method, std::string_view path) {
+               return RoutePolicy{body_limit(method, path), false};
+             })) {}
 
 Server::~Server() {
   if (impl_->started) Shutdown(std::chrono::milliseconds(0));
@@ -326,11 +375,16 @@ absl::Status Server::Start() {
       return absl::InvalidArgumentError(StrCat("cannot load the TLS certificate or key: ", e.what()));
     }
   }
+  for (int i = 0; i < std::max(1, o.io_threads); ++i) {
+    impl_->iocs.push_back(std::make_unique<net::io_context>(1));
+    impl_->keep_running.push_back(net::make_work_guard(*impl_->iocs.back()));
+  }
+  impl_->acceptor_storage.emplace(*impl_->iocs[0]);
   beast::error_code ec;
   auto address = net::ip::make_address(o.host, ec);
   if (ec) return absl::InvalidArgumentError(StrCat("invalid listen address '", o.host, "'"));
   tcp::endpoint endpoint(address, o.port);
-  auto& acceptor = impl_->acceptor;
+  auto& acceptor = impl_->acceptor();
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
@@ -342,8 +396,8 @@ absl::Status Server::Start() {
   impl_->workers = std::make_unique<net::thread_pool>(o.worker_threads);
   impl_->state->workers = impl_->workers.get();
   impl_->DoAccept();
-  for (int i = 0; i < o.io_threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& ioc : impl_->iocs) {
+    impl_->threads.emplace_back([&ioc] { ioc->run(); });
   }
   impl_->started = true;
   return absl::OkStatus();
@@ -361,9 +415,9 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   impl_->started = false;
   auto& state = *impl_->state;
   state.stopping = true;
-  net::post(impl_->acceptor.get_executor(), [this] {
+  net::post(impl_->acceptor().get_executor(), [this] {
     beast::error_code ec;
-    impl_->acceptor.close(ec);
+    impl_->acceptor().close(ec);
   });
   auto deadline = std::chrono::steady_clock::now() + grace;
   do {
@@ -382,7 +436,8 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   int left = state.connections.load();
   if (left > 0) log::Warn("shutdown grace period over; closing connections", {{"connections", left}});
   impl_->workers->join();
-  impl_->ioc.stop();
+  impl_->keep_running.clear();
+  for (auto& ioc : impl_->iocs) ioc->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }

@@ -41,12 +41,21 @@ struct ServerStats {
   int io_threads = 0;
 };
 
+//! How to serve one request, decided from its method and path before the body is read.
+struct RoutePolicy {
+  uint64_t body_limit = 0;  //!< 0 = ServerOptions::body_limit_bytes
+  //! Dispatch on the I/O thread: only for handlers that never block (no store, no crypto).
+  bool run_inline = false;
+};
+
 class Server {
  public:
   using DispatchFn = std::function<Response(Request)>;
+  using RoutePolicyFn = std::function<RoutePolicy(std::string_view method, std::string_view path)>;
   //! The body limit for a request, known from its method and path before the body is read.
   using BodyLimitFn = std::function<uint64_t(std::string_view method, std::string_view path)>;
 
+  Server(ServerOptions options, DispatchFn dispatch, RoutePolicyFn policy);
   Server(ServerOptions options, DispatchFn dispatch, BodyLimitFn body_limit);
   ~Server();
 

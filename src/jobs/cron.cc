@@ -5,8 +5,8 @@
 #include <optional>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "core/status.h"
+#include "core/strings.h"
 
 namespace tf::jobs {
 
@@ -14,8 +14,6 @@ namespace {
 
 using std::chrono::days;
 
-// Debian's Abseil has its own absl::string_view, which does not convert from std::string_view.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -68,7 +66,7 @@ constexpr FieldSpec kDayOfWeek{"day-of-week", 0, 7, 6, 0, kWeekdayNames.data(), 
 
 absl::Status FieldError(const FieldSpec& spec, std::string_view field, std::string_view why) {
   return absl::InvalidArgumentError(
-      absl::StrCat("cron ", Sv(spec.name), " field \"", Sv(field), "\": ", Sv(why)));
+      StrCat("cron ", spec.name, " field \"", field, "\": ", why));
 }
 
 //! Parses a number or (where the field has them) a three-letter name.
@@ -78,13 +76,13 @@ absl::StatusOr<int> ParseValue(const FieldSpec& spec, std::string_view field, st
     int value = 0;
     for (char c : token) {
       if (!std::isdigit(static_cast<unsigned char>(c))) {
-        return FieldError(spec, field, absl::StrCat("\"", Sv(token), "\" is not a number"));
+        return FieldError(spec, field, StrCat("\"", token, "\" is not a number"));
       }
       value = value * 10 + (c - '0');
       if (value > 1000) break;  // far out of range already; avoid overflow
     }
     if (value < spec.low || value > spec.high) {
-      return FieldError(spec, field, absl::StrCat("value ", Sv(token), " is out of range ", spec.low,
+      return FieldError(spec, field, StrCat("value ", token, " is out of range ", spec.low,
                                                   "-", spec.high));
     }
     return value;
@@ -94,10 +92,10 @@ absl::StatusOr<int> ParseValue(const FieldSpec& spec, std::string_view field, st
     if (upper == spec.names[i]) return static_cast<int>(i) + spec.names_offset;
   }
   if (spec.names_count == 0) {
-    return FieldError(spec, field, absl::StrCat("\"", Sv(token), "\" is not a number"));
+    return FieldError(spec, field, StrCat("\"", token, "\" is not a number"));
   }
   return FieldError(spec, field,
-                    absl::StrCat("\"", Sv(token), "\" is not a number or a ",
+                    StrCat("\"", token, "\" is not a number or a ",
                                  spec.names_offset == 1 ? "month name (JAN..DEC)"
                                                         : "weekday name (SUN..SAT)"));
 }
@@ -117,12 +115,12 @@ absl::StatusOr<std::vector<bool>> ParseField(const FieldSpec& spec, std::string_
       if (step_text.empty()) return FieldError(spec, field, "missing step after '/'");
       for (char c : step_text) {
         if (!std::isdigit(static_cast<unsigned char>(c))) {
-          return FieldError(spec, field, absl::StrCat("step \"", Sv(step_text), "\" is not a number"));
+          return FieldError(spec, field, StrCat("step \"", step_text, "\" is not a number"));
         }
       }
       step = step_text.size() > 4 ? 100000 : std::stoi(std::string(step_text));
       if (step < 1 || step > spec.star_high - spec.low + 1) {
-        return FieldError(spec, field, absl::StrCat("step ", Sv(step_text), " is out of range 1-",
+        return FieldError(spec, field, StrCat("step ", step_text, " is out of range 1-",
                                                     spec.star_high - spec.low + 1));
       }
     }
@@ -138,13 +136,13 @@ absl::StatusOr<std::vector<bool>> ParseField(const FieldSpec& spec, std::string_
       // "FRI-SUN": a weekday range may end on Sunday written by name.
       if (&spec == &kDayOfWeek && last == 0 && Upper(last_text) == "SUN") last = 7;
       if (first > last) {
-        return FieldError(spec, field, absl::StrCat("range ", Sv(range), " runs backwards"));
+        return FieldError(spec, field, StrCat("range ", range, " runs backwards"));
       }
     } else {
       if (range != element) {
         return FieldError(spec, field,
-                          absl::StrCat("a step needs '*' or a range before it, as in */n or a-b/n; "
-                                       "got \"", Sv(element), "\""));
+                          StrCat("a step needs '*' or a range before it, as in */n or a-b/n; "
+                                       "got \"", element, "\""));
       }
       TF_ASSIGN_OR_RETURN(first, ParseValue(spec, field, range));
       last = first;
@@ -184,16 +182,16 @@ absl::StatusOr<CronExpr> CronExpr::Parse(std::string_view text) {
   if (!trimmed.empty() && trimmed[0] == '@') {
     std::optional<std::string_view> expanded = ExpandMacro(trimmed);
     if (!expanded) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown cron macro \"", Sv(trimmed),
+      return absl::InvalidArgumentError(StrCat(
+          "unknown cron macro \"", trimmed,
           "\"; use @hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually"));
     }
     fields_text = *expanded;
   }
   std::vector<std::string_view> fields = Split(fields_text, " \t", /*skip_empty=*/true);
   if (fields.size() != 5) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cron expression \"", Sv(trimmed), "\" has ", fields.size(),
+    return absl::InvalidArgumentError(StrCat(
+        "cron expression \"", trimmed, "\" has ", fields.size(),
         " fields; expected 5 (minute hour day-of-month month day-of-week) or a macro like @daily"));
   }
   CronExpr expr;
@@ -221,9 +219,9 @@ absl::StatusOr<CronExpr> CronExpr::Parse(std::string_view text) {
       for (int d = 1; d <= kMaxDaysInMonth[m] && !possible; ++d) possible = expr.days_of_month_[d];
     }
     if (!possible) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cron expression \"", Sv(trimmed), "\" never runs: day-of-month field \"", Sv(fields[2]),
-          "\" names no day that month field \"", Sv(fields[3]), "\" has"));
+      return absl::InvalidArgumentError(StrCat(
+          "cron expression \"", trimmed, "\" never runs: day-of-month field \"", fields[2],
+          "\" names no day that month field \"", fields[3], "\" has"));
     }
   }
   return expr;

@@ -5,10 +5,10 @@
 #include <exception>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/ids.h"
 #include "core/status.h"
+#include "core/strings.h"
 
 namespace tf::jobs {
 
@@ -20,8 +20,6 @@ using store::Rows;
 using store::Transaction;
 using store::Value;
 
-// Debian's Abseil has its own absl::string_view, which does not convert from std::string_view.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 constexpr int kMaxAttemptsLimit = 1000;
 constexpr size_t kMaxKindBytes = 200;
@@ -99,14 +97,14 @@ std::string SanitizeError(std::string_view in) {
 }
 
 std::string DescribeError(const absl::Status& status) {
-  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
+  return StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
 }
 
 absl::Status RunHandler(const JobQueue::Handler& handler, const Job& job) {
   try {
     return handler(job);
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("handler threw an exception: ", e.what()));
+    return absl::InternalError(StrCat("handler threw an exception: ", e.what()));
   } catch (...) {
     return absl::InternalError("handler threw a non-standard exception");
   }
@@ -130,7 +128,7 @@ absl::StatusOr<JobRecord> RecordFromRow(const Row& row) {
   r.idempotency_key = row.OptText(4);
   std::optional<JobState> state = ParseJobState(row.Text(5));
   if (!state) {
-    return absl::InternalError(absl::StrCat("job ", r.id, " has unknown state \"", row.Text(5), "\""));
+    return absl::InternalError(StrCat("job ", r.id, " has unknown state \"", row.Text(5), "\""));
   }
   r.state = *state;
   r.attempts = static_cast<int>(row.Int(6));
@@ -200,27 +198,27 @@ JobQueue::JobQueue(store::Database& db, const Clock& clock, Rng& rng, std::strin
 absl::StatusOr<std::string> JobQueue::Enqueue(Transaction& tx, const JobSpec& spec) {
   if (spec.kind.empty() || spec.kind.size() > kMaxKindBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("a job kind must be 1 to ", kMaxKindBytes, " bytes"));
+        StrCat("a job kind must be 1 to ", kMaxKindBytes, " bytes"));
   }
   if (spec.max_attempts < 1 || spec.max_attempts > kMaxAttemptsLimit) {
-    return absl::InvalidArgumentError(absl::StrCat("max_attempts of a ", spec.kind,
+    return absl::InvalidArgumentError(StrCat("max_attempts of a ", spec.kind,
                                                    " job must be 1 to ", kMaxAttemptsLimit,
                                                    ", got ", spec.max_attempts));
   }
   if (spec.idempotency_key &&
       (spec.idempotency_key->empty() || spec.idempotency_key->size() > kMaxKeyBytes)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("an idempotency key must be 1 to ", kMaxKeyBytes, " bytes"));
+        StrCat("an idempotency key must be 1 to ", kMaxKeyBytes, " bytes"));
   }
   std::string payload;
   try {
     payload = spec.payload.dump();
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the payload of a ", spec.kind, " job cannot be encoded: ", e.what()));
+        StrCat("the payload of a ", spec.kind, " job cannot be encoded: ", e.what()));
   }
   if (payload.size() > kMaxPayloadBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("the payload of a ", spec.kind, " job is ",
+    return absl::InvalidArgumentError(StrCat("the payload of a ", spec.kind, " job is ",
                                                    payload.size(), " bytes; the limit is ",
                                                    kMaxPayloadBytes));
   }
@@ -259,7 +257,7 @@ absl::StatusOr<std::string> JobQueue::Enqueue(Transaction& tx, const JobSpec& sp
                       tx.QueryOne("SELECT id, kind, tenant_id FROM jobs WHERE idempotency_key = ?",
                                   {*spec.idempotency_key}, "job with this idempotency key"));
   if (existing.Text(1) != spec.kind || existing.Text(2) != spec.tenant_id) {
-    return absl::AlreadyExistsError(absl::StrCat(
+    return absl::AlreadyExistsError(StrCat(
         "idempotency key \"", *spec.idempotency_key, "\" is already used by a job of kind ",
         existing.Text(1), (existing.Text(2) != spec.tenant_id ? " for another tenant" : "")));
   }
@@ -269,14 +267,14 @@ absl::StatusOr<std::string> JobQueue::Enqueue(Transaction& tx, const JobSpec& sp
 absl::Status JobQueue::RegisterHandler(std::string kind, Handler handler) {
   if (kind.empty()) return absl::InvalidArgumentError("a job handler needs a kind");
   if (!handler) {
-    return absl::InvalidArgumentError(absl::StrCat("the handler for ", kind, " jobs is empty"));
+    return absl::InvalidArgumentError(StrCat("the handler for ", kind, " jobs is empty"));
   }
   std::lock_guard lock(handlers_mu_);
   auto [it, inserted] =
       handlers_.try_emplace(std::move(kind), std::make_shared<const Handler>(std::move(handler)));
   if (!inserted) {
     return absl::AlreadyExistsError(
-        absl::StrCat("a handler for ", it->first, " jobs is already registered"));
+        StrCat("a handler for ", it->first, " jobs is already registered"));
   }
   return absl::OkStatus();
 }
@@ -342,7 +340,7 @@ absl::Status JobQueue::ReclaimExpired(Transaction& tx, SysTime due_at, std::vect
     Claimed c = ClaimedFromRow(row);
     const int64_t failures = c.job.attempt;
     const bool dead = failures >= c.job.max_attempts;
-    std::string error = SanitizeError(absl::StrCat("attempt ", failures, " on worker ",
+    std::string error = SanitizeError(StrCat("attempt ", failures, " on worker ",
                                                     row.Text(7),
                                                     ": ABORTED: the lease expired before the job "
                                                     "finished (worker stopped or handler too slow)"));
@@ -377,7 +375,7 @@ absl::StatusOr<std::optional<Job>> JobQueue::ClaimOne(SysTime due_at,
   std::vector<Job> reclaimed;
   std::vector<JobState> reclaimed_states;
   const int64_t due = ToMicros(due_at);
-  std::string select = absl::StrCat(
+  std::string select = StrCat(
       "SELECT id, tenant_id, kind, payload, idempotency_key, attempts, max_attempts FROM jobs "
       "WHERE state = 'queued' AND run_at <= ? AND kind IN (",
       absl::StrJoin(std::vector<std::string>(kinds.size(), "?"), ", "),
@@ -445,7 +443,7 @@ absl::Status JobQueue::Complete(const Job& job, const absl::Status& result) {
   }
   const int64_t failures = job.attempt;
   const bool dead = failures >= job.max_attempts;
-  std::string error = SanitizeError(absl::StrCat("attempt ", failures, " on worker ", worker_id_,
+  std::string error = SanitizeError(StrCat("attempt ", failures, " on worker ", worker_id_,
                                                   ": ", DescribeError(result)));
   std::optional<SysTime> retry_at;
   TF_ASSIGN_OR_RETURN(
@@ -502,10 +500,10 @@ absl::StatusOr<JobPage> JobQueue::ListJobs(std::optional<JobState> state, int li
                                            std::string_view cursor) {
   if (limit < 1 || limit > kMaxListLimit) {
     return absl::InvalidArgumentError(
-        absl::StrCat("limit must be 1 to ", kMaxListLimit, ", got ", limit));
+        StrCat("limit must be 1 to ", kMaxListLimit, ", got ", limit));
   }
   if (!cursor.empty() && !IsUuid(cursor)) return absl::InvalidArgumentError("invalid cursor");
-  std::string sql = absl::StrCat("SELECT ", kRecordColumns, " FROM jobs");
+  std::string sql = StrCat("SELECT ", kRecordColumns, " FROM jobs");
   std::vector<std::string> where;
   Params params;
   if (state) {
@@ -516,8 +514,8 @@ absl::StatusOr<JobPage> JobQueue::ListJobs(std::optional<JobState> state, int li
     where.push_back("id > ?");
     params.emplace_back(std::string(cursor));
   }
-  if (!where.empty()) absl::StrAppend(&sql, " WHERE ", absl::StrJoin(where, " AND "));
-  absl::StrAppend(&sql, " ORDER BY id LIMIT ?");
+  if (!where.empty()) StrAppend(&sql, " WHERE ", absl::StrJoin(where, " AND "));
+  StrAppend(&sql, " ORDER BY id LIMIT ?");
   params.emplace_back(int64_t{limit} + 1);
   return db_.InTx(store::ReadTx(), [&](Transaction& tx) -> absl::StatusOr<JobPage> {
     TF_ASSIGN_OR_RETURN(Rows rows, tx.Query(sql, params));
@@ -536,9 +534,9 @@ absl::StatusOr<JobPage> JobQueue::ListJobs(std::optional<JobState> state, int li
 
 absl::StatusOr<JobRecord> JobQueue::GetJob(std::string_view id) {
   return db_.InTx(store::ReadTx(), [&](Transaction& tx) -> absl::StatusOr<JobRecord> {
-    TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne(absl::StrCat("SELECT ", kRecordColumns,
+    TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne(StrCat("SELECT ", kRecordColumns,
                                                           " FROM jobs WHERE id = ?"),
-                                             {std::string(id)}, absl::StrCat("job ", Sv(id))));
+                                             {std::string(id)}, StrCat("job ", id)));
     return RecordFromRow(row);
   });
 }
@@ -557,9 +555,9 @@ absl::Status JobQueue::Retry(Transaction& tx, std::string_view id) {
               {now, now, std::string(id)}));
   if (changed == 1) return absl::OkStatus();
   TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne("SELECT state FROM jobs WHERE id = ?", {std::string(id)},
-                                           absl::StrCat("job ", Sv(id))));
+                                           StrCat("job ", id)));
   return absl::FailedPreconditionError(
-      absl::StrCat("job ", Sv(id), " is ", row.Text(0), "; only dead jobs can be retried"));
+      StrCat("job ", id, " is ", row.Text(0), "; only dead jobs can be retried"));
 }
 
 absl::StatusOr<int64_t> JobQueue::PurgeSucceeded(SysTime finished_before) {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <exception>
 
-#include "absl/strings/str_cat.h"
 #include "core/status.h"
+#include "core/strings.h"
 
 namespace tf::jobs {
 
@@ -22,7 +22,7 @@ std::string FormatInterval(std::chrono::microseconds d) {
   std::string out;
   for (const Unit& unit : kUnits) {
     if (us >= unit.micros) {
-      absl::StrAppend(&out, us / unit.micros, unit.suffix);
+      StrAppend(&out, us / unit.micros, unit.suffix);
       us %= unit.micros;
     }
   }
@@ -33,7 +33,7 @@ absl::Status RunGuarded(const Scheduler::Task& task) {
   try {
     return task();
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("task threw an exception: ", e.what()));
+    return absl::InternalError(StrCat("task threw an exception: ", e.what()));
   } catch (...) {
     return absl::InternalError("task threw a non-standard exception");
   }
@@ -41,7 +41,7 @@ absl::Status RunGuarded(const Scheduler::Task& task) {
 
 absl::Status ValidateNameAndTask(const std::string& name, const Scheduler::Task& task) {
   if (name.empty()) return absl::InvalidArgumentError("a scheduled task needs a name");
-  if (!task) return absl::InvalidArgumentError(absl::StrCat("scheduled task ", name, " has no function"));
+  if (!task) return absl::InvalidArgumentError(StrCat("scheduled task ", name, " has no function"));
   return absl::OkStatus();
 }
 
@@ -82,11 +82,11 @@ absl::Status Scheduler::Every(std::string name, std::chrono::microseconds interv
   TF_RETURN_IF_ERROR(ValidateNameAndTask(name, task));
   if (interval.count() <= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("scheduled task ", name, " needs a positive interval"));
+        StrCat("scheduled task ", name, " needs a positive interval"));
   }
   auto entry = std::make_unique<Entry>();
   entry->name = std::move(name);
-  entry->schedule = absl::StrCat("every ", FormatInterval(interval));
+  entry->schedule = StrCat("every ", FormatInterval(interval));
   entry->task = std::move(task);
   entry->interval = interval;
   entry->next_run = clock_.Now() + interval;
@@ -98,7 +98,7 @@ absl::Status Scheduler::Cron(std::string name, std::string_view expr, Task task)
   absl::StatusOr<CronExpr> cron = CronExpr::Parse(expr);
   if (!cron.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("scheduled task ", name, ": ", cron.status().message()));
+        StrCat("scheduled task ", name, ": ", cron.status().message()));
   }
   auto entry = std::make_unique<Entry>();
   entry->name = std::move(name);
@@ -114,7 +114,7 @@ absl::Status Scheduler::Add(std::unique_ptr<Entry> entry) {
   for (const auto& e : entries_) {
     if (e->name == entry->name) {
       return absl::AlreadyExistsError(
-          absl::StrCat("a scheduled task named ", entry->name, " already exists"));
+          StrCat("a scheduled task named ", entry->name, " already exists"));
     }
   }
   entries_.push_back(std::move(entry));

@@ -313,7 +313,9 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
   if (!crypto::VerifyPassword(user.password_hash, current)) {
     return FieldError("current_password", "is not the current password");
   }
-  TF_RETURN_IF_ERROR(CheckPassword(next, user.email));
+  if (absl::Status policy = CheckPassword(next, user.email); !policy.ok()) {
+    return FieldError("new_password", Sv(policy.message()).substr(std::string_view("password: ").size()));
+  }
   if (crypto::VerifyPassword(user.password_hash, next)) {
     return FieldError("new_password", "must differ from the current password");
   }

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# HTTP benchmark: wrk against trustd's GET /health and an authenticated GET /api/auth/me, and
+# against nginx (Debian nginx-light) serving the same fixed JSON body, in one run, same machine,
+# same connection count. Prints a Markdown table for docs/benchmarks.md.
+#
+#   bench/http/run.sh                       # 64 connections, 15 s per target
+#   CONNECTIONS=32 DURATION=10 bench/http/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CONNECTIONS=${CONNECTIONS:-64}
+DURATION=${DURATION:-15}
+THREADS=${THREADS:-2}
+NGINX_PORT=${NGINX_PORT:-18181}
+TRUSTD_PORT=${TRUSTD_PORT:-18182}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in wrk nginx; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run scripts/install-deps.sh" >&2; exit 1; }
+done
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# --- nginx: same body, access log off, one worker per core --------------------------------
+mkdir -p "$work/nginx/logs"
+cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes $(nproc);
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location = /health { default_type application/json; return 200 '{"status":"ok"}'; }
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+pids+=($!)
+
+# --- trustd: production defaults, access log off (as nginx's) ------------------------------
+build/src/trustctl --data-dir "$work/trustd" bootstrap --email bench@trust.local --password-stdin \
+  <<<"wrk-load-passphrase-93" >/dev/null 2>&1
+TRUST_LOG_ACCESS_LOG=false TRUST_LOG_LEVEL=warn \
+  build/src/trustd --listen "127.0.0.1:$TRUSTD_PORT" --data-dir "$work/trustd" >"$work/trustd.out" 2>"$work/trustd.log" &
+trustd_pid=$!
+pids+=($trustd_pid)
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$TRUSTD_PORT/health" >/dev/null 2>&1 && curl -sf "http://127.0.0.1:$NGINX_PORT/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+token=$(curl -sf "http://127.0.0.1:$TRUSTD_PORT/api/auth/login" -H 'Content-Type: application/json' \
+  -d '{"email":"bench@trust.local","password":"wrk-load-passphrase-93"}' | sed -E 's/.*"token":"([^"]+)".*/\1/')
+idle_rss=$(rss_kib "$trustd_pid")
+
+# run NAME URL [HEADER] -> "rps p50 p99"
+run() {
+  local out
+  if [ -n "${3:-}" ]; then
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$3" "$2")
+  else
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
+  fi
+  echo "$out" >"$work/$1.txt"
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr '\n' ' ' || true)
+  echo "$rps $p50 $p99 ${errors:-none}"
+}
+
+# Warm-up, then the measured runs back to back.
+wrk -t1 -c8 -d2s "http://127.0.0.1:$TRUSTD_PORT/health" >/dev/null
+wrk -t1 -c8 -d2s "http://127.0.0.1:$NGINX_PORT/health" >/dev/null
+read -r n_rps n_p50 n_p99 n_err < <(run nginx "http://127.0.0.1:$NGINX_PORT/health")
+read -r t_rps t_p50 t_p99 t_err < <(run trustd-health "http://127.0.0.1:$TRUSTD_PORT/health")
+loaded_rss=$(rss_kib "$trustd_pid")
+read -r m_rps m_p50 m_p99 m_err < <(run trustd-me "http://127.0.0.1:$TRUSTD_PORT/api/auth/me" "Authorization: Bearer $token")
+loaded_rss_me=$(rss_kib "$trustd_pid")
+
+ratio=$(awk -v t="$t_rps" -v n="$n_rps" 'BEGIN {printf "%.1f", 100 * t / n}')
+echo
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo
+echo "| target | requests/s | p50 | p99 | errors |"
+echo "|---|---:|---:|---:|---|"
+echo "| nginx GET /health (fixed body) | $n_rps | $n_p50 | $n_p99 | $n_err |"
+echo "| trustd GET /health | $t_rps | $t_p50 | $t_p99 | $t_err |"
+echo "| trustd GET /api/auth/me (bearer session) | $m_rps | $m_p50 | $m_p99 | $m_err |"
+echo
+echo "trustd /health at ${ratio}% of nginx's requests/s."
+echo "trustd RSS: idle $((idle_rss / 1024)) MiB, after /health load $((loaded_rss / 1024)) MiB, after /api/auth/me load $((loaded_rss_me / 1024)) MiB."
