@@ -18,7 +18,6 @@ using store::Params;
 using store::Row;
 using store::Rows;
 using store::Transaction;
-using store::Value;
 
 
 constexpr int kMaxAttemptsLimit = 1000;

@@ -185,6 +185,10 @@ absl::Status IdentityRepo::UpdateUser(Tx& tx, const User& u) {
       .status();
 }
 
+absl::Status IdentityRepo::SetLastLogin(Tx& tx, const std::string& user_id, int64_t at) {
+  return tx.Exec("UPDATE users SET last_login_at = ? WHERE id = ?", {at, user_id}).status();
+}
+
 absl::StatusOr<int64_t> IdentityRepo::CountUsersWithRole(Tx& tx, Role role) {
   TF_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM users WHERE (',' || roles || ',') LIKE ?",
                                           {StrCat("%,", RoleName(role), ",%")}));

@@ -32,6 +32,7 @@ class IdentityRepo {
   absl::StatusOr<std::vector<User>> ListUsers(Tx& tx, const UserFilter& filter,
                                               const std::optional<std::string>& after_id, int limit);
   absl::Status UpdateUser(Tx& tx, const User& u);
+  absl::Status SetLastLogin(Tx& tx, const std::string& user_id, int64_t at);
   absl::StatusOr<int64_t> CountUsersWithRole(Tx& tx, Role role);
 
   absl::Status InsertSession(Tx& tx, const Session& s);

@@ -163,8 +163,15 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
 
   return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
     if (refusal.empty()) {
-      TF_ASSIGN_OR_RETURN(Tenant t, repo_.GetTenant(tx, lookup->tenant_id));
-      if (t.status != kStatusActive) refusal = "tenant suspended";
+      // The password was checked outside any transaction: judge the user as they are now, so
+      // an administrator's disable, lock or reset made meanwhile wins.
+      TF_ASSIGN_OR_RETURN(User current, repo_.GetUser(tx, lookup->tenant_id, lookup->id));
+      TF_ASSIGN_OR_RETURN(Tenant t, repo_.GetTenant(tx, current.tenant_id));
+      if (current.password_hash != lookup->password_hash) refusal = "password changed during sign-in";
+      else if (current.locked_at) refusal = "account locked";
+      else if (current.status != kStatusActive) refusal = "account disabled";
+      else if (t.status != kStatusActive) refusal = "tenant suspended";
+      lookup = std::move(current);
     }
     if (!refusal.empty()) {
       if (refusal != "account locked") TF_RETURN_IF_ERROR(RecordFailure(tx, account, address, lookup));
@@ -195,7 +202,7 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
     TF_RETURN_IF_ERROR(repo_.InsertSession(tx, result.session));
     result.user = *lookup;
     result.user.last_login_at = now;
-    TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, result.user));
+    TF_RETURN_IF_ERROR(repo_.SetLastLogin(tx, result.user.id, now));
     log::Info("signed in", {{"user_id", result.user.id}, {"session_id", result.session.id},
                             {"remote_addr", request.source_ip}});
     return result;
@@ -250,7 +257,9 @@ absl::StatusOr<Principal> IdentityService::AuthenticateSession(const Credential&
       !crypto::ConstantTimeEquals(crypto::Sha256Hex(credential.csrf_token), found.session.csrf_hash)) {
     return absl::PermissionDeniedError("missing or invalid X-CSRF-Token header for a cookie-authenticated change");
   }
-  if (now - found.session.last_seen_at >= kTouchEveryMicros) {
+  // Write last-seen at most once a minute, and often enough that a short idle timeout never
+  // expires an active session.
+  if (now - found.session.last_seen_at >= std::min(kTouchEveryMicros, idle / 4)) {
     TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(found.user.tenant_id), [&](store::Transaction& tx) {
       return repo_.TouchSession(tx, found.session.id, now);
     }));
@@ -280,7 +289,7 @@ absl::StatusOr<Principal> IdentityService::AuthenticateApiToken(const std::strin
     if (!token.ok()) return token.status();
     TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, token->tenant_id, token->user_id));
     TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
-    if (token->revoked_at || now >= token->expires_at || user.status != kStatusActive ||
+    if (token->revoked_at || now >= token->expires_at || user.status != kStatusActive || user.locked_at ||
         tenant.status != kStatusActive) {
       return BadCredential();
     }
@@ -321,6 +330,12 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
   }
   TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(next));
   return db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    // Re-read: the row may have changed while the password was being hashed.
+    std::string verified_hash = user.password_hash;
+    TF_ASSIGN_OR_RETURN(user, repo_.GetUser(tx, caller.tenant_id, caller.user_id));
+    if (user.password_hash != verified_hash) {
+      return absl::AbortedError("the password was changed meanwhile; sign in again");
+    }
     int64_t now = Now();
     user.password_hash = hash;
     user.must_change_password = false;
@@ -528,6 +543,7 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
   }
   TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(*password));
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    TF_ASSIGN_OR_RETURN(u, repo_.GetUser(tx, Scope(caller), id));  // the row as it is now
     int64_t now = Now();
     u.password_hash = hash;
     u.must_change_password = true;
@@ -544,6 +560,9 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
 absl::StatusOr<User> IdentityService::Unlock(const Principal& caller, const std::string& id) {
   return db_.InTx(store::WriteTx(caller.tenant_id), [&](store::Transaction& tx) -> absl::StatusOr<User> {
     TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, Scope(caller), id));
+    if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
+      return absl::PermissionDeniedError("you cannot unlock a user who holds permissions you do not");
+    }
     u.locked_at.reset();
     u.updated_at = Now();
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));

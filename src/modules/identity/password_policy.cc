@@ -58,7 +58,7 @@ bool IsCommonPassword(std::string_view password) {
   std::string stem = lower;
   while (!stem.empty() && !absl::ascii_isalpha(static_cast<unsigned char>(stem.back()))) stem.pop_back();
   for (std::string_view c : kCommonStems) {
-    if (stem == c || IsRepetitionOf(lower, c) || IsRepetitionOf(stem, c)) return true;
+    if (stem == c || IsRepetitionOf(lower, c) || (!stem.empty() && IsRepetitionOf(stem, c))) return true;
   }
   // One character repeated, or a run of consecutive characters ("abcdefghijklm", "987654321098").
   if (lower.find_first_not_of(lower[0]) == std::string::npos) return true;

@@ -1,0 +1,88 @@
+// Tests of RFC 3339 formatting and parsing (core/time_format.h).
+
+#include "core/time_format.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace tf {
+namespace {
+
+using std::chrono::microseconds;
+
+constexpr int64_t kSecond = 1'000'000;
+// 2026-11-24T10:42:56Z
+constexpr int64_t kT = int64_t{1795516976} * kSecond;
+
+int64_t Micros(std::string_view s) {
+  auto t = ParseRfc3339(s);
+  EXPECT_TRUE(t.ok()) << s << ": " << t.status();
+  return t.ok() ? t->time_since_epoch().count() : INT64_MIN;
+}
+
+TEST(TimeFormatTest, FormatsUtcWithMilliseconds) {
+  EXPECT_EQ(FormatRfc3339Micros(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339Micros(kT), "2026-11-24T10:42:56.000Z");
+  EXPECT_EQ(FormatRfc3339Micros(kT + 123'456), "2026-11-24T10:42:56.123Z");  // truncated, not rounded
+  EXPECT_EQ(FormatRfc3339Micros(kT + 999'999), "2026-11-24T10:42:56.999Z");
+  EXPECT_EQ(FormatRfc3339(SysTime(microseconds(kT + 5'000))), "2026-11-24T10:42:56.005Z");
+  EXPECT_EQ(FormatRfc3339Micros(951782400 * kSecond), "2000-02-29T00:00:00.000Z");  // leap day
+  EXPECT_EQ(FormatRfc3339Micros(-kSecond), "1969-12-31T23:59:59.000Z");
+}
+
+TEST(TimeFormatTest, ParsesZuluWithAndWithoutFraction) {
+  EXPECT_EQ(Micros("2026-11-24T10:42:56Z"), kT);
+  EXPECT_EQ(Micros("2026-11-24T10:42:56.123Z"), kT + 123'000);
+  EXPECT_EQ(Micros("2026-11-24T10:42:56.123456Z"), kT + 123'456);
+  EXPECT_EQ(Micros("2026-11-24T10:42:56.5Z"), kT + 500'000);
+  EXPECT_EQ(Micros("1970-01-01T00:00:00Z"), 0);
+}
+
+TEST(TimeFormatTest, ParsesNumericOffsets) {
+  EXPECT_EQ(Micros("2026-11-24T12:42:56+02:00"), kT);
+  EXPECT_EQ(Micros("2026-11-24T05:12:56-05:30"), kT);
+  EXPECT_EQ(Micros("2026-11-24T10:42:56+00:00"), kT);
+  EXPECT_EQ(Micros("2026-11-24T10:42:56-00:00"), kT);
+  // An offset that crosses midnight and the year.
+  EXPECT_EQ(Micros("2026-01-01T01:00:00+02:00"), Micros("2025-12-31T23:00:00Z"));
+  EXPECT_EQ(Micros("2026-11-24T12:42:56.250+02:00"), kT + 250'000);
+}
+
+TEST(TimeFormatTest, FormatParseRoundTrip) {
+  for (int64_t micros : {int64_t{0}, kT, kT + 1'000, kT + 987'000, int64_t{4102444799} * kSecond}) {
+    std::string text = FormatRfc3339Micros(micros);
+    EXPECT_EQ(Micros(text), micros) << text;
+    EXPECT_EQ(FormatRfc3339(*ParseRfc3339(text)), text);
+  }
+}
+
+TEST(TimeFormatTest, RejectsMalformedInput) {
+  for (std::string_view bad : {
+           "",
+           "garbage",
+           "2026-11-24",                 // date only
+           "10:42:56Z",                  // time only
+           "2026-11-24T10:42:56",        // no offset
+           "2026-11-24 10:42:56Z",       // space separator
+           "2026-13-01T00:00:00Z",       // month 13
+           "2026-11-31T00:00:00Z",       // 31 November
+           "2026-02-29T00:00:00Z",       // not a leap year
+           "2026-11-24T24:00:01Z",       // hour 24
+           "2026-11-24T10:60:00Z",       // minute 60
+           "2026-11-24T10:42:56+25:00",  // offset out of range
+           "2026-11-24T10:42:56ZZ",      // trailing junk
+           "2026-11-24T10:42:56Z extra",
+           "1795516976",                 // a Unix timestamp
+       }) {
+    auto t = ParseRfc3339(bad);
+    EXPECT_FALSE(t.ok()) << "accepted '" << bad << "' as " << (t.ok() ? FormatRfc3339(*t) : "");
+    if (!t.ok()) {
+      EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_NE(t.status().message().find("RFC 3339"), absl::string_view::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tf
