@@ -1,4 +1,6 @@
 #include "http/json_body.h"
+
+#include <cstdint>
 #include "core/strings.h"
 
 #include "absl/strings/str_cat.h"
@@ -58,6 +60,9 @@ absl::StatusOr<std::optional<int64_t>> JsonReader::OptionalInt(std::string_view 
   const nlohmann::json* v = Find(key);
   if (!v) return std::optional<int64_t>();
   if (!v->is_number_integer()) return BadRequest(StrCat("field '", key, "' must be an integer"));
+  if (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return FieldError(key, "is out of range");
+  }
   return std::optional<int64_t>(v->get<int64_t>());
 }
 

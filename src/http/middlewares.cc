@@ -1,12 +1,14 @@
 #include "http/middlewares.h"
 #include "core/strings.h"
 
+#include <atomic>
 #include <chrono>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "http/problem.h"
@@ -26,6 +28,19 @@ std::string RouteLabel(const RequestContext& ctx) {
   return ctx.route ? ctx.route->pattern : "unmatched";
 }
 
+//! Identifies a MetricsMiddleware for the per-thread child cache; never reused, unlike addresses.
+uint64_t NextInstanceId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
+//! application/json or a +json type, parameters (charset) allowed.
+bool IsJsonMediaType(std::string_view type) {
+  absl::string_view media = absl::StripAsciiWhitespace(Sv(type.substr(0, type.find(';'))));
+  return absl::EqualsIgnoreCase(media, "application/json") ||
+         (absl::StartsWithIgnoreCase(media, "application/") && absl::EndsWithIgnoreCase(media, "+json"));
+}
+
 bool IsStateChange(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
@@ -37,7 +52,8 @@ MetricsMiddleware::MetricsMiddleware(metrics::Registry& registry)
                                     {"method", "route", "status"})),
       duration_(registry.AddHistogram("http_request_duration_seconds",
                                       "Time from request read to response ready.", {"method", "route"})),
-      in_flight_(registry.AddGauge("http_requests_in_flight", "Requests being handled.").Get()) {}
+      in_flight_(registry.AddGauge("http_requests_in_flight", "Requests being handled.").Get()),
+      instance_id_(NextInstanceId()) {}
 
 absl::StatusOr<Response> MetricsMiddleware::Handle(RequestContext& ctx, const Next& next) {
   auto start = std::chrono::steady_clock::now();
@@ -48,10 +64,10 @@ absl::StatusOr<Response> MetricsMiddleware::Handle(RequestContext& ctx, const Ne
   int status = ResultStatus(result);
   // Children are looked up once per thread and (route, method, status); later requests touch
   // only atomics.
-  using Key = std::tuple<const MetricsMiddleware*, const Route*, std::string, int>;
+  using Key = std::tuple<uint64_t, const Route*, std::string, int>;
   thread_local absl::flat_hash_map<Key, std::pair<metrics::Counter*, metrics::Histogram*>> cache;
   std::string method = MethodLabel(ctx.request.method);
-  Key key{this, ctx.route, method, status};
+  Key key{instance_id_, ctx.route, method, status};
   auto it = cache.find(key);
   if (it == cache.end()) {
     std::string route = RouteLabel(ctx);
@@ -95,7 +111,7 @@ absl::StatusOr<Response> LimitsMiddleware::Handle(RequestContext& ctx, const Nex
   }
   if (!req.body.empty() && IsStateChange(req.method)) {
     auto type = req.headers.Get("Content-Type");
-    if (!type || !absl::StartsWithIgnoreCase(Sv(*type), "application/json")) {
+    if (!type || !IsJsonMediaType(*type)) {
       return HttpError(415, "request bodies must be application/json");
     }
   }

@@ -21,6 +21,7 @@ class MetricsMiddleware final : public Middleware {
   metrics::CounterFamily& requests_;
   metrics::HistogramFamily& duration_;
   metrics::Gauge& in_flight_;
+  uint64_t instance_id_;
 };
 
 //! One JSON line per request: method, route, path, status, duration, remote address.

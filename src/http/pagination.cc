@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "core/ids.h"
 #include "http/problem.h"
 
 namespace tf::http {
@@ -21,7 +22,9 @@ absl::StatusOr<PageRequest> ParsePageRequest(const Request& request) {
   }
   if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
     std::string decoded;
-    if (cursor->size() > 256 || !absl::WebSafeBase64Unescape(*cursor, &decoded) || decoded.empty()) {
+    // Cursors are the base64url of an item id, and every id is a UUID.
+    if (cursor->size() > 64 || !absl::WebSafeBase64Unescape(*cursor, &decoded) || !IsUuid(decoded) ||
+        EncodeCursor(decoded) != *cursor) {
       return BadRequest("cursor is not one this server issued");
     }
     page.after_id = std::move(decoded);

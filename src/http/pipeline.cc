@@ -3,6 +3,7 @@
 #include "absl/strings/str_join.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "http/problem.h"
 
 namespace tf::http {
@@ -40,7 +41,13 @@ Response Pipeline::Dispatch(Request request) {
   ctx.path_params = std::move(match.params);
   ctx.allowed_methods = std::move(match.allowed_methods);
 
-  absl::StatusOr<Response> result = RunFrom(0, ctx);
+  absl::StatusOr<Response> result = absl::InternalError("no response");
+  try {
+    result = RunFrom(0, ctx);
+  } catch (const std::exception& e) {
+    // Handlers return errors as values; an exception here is a bug, answered as a 500.
+    result = absl::InternalError(StrCat("unhandled exception: ", e.what()));
+  }
 
   Response response;
   if (result.ok()) {

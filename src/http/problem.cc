@@ -97,7 +97,7 @@ Response ProblemResponse(const absl::Status& status, std::string_view instance,
   nlohmann::json body = nlohmann::json::object();
   if (auto fields = status.GetPayload(Sv(kProblemFieldsPayload))) {
     body = nlohmann::json::parse(std::string(*fields), nullptr, false);
-    if (!body.is_object()) body = nlohmann::json::object();
+    body = body.is_object() ? RedactJson(body) : nlohmann::json::object();
   }
   body["type"] = StrCat("/problems/", kind.slug);
   body["title"] = kind.title;

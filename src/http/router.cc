@@ -1,6 +1,7 @@
 #include "http/router.h"
 #include "core/strings.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -64,7 +65,10 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
     }
     if (!ok) continue;
     if (routes_[i].method != method) {
-      best.allowed_methods.push_back(routes_[i].method);
+      if (std::find(best.allowed_methods.begin(), best.allowed_methods.end(), routes_[i].method) ==
+          best.allowed_methods.end()) {
+        best.allowed_methods.push_back(routes_[i].method);
+      }
       continue;
     }
     if (static_count > best_static) {

@@ -3,6 +3,7 @@
 #include "core/strings.h"
 
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -59,7 +60,7 @@ struct ServerState {
 
 //! HTTP/1.1 wire form. Header values are the server's own; CR and LF are dropped defensively
 //! so no value can split the header block.
-std::string SerializeResponse(const Response& response, bool keep_alive) {
+std::string SerializeResponse(const Response& response, bool keep_alive, bool head) {
   std::string out;
   out.reserve(160 + response.body.size());
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
@@ -80,7 +81,7 @@ std::string SerializeResponse(const Response& response, bool keep_alive) {
   if (!no_body) StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
-  if (!no_body) out += response.body;
+  if (!no_body && !head) out += response.body;
   return out;
 }
 
@@ -120,14 +121,31 @@ class HttpSession : public Session {
  protected:
   Derived& Self() { return static_cast<Derived&>(*this); }
 
+  //! Waits for the next request. A kept-alive connection may stay silent for idle_timeout;
+  //! once a request's first byte arrives, its header must be complete within header_timeout.
   void DoRead() {
     if (state_->stopping) return Self().DoClose();
+    idle_ = buffer_.size() == 0;
+    if (!first_ && idle_) {
+      beast::get_lowest_layer(Self().stream()).expires_after(state_->options.idle_timeout);
+      Self().stream().async_read_some(
+          buffer_.prepare(4096), [self = Self().shared_from_this()](beast::error_code ec, size_t n) {
+            if (ec) return self->Self().DoClose();
+            self->buffer_.commit(n);
+            self->ReadHeader();
+          });
+      return;
+    }
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    idle_ = buffer_.size() == 0;
     parser_.emplace();
     parser_->header_limit(state_->options.header_limit_bytes);
-    parser_->body_limit(state_->options.body_limit_bytes);
-    idle_ = buffer_.size() == 0;
-    beast::get_lowest_layer(Self().stream())
-        .expires_after(first_ ? state_->options.header_timeout : state_->options.idle_timeout);
+    // The route's body limit is applied once the header names the route (OnHeader).
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    beast::get_lowest_layer(Self().stream()).expires_after(state_->options.header_timeout);
     bhttp::async_read_header(Self().stream(), buffer_, *parser_,
                              beast::bind_front_handler(&HttpSession::OnHeader, Self().shared_from_this()));
   }
@@ -179,6 +197,7 @@ class HttpSession : public Session {
     if (ec) return Self().DoClose();
 
     keep_alive_ = parser_->get().keep_alive();
+    head_ = parser_->get().method() == bhttp::verb::head;
     Request request = ToRequest(parser_->release(), std::move(path_), std::move(query_), remote_,
                                 Derived::kTls);
     counted_ = true;
@@ -207,7 +226,8 @@ class HttpSession : public Session {
   //! bodies this server sends) and writes it.
   void Write(Response response, bool keep_alive) {
     keep_alive = keep_alive && !state_->stopping;
-    auto wire = std::make_shared<std::string>(SerializeResponse(response, keep_alive));
+    auto wire = std::make_shared<std::string>(SerializeResponse(response, keep_alive, head_));
+    head_ = false;
     beast::get_lowest_layer(Self().stream()).expires_after(state_->options.body_timeout);
     net::async_write(Self().stream(), net::buffer(*wire),
                      [self = Self().shared_from_this(), wire, keep_alive](beast::error_code ec, size_t) {
@@ -230,6 +250,7 @@ class HttpSession : public Session {
   std::string path_;
   std::multimap<std::string, std::string> query_;
   bool keep_alive_ = false;
+  bool head_ = false;  //!< a HEAD request: answer without a body
   bool run_inline_ = false;
   bool idle_ = true;
   bool first_ = true;

@@ -92,6 +92,7 @@ class Database {
   virtual std::string Describe() const = 0;
   //! Cheap round trip to prove the store answers.
   [[nodiscard]] virtual absl::Status Ping() = 0;
+  //! Call once at start-up, before any transaction begins (not synchronised with queries).
   virtual void SetQueryObserver(QueryObserver observer) = 0;
 
   //! Runs `fn` in a transaction and commits when it returns OK.

@@ -66,7 +66,7 @@ class SqliteConnection {
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errstr(rc);
       sqlite3_free(err);
-      return SqliteError(db_, rc, "executing SQL script");
+      return SqliteError(db_, rc, StrCat("executing SQL script (", msg, ")"));
     }
     return absl::OkStatus();
   }
@@ -198,7 +198,7 @@ SqliteDatabase::~SqliteDatabase() = default;
 absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions& options) {
   auto db = std::unique_ptr<SqliteDatabase>(new SqliteDatabase(options));
   TF_ASSIGN_OR_RETURN(db->writer_, SqliteConnection::Open(options, /*writer=*/true));
-  for (int i = 0; i < options.readers; ++i) {
+  for (int i = 0; i < std::max(1, options.readers); ++i) {
     TF_ASSIGN_OR_RETURN(auto reader, SqliteConnection::Open(options, /*writer=*/false));
     db->free_readers_.push_back(reader.get());
     db->readers_.push_back(std::move(reader));

@@ -1,13 +1,12 @@
 #include "core/config.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace tf {
 namespace {
@@ -24,8 +23,8 @@ class ConfigFileTest : public ::testing::Test {
  protected:
   //! Writes `text` to a fresh file and returns its path.
   std::string Write(const std::string& text) {
-    std::string path = ::testing::TempDir() + "/tf_config_test_" + std::to_string(::getpid()) +
-                       "_" + std::to_string(files_.size()) + ".toml";
+    std::string path = ::testing::TempDir() + "/tf_config_test_" + std::to_string(::getpid()) + "_" +
+                       std::to_string(files_.size()) + ".toml";
     std::ofstream(path, std::ios::binary) << text;
     files_.push_back(path);
     return path;
@@ -46,18 +45,28 @@ TEST(ConfigKeysTest, ListsEveryKeyWithEnvVarTypeDefaultAndHelp) {
     EXPECT_TRUE(names.insert(k.name).second) << "duplicate " << k.name;
     EXPECT_FALSE(k.help.empty()) << k.name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{
-                       "data_dir",
-                       "server.listen", "server.io_threads", "server.worker_threads",
-                       "server.max_connections", "server.header_limit_bytes",
-                       "server.body_limit_bytes", "server.header_timeout_ms",
-                       "server.body_timeout_ms", "server.idle_timeout_ms",
-                       "server.shutdown_grace_ms", "server.tls_cert_file", "server.tls_key_file",
-                       "database.url",
-                       "auth.session_idle_timeout_s", "auth.session_absolute_lifetime_s",
-                       "auth.login_delay_after_failures", "auth.login_lock_after_failures",
-                       "auth.api_token_max_lifetime_days",
-                       "log.level", "log.file", "log.access_log"}));
+  EXPECT_EQ(names, (std::set<std::string>{"data_dir",
+                                          "server.listen",
+                                          "server.io_threads",
+                                          "server.worker_threads",
+                                          "server.max_connections",
+                                          "server.header_limit_bytes",
+                                          "server.body_limit_bytes",
+                                          "server.header_timeout_ms",
+                                          "server.body_timeout_ms",
+                                          "server.idle_timeout_ms",
+                                          "server.shutdown_grace_ms",
+                                          "server.tls_cert_file",
+                                          "server.tls_key_file",
+                                          "database.url",
+                                          "auth.session_idle_timeout_s",
+                                          "auth.session_absolute_lifetime_s",
+                                          "auth.login_delay_after_failures",
+                                          "auth.login_lock_after_failures",
+                                          "auth.api_token_max_lifetime_days",
+                                          "log.level",
+                                          "log.file",
+                                          "log.access_log"}));
   auto find = [&](std::string_view name) {
     for (const ConfigKeyInfo& k : keys) {
       if (k.name == name) return k;
@@ -139,6 +148,21 @@ access_log = false
   EXPECT_EQ(config.auth.session_absolute_lifetime_s, 43200);
 }
 
+TEST_F(ConfigFileTest, NonAsciiInStringsAndCommentsIsFine) {
+  std::string path = Write(
+      "# r\xC3\xA9pertoire \xE2\x9C\x93\ndata_dir = \"/srv/caf\xC3\xA9\" # \xC2\xA7\n"
+      "[log]\nfile = '/var/log/\xC2\xA5.log'\nlevel = \"\"\"\\\n   info\"\"\"\n"
+      "[server]\ntls_cert_file = \"\"\"\\\n  \xC2\xA7\"\"\"\ntls_key_file = '''C:\\k\"\xC2\xA7'''\n");
+  Config config;
+  absl::Status status = ApplyTomlFile(config, path);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(config.data_dir, "/srv/caf\xC3\xA9");
+  EXPECT_EQ(config.log.file, "/var/log/\xC2\xA5.log");
+  EXPECT_EQ(config.log.level, "info");
+  EXPECT_EQ(config.server.tls_cert_file, "\xC2\xA7");  // toml++ 3.3 alone reaches UB here (#190)
+  EXPECT_EQ(config.server.tls_key_file, "C:\\k\"\xC2\xA7");
+}
+
 TEST_F(ConfigFileTest, DottedKeysWork) {
   std::string path = Write("server.listen = \"10.0.0.1:80\"\nlog.level = \"warn\"\n");
   Config config;
@@ -208,6 +232,18 @@ TEST_F(ConfigFileTest, SyntaxErrorsAndMissingFilesAreErrorsNotExceptions) {
   status = ApplyTomlFile(config, Write("a = \"unterminated\n"));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
 
+  // Input on which toml++ 3.3 would assert or reach __builtin_unreachable (tomlplusplus#301,
+  // #190, #295) is a plain error: odd table headers, non-ASCII outside strings, bad UTF-8.
+  for (const char* bad :
+       {"[~server]\n", "[[[1]]]\n", "[\n", "[", "  [ =\n", "[[\xC3\xA9]]\n", "t\xC2\xA5=1\n", "\xCC\xAA\n",
+        "log.file = \"\xFF\"\n", "log.file = \"\\\xC3\xA9\"\n"}) {
+    std::string bad_path = Write(std::string("data_dir = \"x\"\n") + bad);
+    status = ApplyTomlFile(config, bad_path);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(Contains(Message(status), "invalid TOML in " + bad_path + ":")) << status;
+  }
+  EXPECT_EQ(config.data_dir, "./var");
+
   status = ApplyTomlFile(config, ::testing::TempDir() + "/tf_config_test_does_not_exist.toml");
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
   EXPECT_TRUE(Contains(Message(status), "tf_config_test_does_not_exist.toml")) << status;
@@ -236,8 +272,7 @@ TEST(ConfigEnvTest, AppliesTrustVariablesAndIgnoresUnknownOnes) {
 TEST(ConfigEnvTest, MalformedValueIsAnErrorNamingTheVariable) {
   Config config;
   absl::Status status =
-      ApplyEnv(config, MapEnv({{"TRUST_SERVER_LISTEN", "1.2.3.4:5"},
-                               {"TRUST_SERVER_IO_THREADS", "abc"}}));
+      ApplyEnv(config, MapEnv({{"TRUST_SERVER_LISTEN", "1.2.3.4:5"}, {"TRUST_SERVER_IO_THREADS", "abc"}}));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Message(status),
             "invalid value in environment variable TRUST_SERVER_IO_THREADS (server.io_threads): "
@@ -288,14 +323,14 @@ max_connections = 10
   ASSERT_TRUE(ApplyTomlFile(config, path).ok());
   ASSERT_TRUE(ApplyEnv(config, env).ok());
   ASSERT_TRUE(Set(config, "server.listen", "3.3.3.3:3").ok());
-  EXPECT_EQ(config.server.listen, "3.3.3.3:3");   // flag beats env and file
-  EXPECT_EQ(config.server.io_threads, 3);         // env beats file
-  EXPECT_EQ(config.server.max_connections, 10);   // file beats default
+  EXPECT_EQ(config.server.listen, "3.3.3.3:3");  // flag beats env and file
+  EXPECT_EQ(config.server.io_threads, 3);        // env beats file
+  EXPECT_EQ(config.server.max_connections, 10);  // file beats default
   EXPECT_EQ(config.data_dir, "/from/toml");
-  EXPECT_EQ(config.server.worker_threads, 0);     // default
+  EXPECT_EQ(config.server.worker_threads, 0);  // default
 
-  absl::StatusOr<Config> loaded = LoadConfig(
-      {.toml_file = path, .env = &env, .overrides = {{"server.listen", "3.3.3.3:3"}}});
+  absl::StatusOr<Config> loaded =
+      LoadConfig({.toml_file = path, .env = &env, .overrides = {{"server.listen", "3.3.3.3:3"}}});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->server.listen, "3.3.3.3:3");
   EXPECT_EQ(loaded->server.io_threads, 3);
@@ -304,8 +339,7 @@ max_connections = 10
   // LoadConfig validates the result.
   absl::StatusOr<Config> invalid =
       LoadConfig({.toml_file = path, .env = &env, .overrides = {{"server.listen", "nope"}}});
-  EXPECT_TRUE(Contains(Message(invalid.status()), "server.listen: expected HOST:PORT"))
-      << invalid.status();
+  EXPECT_TRUE(Contains(Message(invalid.status()), "server.listen: expected HOST:PORT")) << invalid.status();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,17 +348,16 @@ max_connections = 10
 TEST(ConfigValidateTest, ListenMustBeHostPort) {
   Config config;
   config.server.listen = "abc";
-  EXPECT_EQ(Message(Validate(config)),
-            "invalid configuration: server.listen: expected HOST:PORT, got 'abc'");
-  for (const char* bad : {":8080", "host:", "host:65536", "host:-1", "host:80x", "a b:80",
-                          "::1:80", "[::1:80", "[zz]:80"}) {
+  EXPECT_EQ(Message(Validate(config)), "invalid configuration: server.listen: expected HOST:PORT, got 'abc'");
+  for (const char* bad :
+       {":8080", "host:", "host:65536", "host:-1", "host:80x", "a b:80", "::1:80", "[::1:80", "[zz]:80"}) {
     config.server.listen = bad;
     absl::Status status = Validate(config);
     EXPECT_FALSE(status.ok()) << bad;
     EXPECT_TRUE(Contains(Message(status), "server.listen")) << bad;
   }
-  for (const char* good : {"0.0.0.0:0", "localhost:65535", "[::1]:8080", "[::]:443",
-                           "trust.internal.example:8080"}) {
+  for (const char* good :
+       {"0.0.0.0:0", "localhost:65535", "[::1]:8080", "[::]:443", "trust.internal.example:8080"}) {
     config.server.listen = good;
     EXPECT_TRUE(Validate(config).ok()) << good << ": " << Validate(config);
   }

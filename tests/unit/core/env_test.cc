@@ -1,8 +1,8 @@
 #include "core/env.h"
 
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 namespace tf {
 namespace {

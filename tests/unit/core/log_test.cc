@@ -1,5 +1,6 @@
 #include "core/log.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "core/clock.h"
 
@@ -54,8 +53,7 @@ TEST_F(LogTest, LineIsOneJsonObjectWithTimestampLevelMessageAndFields) {
   EXPECT_EQ(line["count"], 3);
   EXPECT_EQ(line["nested"]["ok"], true);
   // ts, level and msg lead the line in that order.
-  EXPECT_EQ(lines_[0].rfind(R"({"ts":"2026-11-24T10:42:56.123Z","level":"info","msg":"user created")", 0),
-            0u)
+  EXPECT_EQ(lines_[0].rfind(R"({"ts":"2026-11-24T10:42:56.123Z","level":"info","msg":"user created")", 0), 0u)
       << lines_[0];
 }
 
@@ -64,8 +62,7 @@ TEST_F(LogTest, SystemClockTimestampIsUtcWithMillisecondsAndZ) {
   log::Warn("now");
   nlohmann::json line = OnlyLine();
   std::string ts = line["ts"];
-  EXPECT_TRUE(std::regex_match(ts, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)")))
-      << ts;
+  EXPECT_TRUE(std::regex_match(ts, std::regex(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)"))) << ts;
 }
 
 TEST_F(LogTest, EachLevelHasItsName) {
@@ -225,8 +222,7 @@ TEST_F(LogTest, InitWithFileAppendsJsonLines) {
 TEST_F(LogTest, InitWithUnopenableFileFailsAndKeepsTheOldDestination) {
   absl::Status status = log::Init({.file = "/proc/self/no/such/dir/trust.log"});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("/proc/self/no/such/dir/trust.log"), std::string::npos)
-      << status;
+  EXPECT_NE(status.message().find("/proc/self/no/such/dir/trust.log"), std::string::npos) << status;
   log::Info("still captured");
   EXPECT_EQ(OnlyLine()["msg"], "still captured");
 }

@@ -1,8 +1,8 @@
 #include "core/redact.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace tf {
 namespace {
@@ -28,27 +28,62 @@ const std::string kJwt =
 // IsSecretKey
 
 TEST(IsSecretKeyTest, MatchesSecretKeyNamesInAnyCaseAndSpelling) {
-  for (const char* key :
-       {"password", "PASSWORD", "user_password", "newPassword", "passwd", "passphrase",
-        "client_secret", "secret", "access_token", "refreshToken", "id_token", "Authorization",
-        "authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "api_key", "apiKey",
-        "X-Api-Key", "APIKEY", "apikey", "private_key", "privateKey", "credentials",
-        "aws_credential", "session_id", "sessionId", "SESSION_ID", "csrf", "X-CSRF-Token",
-        "csrf_token", "otp", "OTP", "mfa_otp", "mfaOtp", "totp", "mfa_code", "mfaCode", "dsn",
-        "DATABASE_DSN", "database.dsn", "recovery_codes", "signing_key", "pin"}) {
+  for (const char* key : {"password",
+                          "PASSWORD",
+                          "user_password",
+                          "newPassword",
+                          "passwd",
+                          "passphrase",
+                          "client_secret",
+                          "secret",
+                          "access_token",
+                          "refreshToken",
+                          "id_token",
+                          "Authorization",
+                          "authorization",
+                          "Proxy-Authorization",
+                          "Cookie",
+                          "Set-Cookie",
+                          "api_key",
+                          "apiKey",
+                          "X-Api-Key",
+                          "APIKEY",
+                          "apikey",
+                          "private_key",
+                          "privateKey",
+                          "credentials",
+                          "aws_credential",
+                          "session_id",
+                          "sessionId",
+                          "SESSION_ID",
+                          "csrf",
+                          "X-CSRF-Token",
+                          "csrf_token",
+                          "otp",
+                          "OTP",
+                          "mfa_otp",
+                          "mfaOtp",
+                          "totp",
+                          "mfa_code",
+                          "mfaCode",
+                          "dsn",
+                          "DATABASE_DSN",
+                          "database.dsn",
+                          "recovery_codes",
+                          "signing_key",
+                          "pin"}) {
     EXPECT_TRUE(IsSecretKey(key)) << key;
   }
 }
 
-TEST(IsSecretKeyTest, AcceptedFalsePositiveErrsOnTheSafeSide) {
-  EXPECT_TRUE(IsSecretKey("token_count"));
-}
+TEST(IsSecretKeyTest, AcceptedFalsePositiveErrsOnTheSafeSide) { EXPECT_TRUE(IsSecretKey("token_count")); }
 
 TEST(IsSecretKeyTest, LeavesOrdinaryKeysAlone) {
   for (const char* key :
-       {"username", "email", "tenant_id", "request_id", "trace_id", "description", "status",
-        "created_at", "id", "key", "auth", "name", "fields_name", "footprint", "option",
-        "spinner", "patch", "idempotency_key", "level", "msg", ""}) {
+       {"username",    "email",      "tenant_id", "request_id", "trace_id", "description",
+        "status",      "created_at", "id",        "key",        "auth",     "name",
+        "fields_name", "footprint",  "option",    "spinner",    "patch",    "idempotency_key",
+        "level",       "msg",        ""}) {
     EXPECT_FALSE(IsSecretKey(key)) << key;
   }
 }
@@ -58,11 +93,11 @@ TEST(IsSecretKeyTest, LeavesOrdinaryKeysAlone) {
 
 TEST(LooksLikeSecretTest, RecognisesEverySecretPattern) {
   for (const std::string& value :
-       {kSessionToken, kApiToken, "Bearer " + kApiToken, std::string("Bearer abc"),
-        std::string("bearer x"), "Basic " + kBasicCredential, std::string("Basic Zm9v"), kPem,
-        kRsaPem, kArgon2, std::string("postgresql://app:s3cret@db/trust"),
-        std::string("https://user:pw@example.com/"), kAwsKeyId, kJwt,
-        std::string("password=hunter2"), std::string("ghp_abcdefghijklmnopqrstuvwxyz0123456789")}) {
+       {kSessionToken, kApiToken, "Bearer " + kApiToken, std::string("Bearer abc"), std::string("bearer x"),
+        "Basic " + kBasicCredential, std::string("Basic Zm9v"), kPem, kRsaPem, kArgon2,
+        std::string("postgresql://app:s3cret@db/trust"), std::string("https://user:pw@example.com/"),
+        kAwsKeyId, kJwt, std::string("password=hunter2"),
+        std::string("ghp_abcdefghijklmnopqrstuvwxyz0123456789")}) {
     EXPECT_TRUE(LooksLikeSecret(value)) << value;
   }
 }
@@ -70,10 +105,9 @@ TEST(LooksLikeSecretTest, RecognisesEverySecretPattern) {
 TEST(LooksLikeSecretTest, OrdinaryValuesAreNotSecrets) {
   for (const char* value :
        {"", "hello world", "tft_", "tft_short", "https://example.com/path?page=2",
-        "postgresql://app@db/trust", "postgresql://db:5432/trust", "AKIA1234",
-        "eyJhbGciOiJIUzI1NiJ9", "basic validation failed", "the bearer of bad news",
-        "0190a8a2-7c1e-7b4c-9d2f-1c2b3a4d5e6f", "user@example.com", "sha256:abcdef",
-        "[REDACTED]", "postgresql://app:[REDACTED]@db/trust"}) {
+        "postgresql://app@db/trust", "postgresql://db:5432/trust", "AKIA1234", "eyJhbGciOiJIUzI1NiJ9",
+        "basic validation failed", "the bearer of bad news", "0190a8a2-7c1e-7b4c-9d2f-1c2b3a4d5e6f",
+        "user@example.com", "sha256:abcdef", "[REDACTED]", "postgresql://app:[REDACTED]@db/trust"}) {
     EXPECT_FALSE(LooksLikeSecret(value)) << value;
   }
 }
@@ -90,13 +124,10 @@ TEST(RedactStringTest, KeepsTheUrlAndHidesOnlyItsPassword) {
 }
 
 TEST(RedactStringTest, HidesBearerAndBasicCredentialsButKeepsTheScheme) {
-  EXPECT_EQ(RedactString("Authorization: Bearer " + kApiToken),
-            "Authorization: Bearer [REDACTED]");
+  EXPECT_EQ(RedactString("Authorization: Bearer " + kApiToken), "Authorization: Bearer [REDACTED]");
   EXPECT_EQ(RedactString("Bearer abc"), "Bearer [REDACTED]");  // a whole header value
-  EXPECT_EQ(RedactString("header was Bearer abcdefgh12345678 ok"),
-            "header was Bearer [REDACTED] ok");
-  EXPECT_EQ(RedactString("Authorization: Basic " + kBasicCredential),
-            "Authorization: Basic [REDACTED]");
+  EXPECT_EQ(RedactString("header was Bearer abcdefgh12345678 ok"), "header was Bearer [REDACTED] ok");
+  EXPECT_EQ(RedactString("Authorization: Basic " + kBasicCredential), "Authorization: Basic [REDACTED]");
   EXPECT_EQ(RedactString("the bearer of bad news"), "the bearer of bad news");
   EXPECT_EQ(RedactString("basic validation failed"), "basic validation failed");
 }
@@ -138,8 +169,8 @@ TEST(RedactStringTest, HidesValuesOfSecretKeysInQueryStringsDsnsAndEchoedJson) {
 }
 
 TEST(RedactStringTest, RedactsSeveralSecretsAndKeepsEverythingElse) {
-  std::string text = "user=bob url=postgresql://app:pw@db/t token " + kApiToken +
-                     " aws=" + kAwsKeyId + " caf\xC3\xA9 done";
+  std::string text =
+      "user=bob url=postgresql://app:pw@db/t token " + kApiToken + " aws=" + kAwsKeyId + " caf\xC3\xA9 done";
   EXPECT_EQ(RedactString(text),
             "user=bob url=postgresql://app:[REDACTED]@db/t token [REDACTED] aws=[REDACTED] "
             "caf\xC3\xA9 done");
@@ -148,8 +179,7 @@ TEST(RedactStringTest, RedactsSeveralSecretsAndKeepsEverythingElse) {
 TEST(RedactStringTest, IsIdempotentAndLeavesPlainTextUntouched) {
   std::string once = RedactString("Bearer " + kApiToken + " postgresql://a:b@h/d password=x");
   EXPECT_EQ(RedactString(once), once);
-  EXPECT_EQ(RedactString("nothing to see here: 42 items, 3 pages"),
-            "nothing to see here: 42 items, 3 pages");
+  EXPECT_EQ(RedactString("nothing to see here: 42 items, 3 pages"), "nothing to see here: 42 items, 3 pages");
   EXPECT_EQ(RedactString(""), "");
 }
 
@@ -164,8 +194,8 @@ TEST(RedactJsonTest, RedactsValuesUnderSecretKeysAtAnyDepth) {
       {"mfa_enabled", true},
       {"headers", {{"Authorization", "Bearer " + kApiToken}, {"Accept", "application/json"}}},
       {"credentials", {{"username", "bob"}, {"secret", "x"}}},
-      {"items", nlohmann::json::array({{{"name", "a"}, {"api_key", "k1"}},
-                                       {{"name", "b"}, {"apiKey", nullptr}}})},
+      {"items",
+       nlohmann::json::array({{{"name", "a"}, {"api_key", "k1"}}, {{"name", "b"}, {"apiKey", nullptr}}})},
   };
   nlohmann::json out = RedactJson(in);
   EXPECT_EQ(out["user"], "bob");

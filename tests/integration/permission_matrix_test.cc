@@ -1,0 +1,445 @@
+// Every route x every caller (anonymous, each role in two tenants, SUPER_ADMIN, and an API token
+// holding one permission) against a real trustd, driven by one table that must list exactly
+// the routes the application registers; and the tenant wall: ids from tenant B, used by tenant
+// A's callers, answer 404 (never 403, never confirming they exist) and change nothing.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "app/app.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/permissions.h"
+#include "core/rng.h"
+#include "support/trustd_process.h"
+
+namespace tf::testing {
+namespace {
+
+using nlohmann::json;
+using P = Permission;
+
+constexpr char kPassword[] = "correct-Horse-7-battery";
+constexpr char kRootEmail[] = "root@example.com";
+constexpr char kNoSuchId[] = "0190a5e0-0000-7000-8000-00000000dead";
+
+//! One row: a route, the access it must declare, and a request that succeeds when allowed.
+struct RouteCase {
+  std::string method;
+  std::string pattern;
+  Access access;
+  //! JSON body ("" = none); "{n}" is replaced by a number unique to each call.
+  std::string body;
+  //! The status a caller who is allowed gets (with the ids of their own tenant).
+  int allowed_status;
+};
+
+Access Pub() { return Access::Public(); }
+Access AnyUser() { return Access::Authenticated().AllowPendingPasswordChange(); }
+Access Needs(P p) { return Access::Requires(p); }
+
+//! THE table. A route added to trustd without a row here fails RoutesTableMatchesTheRouter.
+const std::vector<RouteCase>& Table() {
+  static const auto* table = new std::vector<RouteCase>{
+      // authentication ({} fails validation: proves the route was reached without a login)
+      {"POST", "/api/auth/login", Pub(), "{}", 422},
+      {"POST", "/api/auth/logout", AnyUser(), "", 204},
+      {"GET", "/api/auth/me", AnyUser(), "", 200},
+      {"POST", "/api/auth/password", AnyUser(), "{}", 422},
+      // API tokens
+      {"GET", "/api/auth/tokens", Needs(P::kTokensRead), "", 200},
+      {"POST", "/api/auth/tokens", Needs(P::kTokensWrite), R"({"name":"matrix {n}","permissions":["users.read"]})", 201},
+      {"DELETE", "/api/auth/tokens/{id}", Needs(P::kTokensWrite), "", 204},
+      // tenants
+      {"POST", "/api/tenants", Needs(P::kTenantsWrite), R"({"slug":"matrix-{n}","name":"Matrix {n}"})", 201},
+      {"GET", "/api/tenants", Needs(P::kTenantsRead), "", 200},
+      {"GET", "/api/tenants/{id}", Needs(P::kTenantsRead), "", 200},
+      {"PATCH", "/api/tenants/{id}", Needs(P::kTenantsWrite), "{}", 200},
+      // users
+      {"POST", "/api/users", Needs(P::kUsersWrite),
+       R"({"email":"matrix-{n}@matrix.example","password":"correct-Horse-7-battery","roles":["VIEWER"]})", 201},
+      {"GET", "/api/users", Needs(P::kUsersRead), "", 200},
+      {"GET", "/api/users/{id}", Needs(P::kUsersRead), "", 200},
+      {"PATCH", "/api/users/{id}", Needs(P::kUsersWrite), R"({"display_name":"Matrix {n}"})", 200},
+      {"POST", "/api/users/{id}/reset-password", Needs(P::kUsersWrite), "{}", 200},
+      {"POST", "/api/users/{id}/unlock", Needs(P::kUsersWrite), "", 200},
+      // monitoring
+      {"GET", "/health", Pub(), "", 200},
+      {"GET", "/health/ready", Pub(), "", 200},
+      {"GET", "/health/database", Pub(), "", 200},
+      {"GET", "/health/detailed", Needs(P::kSystemHealth), "", 200},
+      {"GET", "/metrics", Pub(), "", 200},
+  };
+  return *table;
+}
+
+std::string AccessName(const Access& a) {
+  switch (a.kind) {
+    case Access::Kind::kPublic: return "public";
+    case Access::Kind::kAuthenticated:
+      return a.allow_pending_password_change ? "authenticated(pending ok)" : "authenticated";
+    case Access::Kind::kPermission:
+      return absl::StrCat(std::string(PermissionName(a.permission)), a.allow_pending_password_change ? "(pending ok)" : "");
+  }
+  return "?";
+}
+
+//! Ids of one tenant's resources that requests put in {id}.
+struct TenantIds {
+  std::string tenant;
+  std::string user;   //!< a user the calls may modify (display name, password reset, unlock)
+  std::string token;  //!< an API token the calls may revoke
+};
+
+struct Caller {
+  std::string name;   //!< "A/ADMIN", "token(users.read)", "anonymous"
+  std::string email;  //!< for a fresh session (logout); "" for anonymous and the token
+  std::string token;  //!< "" = anonymous
+  char tenant = 0;    //!< 'S' (system), 'A' or 'B'
+  PermissionSet permissions;
+  bool is_api_token = false;
+};
+
+std::string Fill(const RouteCase& rc, const TenantIds& ids) {
+  std::string id = absl::StartsWith(rc.pattern, "/api/users/")    ? ids.user
+                   : absl::StartsWith(rc.pattern, "/api/tenants/") ? ids.tenant
+                                                                   : ids.token;
+  return absl::StrReplaceAll(rc.pattern, {{"{id}", id}});
+}
+
+std::string BodyFor(const RouteCase& rc) {
+  static std::atomic<int> n{0};
+  return absl::StrReplaceAll(rc.body, {{"{n}", absl::StrCat(n.fetch_add(1))}});
+}
+
+HttpResult Call(const HttpClient& c, const std::string& method, const std::string& path, const std::string& body,
+                const std::string& token) {
+  std::map<std::string, std::string> h;
+  if (!token.empty()) h["Authorization"] = "Bearer " + token;
+  if (!body.empty()) h["Content-Type"] = "application/json";
+  return c.Send(method, path, body, h);
+}
+
+//! Runs `jobs` on threads of their own (argon2id dominates set-up; the server has workers).
+void Parallel(const std::vector<std::function<void()>>& jobs) {
+  std::vector<std::thread> threads;
+  for (const auto& job : jobs) threads.emplace_back(job);
+  for (auto& t : threads) t.join();
+}
+
+class PermissionMatrixTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new TrustdProcess();
+    std::string error;
+    ASSERT_TRUE(server_->Start(&error)) << error;
+    ASSERT_EQ(server_->Bootstrap(kRootEmail, kPassword).exit_code, 0);
+    root_ = server_->Login(kRootEmail, kPassword);
+    ASSERT_FALSE(root_.empty());
+    auto c = server_->client();
+
+    HttpResult me = c.Get("/api/auth/me", root_);
+    ASSERT_EQ(me.status, 200);
+    ids_['S'].tenant = me.Json()["tenant_id"];
+    for (char t : {'A', 'B'}) {
+      std::string slug = t == 'A' ? "tenant-a" : "tenant-b";
+      HttpResult r = c.PostJson("/api/tenants", {{"slug", slug}, {"name", slug}}, root_);
+      ASSERT_EQ(r.status, 201) << r.body;
+      ids_[t].tenant = r.Json()["id"];
+    }
+
+    // Users: every tenant role in A and B, a victim per tenant for the matrix, and a target in B
+    // for the cross-tenant test that nothing else touches.
+    struct NewUser {
+      NewUser(char t, std::string r, std::string e) : tenant(t), role(std::move(r)), email(std::move(e)) {}
+      char tenant;
+      std::string role;
+      std::string email;
+      std::string id{};
+      int status = 0;
+      std::string body{};
+    };
+    std::vector<NewUser> users;
+    for (char t : {'A', 'B'}) {
+      for (const char* role : {"ADMIN", "ACCOUNTANT", "AUDITOR", "VIEWER"}) {
+        users.emplace_back(t, role, absl::AsciiStrToLower(absl::StrCat(role, "@", std::string(1, t), ".example")));
+      }
+      users.emplace_back(t, "VIEWER", absl::StrCat("victim@", std::string(1, t), ".example"));
+    }
+    users.emplace_back('S', "VIEWER", "victim@system.example");
+    users.emplace_back('B', "VIEWER", "target@b.example");
+    std::vector<std::function<void()>> jobs;
+    for (NewUser& u : users) {
+      jobs.push_back([&u] {
+        HttpResult r = server_->client().PostJson(
+            "/api/users",
+            {{"email", u.email}, {"password", kPassword}, {"roles", {u.role}}, {"tenant_id", ids_[u.tenant].tenant}},
+            root_);
+        u.status = r.status;
+        u.body = r.body;
+        if (r.status == 201) u.id = r.Json()["id"];
+      });
+    }
+    Parallel(jobs);
+    for (const NewUser& u : users) ASSERT_EQ(u.status, 201) << u.email << ": " << u.body;
+
+    // Sessions for every role user (and B's target).
+    callers_.push_back({"anonymous", "", "", 0, {}, false});
+    callers_.push_back({"S/SUPER_ADMIN", kRootEmail, root_, 'S', PermissionsOf(Role::kSuperAdmin), false});
+    std::vector<Caller> sessions;
+    for (const NewUser& u : users) {
+      if (absl::StartsWith(u.email, "victim@")) {
+        ids_[u.tenant].user = u.id;
+        continue;
+      }
+      if (absl::StartsWith(u.email, "target@")) {
+        target_user_ = u.id;
+        continue;
+      }
+      sessions.push_back({absl::StrCat(std::string(1, u.tenant), "/", u.role), u.email, "", u.tenant,
+                          PermissionsOf(*ParseRole(u.role)), false});
+    }
+    jobs.clear();
+    for (Caller& s : sessions) jobs.push_back([&s] { s.token = server_->Login(s.email, kPassword); });
+    jobs.push_back([] { target_session_ = server_->Login("target@b.example", kPassword); });
+    Parallel(jobs);
+    for (const Caller& s : sessions) {
+      ASSERT_FALSE(s.token.empty()) << s.email;
+      callers_.push_back(s);
+    }
+    ASSERT_FALSE(target_session_.empty());
+
+    // API tokens: revocable victims per tenant, B's target token, and the one-permission caller.
+    auto make_token = [&c](const std::string& creator, const std::vector<std::string>& perms, json* out) {
+      HttpResult r = c.PostJson("/api/auth/tokens", {{"name", "fixture"}, {"permissions", perms}}, creator);
+      ASSERT_EQ(r.status, 201) << r.body;
+      *out = r.Json();
+    };
+    json t;
+    make_token(root_, {"users.read"}, &t);
+    ids_['S'].token = t["id"];
+    make_token(Token("A/ADMIN"), {"users.read"}, &t);
+    ids_['A'].token = t["id"];
+    make_token(Token("B/ADMIN"), {"users.read"}, &t);
+    ids_['B'].token = t["id"];
+    make_token(Token("B/ADMIN"), {"users.read"}, &t);
+    target_token_id_ = t["id"];
+    target_token_ = t["token"];
+    make_token(Token("A/ADMIN"), {"users.read"}, &t);
+    PermissionSet one;
+    one.set(static_cast<size_t>(P::kUsersRead));
+    callers_.push_back({"A/token(users.read)", "", t["token"], 'A', one, true});
+  }
+
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    callers_.clear();
+    ids_.clear();
+  }
+
+  static std::string Token(const std::string& caller) {
+    for (const Caller& c : callers_) {
+      if (c.name == caller) return c.token;
+    }
+    return "";
+  }
+
+  static TrustdProcess* server_;
+  static std::string root_;
+  static std::vector<Caller> callers_;
+  static std::map<char, TenantIds> ids_;
+  static std::string target_user_, target_session_, target_token_id_, target_token_;
+};
+
+TrustdProcess* PermissionMatrixTest::server_ = nullptr;
+std::string PermissionMatrixTest::root_;
+std::vector<Caller> PermissionMatrixTest::callers_;
+std::map<char, TenantIds> PermissionMatrixTest::ids_;
+std::string PermissionMatrixTest::target_user_, PermissionMatrixTest::target_session_,
+    PermissionMatrixTest::target_token_id_, PermissionMatrixTest::target_token_;
+
+// The table and the router must agree exactly: same routes, same declared access.
+TEST(PermissionMatrixRoutesTest, RoutesTableMatchesTheRouter) {
+  ASSERT_TRUE(crypto::InitCrypto().ok());
+  ASSERT_TRUE(log::Init(LogOptions{LogLevel::kWarn, ""}).ok());
+  TempDir dir;
+  Config config;
+  config.data_dir = dir.path();
+  config.server.listen = "127.0.0.1:0";
+  auto app = App::Create(config, SystemClock::Instance(), SystemRng::Instance());
+  ASSERT_TRUE(app.ok()) << app.status();
+
+  std::map<std::string, const RouteCase*> table;
+  for (const RouteCase& rc : Table()) {
+    EXPECT_TRUE(table.emplace(rc.method + " " + rc.pattern, &rc).second) << "duplicate row " << rc.pattern;
+  }
+  std::set<std::string> registered;
+  for (const http::Route& route : (*app)->router().routes()) {
+    std::string key = route.method + " " + route.pattern;
+    registered.insert(key);
+    auto it = table.find(key);
+    if (it == table.end()) {
+      ADD_FAILURE() << "route " << key << " (" << AccessName(route.access)
+                    << ") has no row in the permission matrix of permission_matrix_test.cc";
+      continue;
+    }
+    const Access& want = it->second->access;
+    EXPECT_EQ(AccessName(route.access), AccessName(want)) << key << " declares a different access than the matrix";
+  }
+  for (const auto& [key, rc] : table) {
+    EXPECT_TRUE(registered.contains(key)) << "the matrix lists " << key << " but trustd does not register it";
+  }
+}
+
+TEST_F(PermissionMatrixTest, EveryRouteForEveryCaller) {
+  auto c = server_->client();
+  int checked = 0;
+  for (const Caller& caller : callers_) {
+    for (const RouteCase& rc : Table()) {
+      const TenantIds& ids = ids_[caller.tenant == 0 ? 'A' : caller.tenant];
+      std::string path = Fill(rc, ids);
+      std::string token = caller.token;
+      // Logging out ends the session: use a fresh one so the caller's own stays valid.
+      if (rc.pattern == "/api/auth/logout" && !caller.email.empty()) {
+        token = server_->Login(caller.email, kPassword);
+        ASSERT_FALSE(token.empty()) << caller.name;
+      }
+      HttpResult r = Call(c, rc.method, path, BodyFor(rc), token);
+      std::string what = absl::StrCat(rc.method, " ", path, " as ", caller.name, " (needs ", AccessName(rc.access),
+                                      "): ", r.status, " ", r.body.substr(0, 300));
+      ++checked;
+      EXPECT_LT(r.status, 500) << what;
+      EXPECT_NE(r.status, 0) << what;
+      if (rc.access.kind == Access::Kind::kPublic) {
+        EXPECT_EQ(r.status, rc.allowed_status) << what;
+      } else if (caller.token.empty()) {
+        EXPECT_EQ(r.status, 401) << what;
+        EXPECT_EQ(r.Header("Content-Type"), "application/problem+json") << what;
+      } else if (rc.access.kind == Access::Kind::kAuthenticated || caller.permissions.test(static_cast<size_t>(rc.access.permission))) {
+        EXPECT_NE(r.status, 401) << what;
+        EXPECT_NE(r.status, 403) << what;
+        // An API token is not a session and cannot log out (409); everything else succeeds.
+        int expected = caller.is_api_token && rc.pattern == "/api/auth/logout" ? 409 : rc.allowed_status;
+        EXPECT_EQ(r.status, expected) << what;
+      } else {
+        EXPECT_EQ(r.status, 403) << what;
+        EXPECT_EQ(r.Header("Content-Type"), "application/problem+json") << what;
+        EXPECT_TRUE(absl::StrContains(r.body, std::string(PermissionName(rc.access.permission)))) << what;
+      }
+    }
+  }
+  EXPECT_EQ(checked, static_cast<int>(callers_.size() * Table().size()));
+  EXPECT_EQ(callers_.size(), 1u + 1u + 8u + 1u) << "anonymous, SUPER_ADMIN, 4 roles x 2 tenants, one API token";
+}
+
+TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
+  auto c = server_->client();
+  const std::string a_admin = Token("A/ADMIN"), a_auditor = Token("A/AUDITOR"), b_admin = Token("B/ADMIN");
+  HttpResult user_before = c.Get("/api/users/" + target_user_, b_admin);
+  ASSERT_EQ(user_before.status, 200) << user_before.body;
+  HttpResult tenant_before = c.Get("/api/tenants/" + ids_['B'].tenant, root_);
+  ASSERT_EQ(tenant_before.status, 200);
+
+  struct Probe {
+    std::string method;
+    std::string pattern;  // {id} = the B resource
+    std::string id;
+    std::string body;
+    Permission needs;
+  };
+  const std::vector<Probe> probes = {
+      {"GET", "/api/users/{id}", target_user_, "", P::kUsersRead},
+      {"PATCH", "/api/users/{id}", target_user_, R"({"display_name":"pwned","roles":["ADMIN"],"status":"disabled"})",
+       P::kUsersWrite},
+      {"POST", "/api/users/{id}/reset-password", target_user_, "{}", P::kUsersWrite},
+      {"POST", "/api/users/{id}/reset-password", target_user_, R"({"password":"Attacker-Chosen-99-pass"})",
+       P::kUsersWrite},
+      {"POST", "/api/users/{id}/unlock", target_user_, "", P::kUsersWrite},
+      {"DELETE", "/api/auth/tokens/{id}", target_token_id_, "", P::kTokensWrite},
+      {"GET", "/api/tenants/{id}", ids_['B'].tenant, "", P::kTenantsRead},
+      {"PATCH", "/api/tenants/{id}", ids_['B'].tenant, R"({"status":"suspended"})", P::kTenantsWrite},
+  };
+  int not_found = 0;
+  for (const auto& [caller, token] : {std::pair<std::string, std::string>{"A/ADMIN", a_admin}, {"A/AUDITOR", a_auditor}}) {
+    PermissionSet perms = PermissionsOf(caller == "A/ADMIN" ? Role::kAdmin : Role::kAuditor);
+    for (const Probe& p : probes) {
+      std::string real = absl::StrReplaceAll(p.pattern, {{"{id}", p.id}});
+      std::string none = absl::StrReplaceAll(p.pattern, {{"{id}", kNoSuchId}});
+      HttpResult r = Call(c, p.method, real, p.body, token);
+      HttpResult n = Call(c, p.method, none, p.body, token);
+      std::string what = absl::StrCat(p.method, " ", real, " as ", caller, ": ", r.status, " ", r.body);
+      // Indistinguishable from an id that never existed...
+      EXPECT_EQ(r.status, n.status) << what;
+      EXPECT_EQ(r.Json().value("detail", "?"), n.Json().value("detail", "!")) << what;
+      EXPECT_EQ(r.Json().value("title", "?"), n.Json().value("title", "!")) << what;
+      // ...and, wherever the caller holds the permission, a plain 404.
+      if (perms.test(static_cast<size_t>(p.needs))) {
+        EXPECT_EQ(r.status, 404) << what;
+        ++not_found;
+      } else {
+        EXPECT_EQ(r.status, 403) << what;
+      }
+    }
+  }
+  EXPECT_GE(not_found, 7);
+
+  // Lists never show B's rows to A, whatever the filter says.
+  for (const std::string& token : {a_admin, a_auditor}) {
+    HttpResult users = c.Get("/api/users?limit=500&tenant_id=" + ids_['B'].tenant, token);
+    ASSERT_EQ(users.status, 200) << users.body;
+    json items = users.Json()["items"];
+    ASSERT_FALSE(items.empty());
+    for (const json& u : items) EXPECT_EQ(u["tenant_id"], ids_['A'].tenant) << u.dump();
+    HttpResult tokens = c.Get("/api/auth/tokens?limit=500", token);
+    ASSERT_EQ(tokens.status, 200) << tokens.body;
+    json token_items = tokens.Json()["items"];
+    for (const json& t : token_items) EXPECT_EQ(t["tenant_id"], ids_['A'].tenant) << t.dump();
+  }
+  // An ADMIN's tenant_id in a new user's body does not reach B.
+  HttpResult planted = c.PostJson("/api/users",
+                                  {{"email", "planted@a.example"}, {"password", kPassword}, {"roles", {"VIEWER"}},
+                                   {"tenant_id", ids_['B'].tenant}},
+                                  a_admin);
+  ASSERT_EQ(planted.status, 201) << planted.body;
+  EXPECT_EQ(planted.Json()["tenant_id"], ids_['A'].tenant);
+
+  // B, seen by B's admin: nothing changed.
+  HttpResult user_after = c.Get("/api/users/" + target_user_, b_admin);
+  ASSERT_EQ(user_after.status, 200);
+  EXPECT_EQ(user_after.Json(), user_before.Json()) << "B's user was changed through A's callers";
+  HttpResult tenant_after = c.Get("/api/tenants/" + ids_['B'].tenant, root_);
+  EXPECT_EQ(tenant_after.Json(), tenant_before.Json());
+  HttpResult b_users = c.Get("/api/users?limit=500", b_admin);
+  json b_items = b_users.Json()["items"];
+  for (const json& u : b_items) EXPECT_NE(u["email"], "planted@a.example");
+  HttpResult b_tokens = c.Get("/api/auth/tokens?limit=500", b_admin);
+  json b_token_items = b_tokens.Json()["items"];
+  bool found = false;
+  for (const json& t : b_token_items) {
+    if (t["id"] == target_token_id_) {
+      found = true;
+      EXPECT_TRUE(t["revoked_at"].is_null()) << "B's token was revoked by A";
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(c.Get("/api/users/" + target_user_, target_token_).status, 200) << "B's token still works";
+  EXPECT_EQ(c.Get("/api/auth/me", target_session_).status, 200) << "B's session was not ended by a reset";
+  EXPECT_FALSE(server_->Login("target@b.example", kPassword).empty()) << "B's password was not reset";
+  EXPECT_TRUE(server_->Login("target@b.example", "Attacker-Chosen-99-pass").empty());
+}
+
+}  // namespace
+}  // namespace tf::testing
