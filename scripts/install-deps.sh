@@ -12,7 +12,7 @@ packages=(
   libboost1.74-dev libabsl-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libssl-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libpq-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev postgresql prometheus curl wrk nginx-light
+  libgtest-dev libgmock-dev libbenchmark-dev postgresql prometheus curl openssl wrk nginx-light
 )
 
 missing=()

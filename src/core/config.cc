@@ -152,8 +152,8 @@ const std::vector<KeyDef>& Keys() {
        {}},
 
       {TF_CONFIG_KEY(database.url),
-       "postgresql://user:password@host/db for PostgreSQL, or sqlite:PATH; empty = SQLite "
-       "file trust.db in data_dir. Carries a password: prefer the TRUST_DATABASE_URL variable.",
+       "sqlite:PATH, or empty for the SQLite file trust.db in data_dir. (postgresql:// URLs are "
+       "reserved: this version refuses to start with one.) Prefer TRUST_DATABASE_URL for secrets.",
        true, DatabaseUrl},
 
       {TF_CONFIG_KEY(auth.session_idle_timeout_s),

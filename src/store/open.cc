@@ -20,9 +20,11 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url, c
     path = (std::filesystem::path(data_dir) / "trust.db").string();
   } else if (absl::StartsWith(url, "sqlite:")) {
     path = url.substr(7);
+  } else if (absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://")) {
+    return absl::UnimplementedError("database.url: this trustd serves SQLite only; PostgreSQL is not supported yet");
   } else {
     return absl::InvalidArgumentError(StrCat("database.url: unsupported database URL '", RedactString(url),
-                                                   "' (expected empty or sqlite:PATH)"));
+                                             "' (expected empty or sqlite:PATH)"));
   }
   auto db = SqliteDatabase::Open({path});
   if (!db.ok()) return db.status();
