@@ -94,6 +94,10 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
     log::Warn("job attempt failed", {{"job_id", f.job.id}, {"kind", f.job.kind}, {"error", f.error.ToString()}});
   };
   s.queue = std::make_unique<jobs::JobQueue>(*s.db, clock, rng, WorkerId(), queue_options);
+  // Succeeded jobs are kept a week, then deleted; dead ones stay until an operator acts.
+  TF_RETURN_IF_ERROR(s.scheduler->Every("jobs.purge_succeeded", std::chrono::hours(1), [&s, &clock]() -> absl::Status {
+    return s.queue->PurgeSucceeded(clock.Now() - std::chrono::hours(24 * 7)).status();
+  }));
 
   s.context = std::unique_ptr<ModuleContext>(new ModuleContext{
       s.config, *s.db, clock, rng, s.metrics, s.router, *s.scheduler, *s.queue, s.health_checks, nullptr, {}});

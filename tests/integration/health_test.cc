@@ -1,6 +1,7 @@
 // Health and metrics endpoints against a real trustd process.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -54,6 +55,25 @@ TEST_F(HealthTest, DetailedHealthNeedsAuthentication) {
   HttpResult r = server_->client().Get("/health/detailed");
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.Header("Content-Type"), "application/problem+json");
+}
+
+TEST_F(HealthTest, DetailedHealthShowsChecksServerSchedulerAndJobs) {
+  ASSERT_EQ(server_->Bootstrap("health-admin@example.com", "correct-Horse-7-battery").exit_code, 0);
+  std::string token = server_->Login("health-admin@example.com", "correct-Horse-7-battery");
+  ASSERT_FALSE(token.empty());
+  HttpResult r = server_->client().Get("/health/detailed", token);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto body = r.Json();
+  EXPECT_EQ(body["status"], "ready");
+  EXPECT_EQ(body["checks"]["database"]["status"], "ok");
+  EXPECT_GE(body["server"]["connections"].get<int>(), 1);
+  EXPECT_GE(body["server"]["worker_threads"].get<int>(), 1);
+  EXPECT_GE(body["uptime_seconds"].get<double>(), 0.0);
+  std::vector<std::string> tasks;
+  for (const auto& t : body["scheduler"]) tasks.push_back(t["name"]);
+  EXPECT_NE(std::find(tasks.begin(), tasks.end(), "identity.purge_ended_sessions"), tasks.end());
+  EXPECT_NE(std::find(tasks.begin(), tasks.end(), "jobs.purge_succeeded"), tasks.end());
+  EXPECT_EQ(body["jobs"]["dead"], 0);
 }
 
 TEST_F(HealthTest, MetricsUseRoutePatternsAndPassPromtool) {

@@ -1,5 +1,6 @@
 #include "modules/identity/identity_module.h"
 
+#include "core/log.h"
 #include "modules/identity/identity_routes.h"
 
 namespace tf::identity {
@@ -22,7 +23,13 @@ absl::Status IdentityModule::Register(ModuleContext& context) {
   cookies.max_age = options.session_absolute_lifetime;
   RegisterIdentityRoutes(context.router, *service_, cookies);
   context.authenticator = this;
-  return absl::OkStatus();
+  // Ended sessions are kept a week for investigations, then deleted.
+  return context.scheduler.Every("identity.purge_ended_sessions", std::chrono::hours(1), [this]() -> absl::Status {
+    auto purged = service_->PurgeEndedSessions(std::chrono::hours(24 * 7));
+    if (!purged.ok()) return purged.status();
+    if (*purged > 0) log::Info("purged ended sessions", {{"count", *purged}});
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::optional<Principal>> IdentityModule::Authenticate(const http::Request& request) {

@@ -216,6 +216,10 @@ absl::Status IdentityRepo::RevokeSession(Tx& tx, const std::string& id, int64_t 
   return tx.Exec("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", {now, id}).status();
 }
 
+absl::StatusOr<int64_t> IdentityRepo::PurgeSessions(Tx& tx, int64_t before) {
+  return tx.Exec("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?", {before, before});
+}
+
 absl::Status IdentityRepo::RevokeUserSessions(Tx& tx, const std::string& user_id, const std::string& keep_id,
                                               int64_t now) {
   return tx.Exec("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",

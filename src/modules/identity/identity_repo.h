@@ -40,6 +40,8 @@ class IdentityRepo {
   absl::Status TouchSession(Tx& tx, const std::string& id, int64_t now);
   absl::Status RevokeSession(Tx& tx, const std::string& id, int64_t now);
   //! Revokes every live session of the user except `keep_id` (may be empty).
+  //! Deletes sessions that expired or were revoked before `before`; returns how many.
+  absl::StatusOr<int64_t> PurgeSessions(Tx& tx, int64_t before);
   absl::Status RevokeUserSessions(Tx& tx, const std::string& user_id, const std::string& keep_id, int64_t now);
 
   absl::Status InsertApiToken(Tx& tx, const ApiToken& t);

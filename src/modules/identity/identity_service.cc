@@ -627,6 +627,10 @@ absl::Status IdentityService::RevokeApiToken(const Principal& caller, const std:
 // ---------------------------------------------------------------------------------------------
 // Bootstrap
 
+absl::StatusOr<int64_t> IdentityService::PurgeEndedSessions(std::chrono::microseconds keep) {
+  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo_.PurgeSessions(tx, Now() - keep.count()); });
+}
+
 absl::StatusOr<bool> IdentityService::IsBootstrapped() {
   return db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<bool> {
     TF_ASSIGN_OR_RETURN(int64_t n, repo_.CountUsersWithRole(tx, Role::kSuperAdmin));

@@ -124,6 +124,8 @@ class IdentityService {
   //! Creates the system tenant and the first SUPER_ADMIN; FailedPrecondition once done.
   absl::StatusOr<BootstrapResult> Bootstrap(const std::string& email, std::optional<std::string> password);
   absl::StatusOr<bool> IsBootstrapped();
+  //! Deletes sessions that ended more than `keep` ago (they can no longer authenticate).
+  absl::StatusOr<int64_t> PurgeEndedSessions(std::chrono::microseconds keep);
 
   static std::string NormalizeEmail(std::string_view email);
 
