@@ -23,7 +23,9 @@ struct Principal {
   bool must_change_password = false;
 
   //! "user:<id>" or "token:<id>", for logs and audit.
-  std::string Actor() const { return (kind == Kind::kSession ? "user:" : "token:") + (kind == Kind::kSession ? user_id : credential_id); }
+  std::string Actor() const {
+    return kind == Kind::kSession ? "user:" + user_id : "token:" + credential_id;
+  }
   //! Platform operators act across tenants.
   bool IsPlatform() const { return Has(permissions, Permission::kTenantsRead); }
   bool Can(Permission p) const { return Has(permissions, p); }
