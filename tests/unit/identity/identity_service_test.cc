@@ -1222,5 +1222,37 @@ TEST_F(IdentityTenantsTest, ListTenantsWithFiltersAndPagination) {
   EXPECT_EQ(g[0].id, w().globex.id);
 }
 
+
+// =============================================================================================
+// Housekeeping
+
+TEST(IdentitySessionPurgeTest, EndedSessionsAreDeletedAfterTheKeepPeriodOnly) {
+  World world;
+  TF_ASSERT_OK(world.Init());
+  TF_ASSERT_OK_AND_ASSIGN(User u, world.InsertUser(world.acme.id, "purge@acme.test", {Role::kViewer}));
+  TF_ASSERT_OK_AND_ASSIGN(auto revoked, world.SignIn(*world.svc, "purge@acme.test"));
+  TF_ASSERT_OK(world.svc->Logout(revoked.principal));
+  TF_ASSERT_OK_AND_ASSIGN(auto live, world.SignIn(*world.svc, "purge@acme.test"));
+  auto count = [&] { return world.Query("SELECT COUNT(*) FROM sessions WHERE user_id = ?", {u.id})[0].Int(0); };
+  ASSERT_EQ(count(), 2);
+
+  // Within the keep period nothing goes.
+  world.clock.Advance(std::chrono::hours(24));
+  TF_ASSERT_OK_AND_ASSIGN(int64_t purged, world.svc->PurgeEndedSessions(std::chrono::hours(24 * 7)));
+  EXPECT_EQ(purged, 0);
+  // A week after it was revoked, the revoked session goes; the live one ended (12 h absolute
+  // lifetime) less than a week ago and stays.
+  world.clock.Advance(std::chrono::hours(24 * 6) + std::chrono::minutes(1));
+  TF_ASSERT_OK_AND_ASSIGN(purged, world.svc->PurgeEndedSessions(std::chrono::hours(24 * 7)));
+  EXPECT_GE(purged, 1);  // the world's other sessions ended too
+  store::Rows left = world.Query("SELECT id FROM sessions WHERE user_id = ?", {u.id});
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].Text(0), live.login.session.id);
+  world.clock.Advance(std::chrono::hours(12));
+  TF_ASSERT_OK_AND_ASSIGN(purged, world.svc->PurgeEndedSessions(std::chrono::hours(24 * 7)));
+  EXPECT_GE(purged, 1);  // the world's other sessions ended too
+  EXPECT_EQ(count(), 0);
+}
+
 }  // namespace
 }  // namespace tf::identity
