@@ -3,13 +3,17 @@
 # against nginx (Debian nginx-light) serving the same fixed JSON body, in one run, same machine,
 # same connection count. Prints a Markdown table for docs/benchmarks.md.
 #
-#   bench/http/run.sh                       # 64 connections, 15 s per target
-#   CONNECTIONS=32 DURATION=10 bench/http/run.sh
+# The machine is shared and noisy, so nginx and trustd /health are measured in alternating
+# rounds and the median round of each is reported, with the ratio of the medians.
+#
+#   bench/http/run.sh                       # 64 connections, 5 rounds of 8 s per target
+#   CONNECTIONS=32 ROUNDS=3 DURATION=10 bench/http/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 CONNECTIONS=${CONNECTIONS:-64}
-DURATION=${DURATION:-15}
+DURATION=${DURATION:-8}
+ROUNDS=${ROUNDS:-5}
 THREADS=${THREADS:-2}
 NGINX_PORT=${NGINX_PORT:-18181}
 TRUSTD_PORT=${TRUSTD_PORT:-18182}
@@ -83,15 +87,27 @@ run() {
 # Warm-up, then the measured runs back to back.
 wrk -t1 -c8 -d2s "http://127.0.0.1:$TRUSTD_PORT/health" >/dev/null
 wrk -t1 -c8 -d2s "http://127.0.0.1:$NGINX_PORT/health" >/dev/null
-read -r n_rps n_p50 n_p99 n_err < <(run nginx "http://127.0.0.1:$NGINX_PORT/health")
-read -r t_rps t_p50 t_p99 t_err < <(run trustd-health "http://127.0.0.1:$TRUSTD_PORT/health")
+# median FILE COLUMN: the median line of FILE ordered by the numeric COLUMN (rps).
+median() { sort -n -k"$2" "$1" | awk '{a[NR]=$0} END {print a[int((NR + 1) / 2)]}'; }
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; printf "%.2f", v}' <<<"$1"; }
+: >"$work/nginx.rounds"
+: >"$work/trustd.rounds"
+for round in $(seq 1 "$ROUNDS"); do
+  run nginx "http://127.0.0.1:$NGINX_PORT/health" >>"$work/nginx.rounds"
+  run trustd-health "http://127.0.0.1:$TRUSTD_PORT/health" >>"$work/trustd.rounds"
+  echo "round $round/$ROUNDS: nginx $(tail -1 "$work/nginx.rounds" | cut -d' ' -f1,3) | trustd $(tail -1 "$work/trustd.rounds" | cut -d' ' -f1,3)" >&2
+done
+read -r n_rps n_p50 n_p99 n_err < <(median "$work/nginx.rounds" 1)
+read -r t_rps t_p50 t_p99 t_err < <(median "$work/trustd.rounds" 1)
 loaded_rss=$(rss_kib "$trustd_pid")
 read -r m_rps m_p50 m_p99 m_err < <(run trustd-me "http://127.0.0.1:$TRUSTD_PORT/api/auth/me" "Authorization: Bearer $token")
 loaded_rss_me=$(rss_kib "$trustd_pid")
+t_p99_worst=$(awk '{print $3}' "$work/trustd.rounds" | while read -r v; do to_ms "$v"; echo; done | sort -n | tail -1)
+t_p99_best=$(awk '{print $3}' "$work/trustd.rounds" | while read -r v; do to_ms "$v"; echo; done | sort -n | head -1)
 
 ratio=$(awk -v t="$t_rps" -v n="$n_rps" 'BEGIN {printf "%.1f", 100 * t / n}')
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS alternating rounds (median round shown), $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
 echo "| target | requests/s | p50 | p99 | errors |"
 echo "|---|---:|---:|---:|---|"
@@ -99,5 +115,5 @@ echo "| nginx GET /health (fixed body) | $n_rps | $n_p50 | $n_p99 | $n_err |"
 echo "| trustd GET /health | $t_rps | $t_p50 | $t_p99 | $t_err |"
 echo "| trustd GET /api/auth/me (bearer session) | $m_rps | $m_p50 | $m_p99 | $m_err |"
 echo
-echo "trustd /health at ${ratio}% of nginx's requests/s."
+echo "trustd /health at ${ratio}% of nginx's requests/s (medians); trustd /health p99 over the rounds: ${t_p99_best}-${t_p99_worst} ms."
 echo "trustd RSS: idle $((idle_rss / 1024)) MiB, after /health load $((loaded_rss / 1024)) MiB, after /api/auth/me load $((loaded_rss_me / 1024)) MiB."

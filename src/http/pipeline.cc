@@ -58,10 +58,11 @@ Response Pipeline::Dispatch(Request request) {
   if (ResultStatus(result) == 405) {
     response.headers.Set("Allow", absl::StrJoin(ctx.allowed_methods, ", "));
   }
-  response.headers.Set("X-Request-Id", ctx.request_id);
-  response.headers.Set("traceparent", ctx.trace.ToTraceparent());
-  response.headers.Set("Cache-Control", "no-store");
-  response.headers.Set("X-Content-Type-Options", "nosniff");
+  // Handlers never set these, so they are appended rather than replaced.
+  response.headers.Add("X-Request-Id", ctx.request_id);
+  response.headers.Add("traceparent", ctx.trace.ToTraceparent());
+  if (!response.headers.Get("Cache-Control")) response.headers.Add("Cache-Control", "no-store");
+  response.headers.Add("X-Content-Type-Options", "nosniff");
   return response;
 }
 

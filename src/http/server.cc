@@ -172,6 +172,7 @@ class HttpSession : public Session {
     if (auto len = parser_->content_length(); len && *len > limit) {
       return SendError(413, StrCat("the body exceeds the limit of ", limit, " bytes"));
     }
+    if (parser_->is_done()) return OnBody({}, 0);  // no body: skip a read operation
     beast::get_lowest_layer(Self().stream()).expires_after(state_->options.body_timeout);
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, req.version());

@@ -27,7 +27,17 @@ std::string RandomHex(Rng& rng, size_t bytes) {
 }  // namespace
 
 std::string TraceContext::ToTraceparent() const {
-  return absl::StrFormat("00-%s-%s-%02x", trace_id, span_id, flags);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(55);
+  out += "00-";
+  out += trace_id;
+  out += '-';
+  out += span_id;
+  out += '-';
+  out += kHex[flags >> 4];
+  out += kHex[flags & 0xF];
+  return out;
 }
 
 std::optional<TraceContext> ParseTraceparent(std::string_view h) {

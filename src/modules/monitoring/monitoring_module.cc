@@ -101,7 +101,9 @@ absl::Status MonitoringModule::Register(ModuleContext& ctx) {
   std::function<json()>& server_stats = ctx.server_stats;
 
   ctx.router.Add({"GET", "/health", Access::Public(),
-                  [](RequestContext&) -> absl::StatusOr<Response> { return Response::Json(200, {{"status", "ok"}}); },
+                  [](RequestContext&) -> absl::StatusOr<Response> {
+                    return Response::Text(200, R"({"status":"ok"})", "application/json");
+                  },
                   0, /*non_blocking=*/true});
 
   ctx.router.Add({"GET", "/health/ready", Access::Public(), [&checks](RequestContext&) -> absl::StatusOr<Response> {
