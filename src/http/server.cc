@@ -129,22 +129,39 @@ class HttpSession : public Session {
     if (!first_ && idle_) {
       beast::get_lowest_layer(Self().stream()).expires_after(state_->options.idle_timeout);
       Self().stream().async_read_some(
-          buffer_.prepare(4096), [self = Self().shared_from_this()](beast::error_code ec, size_t n) {
+          buffer_.prepare(8192), [self = Self().shared_from_this()](beast::error_code ec, size_t n) {
             if (ec) return self->Self().DoClose();
             self->buffer_.commit(n);
-            self->ReadHeader();
+            self->ParseBuffered();
           });
       return;
     }
+    ResetParser();
     ReadHeader();
   }
 
-  void ReadHeader() {
-    idle_ = buffer_.size() == 0;
+  void ResetParser() {
     parser_.emplace();
     parser_->header_limit(state_->options.header_limit_bytes);
     // The route's body limit is applied once the header names the route (OnHeader).
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+  }
+
+  //! Parses what a kept-alive connection sent; a header that arrived whole (the usual case)
+  //! needs no further read operation.
+  void ParseBuffered() {
+    idle_ = false;
+    ResetParser();
+    beast::error_code ec;
+    size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) ec = {};
+    if (ec || parser_->is_header_done()) return OnHeader(ec, used);
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    idle_ = buffer_.size() == 0 && first_;
     beast::get_lowest_layer(Self().stream()).expires_after(state_->options.header_timeout);
     bhttp::async_read_header(Self().stream(), buffer_, *parser_,
                              beast::bind_front_handler(&HttpSession::OnHeader, Self().shared_from_this()));
