@@ -130,7 +130,6 @@ class IdentityService {
   static std::string NormalizeEmail(std::string_view email);
 
  private:
-  struct Decision;
   absl::StatusOr<Principal> AuthenticateSession(const Credential& credential, const std::string& hash);
   absl::StatusOr<Principal> AuthenticateApiToken(const std::string& hash);
   absl::Status CheckThrottle(store::Transaction& tx, const std::string& account, const std::string& address);

@@ -4,6 +4,9 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <limits>
+#include <memory>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "core/build_info.h"
@@ -77,9 +80,22 @@ absl::Status MonitoringModule::Register(ModuleContext& ctx) {
   ctx.db.SetQueryObserver([&query_seconds](double seconds) { query_seconds.Observe(seconds); });
 
   jobs::JobQueue& queue = ctx.jobs;
-  auto stats = [&queue](auto field) {
-    return [&queue, field]() -> double {
-      auto s = queue.Stats();
+  // One Stats() query serves all four gauges of a scrape: a snapshot is reused for a second.
+  struct JobSnapshot {
+    std::mutex mu;
+    std::chrono::steady_clock::time_point taken;
+    absl::StatusOr<jobs::QueueStats> stats = absl::UnavailableError("not read yet");
+  };
+  auto snapshot = std::make_shared<JobSnapshot>();
+  auto stats = [&queue, snapshot](auto field) {
+    return [&queue, snapshot, field]() -> double {
+      std::lock_guard lock(snapshot->mu);
+      auto now = std::chrono::steady_clock::now();
+      if (!snapshot->stats.ok() || now - snapshot->taken > std::chrono::seconds(1)) {
+        snapshot->stats = queue.Stats();
+        snapshot->taken = now;
+      }
+      const auto& s = snapshot->stats;
       return s.ok() ? static_cast<double>((*s).*field) : std::numeric_limits<double>::quiet_NaN();
     };
   };
