@@ -102,8 +102,12 @@ read -r t_rps t_p50 t_p99 t_err < <(median "$work/trustd.rounds" 1)
 loaded_rss=$(rss_kib "$trustd_pid")
 read -r m_rps m_p50 m_p99 m_err < <(run trustd-me "http://127.0.0.1:$TRUSTD_PORT/api/auth/me" "Authorization: Bearer $token")
 loaded_rss_me=$(rss_kib "$trustd_pid")
-t_p99_worst=$(awk '{print $3}' "$work/trustd.rounds" | while read -r v; do to_ms "$v"; echo; done | sort -n | tail -1)
-t_p99_best=$(awk '{print $3}' "$work/trustd.rounds" | while read -r v; do to_ms "$v"; echo; done | sort -n | head -1)
+# p99 of every round in ms, sorted: FILE -> lines
+p99s() { awk '{print $3}' "$1" | while read -r v; do to_ms "$v"; echo; done | sort -n; }
+t_p99_worst=$(p99s "$work/trustd.rounds" | tail -1)
+t_p99_best=$(p99s "$work/trustd.rounds" | head -1)
+t_p99_median=$(p99s "$work/trustd.rounds" | awk '{a[NR]=$0} END {print a[int((NR + 1) / 2)]}')
+n_p99_median=$(p99s "$work/nginx.rounds" | awk '{a[NR]=$0} END {print a[int((NR + 1) / 2)]}')
 
 ratio=$(awk -v t="$t_rps" -v n="$n_rps" 'BEGIN {printf "%.1f", 100 * t / n}')
 echo
@@ -116,4 +120,5 @@ echo "| trustd GET /health | $t_rps | $t_p50 | $t_p99 | $t_err |"
 echo "| trustd GET /api/auth/me (bearer session) | $m_rps | $m_p50 | $m_p99 | $m_err |"
 echo
 echo "trustd /health at ${ratio}% of nginx's requests/s (medians); trustd /health p99 over the rounds: ${t_p99_best}-${t_p99_worst} ms."
+echo "Median p99 over the rounds: trustd ${t_p99_median} ms, nginx ${n_p99_median} ms."
 echo "trustd RSS: idle $((idle_rss / 1024)) MiB, after /health load $((loaded_rss / 1024)) MiB, after /api/auth/me load $((loaded_rss_me / 1024)) MiB."

@@ -2,6 +2,7 @@
 #include "http/server.h"
 #include "core/strings.h"
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <mutex>
@@ -15,7 +16,6 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "core/crypto.h"
@@ -33,11 +33,57 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+using SteadyTime = std::chrono::steady_clock::time_point;
+constexpr SteadyTime kNoDeadline = SteadyTime::max();
+
 class Session {
  public:
   virtual ~Session() = default;
   //! Closes the connection if it is waiting for a new request (shutdown).
   virtual void CloseIfIdle() = 0;
+  //! Cancels the pending operation when its deadline has passed; on the connection's thread.
+  virtual void ExpireIfDue(SteadyTime now) = 0;
+};
+
+//! The timeouts of one I/O thread's connections. A connection records its deadline as a plain
+//! time point (cheap to move on every read and write); one timer per thread sweeps the
+//! connections and cancels those past it. This replaces a timer armed and cancelled per
+//! operation, which cost more than the rest of a small request's I/O.
+//! Thread-safety: used only on its io_context's thread.
+class DeadlineSweeper {
+ public:
+  DeadlineSweeper(net::io_context& ioc, std::chrono::milliseconds period) : timer_(ioc), period_(period) {}
+
+  void Add(std::weak_ptr<Session> session) { sessions_.push_back(std::move(session)); }
+
+  void Start() { Arm(); }
+
+ private:
+  void Arm() {
+    timer_.expires_after(period_);
+    timer_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      Sweep();
+      Arm();
+    });
+  }
+
+  void Sweep() {
+    SteadyTime now = std::chrono::steady_clock::now();
+    size_t kept = 0;
+    for (size_t i = 0; i < sessions_.size(); ++i) {
+      auto session = sessions_[i].lock();
+      if (!session) continue;
+      session->ExpireIfDue(now);
+      if (kept != i) sessions_[kept] = std::move(sessions_[i]);
+      ++kept;
+    }
+    sessions_.resize(kept);
+  }
+
+  net::steady_timer timer_;
+  std::chrono::milliseconds period_;
+  std::vector<std::weak_ptr<Session>> sessions_;
 };
 
 //! What sessions share with the server; outlives the io_context's pending handlers.
@@ -114,12 +160,27 @@ class HttpSession : public Session {
 
   void CloseIfIdle() override {
     net::post(Self().stream().get_executor(), [self = Self().shared_from_this()] {
-      if (self->idle_) beast::get_lowest_layer(self->stream()).cancel();
+      if (self->idle_) self->Cancel();
     });
+  }
+
+  void ExpireIfDue(SteadyTime now) override {
+    if (now < deadline_) return;
+    deadline_ = kNoDeadline;
+    Cancel();
   }
 
  protected:
   Derived& Self() { return static_cast<Derived&>(*this); }
+
+  //! The pending operation must complete within `timeout`, else DeadlineSweeper cancels it.
+  void SetDeadline(std::chrono::milliseconds timeout) { deadline_ = std::chrono::steady_clock::now() + timeout; }
+
+  //! Cancels the pending operation; its handler then closes the connection.
+  void Cancel() {
+    beast::error_code ec;
+    Self().socket().cancel(ec);
+  }
 
   //! Waits for the next request. A kept-alive connection may stay silent for idle_timeout;
   //! once a request's first byte arrives, its header must be complete within header_timeout.
@@ -127,13 +188,12 @@ class HttpSession : public Session {
     if (state_->stopping) return Self().DoClose();
     idle_ = buffer_.size() == 0;
     if (!first_ && idle_) {
-      beast::get_lowest_layer(Self().stream()).expires_after(state_->options.idle_timeout);
-      Self().stream().async_read_some(
-          buffer_.prepare(8192), [self = Self().shared_from_this()](beast::error_code ec, size_t n) {
-            if (ec) return self->Self().DoClose();
-            self->buffer_.commit(n);
-            self->ParseBuffered();
-          });
+      SetDeadline(state_->options.idle_timeout);
+      Self().stream().async_read_some(buffer_.prepare(8192), [self = Self().shared_from_this()](beast::error_code ec, size_t n) {
+        if (ec) return self->Self().DoClose();
+        self->buffer_.commit(n);
+        self->ParseBuffered();
+      });
       return;
     }
     ResetParser();
@@ -162,7 +222,7 @@ class HttpSession : public Session {
 
   void ReadHeader() {
     idle_ = buffer_.size() == 0 && first_;
-    beast::get_lowest_layer(Self().stream()).expires_after(state_->options.header_timeout);
+    SetDeadline(state_->options.header_timeout);
     bhttp::async_read_header(Self().stream(), buffer_, *parser_,
                              beast::bind_front_handler(&HttpSession::OnHeader, Self().shared_from_this()));
   }
@@ -172,7 +232,7 @@ class HttpSession : public Session {
     idle_ = false;
     first_ = false;
     if (ec == bhttp::error::header_limit) return SendError(431, "request header fields exceed the limit");
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted) {
+    if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted) {
       return Self().DoClose();
     }
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) return SendError(400, "malformed HTTP request");
@@ -190,7 +250,7 @@ class HttpSession : public Session {
       return SendError(413, StrCat("the body exceeds the limit of ", limit, " bytes"));
     }
     if (parser_->is_done()) return OnBody({}, 0);  // no body: skip a read operation
-    beast::get_lowest_layer(Self().stream()).expires_after(state_->options.body_timeout);
+    SetDeadline(state_->options.body_timeout);
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, req.version());
       bhttp::async_write(Self().stream(), *cont,
@@ -210,7 +270,7 @@ class HttpSession : public Session {
 
   void OnBody(beast::error_code ec, size_t) {
     if (ec == bhttp::error::body_limit) return SendError(413, "the body exceeds the limit for this route");
-    if (ec == beast::error::timeout || ec == net::error::operation_aborted) return Self().DoClose();
+    if (ec == net::error::operation_aborted) return Self().DoClose();
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) return SendError(400, "malformed HTTP request");
     if (ec) return Self().DoClose();
 
@@ -220,6 +280,7 @@ class HttpSession : public Session {
                                 Derived::kTls);
     counted_ = true;
     state_->in_flight.fetch_add(1);
+    deadline_ = kNoDeadline;  // the handler's time is not the client's
     if (run_inline_) {
       Response response = state_->dispatch(std::move(request));
       return Write(std::move(response), keep_alive_);
@@ -246,7 +307,7 @@ class HttpSession : public Session {
     keep_alive = keep_alive && !state_->stopping;
     auto wire = std::make_shared<std::string>(SerializeResponse(response, keep_alive, head_));
     head_ = false;
-    beast::get_lowest_layer(Self().stream()).expires_after(state_->options.body_timeout);
+    SetDeadline(state_->options.body_timeout);
     net::async_write(Self().stream(), net::buffer(*wire),
                      [self = Self().shared_from_this(), wire, keep_alive](beast::error_code ec, size_t) {
                        if (self->counted_) {
@@ -273,6 +334,7 @@ class HttpSession : public Session {
   bool idle_ = true;
   bool first_ = true;
   bool counted_ = false;
+  SteadyTime deadline_ = kNoDeadline;
 };
 
 class PlainSession final : public HttpSession<PlainSession>,
@@ -282,18 +344,23 @@ class PlainSession final : public HttpSession<PlainSession>,
   PlainSession(tcp::socket&& socket, std::shared_ptr<ServerState> state, std::string remote)
       : HttpSession(std::move(state), std::move(remote)), stream_(std::move(socket)) {}
 
-  beast::tcp_stream& stream() { return stream_; }
-  void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  tcp::socket& stream() { return stream_; }
+  tcp::socket& socket() { return stream_; }
+  void Run(DeadlineSweeper& deadlines) {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), &deadlines] {
+      deadlines.Add(self);
+      self->DoRead();
+    });
   }
+
   void DoClose() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    stream_.shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close(ec);
   }
 
  private:
-  beast::tcp_stream stream_;
+  tcp::socket stream_;
 };
 
 class TlsSession final : public HttpSession<TlsSession>, public std::enable_shared_from_this<TlsSession> {
@@ -302,10 +369,12 @@ class TlsSession final : public HttpSession<TlsSession>, public std::enable_shar
   TlsSession(tcp::socket&& socket, ssl::context& ctx, std::shared_ptr<ServerState> state, std::string remote)
       : HttpSession(std::move(state), std::move(remote)), stream_(std::move(socket), ctx) {}
 
-  beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
-  void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      beast::get_lowest_layer(self->stream_).expires_after(self->state_->options.header_timeout);
+  ssl::stream<tcp::socket>& stream() { return stream_; }
+  tcp::socket& socket() { return stream_.next_layer(); }
+  void Run(DeadlineSweeper& deadlines) {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this(), &deadlines] {
+      deadlines.Add(self);
+      self->SetDeadline(self->state_->options.header_timeout);
       self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) {
         if (ec) return self->CloseSocket();
         self->DoRead();
@@ -313,16 +382,16 @@ class TlsSession final : public HttpSession<TlsSession>, public std::enable_shar
     });
   }
   void DoClose() {
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    SetDeadline(std::chrono::seconds(5));
     stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->CloseSocket(); });
   }
 
  private:
   void CloseSocket() {
     beast::error_code ec;
-    beast::get_lowest_layer(stream_).socket().close(ec);
+    socket().close(ec);
   }
-  beast::ssl_stream<beast::tcp_stream> stream_;
+  ssl::stream<tcp::socket> stream_;
 };
 
 }  // namespace
@@ -332,6 +401,8 @@ struct Server::Impl {
   // One single-threaded io_context per I/O thread: a connection lives on one of them, so its
   // handlers never race and the scheduler needs no cross-thread locking.
   std::vector<std::unique_ptr<net::io_context>> iocs;
+  //! One per io_context, same index; declared after iocs so their timers go first.
+  std::vector<std::unique_ptr<DeadlineSweeper>> deadlines;
   size_t next_ioc = 0;
   //! Keeps each io_context running while it has no connection yet.
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
@@ -344,8 +415,8 @@ struct Server::Impl {
   bool started = false;
 
   void DoAccept() {
-    net::io_context& target = *iocs[next_ioc++ % iocs.size()];
-    acceptor().async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+    size_t index = next_ioc++ % iocs.size();
+    acceptor().async_accept(*iocs[index], [this, index](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (state->stopping || ec == net::error::operation_aborted) return;
         log::Warn("accept failed", {{"error", ec.message()}});
@@ -353,13 +424,13 @@ struct Server::Impl {
         beast::error_code ignored;
         socket.close(ignored);
       } else {
-        StartSession(std::move(socket));
+        StartSession(std::move(socket), *deadlines[index]);
       }
       if (!state->stopping) DoAccept();
     });
   }
 
-  void StartSession(tcp::socket socket) {
+  void StartSession(tcp::socket socket, DeadlineSweeper& sweeper) {
     beast::error_code ec;
     auto endpoint = socket.remote_endpoint(ec);
     std::string remote = ec ? "" : endpoint.address().to_string();
@@ -369,12 +440,12 @@ struct Server::Impl {
       auto s = std::make_shared<TlsSession>(std::move(socket), *tls, state, remote);
       session = s;
       Register(session);
-      s->Run();
+      s->Run(sweeper);
     } else {
       auto s = std::make_shared<PlainSession>(std::move(socket), state, remote);
       session = s;
       Register(session);
-      s->Run();
+      s->Run(sweeper);
     }
   }
 
@@ -414,9 +485,14 @@ absl::Status Server::Start() {
       return absl::InvalidArgumentError(StrCat("cannot load the TLS certificate or key: ", e.what()));
     }
   }
+  // Timeouts fire within a quarter of the shortest one (10-250 ms) of their deadline.
+  auto period = std::clamp(std::min({o.header_timeout, o.body_timeout, o.idle_timeout}) / 4,
+                           std::chrono::milliseconds(10), std::chrono::milliseconds(250));
   for (int i = 0; i < std::max(1, o.io_threads); ++i) {
     impl_->iocs.push_back(std::make_unique<net::io_context>(1));
     impl_->keep_running.push_back(net::make_work_guard(*impl_->iocs.back()));
+    impl_->deadlines.push_back(std::make_unique<DeadlineSweeper>(*impl_->iocs.back(), period));
+    impl_->deadlines.back()->Start();
   }
   impl_->acceptor_storage.emplace(*impl_->iocs[0]);
   beast::error_code ec;
