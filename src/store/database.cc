@@ -2,7 +2,11 @@
 #include "core/strings.h"
 
 #include <charconv>
+#include <chrono>
+#include <random>
+#include <thread>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace tf::store {
@@ -53,6 +57,27 @@ absl::StatusOr<Row> Transaction::QueryOne(std::string_view sql, const Params& pa
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return absl::NotFoundError(StrCat(what, " not found"));
   return std::move(rows->front());
+}
+
+namespace {
+constexpr std::string_view kSerializationPayload = "tf.store/serialization-failure";
+}  // namespace
+
+absl::Status SerializationFailure(std::string_view message) {
+  absl::Status status = absl::AbortedError(Sv(message));
+  status.SetPayload(Sv(kSerializationPayload), absl::Cord("1"));
+  return status;
+}
+
+bool IsSerializationFailure(const absl::Status& status) {
+  return absl::IsAborted(status) && status.GetPayload(Sv(kSerializationPayload)).has_value();
+}
+
+void BackoffBeforeRetry(int attempt) {
+  // Full jitter over 1, 2, 4, ... ms so competing transactions spread out.
+  thread_local std::minstd_rand rng(std::random_device{}());
+  int cap_us = 1000 << std::min(attempt, 6);
+  std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, cap_us)(rng)));
 }
 
 }  // namespace tf::store

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -51,16 +52,47 @@ using Rows = std::vector<Row>;
 
 enum class TxMode { kRead, kWrite };
 
+//! PostgreSQL's isolation levels. SQLite runs every transaction serialisably (one writer,
+//! snapshot readers) whatever is asked.
+enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
+
 struct TxOptions {
   TxMode mode = TxMode::kWrite;
   //! The caller's tenant, for row-level security; empty for platform-wide work.
   std::string tenant_id;
+  //! Writes default to serializable, so a module written against SQLite's single writer keeps
+  //! its guarantees on PostgreSQL; reads see one snapshot.
+  Isolation isolation = Isolation::kSerializable;
+  //! InTx may run the function again after a serialization failure: set only when the function
+  //! has no effect outside the transaction and does not depend on state a failed run left.
+  bool retryable = false;
+  //! A read that may be served by a read replica (lists and reports that tolerate a bounded lag).
+  bool replica_ok = false;
+
+  TxOptions& Retryable() {
+    retryable = true;
+    return *this;
+  }
+  TxOptions& ReplicaOk() {
+    replica_ok = true;
+    return *this;
+  }
 };
 
-inline TxOptions ReadTx(std::string tenant_id = {}) { return {TxMode::kRead, std::move(tenant_id)}; }
-inline TxOptions WriteTx(std::string tenant_id = {}) {
-  return {TxMode::kWrite, std::move(tenant_id)};
+inline TxOptions ReadTx(std::string tenant_id = {}) {
+  return {TxMode::kRead, std::move(tenant_id), Isolation::kRepeatableRead};
 }
+inline TxOptions WriteTx(std::string tenant_id = {}) {
+  return {TxMode::kWrite, std::move(tenant_id), Isolation::kSerializable};
+}
+
+//! Marks `status` (Aborted) as a serialization failure or deadlock that a retry may cure.
+absl::Status SerializationFailure(std::string_view message);
+bool IsSerializationFailure(const absl::Status& status);
+//! How often InTx runs a retryable transaction at most.
+inline constexpr int kMaxTxAttempts = 10;
+//! Sleeps a little before attempt `attempt` (1-based) of a retried transaction.
+void BackoffBeforeRetry(int attempt);
 
 class Transaction {
  public:
@@ -95,7 +127,8 @@ class Database {
   //! Call once at start-up, before any transaction begins (not synchronised with queries).
   virtual void SetQueryObserver(QueryObserver observer) = 0;
 
-  //! Runs `fn` in a transaction and commits when it returns OK.
+  //! Runs `fn` in a transaction and commits when it returns OK. A retryable transaction that
+  //! fails to serialise is run again, up to kMaxTxAttempts times.
   template <typename Fn>
   [[nodiscard]] auto InTx(const TxOptions& options, Fn&& fn) -> decltype(fn(std::declval<Transaction&>()));
 };
@@ -103,13 +136,25 @@ class Database {
 template <typename Fn>
 auto Database::InTx(const TxOptions& options, Fn&& fn)
     -> decltype(fn(std::declval<Transaction&>())) {
-  auto tx = Begin(options);
-  if (!tx.ok()) return tx.status();
-  auto result = fn(**tx);
-  if (!result.ok()) return result;
-  absl::Status committed = (*tx)->Commit();
-  if (!committed.ok()) return committed;
-  return result;
+  for (int attempt = 1;; ++attempt) {
+    auto once = [&]() -> decltype(fn(std::declval<Transaction&>())) {
+      auto tx = Begin(options);
+      if (!tx.ok()) return tx.status();
+      auto result = fn(**tx);
+      if (!result.ok()) return result;
+      absl::Status committed = (*tx)->Commit();
+      if (!committed.ok()) return committed;
+      return result;
+    };
+    auto result = once();
+    if (result.ok() || !options.retryable || attempt >= kMaxTxAttempts) return result;
+    absl::Status status = [&] {
+      if constexpr (std::is_same_v<std::decay_t<decltype(result)>, absl::Status>) return result;
+      else return result.status();
+    }();
+    if (!IsSerializationFailure(status)) return result;
+    BackoffBeforeRetry(attempt);
+  }
 }
 
 }  // namespace tf::store

@@ -17,14 +17,31 @@ absl::StatusOr<int> CurrentVersion(Transaction& tx) {
   return static_cast<int>(rows.at(0).Int(0));
 }
 
+//! The version, or 0 before the first migration created the table (readable by a role that
+//! may not create tables).
+absl::StatusOr<int> CurrentVersionIfAny(Database& db, Transaction& tx) {
+  std::string_view exists = db.dialect() == Dialect::kPostgres
+                                ? "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+                                  "AND tablename = 'schema_migrations'"
+                                : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+  TF_ASSIGN_OR_RETURN(Rows rows, tx.Query(exists));
+  if (rows.empty()) return 0;
+  return CurrentVersion(tx);
+}
+
+//! Several instances may start at once: on PostgreSQL their migrations take turns.
+absl::Status SerialiseMigrations(Database& db, Transaction& tx) {
+  if (db.dialect() != Dialect::kPostgres) return absl::OkStatus();
+  return tx.Query("SELECT pg_advisory_xact_lock(7345001)").status();
+}
+
 }  // namespace
 
 absl::StatusOr<MigrationStatus> GetMigrationStatus(Database& db,
                                                    std::span<const Migration> migrations) {
-  return db.InTx(WriteTx(), [&](Transaction& tx) -> absl::StatusOr<MigrationStatus> {
-    TF_RETURN_IF_ERROR(tx.Exec(kCreateTable).status());
+  return db.InTx(ReadTx(), [&](Transaction& tx) -> absl::StatusOr<MigrationStatus> {
     MigrationStatus status;
-    TF_ASSIGN_OR_RETURN(status.current_version, CurrentVersion(tx));
+    TF_ASSIGN_OR_RETURN(status.current_version, CurrentVersionIfAny(db, tx));
     for (const Migration& m : migrations) {
       status.latest_version = std::max(status.latest_version, m.version);
       if (m.version > status.current_version) status.pending.push_back(m.version);
@@ -35,6 +52,10 @@ absl::StatusOr<MigrationStatus> GetMigrationStatus(Database& db,
 
 absl::StatusOr<std::vector<int>> ApplyMigrations(Database& db, const Clock& clock,
                                                  std::span<const Migration> migrations) {
+  TF_RETURN_IF_ERROR(db.InTx(WriteTx(), [&](Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(SerialiseMigrations(db, tx));
+    return tx.Exec(kCreateTable).status();
+  }));
   TF_ASSIGN_OR_RETURN(MigrationStatus status, GetMigrationStatus(db, migrations));
   if (status.current_version > status.latest_version) {
     return absl::FailedPreconditionError(StrCat(
@@ -46,6 +67,7 @@ absl::StatusOr<std::vector<int>> ApplyMigrations(Database& db, const Clock& cloc
   for (const Migration& m : migrations) {
     if (m.version <= status.current_version) continue;
     absl::Status s = db.InTx(WriteTx(), [&](Transaction& tx) -> absl::Status {
+      TF_RETURN_IF_ERROR(SerialiseMigrations(db, tx));
       TF_ASSIGN_OR_RETURN(int current, CurrentVersion(tx));
       if (current >= m.version) return absl::OkStatus();  // applied by a concurrent instance
       TF_RETURN_IF_ERROR(tx.ExecScript(m.sql));
