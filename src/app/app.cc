@@ -15,6 +15,7 @@
 #include "http/pipeline.h"
 #include "http/server.h"
 #include "jobs/job_queue.h"
+#include "jobs/lease.h"
 #include "jobs/runner.h"
 #include "jobs/scheduler.h"
 #include "modules/module.h"
@@ -61,6 +62,8 @@ struct App::Impl {
   http::Router router;
   std::unique_ptr<jobs::Scheduler> scheduler;
   std::unique_ptr<jobs::JobQueue> queue;
+  std::string instance_id = WorkerId();
+  std::unique_ptr<jobs::Lease> scheduler_lease;
   std::vector<HealthCheck> health_checks;
   std::vector<std::unique_ptr<Module>> modules;
   std::unique_ptr<ModuleContext> context;
@@ -79,11 +82,12 @@ App::~App() { Shutdown(); }
 absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clock, Rng& rng) {
   auto impl = std::make_unique<Impl>(std::move(config), clock, rng);
   Impl& s = *impl;
-  TF_ASSIGN_OR_RETURN(s.db, store::OpenDatabase(s.config.database.url, s.config.data_dir));
-  TF_ASSIGN_OR_RETURN(std::vector<int> applied, store::ApplyMigrations(*s.db, clock, store::BuiltinMigrations()));
+  TF_ASSIGN_OR_RETURN(s.db, store::OpenDatabase(s.config.database, s.config.data_dir));
+  TF_ASSIGN_OR_RETURN(std::vector<int> applied, store::MigrateSchema(*s.db, s.config.database, clock));
   if (!applied.empty()) {
     log::Info("applied schema migrations", {{"versions", applied}, {"database", s.db->Describe()}});
   }
+  TF_RETURN_IF_ERROR(store::CheckReadyToServe(*s.db));
 
   s.scheduler = std::make_unique<jobs::Scheduler>(
       clock, jobs::SchedulerOptions{[](std::string_view task, const absl::Status& error) {
@@ -93,14 +97,17 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
   queue_options.on_failure = [](const jobs::JobFailure& f) {
     log::Warn("job attempt failed", {{"job_id", f.job.id}, {"kind", f.job.kind}, {"error", f.error.ToString()}});
   };
-  s.queue = std::make_unique<jobs::JobQueue>(*s.db, clock, rng, WorkerId(), queue_options);
+  s.queue = std::make_unique<jobs::JobQueue>(*s.db, clock, rng, s.instance_id, queue_options);
+  s.scheduler_lease = std::make_unique<jobs::Lease>(*s.db, clock, "scheduler", s.instance_id,
+                                                    std::chrono::milliseconds(s.config.database.lease_ttl_ms));
   // Succeeded jobs are kept a week, then deleted; dead ones stay until an operator acts.
   TF_RETURN_IF_ERROR(s.scheduler->Every("jobs.purge_succeeded", std::chrono::hours(1), [&s, &clock]() -> absl::Status {
     return s.queue->PurgeSucceeded(clock.Now() - std::chrono::hours(24 * 7)).status();
   }));
 
   s.context = std::unique_ptr<ModuleContext>(new ModuleContext{
-      s.config, *s.db, clock, rng, s.metrics, s.router, *s.scheduler, *s.queue, s.health_checks, nullptr, {}});
+      s.config, *s.db, clock, rng, s.metrics, s.router, *s.scheduler, *s.queue, s.health_checks, nullptr, {},
+      s.instance_id});
   s.modules = BuiltinModules();
   for (auto& module : s.modules) {
     absl::Status registered = module->Register(*s.context);
@@ -155,6 +162,7 @@ absl::Status App::Start() {
   runner_options.on_error = [](const absl::Status& error) {
     log::Error("background job poll failed", {{"error", error.ToString()}});
   };
+  runner_options.scheduler_lease = s.scheduler_lease.get();
   s.runner = std::make_unique<jobs::Runner>(s.scheduler.get(), s.queue.get(), runner_options);
   TF_RETURN_IF_ERROR(s.runner->Start());
   s.running = true;

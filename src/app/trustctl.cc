@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "app/cli_config.h"
@@ -12,6 +13,8 @@
 #include "modules/identity/identity_module.h"
 #include "store/migrator.h"
 #include "store/open.h"
+#include "store/postgres/pg_schema.h"
+#include "store/postgres/pg_sql.h"
 
 namespace {
 
@@ -20,13 +23,34 @@ int Fail(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition ? 3 : 1;
 }
 
-//! Opens the store and brings its schema up to date.
-absl::StatusOr<std::unique_ptr<tf::store::Database>> OpenMigrated(const tf::Config& config) {
-  auto db = tf::store::OpenDatabase(config.database.url, config.data_dir);
+//! Opens the store as the serving role, brings its schema up to date where the configuration
+//! allows it and checks it is ready to serve.
+absl::StatusOr<std::unique_ptr<tf::store::Database>> OpenReady(const tf::Config& config) {
+  auto db = tf::store::OpenDatabase(config.database, config.data_dir);
   if (!db.ok()) return db.status();
-  auto applied = tf::store::ApplyMigrations(**db, tf::SystemClock::Instance(), tf::store::BuiltinMigrations());
+  auto applied = tf::store::MigrateSchema(**db, config.database, tf::SystemClock::Instance());
   if (!applied.ok()) return applied.status();
+  if (absl::Status ready = tf::store::CheckReadyToServe(**db); !ready.ok()) return ready;
   return db;
+}
+
+//! `db migrate`: SQLite, or PostgreSQL as the owner (database.migration_url, granting the
+//! serving role of database.url access; or database.url itself when it is the owner).
+absl::StatusOr<std::vector<int>> Migrate(const tf::Config& config) {
+  const tf::Clock& clock = tf::SystemClock::Instance();
+  if (tf::store::IsPostgresUrl(config.database.url) && config.database.migration_url.empty()) {
+    auto owner = tf::store::OpenDatabase(config.database, config.data_dir);
+    if (!owner.ok()) return owner.status();
+    auto applied = tf::store::ApplyMigrations(**owner, clock, tf::store::BuiltinMigrations());
+    if (!applied.ok()) return applied.status();
+    if (absl::Status s = tf::store::SecureSchema(**owner, ""); !s.ok()) return s;
+    std::printf("note: database.migration_url is not set, so database.url was used as the tables' owner "
+                "and no serving role was granted access\n");
+    return applied;
+  }
+  auto db = tf::store::OpenDatabase(config.database, config.data_dir);
+  if (!db.ok()) return db.status();
+  return tf::store::MigrateSchema(**db, config.database, clock);
 }
 
 }  // namespace
@@ -57,24 +81,24 @@ int main(int argc, char** argv) {
   if (absl::Status s = tf::crypto::InitCrypto(); !s.ok()) return Fail(s);
 
   if (*status) {
-    auto db = tf::store::OpenDatabase(config->database.url, config->data_dir);
+    auto db = tf::store::OpenDatabase(config->database, config->data_dir);
     if (!db.ok()) return Fail(db.status());
     auto st = tf::store::GetMigrationStatus(**db, tf::store::BuiltinMigrations());
     if (!st.ok()) return Fail(st.status());
     std::printf("database: %s\nschema version: %d\nlatest known: %d\npending: %zu\n", (*db)->Describe().c_str(),
                 st->current_version, st->latest_version, st->pending.size());
+    absl::Status ready = tf::store::CheckReadyToServe(**db);
+    std::printf("ready to serve: %s\n", ready.ok() ? "yes" : std::string(ready.message()).c_str());
     return 0;
   }
   if (*migrate) {
-    auto db = tf::store::OpenDatabase(config->database.url, config->data_dir);
-    if (!db.ok()) return Fail(db.status());
-    auto applied = tf::store::ApplyMigrations(**db, tf::SystemClock::Instance(), tf::store::BuiltinMigrations());
+    auto applied = Migrate(*config);
     if (!applied.ok()) return Fail(applied.status());
     std::printf("applied %zu migration(s)\n", applied->size());
     return 0;
   }
   if (*bootstrap) {
-    auto db = OpenMigrated(*config);
+    auto db = OpenReady(*config);
     if (!db.ok()) return Fail(db.status());
     tf::identity::IdentityService service(**db, tf::SystemClock::Instance(), tf::SystemRng::Instance(),
                                           tf::identity::IdentityOptionsFrom(*config));

@@ -113,6 +113,14 @@ std::string DatabaseUrl(const Value& v) {
   return "expected a postgresql://, postgres:// or sqlite: URL (or nothing for SQLite in data_dir)";
 }
 
+std::string OptionalPostgresUrl(const Value& v) {
+  std::string_view url = std::get<std::string>(v);
+  if (url.empty() || absl::StartsWith(Sv(url), "postgresql://") || absl::StartsWith(Sv(url), "postgres://")) {
+    return "";
+  }
+  return "expected a postgresql:// or postgres:// URL (or nothing)";
+}
+
 std::string LogLevelCheck(const Value& v) {
   return ParseLogLevel(std::get<std::string>(v)).ok() ? "" : "expected debug, info, warn or error";
 }
@@ -152,9 +160,27 @@ const std::vector<KeyDef>& Keys() {
        {}},
 
       {TF_CONFIG_KEY(database.url),
-       "sqlite:PATH, or empty for the SQLite file trust.db in data_dir. (postgresql:// URLs are "
-       "reserved: this version refuses to start with one.) Prefer TRUST_DATABASE_URL for secrets.",
+       "Empty for the SQLite file trust.db in data_dir, sqlite:PATH, or a postgresql:// URL of the "
+       "role trustd serves with (it must own no tables and may not bypass row-level security). "
+       "Prefer TRUST_DATABASE_URL for secrets.",
        true, DatabaseUrl},
+      {TF_CONFIG_KEY(database.migration_url),
+       "PostgreSQL: URL of the role that owns the tables. When set, trustd applies pending migrations "
+       "with it at start-up and grants the serving role access; when empty, trustd only checks that "
+       "the schema is current (run `trustctl db migrate`).",
+       true, OptionalPostgresUrl},
+      {TF_CONFIG_KEY(database.pool_size), "PostgreSQL: most connections this trustd opens.", false,
+       Range(1, 1000)},
+      {TF_CONFIG_KEY(database.replica_url),
+       "PostgreSQL: URL of a read replica for list and report queries; empty = the primary serves all.",
+       true, OptionalPostgresUrl},
+      {TF_CONFIG_KEY(database.replica_max_lag_ms),
+       "Reads go to the primary while the replica is down or lags by more than this, in milliseconds.",
+       false, Range(0, kMaxInt)},
+      {TF_CONFIG_KEY(database.lease_ttl_ms),
+       "Work that must run on one instance only (the scheduler) is held under a lease in the database; "
+       "a holder that stops renewing loses it after this many milliseconds.",
+       false, Range(1000, kMaxInt)},
 
       {TF_CONFIG_KEY(auth.session_idle_timeout_s),
        "A session ends after this many seconds without a request.", false, Range(1, kMaxInt)},

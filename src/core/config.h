@@ -42,7 +42,12 @@ struct ServerConfig {
 };
 
 struct DatabaseConfig {
-  std::string url;  //!< empty = SQLite file trust.db in data_dir
+  std::string url;            //!< empty = SQLite file trust.db in data_dir
+  std::string migration_url;  //!< PostgreSQL: the tables' owner, for migrations
+  int pool_size = 16;         //!< PostgreSQL connections per trustd
+  std::string replica_url;    //!< PostgreSQL read replica for list and report queries
+  int replica_max_lag_ms = 5000;
+  int lease_ttl_ms = 15000;   //!< run-once work: how long a silent holder keeps its lease
 };
 
 struct AuthConfig {

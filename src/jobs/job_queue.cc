@@ -14,6 +14,10 @@ namespace tf::jobs {
 
 namespace {
 
+//! Claims and completions: conditional updates that re-check their row, correct at READ
+//! COMMITTED and free of serialization failures between workers; deadlocks are retried.
+store::TxOptions QueueTx() { return store::WriteTx().At(store::Isolation::kReadCommitted).Retryable(); }
+
 using store::Params;
 using store::Row;
 using store::Rows;
@@ -384,7 +388,9 @@ absl::StatusOr<std::optional<Job>> JobQueue::ClaimOne(SysTime due_at,
   for (const std::string& kind : kinds) select_params.emplace_back(kind);
   select_params.emplace_back(int64_t{kClaimCandidates});
 
-  auto claimed = db_.InTx(store::WriteTx(), [&](Transaction& tx) -> absl::StatusOr<std::optional<Job>> {
+  auto claimed = db_.InTx(QueueTx(), [&](Transaction& tx) -> absl::StatusOr<std::optional<Job>> {
+    reclaimed.clear();
+    reclaimed_states.clear();
     if (reclaim) TF_RETURN_IF_ERROR(ReclaimExpired(tx, due_at, &reclaimed, &reclaimed_states));
     if (kinds.empty()) return std::optional<Job>();
     // Under PostgreSQL's READ COMMITTED another worker may take every candidate between our
@@ -426,7 +432,7 @@ absl::Status JobQueue::Complete(const Job& job, const absl::Status& result) {
   if (result.ok()) {
     TF_ASSIGN_OR_RETURN(
         int64_t changed,
-        db_.InTx(store::WriteTx(), [&](Transaction& tx) {
+        db_.InTx(QueueTx(), [&](Transaction& tx) {
           return tx.Exec("UPDATE jobs SET state = 'succeeded', lease_owner = NULL, "
                          "lease_expires_at = NULL, finished_at = ?, updated_at = ? "
                          "WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?",
@@ -446,7 +452,7 @@ absl::Status JobQueue::Complete(const Job& job, const absl::Status& result) {
                                                   ": ", DescribeError(result)));
   std::optional<SysTime> retry_at;
   TF_ASSIGN_OR_RETURN(
-      int64_t changed, db_.InTx(store::WriteTx(), [&](Transaction& tx) -> absl::StatusOr<int64_t> {
+      int64_t changed, db_.InTx(QueueTx(), [&](Transaction& tx) -> absl::StatusOr<int64_t> {
         if (dead) {
           return tx.Exec(
               "UPDATE jobs SET state = 'dead', attempts = ?, last_error = ?, lease_owner = NULL, "

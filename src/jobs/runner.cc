@@ -34,7 +34,12 @@ void Runner::Stop() {
   // Called by a task or handler on the runner's thread: only request; the owner joins later.
   if (std::this_thread::get_id() == loop_thread_id_.load()) return;
   std::lock_guard lifecycle(lifecycle_mu_);
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  thread_.join();
+  if (options_.scheduler_lease) {
+    absl::Status released = options_.scheduler_lease->Release();
+    if (!released.ok() && options_.on_error) options_.on_error(released);
+  }
 }
 
 void Runner::Wake() {
@@ -55,8 +60,18 @@ bool Runner::StopRequested() const {
   return stop_requested_;
 }
 
+bool Runner::MayTick() {
+  if (options_.scheduler_lease == nullptr) return true;
+  absl::StatusOr<bool> held = options_.scheduler_lease->Hold();
+  if (!held.ok()) {
+    if (options_.on_error) options_.on_error(held.status());
+    return false;
+  }
+  return *held;
+}
+
 bool Runner::PollOnce() {
-  if (scheduler_) scheduler_->Tick();
+  if (scheduler_ && MayTick()) scheduler_->Tick();
   if (!queue_) return true;
   for (int i = 0; i < options_.max_jobs_per_poll; ++i) {
     if (StopRequested()) return false;

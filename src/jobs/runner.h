@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "jobs/job_queue.h"
+#include "jobs/lease.h"
 #include "jobs/scheduler.h"
 
 namespace tf::jobs {
@@ -34,6 +35,10 @@ struct RunnerOptions {
   int max_jobs_per_poll = 32;
   //! Called with store errors from RunDue; should log. May be empty.
   std::function<void(const absl::Status&)> on_error;
+  //! When set, the scheduler ticks only while this lease is held (several instances on one
+  //! database run each periodic task once); the lease is released on Stop. Jobs run on every
+  //! instance either way: each job has a lease of its own.
+  Lease* scheduler_lease = nullptr;
 };
 
 class Runner {
@@ -63,6 +68,8 @@ class Runner {
   //! One poll; false when a stop was requested in the middle of it.
   bool PollOnce();
   bool StopRequested() const;
+  //! Whether this instance runs the periodic tasks now (holds the scheduler lease).
+  bool MayTick();
 
   Scheduler* scheduler_;
   JobQueue* queue_;

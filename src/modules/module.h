@@ -46,6 +46,8 @@ struct ModuleContext {
   http::Authenticator* authenticator = nullptr;
   //! Live server figures (connections, in-flight, threads); empty until the server runs.
   std::function<nlohmann::json()> server_stats;
+  //! This process among the instances sharing the database (host:pid): lease holder name.
+  std::string instance_id;
 };
 
 class Module {

@@ -73,6 +73,10 @@ struct TxOptions {
     retryable = true;
     return *this;
   }
+  TxOptions& At(Isolation level) {
+    isolation = level;
+    return *this;
+  }
   TxOptions& ReplicaOk() {
     replica_ok = true;
     return *this;

@@ -7,11 +7,24 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/redact.h"
+#include "core/status.h"
+#include "store/migrator.h"
+#include "store/postgres/pg_schema.h"
+#include "store/postgres/pg_sql.h"
+#include "store/postgres/postgres_database.h"
 #include "store/sqlite/sqlite_database.h"
 
 namespace tf::store {
 
-absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url, const std::string& data_dir) {
+absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const DatabaseConfig& config, const std::string& data_dir) {
+  const std::string& url = config.url;
+  if (IsPostgresUrl(url)) {
+    PostgresOptions options;
+    options.url = url;
+    options.pool_size = config.pool_size;
+    TF_ASSIGN_OR_RETURN(auto db, PostgresDatabase::Open(options));
+    return std::unique_ptr<Database>(std::move(db));
+  }
   std::string path;
   if (url.empty()) {
     std::error_code ec;
@@ -20,15 +33,41 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& url, c
     path = (std::filesystem::path(data_dir) / "trust.db").string();
   } else if (absl::StartsWith(url, "sqlite:")) {
     path = url.substr(7);
-  } else if (absl::StartsWith(url, "postgres://") || absl::StartsWith(url, "postgresql://")) {
-    return absl::UnimplementedError("database.url: this trustd serves SQLite only; PostgreSQL is not supported yet");
   } else {
     return absl::InvalidArgumentError(StrCat("database.url: unsupported database URL '", RedactString(url),
-                                             "' (expected empty or sqlite:PATH)"));
+                                             "' (expected empty, sqlite:PATH or postgresql://...)"));
   }
-  auto db = SqliteDatabase::Open({path});
-  if (!db.ok()) return db.status();
-  return std::unique_ptr<Database>(std::move(*db));
+  TF_ASSIGN_OR_RETURN(auto db, SqliteDatabase::Open({path}));
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+absl::StatusOr<std::vector<int>> MigrateSchema(Database& db, const DatabaseConfig& config, const Clock& clock) {
+  if (db.dialect() == Dialect::kSqlite) return ApplyMigrations(db, clock, BuiltinMigrations());
+  if (config.migration_url.empty()) return std::vector<int>{};
+  auto owner = PostgresDatabase::Open({config.migration_url, 1});
+  if (!owner.ok()) {
+    return absl::Status(owner.status().code(), StrCat("database.migration_url: ", owner.status().message()));
+  }
+  TF_ASSIGN_OR_RETURN(std::vector<int> applied, ApplyMigrations(**owner, clock, BuiltinMigrations()));
+  TF_ASSIGN_OR_RETURN(std::string serving_role, CurrentRole(db));
+  TF_RETURN_IF_ERROR(SecureSchema(**owner, serving_role));
+  return applied;
+}
+
+absl::Status CheckReadyToServe(Database& db) {
+  TF_ASSIGN_OR_RETURN(MigrationStatus status, GetMigrationStatus(db, BuiltinMigrations()));
+  if (status.current_version > status.latest_version) {
+    return absl::FailedPreconditionError(StrCat(
+        "the database schema is at version ", status.current_version, " but this binary knows only up to version ",
+        status.latest_version, "; run a newer trustd or restore a matching backup"));
+  }
+  if (!status.pending.empty()) {
+    return absl::FailedPreconditionError(StrCat(
+        "the database schema is at version ", status.current_version, " and this trustd needs version ",
+        status.latest_version, ": run `trustctl db migrate` with database.migration_url set to the tables' owner, "
+        "or set database.migration_url for trustd"));
+  }
+  return CheckServingRole(db);
 }
 
 }  // namespace tf::store

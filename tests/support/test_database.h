@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/clock.h"
@@ -26,6 +28,11 @@ namespace tf::testing {
 enum class Backend { kSqlite, kPostgres };
 
 inline constexpr Backend kBackends[] = {Backend::kSqlite, Backend::kPostgres};
+
+//! Runs a TEST_P suite over Backend once per backend, named .../sqlite and .../postgres.
+#define TF_INSTANTIATE_BACKENDS(suite)                                           \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite, ::testing::ValuesIn(::tf::testing::kBackends), \
+                           [](const auto& info) { return ::tf::testing::BackendName(info.param); })
 
 //! "sqlite" or "postgres", for parameterised test names.
 std::string BackendName(Backend backend);

@@ -12,6 +12,7 @@
 #include "core/build_info.h"
 #include "core/status.h"
 #include "core/time_format.h"
+#include "jobs/lease.h"
 #include "store/migrator.h"
 
 namespace tf::monitoring {
@@ -115,6 +116,7 @@ absl::Status MonitoringModule::Register(ModuleContext& ctx) {
   std::vector<HealthCheck>& checks = ctx.health_checks;
   jobs::Scheduler& scheduler = ctx.scheduler;
   std::function<json()>& server_stats = ctx.server_stats;
+  std::string instance = ctx.instance_id;
 
   ctx.router.Add({"GET", "/health", Access::Public(),
                   [](RequestContext&) -> absl::StatusOr<Response> {
@@ -137,7 +139,7 @@ absl::Status MonitoringModule::Register(ModuleContext& ctx) {
                   }});
 
   ctx.router.Add({"GET", "/health/detailed", Access::Requires(Permission::kSystemHealth),
-                  [&checks, &clock, started, &scheduler, &queue, &server_stats](RequestContext&)
+                  [&checks, &clock, started, &scheduler, &queue, &server_stats, &db, instance](RequestContext&)
                       -> absl::StatusOr<Response> {
                     bool ready = false;
                     json results = RunChecks(checks, false, &ready);
@@ -157,12 +159,27 @@ absl::Status MonitoringModule::Register(ModuleContext& ctx) {
                                    {"dead", s->dead}, {"due", s->due},
                                    {"oldest_due_age_seconds", s->oldest_due_age_seconds}};
                     }
+                    // Who runs the work that must run once, among the instances on this database.
+                    json leases = json::array();
+                    if (auto held = jobs::ListLeases(db); held.ok()) {
+                      for (const jobs::LeaseRecord& l : *held) {
+                        leases.push_back({{"name", l.name},
+                                          {"holder", l.holder},
+                                          {"held_by_this_instance", l.holder == instance},
+                                          {"acquired_at", FormatRfc3339(l.acquired_at)},
+                                          {"renewed_at", FormatRfc3339(l.renewed_at)},
+                                          {"expires_at", FormatRfc3339(l.expires_at)},
+                                          {"expired", l.expires_at <= clock.Now()}});
+                      }
+                    }
                     double uptime = std::chrono::duration<double>(clock.Steady() - started).count();
                     return Response::Json(
                         200, {{"status", ready ? "ready" : "unready"},
                               {"version", build::kVersion},
                               {"commit", build::kGitCommit},
                               {"uptime_seconds", uptime},
+                              {"instance", instance},
+                              {"leases", leases},
                               {"checks", results},
                               {"server", server_stats ? server_stats() : json(nullptr)},
                               {"scheduler", tasks},

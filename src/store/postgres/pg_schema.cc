@@ -35,7 +35,7 @@ absl::StatusOr<std::string> CurrentRole(Database& db) {
 
 absl::Status SecureSchema(Database& owner_db, std::string_view serving_role) {
   if (owner_db.dialect() != Dialect::kPostgres) return absl::OkStatus();
-  if (!IsPlainIdentifier(serving_role)) {
+  if (!serving_role.empty() && !IsPlainIdentifier(serving_role)) {
     return absl::InvalidArgumentError(StrCat("the serving role '", serving_role.substr(0, 63),
                                              "' must be a lower-case identifier (a-z, 0-9, _)"));
   }
@@ -51,8 +51,10 @@ absl::Status SecureSchema(Database& owner_db, std::string_view serving_role) {
                 "CREATE POLICY tenant_isolation ON ", name, " USING (", kTenantPolicy, ") WITH CHECK (",
                 kTenantPolicy, ");\n");
     }
-    StrAppend(&ddl, "GRANT USAGE ON SCHEMA ", "public", " TO ", serving_role, ";\n",
-              "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ", serving_role, ";\n");
+    if (!serving_role.empty()) {
+      StrAppend(&ddl, "GRANT USAGE ON SCHEMA public TO ", serving_role, ";\n",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ", serving_role, ";\n");
+    }
     return tx.ExecScript(ddl);
   });
 }

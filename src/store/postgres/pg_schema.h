@@ -29,8 +29,8 @@ inline constexpr std::string_view kTenantPolicy =
 //! The role the connection of `db` logs in as.
 [[nodiscard]] absl::StatusOr<std::string> CurrentRole(Database& db);
 
-//! Enables the tenant policy on every tenant-owned table and grants `serving_role` data
-//! access. Idempotent; run as the tables' owner.
+//! Enables the tenant policy on every tenant-owned table and grants `serving_role` (when not
+//! empty) data access. Idempotent; run as the tables' owner.
 [[nodiscard]] absl::Status SecureSchema(Database& owner_db, std::string_view serving_role);
 
 //! FailedPrecondition, naming the problem and the fix, when the role of `db` could bypass

@@ -57,6 +57,8 @@ class PgConnection {
     if (PQstatus(conn->conn_) != CONNECTION_OK) {
       return absl::UnavailableError(StrCat("cannot connect to PostgreSQL: ", conn->LastError()));
     }
+    // Notices ("already exists, skipping") are expected chatter, not for stderr.
+    PQsetNoticeProcessor(conn->conn_, [](void*, const char*) {}, nullptr);
     return conn;
   }
 

@@ -21,6 +21,7 @@
 #include "core/strings.h"
 #include "modules/identity/identity_repo.h"
 #include "nlohmann/json.hpp"
+#include "support/test_database.h"
 #include "unit/store/test_db.h"
 
 namespace tf::identity {
@@ -29,7 +30,8 @@ namespace {
 using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-using store::testing::TempDb;
+using tf::testing::Backend;
+using tf::testing::TestDatabase;
 using store::testing::TestEpoch;
 
 #define TF_ASSERT_OK(expr)                          \
@@ -110,7 +112,7 @@ struct SignedIn {
 //! A bootstrapped platform: the system tenant with its SUPER_ADMIN, tenants acme and globex
 //! with one ADMIN each, all signed in through Login + Authenticate.
 struct World {
-  TempDb temp;
+  std::unique_ptr<TestDatabase> temp;
   FakeClock clock{TestEpoch()};
   SeededRng rng{20260101};
   std::unique_ptr<IdentityService> svc;
@@ -122,10 +124,10 @@ struct World {
   Tenant system, acme, globex;
   SignedIn root, acme_admin, globex_admin;
 
-  absl::Status Init() {
+  absl::Status Init(Backend backend) {
     TF_RETURN_IF_ERROR(crypto::InitCrypto());
-    TF_RETURN_IF_ERROR(temp.OpenMigrated(clock));
-    svc = std::make_unique<IdentityService>(temp.db(), clock, rng, IdentityOptions{});
+    TF_ASSIGN_OR_RETURN(temp, TestDatabase::Create(backend, clock));
+    svc = std::make_unique<IdentityService>(temp->db(), clock, rng, IdentityOptions{});
     TF_ASSIGN_OR_RETURN(BootstrapResult boot, svc->Bootstrap(std::string(kRootEmail), std::string(kRootPassword)));
     root_user = boot.user;
     TF_ASSIGN_OR_RETURN(root, SignIn(*svc, kRootEmail, kRootPassword));
@@ -164,12 +166,12 @@ struct World {
     u.status = std::string(kStatusActive);
     u.must_change_password = must_change_password;
     u.password_changed_at = u.created_at = u.updated_at = clock.NowMicros();
-    TF_RETURN_IF_ERROR(temp.db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo.InsertUser(tx, u); }));
+    TF_RETURN_IF_ERROR(temp->db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo.InsertUser(tx, u); }));
     return u;
   }
 
   store::Rows Query(std::string_view sql, const store::Params& params = {}) {
-    auto rows = temp.db().InTx(store::ReadTx(), [&](store::Transaction& tx) { return tx.Query(sql, params); });
+    auto rows = temp->db().InTx(store::ReadTx(), [&](store::Transaction& tx) { return tx.Query(sql, params); });
     EXPECT_TRUE(rows.ok()) << rows.status();
     return rows.ok() ? *rows : store::Rows{};
   }
@@ -180,24 +182,27 @@ struct World {
   }
 };
 
-//! Base of the suites that share one World (built once per suite).
-class IdentityWorldTest : public ::testing::Test {
+//! Base of the suites that share one World per backend (built once per suite and backend).
+class IdentityWorldTest : public ::testing::TestWithParam<Backend> {
  protected:
-  static void SetUpTestSuite() {
-    world_ = new World();
-    absl::Status s = world_->Init();
-    if (!s.ok()) {
-      ADD_FAILURE() << "building the test world failed: " << s;
-      delete world_;
-      world_ = nullptr;
+  static void TearDownTestSuite() {
+    for (World*& world : worlds_) {
+      delete world;
+      world = nullptr;
     }
   }
-  static void TearDownTestSuite() {
-    delete world_;
-    world_ = nullptr;
-  }
   void SetUp() override {
-    if (world_ == nullptr) GTEST_FAIL() << "no test world";
+    World*& world = worlds_[static_cast<int>(GetParam())];
+    if (world == nullptr) {
+      world = new World();
+      absl::Status s = world->Init(GetParam());
+      if (!s.ok()) {
+        delete world;
+        world = nullptr;
+        GTEST_FAIL() << "building the test world failed: " << s;
+      }
+    }
+    world_ = world;
   }
 
   World& w() { return *world_; }
@@ -211,10 +216,11 @@ class IdentityWorldTest : public ::testing::Test {
     return service.Login({std::string(email), std::string(password), ip, "unit-test/1.0"}).status();
   }
 
-  static World* world_;
+  World* world_ = nullptr;
+  static World* worlds_[2];
 };
 
-World* IdentityWorldTest::world_ = nullptr;
+World* IdentityWorldTest::worlds_[2] = {nullptr, nullptr};
 
 void ExpectBadLogin(const absl::Status& s) {
   EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
@@ -229,21 +235,21 @@ void ExpectBadCredential(const absl::Status& s) {
 // =============================================================================================
 // Bootstrap: a fresh database per test.
 
-class IdentityBootstrapTest : public ::testing::Test {
+class IdentityBootstrapTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(crypto::InitCrypto().ok());
-    TF_ASSERT_OK(temp_.OpenMigrated(clock_));
-    svc_ = std::make_unique<IdentityService>(temp_.db(), clock_, rng_, IdentityOptions{});
+    TF_ASSERT_OK_AND_ASSIGN(temp_, TestDatabase::Create(GetParam(), clock_));
+    svc_ = std::make_unique<IdentityService>(temp_->db(), clock_, rng_, IdentityOptions{});
   }
 
-  TempDb temp_;
+  std::unique_ptr<TestDatabase> temp_;
   FakeClock clock_{TestEpoch()};
   SeededRng rng_{7};
   std::unique_ptr<IdentityService> svc_;
 };
 
-TEST_F(IdentityBootstrapTest, GeneratedOneTimePasswordMustBeChanged) {
+TEST_P(IdentityBootstrapTest, GeneratedOneTimePasswordMustBeChanged) {
   TF_ASSERT_OK_AND_ASSIGN(bool before, svc_->IsBootstrapped());
   EXPECT_FALSE(before);
   TF_ASSERT_OK_AND_ASSIGN(BootstrapResult boot, svc_->Bootstrap("  Root@Platform.TEST ", std::nullopt));
@@ -269,12 +275,12 @@ TEST_F(IdentityBootstrapTest, GeneratedOneTimePasswordMustBeChanged) {
   EXPECT_EQ(system.status, "active");
 }
 
-TEST_F(IdentityBootstrapTest, GivenPasswordNeedNotBeChangedAndSecondBootstrapIsRefused) {
+TEST_P(IdentityBootstrapTest, GivenPasswordNeedNotBeChangedAndSecondBootstrapIsRefused) {
   TF_ASSERT_OK_AND_ASSIGN(BootstrapResult boot, svc_->Bootstrap("root@platform.test", std::string(kRootPassword)));
   EXPECT_FALSE(boot.one_time_password.has_value());
   EXPECT_FALSE(boot.user.must_change_password);
   // Only the argon2id hash is stored.
-  store::Rows rows = *temp_.db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
+  store::Rows rows = *temp_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
     return tx.Query("SELECT password_hash, must_change_password FROM users WHERE id = ?", {boot.user.id});
   });
   ASSERT_EQ(rows.size(), 1u);
@@ -286,13 +292,13 @@ TEST_F(IdentityBootstrapTest, GivenPasswordNeedNotBeChangedAndSecondBootstrapIsR
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition) << again.status();
   auto same = svc_->Bootstrap("root@platform.test", std::string(kRootPassword));
   EXPECT_EQ(same.status().code(), absl::StatusCode::kFailedPrecondition) << same.status();
-  store::Rows count = *temp_.db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
+  store::Rows count = *temp_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
     return tx.Query("SELECT COUNT(*) FROM users");
   });
   EXPECT_EQ(count.at(0).Int(0), 1);
 }
 
-TEST_F(IdentityBootstrapTest, WeakPasswordOrBadEmailIsRefusedAndChangesNothing) {
+TEST_P(IdentityBootstrapTest, WeakPasswordOrBadEmailIsRefusedAndChangesNothing) {
   auto weak = svc_->Bootstrap("root@platform.test", std::string("password1234"));
   EXPECT_EQ(weak.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldOf(weak.status()), "password");
@@ -305,7 +311,7 @@ TEST_F(IdentityBootstrapTest, WeakPasswordOrBadEmailIsRefusedAndChangesNothing) 
   EXPECT_EQ(FieldOf(bad_email.status()), "email");
   TF_ASSERT_OK_AND_ASSIGN(bool done, svc_->IsBootstrapped());
   EXPECT_FALSE(done);
-  store::Rows tenants = *temp_.db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
+  store::Rows tenants = *temp_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
     return tx.Query("SELECT COUNT(*) FROM tenants");
   });
   EXPECT_EQ(tenants.at(0).Int(0), 0);
@@ -316,7 +322,7 @@ TEST_F(IdentityBootstrapTest, WeakPasswordOrBadEmailIsRefusedAndChangesNothing) 
 
 class IdentityLoginTest : public IdentityWorldTest {};
 
-TEST_F(IdentityLoginTest, ReturnsSessionAndCsrfTokensAndStoresOnlyTheirHashes) {
+TEST_P(IdentityLoginTest, ReturnsSessionAndCsrfTokensAndStoresOnlyTheirHashes) {
   std::string agent(1000, 'A');
   TF_ASSERT_OK_AND_ASSIGN(LoginResult r, svc().Login({"admin@acme.test", std::string(kUserPassword), "203.0.113.9", agent}));
   EXPECT_EQ(r.token.rfind("tfs_", 0), 0u) << r.token;
@@ -343,8 +349,8 @@ TEST_F(IdentityLoginTest, ReturnsSessionAndCsrfTokensAndStoresOnlyTheirHashes) {
   EXPECT_EQ(rows[0].Text(4), w().acme.id);
   // Neither secret appears anywhere in the table.
   store::Rows leaks = w().Query(
-      "SELECT COUNT(*) FROM sessions WHERE instr(token_hash || csrf_hash || source_ip || user_agent, ?) > 0 "
-      "OR instr(token_hash || csrf_hash || source_ip || user_agent, ?) > 0",
+      "SELECT COUNT(*) FROM sessions WHERE (token_hash || csrf_hash || source_ip || user_agent) LIKE ('%' || ? || '%') "
+      "OR (token_hash || csrf_hash || source_ip || user_agent) LIKE ('%' || ? || '%')",
       {r.token.substr(4), r.csrf_token});
   EXPECT_EQ(leaks.at(0).Int(0), 0);
   // The token authenticates as that user.
@@ -352,13 +358,13 @@ TEST_F(IdentityLoginTest, ReturnsSessionAndCsrfTokensAndStoresOnlyTheirHashes) {
   EXPECT_EQ(p.credential_id, r.session.id);
 }
 
-TEST_F(IdentityLoginTest, EmailIsNormalisedAtLogin) {
+TEST_P(IdentityLoginTest, EmailIsNormalisedAtLogin) {
   TF_ASSERT_OK_AND_ASSIGN(LoginResult r,
                           svc().Login({"  ADMIN@Acme.TEST\t", std::string(kUserPassword), w().NextIp(), ""}));
   EXPECT_EQ(r.user.email, "admin@acme.test");
 }
 
-TEST_F(IdentityLoginTest, UnknownEmailAndWrongPasswordAnswerIdentically) {
+TEST_P(IdentityLoginTest, UnknownEmailAndWrongPasswordAnswerIdentically) {
   std::string ip = w().NextIp();
   absl::Status unknown = LoginStatus(svc(), "nobody@acme.test", kUserPassword, ip);
   absl::Status wrong = LoginStatus(svc(), "admin@acme.test", "not-the-right-password", ip);
@@ -371,11 +377,11 @@ TEST_F(IdentityLoginTest, UnknownEmailAndWrongPasswordAnswerIdentically) {
   TF_ASSERT_OK(LoginStatus(svc(), "admin@acme.test", kUserPassword, w().NextIp()));
 }
 
-TEST_F(IdentityLoginTest, ProgressiveDelayAfterFailuresThenSuccessAfterWaiting) {
+TEST_P(IdentityLoginTest, ProgressiveDelayAfterFailuresThenSuccessAfterWaiting) {
   IdentityOptions options;
   options.delay_after_failures = 2;
   options.lock_after_failures = 4;
-  IdentityService svc2(w().temp.db(), w().clock, w().rng, options);
+  IdentityService svc2(w().temp->db(), w().clock, w().rng, options);
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "slow@acme.test", {Role::kViewer}));
   std::string ip = w().NextIp();
 
@@ -410,11 +416,11 @@ TEST_F(IdentityLoginTest, ProgressiveDelayAfterFailuresThenSuccessAfterWaiting) 
   TF_ASSERT_OK(LoginStatus(svc2, "slow@acme.test", kUserPassword, ip));
 }
 
-TEST_F(IdentityLoginTest, LockAfterRepeatedFailuresUntilAnAdminUnlocks) {
+TEST_P(IdentityLoginTest, LockAfterRepeatedFailuresUntilAnAdminUnlocks) {
   IdentityOptions options;
   options.delay_after_failures = 2;
   options.lock_after_failures = 4;
-  IdentityService svc2(w().temp.db(), w().clock, w().rng, options);
+  IdentityService svc2(w().temp->db(), w().clock, w().rng, options);
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "locked@acme.test", {Role::kAccountant}));
   // A session from before the lock.
   TF_ASSERT_OK_AND_ASSIGN(SignedIn before, w().SignIn(svc2, "locked@acme.test"));
@@ -444,11 +450,11 @@ TEST_F(IdentityLoginTest, LockAfterRepeatedFailuresUntilAnAdminUnlocks) {
   TF_ASSERT_OK(LoginStatus(svc2, "locked@acme.test", kUserPassword, ip));
 }
 
-TEST_F(IdentityLoginTest, PerAddressThrottlingAcrossDifferentEmails) {
+TEST_P(IdentityLoginTest, PerAddressThrottlingAcrossDifferentEmails) {
   IdentityOptions options;
   options.delay_after_failures = 1;  // per address: 5 failures
   options.lock_after_failures = 100;
-  IdentityService svc3(w().temp.db(), w().clock, w().rng, options);
+  IdentityService svc3(w().temp->db(), w().clock, w().rng, options);
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "sprayed@acme.test", {Role::kViewer}));
   std::string attacker = w().NextIp();
   for (int i = 0; i < 5; ++i) {
@@ -468,8 +474,8 @@ TEST_F(IdentityLoginTest, PerAddressThrottlingAcrossDifferentEmails) {
 // Login verifies the password outside any transaction (~100 ms of argon2id). An administrator's
 // change committed meanwhile must win: the login is judged against the row as it is when the
 // session is written, and only last_login_at is updated.
-TEST_F(IdentityLoginTest, AdminDisablingDuringLoginIsNotUndone) {
-  HookedDatabase hooked(w().temp.db());
+TEST_P(IdentityLoginTest, AdminDisablingDuringLoginIsNotUndone) {
+  HookedDatabase hooked(w().temp->db());
   IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{});
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "race-disable@acme.test", {Role::kAdmin}));
   hooked.BeforeNextWrite([&] {
@@ -484,8 +490,8 @@ TEST_F(IdentityLoginTest, AdminDisablingDuringLoginIsNotUndone) {
 }
 
 // A password reset committed while a sign-in with the old password is being verified wins.
-TEST_F(IdentityLoginTest, PasswordResetDuringLoginIsNotUndone) {
-  HookedDatabase hooked(w().temp.db());
+TEST_P(IdentityLoginTest, PasswordResetDuringLoginIsNotUndone) {
+  HookedDatabase hooked(w().temp->db());
   IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{});
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "race-reset@acme.test", {Role::kViewer}));
   hooked.BeforeNextWrite([&] {
@@ -504,7 +510,7 @@ TEST_F(IdentityLoginTest, PasswordResetDuringLoginIsNotUndone) {
 
 class IdentityAuthenticateTest : public IdentityWorldTest {};
 
-TEST_F(IdentityAuthenticateTest, BearerSessionGivesThePrincipal) {
+TEST_P(IdentityAuthenticateTest, BearerSessionGivesThePrincipal) {
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "admin@acme.test"));
   const Principal& p = s.principal;
   EXPECT_EQ(p.kind, Principal::Kind::kSession);
@@ -521,7 +527,7 @@ TEST_F(IdentityAuthenticateTest, BearerSessionGivesThePrincipal) {
   EXPECT_EQ(me.id, p.user_id);
 }
 
-TEST_F(IdentityAuthenticateTest, GarbageCredentialsAreRefused) {
+TEST_P(IdentityAuthenticateTest, GarbageCredentialsAreRefused) {
   for (std::string token : {std::string(""), std::string("tfs_"), std::string("tfs_nope"), std::string("tft_nope"),
                             std::string("Bearer tfs_x"), std::string("random"), "tfs_" + std::string(300, 'a')}) {
     ExpectBadCredential(svc().Authenticate(Bearer(token)).status());
@@ -530,7 +536,7 @@ TEST_F(IdentityAuthenticateTest, GarbageCredentialsAreRefused) {
   ExpectBadCredential(svc().Authenticate(Bearer(w().acme_admin.login.token.substr(4))).status());
 }
 
-TEST_F(IdentityAuthenticateTest, SessionEndsAfterTheIdleTimeout) {
+TEST_P(IdentityAuthenticateTest, SessionEndsAfterTheIdleTimeout) {
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "admin@globex.test"));
   Credential c = Bearer(s.login.token);
   w().clock.Advance(seconds(1799));
@@ -543,7 +549,7 @@ TEST_F(IdentityAuthenticateTest, SessionEndsAfterTheIdleTimeout) {
   ExpectBadCredential(svc().Authenticate(c).status());
 }
 
-TEST_F(IdentityAuthenticateTest, SessionEndsAtItsAbsoluteLifetimeEvenWhenActive) {
+TEST_P(IdentityAuthenticateTest, SessionEndsAtItsAbsoluteLifetimeEvenWhenActive) {
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "admin@globex.test"));
   Credential c = Bearer(s.login.token);
   for (int i = 0; i < 25; ++i) {  // 25 x 1700 s = 42500 s, never idle for 1800 s
@@ -558,10 +564,10 @@ TEST_F(IdentityAuthenticateTest, SessionEndsAtItsAbsoluteLifetimeEvenWhenActive)
 
 // last_seen_at is written often enough that an idle timeout shorter than the write throttle
 // never expires a session that is in use.
-TEST_F(IdentityAuthenticateTest, ShortIdleTimeoutKeepsActiveSessionsAlive) {
+TEST_P(IdentityAuthenticateTest, ShortIdleTimeoutKeepsActiveSessionsAlive) {
   IdentityOptions options;
   options.session_idle_timeout = seconds(30);
-  IdentityService short_idle(w().temp.db(), w().clock, w().rng, options);
+  IdentityService short_idle(w().temp->db(), w().clock, w().rng, options);
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(short_idle, "admin@globex.test"));
   Credential c = Bearer(s.login.token);
   for (int i = 1; i <= 6; ++i) {
@@ -570,7 +576,7 @@ TEST_F(IdentityAuthenticateTest, ShortIdleTimeoutKeepsActiveSessionsAlive) {
   }
 }
 
-TEST_F(IdentityAuthenticateTest, LogoutRevokesOnlyThatSession) {
+TEST_P(IdentityAuthenticateTest, LogoutRevokesOnlyThatSession) {
   TF_ASSERT_OK_AND_ASSIGN(SignedIn a, w().SignIn(svc(), "admin@globex.test"));
   TF_ASSERT_OK_AND_ASSIGN(SignedIn b, w().SignIn(svc(), "admin@globex.test"));
   TF_ASSERT_OK(svc().Logout(a.principal));
@@ -581,7 +587,7 @@ TEST_F(IdentityAuthenticateTest, LogoutRevokesOnlyThatSession) {
   EXPECT_EQ(rows[0].OptInt(0), w().clock.NowMicros());
 }
 
-TEST_F(IdentityAuthenticateTest, DisabledUserLosesSessionsTokensAndLogin) {
+TEST_P(IdentityAuthenticateTest, DisabledUserLosesSessionsTokensAndLogin) {
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "leaver@acme.test", {Role::kAdmin}));
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "leaver@acme.test"));
   TF_ASSERT_OK_AND_ASSIGN(CreatedApiToken token,
@@ -603,7 +609,7 @@ TEST_F(IdentityAuthenticateTest, DisabledUserLosesSessionsTokensAndLogin) {
   TF_ASSERT_OK(LoginStatus(svc(), "leaver@acme.test", kUserPassword, w().NextIp()));
 }
 
-TEST_F(IdentityAuthenticateTest, SuspendedTenantCannotAuthenticateOrLogIn) {
+TEST_P(IdentityAuthenticateTest, SuspendedTenantCannotAuthenticateOrLogIn) {
   TF_ASSERT_OK_AND_ASSIGN(Tenant initech, svc().CreateTenant(root(), "initech", "Initech", "ca"));
   TF_ASSERT_OK(w().InsertUser(initech.id, "peter@initech.test", {Role::kAdmin}).status());
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "peter@initech.test"));
@@ -622,7 +628,7 @@ TEST_F(IdentityAuthenticateTest, SuspendedTenantCannotAuthenticateOrLogIn) {
   TF_ASSERT_OK(svc().Authenticate(Bearer(token.secret)).status());
 }
 
-TEST_F(IdentityAuthenticateTest, CookieStateChangesNeedTheSessionsCsrfToken) {
+TEST_P(IdentityAuthenticateTest, CookieStateChangesNeedTheSessionsCsrfToken) {
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "admin@acme.test"));
   const std::string& token = s.login.token;
   const std::string& csrf = s.login.csrf_token;
@@ -647,7 +653,7 @@ TEST_F(IdentityAuthenticateTest, CookieStateChangesNeedTheSessionsCsrfToken) {
   EXPECT_FALSE(bearer.via_cookie);
 }
 
-TEST_F(IdentityAuthenticateTest, ApiTokenIsNarrowedToTheCreatorsCurrentRoles) {
+TEST_P(IdentityAuthenticateTest, ApiTokenIsNarrowedToTheCreatorsCurrentRoles) {
   TF_ASSERT_OK_AND_ASSIGN(User ops, w().InsertUser(w().acme.id, "ops@acme.test", {Role::kAdmin}));
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "ops@acme.test"));
   TF_ASSERT_OK_AND_ASSIGN(CreatedApiToken created,
@@ -692,7 +698,7 @@ TEST_F(IdentityAuthenticateTest, ApiTokenIsNarrowedToTheCreatorsCurrentRoles) {
   EXPECT_EQ(svc().Logout(p).code(), absl::StatusCode::kFailedPrecondition);
 }
 
-TEST_F(IdentityAuthenticateTest, CreateApiTokenValidatesItsRequest) {
+TEST_P(IdentityAuthenticateTest, CreateApiTokenValidatesItsRequest) {
   const Principal& admin = acme_admin();
   auto not_held = svc().CreateApiToken(admin, NewApiToken{"x", {"tenants.read"}, 30});
   EXPECT_EQ(not_held.status().code(), absl::StatusCode::kPermissionDenied);
@@ -708,7 +714,7 @@ TEST_F(IdentityAuthenticateTest, CreateApiTokenValidatesItsRequest) {
   TF_ASSERT_OK(svc().CreateApiToken(admin, NewApiToken{"x", {"users.read"}, 365}).status());
 }
 
-TEST_F(IdentityAuthenticateTest, ExpiredApiTokenIsRefused) {
+TEST_P(IdentityAuthenticateTest, ExpiredApiTokenIsRefused) {
   TF_ASSERT_OK_AND_ASSIGN(CreatedApiToken created,
                           svc().CreateApiToken(globex_admin(), NewApiToken{"short", {"users.read"}, 1}));
   w().clock.Advance(hours(24) - seconds(1));
@@ -717,7 +723,7 @@ TEST_F(IdentityAuthenticateTest, ExpiredApiTokenIsRefused) {
   ExpectBadCredential(svc().Authenticate(Bearer(created.secret)).status());
 }
 
-TEST_F(IdentityAuthenticateTest, RevokedApiTokenIsRefusedAndRevocationIsTenantScoped) {
+TEST_P(IdentityAuthenticateTest, RevokedApiTokenIsRefusedAndRevocationIsTenantScoped) {
   TF_ASSERT_OK_AND_ASSIGN(CreatedApiToken created,
                           svc().CreateApiToken(globex_admin(), NewApiToken{"revoke me", {"tokens.read"}, 30}));
   TF_ASSERT_OK(svc().Authenticate(Bearer(created.secret)).status());
@@ -738,7 +744,7 @@ TEST_F(IdentityAuthenticateTest, RevokedApiTokenIsRefusedAndRevocationIsTenantSc
   for (const ApiToken& t : globex_tokens) EXPECT_EQ(t.tenant_id, w().globex.id);
 }
 
-TEST_F(IdentityAuthenticateTest, ChangePasswordClearsMustChangeAndEndsOtherSessions) {
+TEST_P(IdentityAuthenticateTest, ChangePasswordClearsMustChangeAndEndsOtherSessions) {
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "changer@acme.test", {Role::kAccountant},
                                                  /*must_change_password=*/true));
   TF_ASSERT_OK_AND_ASSIGN(SignedIn current, w().SignIn(svc(), "changer@acme.test"));
@@ -765,7 +771,7 @@ TEST_F(IdentityAuthenticateTest, ChangePasswordClearsMustChangeAndEndsOtherSessi
   TF_ASSERT_OK(LoginStatus(svc(), "changer@acme.test", kNewPassword, w().NextIp()));
 }
 
-TEST_F(IdentityAuthenticateTest, ChangePasswordNeedsASession) {
+TEST_P(IdentityAuthenticateTest, ChangePasswordNeedsASession) {
   TF_ASSERT_OK_AND_ASSIGN(CreatedApiToken created,
                           svc().CreateApiToken(acme_admin(), NewApiToken{"pw", {"users.read"}, 30}));
   TF_ASSERT_OK_AND_ASSIGN(Principal p, svc().Authenticate(Bearer(created.secret)));
@@ -777,7 +783,7 @@ TEST_F(IdentityAuthenticateTest, ChangePasswordNeedsASession) {
 
 class IdentityUsersTest : public IdentityWorldTest {};
 
-TEST_F(IdentityUsersTest, AdminCreatesUsersInItsOwnTenantWhateverTenantIdSays) {
+TEST_P(IdentityUsersTest, AdminCreatesUsersInItsOwnTenantWhateverTenantIdSays) {
   NewUser req;
   req.email = "  New.Person@ACME.test ";
   req.password = std::string(kNewPassword);
@@ -799,7 +805,7 @@ TEST_F(IdentityUsersTest, AdminCreatesUsersInItsOwnTenantWhateverTenantIdSays) {
   EXPECT_TRUE(crypto::VerifyPassword(rows[0].Text(0), kNewPassword));
 }
 
-TEST_F(IdentityUsersTest, DuplicateEmailIsAlreadyExistsWhateverTheCase) {
+TEST_P(IdentityUsersTest, DuplicateEmailIsAlreadyExistsWhateverTheCase) {
   NewUser req;
   req.email = "ADMIN@globex.TEST";
   req.password = std::string(kNewPassword);
@@ -808,7 +814,7 @@ TEST_F(IdentityUsersTest, DuplicateEmailIsAlreadyExistsWhateverTheCase) {
   EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists) << dup.status();
 }
 
-TEST_F(IdentityUsersTest, AdminCannotGrantSuperAdmin) {
+TEST_P(IdentityUsersTest, AdminCannotGrantSuperAdmin) {
   NewUser req;
   req.email = "wannabe@acme.test";
   req.password = std::string(kNewPassword);
@@ -849,7 +855,7 @@ TEST_F(IdentityUsersTest, AdminCannotGrantSuperAdmin) {
   EXPECT_EQ(rows.at(0).Int(0), 0);
 }
 
-TEST_F(IdentityUsersTest, SuperAdminRoleExistsOnlyInTheSystemTenant) {
+TEST_P(IdentityUsersTest, SuperAdminRoleExistsOnlyInTheSystemTenant) {
   NewUser req;
   req.email = "second-root@platform.test";
   req.password = std::string(kNewPassword);
@@ -878,7 +884,7 @@ TEST_F(IdentityUsersTest, SuperAdminRoleExistsOnlyInTheSystemTenant) {
   EXPECT_EQ(promote.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(IdentityUsersTest, BadRequestsAreFieldErrorsAndCreateNothing) {
+TEST_P(IdentityUsersTest, BadRequestsAreFieldErrorsAndCreateNothing) {
   auto make = [&](std::string email, std::vector<std::string> roles, std::string password = std::string(kNewPassword)) {
     NewUser req;
     req.email = std::move(email);
@@ -914,13 +920,13 @@ TEST_F(IdentityUsersTest, BadRequestsAreFieldErrorsAndCreateNothing) {
   EXPECT_EQ(rows.at(0).Int(0), 0);
 }
 
-TEST_F(IdentityUsersTest, NormalizeEmail) {
+TEST_P(IdentityUsersTest, NormalizeEmail) {
   EXPECT_EQ(IdentityService::NormalizeEmail("  Alice@Example.COM\n"), "alice@example.com");
   EXPECT_EQ(IdentityService::NormalizeEmail("bob@x.test"), "bob@x.test");
   EXPECT_EQ(IdentityService::NormalizeEmail(""), "");
 }
 
-TEST_F(IdentityUsersTest, ListUsersIsTenantScopedForAdmins) {
+TEST_P(IdentityUsersTest, ListUsersIsTenantScopedForAdmins) {
   TF_ASSERT_OK(w().InsertUser(w().acme.id, "listed-1@acme.test", {Role::kViewer}).status());
   TF_ASSERT_OK(w().InsertUser(w().globex.id, "listed-2@globex.test", {Role::kViewer}).status());
   UserFilter other_tenant;
@@ -946,7 +952,7 @@ TEST_F(IdentityUsersTest, ListUsersIsTenantScopedForAdmins) {
   EXPECT_TRUE(none.empty());
 }
 
-TEST_F(IdentityUsersTest, ListUsersIsPlatformWideForSuperAdminWithFilters) {
+TEST_P(IdentityUsersTest, ListUsersIsPlatformWideForSuperAdminWithFilters) {
   TF_ASSERT_OK_AND_ASSIGN(User off, w().InsertUser(w().globex.id, "off@globex.test", {Role::kAuditor}));
   TF_ASSERT_OK(svc().UpdateUser(globex_admin(), off.id, UserPatch{std::nullopt, std::string("disabled"), std::nullopt}).status());
 
@@ -997,7 +1003,7 @@ TEST_F(IdentityUsersTest, ListUsersIsPlatformWideForSuperAdminWithFilters) {
   EXPECT_EQ(FieldOf(svc().ListUsers(root(), bad_role, std::nullopt, 500).status()), "role");
 }
 
-TEST_F(IdentityUsersTest, ListUsersKeysetPagination) {
+TEST_P(IdentityUsersTest, ListUsersKeysetPagination) {
   for (int i = 0; i < 5; ++i) {
     TF_ASSERT_OK(w().InsertUser(w().acme.id, StrCat("page-", i, "@acme.test"), {Role::kViewer}).status());
     w().clock.Advance(milliseconds(1));
@@ -1021,7 +1027,7 @@ TEST_F(IdentityUsersTest, ListUsersKeysetPagination) {
   EXPECT_TRUE(past.empty());
 }
 
-TEST_F(IdentityUsersTest, AnotherTenantsUserIsNotFoundForEveryOperation) {
+TEST_P(IdentityUsersTest, AnotherTenantsUserIsNotFoundForEveryOperation) {
   const std::string& victim = w().globex_admin.principal.user_id;
   const std::string missing = "019b76da-a87b-7000-8000-000000000001";
   auto get = svc().GetUser(acme_admin(), victim);
@@ -1050,7 +1056,7 @@ TEST_F(IdentityUsersTest, AnotherTenantsUserIsNotFoundForEveryOperation) {
   TF_ASSERT_OK(svc().GetUser(root(), victim).status());
 }
 
-TEST_F(IdentityUsersTest, NobodyChangesTheirOwnRolesOrStatus) {
+TEST_P(IdentityUsersTest, NobodyChangesTheirOwnRolesOrStatus) {
   const std::string& self = acme_admin().user_id;
   auto roles = svc().UpdateUser(acme_admin(), self, UserPatch{std::vector<std::string>{"VIEWER"}, std::nullopt, std::nullopt});
   EXPECT_EQ(roles.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -1065,7 +1071,7 @@ TEST_F(IdentityUsersTest, NobodyChangesTheirOwnRolesOrStatus) {
   EXPECT_EQ(renamed.status, "active");
 }
 
-TEST_F(IdentityUsersTest, UpdateUserValidatesItsPatch) {
+TEST_P(IdentityUsersTest, UpdateUserValidatesItsPatch) {
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "patched@acme.test", {Role::kViewer}));
   EXPECT_EQ(FieldOf(svc().UpdateUser(acme_admin(), u.id, UserPatch{std::nullopt, std::string("banned"), std::nullopt}).status()),
             "status");
@@ -1079,7 +1085,7 @@ TEST_F(IdentityUsersTest, UpdateUserValidatesItsPatch) {
   EXPECT_EQ(stored.roles, promoted.roles);
 }
 
-TEST_F(IdentityUsersTest, ResetPasswordForcesAChangeAndEndsSessions) {
+TEST_P(IdentityUsersTest, ResetPasswordForcesAChangeAndEndsSessions) {
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "forgetful@acme.test", {Role::kViewer}));
   TF_ASSERT_OK_AND_ASSIGN(SignedIn before, w().SignIn(svc(), "forgetful@acme.test"));
   auto weak = svc().ResetPassword(acme_admin(), u.id, std::string("password1234"));
@@ -1097,7 +1103,7 @@ TEST_F(IdentityUsersTest, ResetPasswordForcesAChangeAndEndsSessions) {
   EXPECT_TRUE(after.principal.must_change_password);
 }
 
-TEST_F(IdentityUsersTest, DisablingAUserRevokesEverySession) {
+TEST_P(IdentityUsersTest, DisablingAUserRevokesEverySession) {
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().globex.id, "two-sessions@globex.test", {Role::kViewer}));
   TF_ASSERT_OK_AND_ASSIGN(SignedIn a, w().SignIn(svc(), "two-sessions@globex.test"));
   TF_ASSERT_OK_AND_ASSIGN(SignedIn b, w().SignIn(svc(), "two-sessions@globex.test"));
@@ -1115,7 +1121,7 @@ TEST_F(IdentityUsersTest, DisablingAUserRevokesEverySession) {
 
 class IdentityTenantsTest : public IdentityWorldTest {};
 
-TEST_F(IdentityTenantsTest, CreateTenantValidatesTheSlug) {
+TEST_P(IdentityTenantsTest, CreateTenantValidatesTheSlug) {
   for (std::string bad : std::vector<std::string>{"", "a", "-abc", "Acme", "acme_corp", "acme corp", "acme.corp", "\xc3\xbcmlaut",
                           "acme\n", std::string(64, 'a')}) {
     auto t = svc().CreateTenant(root(), bad, "Name", "us");
@@ -1131,7 +1137,7 @@ TEST_F(IdentityTenantsTest, CreateTenantValidatesTheSlug) {
   }
 }
 
-TEST_F(IdentityTenantsTest, SystemSlugIsReservedAndDuplicatesAreAlreadyExists) {
+TEST_P(IdentityTenantsTest, SystemSlugIsReservedAndDuplicatesAreAlreadyExists) {
   auto system = svc().CreateTenant(root(), "system", "Another system", "us");
   EXPECT_EQ(system.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldOf(system.status()), "slug");
@@ -1141,7 +1147,7 @@ TEST_F(IdentityTenantsTest, SystemSlugIsReservedAndDuplicatesAreAlreadyExists) {
   EXPECT_NE(dup.status().message().find("acme"), absl::string_view::npos);
 }
 
-TEST_F(IdentityTenantsTest, CreateTenantValidatesNameAndRegion) {
+TEST_P(IdentityTenantsTest, CreateTenantValidatesNameAndRegion) {
   EXPECT_EQ(FieldOf(svc().CreateTenant(root(), "noname", "   ", "us").status()), "name");
   EXPECT_EQ(FieldOf(svc().CreateTenant(root(), "mars", "Mars", "mars").status()), "data_region");
   EXPECT_EQ(FieldOf(svc().CreateTenant(root(), "upper", "Upper", "UK").status()), "data_region");
@@ -1151,7 +1157,7 @@ TEST_F(IdentityTenantsTest, CreateTenantValidatesNameAndRegion) {
   }
 }
 
-TEST_F(IdentityTenantsTest, NonPlatformCallersCannotManageTenants) {
+TEST_P(IdentityTenantsTest, NonPlatformCallersCannotManageTenants) {
   EXPECT_EQ(svc().CreateTenant(acme_admin(), "sneaky", "Sneaky", "us").status().code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(svc().ListTenants(acme_admin(), TenantFilter{}, std::nullopt, 50).status().code(),
@@ -1169,7 +1175,7 @@ TEST_F(IdentityTenantsTest, NonPlatformCallersCannotManageTenants) {
   EXPECT_EQ(globex.status, "active");
 }
 
-TEST_F(IdentityTenantsTest, SystemTenantCannotBeSuspended) {
+TEST_P(IdentityTenantsTest, SystemTenantCannotBeSuspended) {
   auto s = svc().UpdateTenant(root(), w().system.id, TenantPatch{std::nullopt, std::string("suspended")});
   EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
   TF_ASSERT_OK_AND_ASSIGN(Tenant system, svc().GetTenant(root(), w().system.id));
@@ -1182,7 +1188,7 @@ TEST_F(IdentityTenantsTest, SystemTenantCannotBeSuspended) {
   TF_ASSERT_OK(svc().Authenticate(Bearer(w().root.login.token)).status());
 }
 
-TEST_F(IdentityTenantsTest, UpdateTenantValidatesItsPatch) {
+TEST_P(IdentityTenantsTest, UpdateTenantValidatesItsPatch) {
   EXPECT_EQ(FieldOf(svc().UpdateTenant(root(), w().globex.id, TenantPatch{std::nullopt, std::string("deleted")}).status()),
             "status");
   EXPECT_EQ(FieldOf(svc().UpdateTenant(root(), w().globex.id, TenantPatch{std::string("  "), std::nullopt}).status()),
@@ -1193,7 +1199,7 @@ TEST_F(IdentityTenantsTest, UpdateTenantValidatesItsPatch) {
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(IdentityTenantsTest, ListTenantsWithFiltersAndPagination) {
+TEST_P(IdentityTenantsTest, ListTenantsWithFiltersAndPagination) {
   TF_ASSERT_OK_AND_ASSIGN(Tenant paused, svc().CreateTenant(root(), "paused", "Paused", "eu"));
   TF_ASSERT_OK(svc().UpdateTenant(root(), paused.id, TenantPatch{std::nullopt, std::string("suspended")}).status());
   TF_ASSERT_OK_AND_ASSIGN(std::vector<Tenant> all, svc().ListTenants(root(), TenantFilter{}, std::nullopt, 500));
@@ -1226,9 +1232,11 @@ TEST_F(IdentityTenantsTest, ListTenantsWithFiltersAndPagination) {
 // =============================================================================================
 // Housekeeping
 
-TEST(IdentitySessionPurgeTest, EndedSessionsAreDeletedAfterTheKeepPeriodOnly) {
+class IdentitySessionPurgeTest : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(IdentitySessionPurgeTest, EndedSessionsAreDeletedAfterTheKeepPeriodOnly) {
   World world;
-  TF_ASSERT_OK(world.Init());
+  TF_ASSERT_OK(world.Init(GetParam()));
   TF_ASSERT_OK_AND_ASSIGN(User u, world.InsertUser(world.acme.id, "purge@acme.test", {Role::kViewer}));
   TF_ASSERT_OK_AND_ASSIGN(auto revoked, world.SignIn(*world.svc, "purge@acme.test"));
   TF_ASSERT_OK(world.svc->Logout(revoked.principal));
@@ -1253,6 +1261,13 @@ TEST(IdentitySessionPurgeTest, EndedSessionsAreDeletedAfterTheKeepPeriodOnly) {
   EXPECT_GE(purged, 1);  // the world's other sessions ended too
   EXPECT_EQ(count(), 0);
 }
+
+TF_INSTANTIATE_BACKENDS(IdentityAuthenticateTest);
+TF_INSTANTIATE_BACKENDS(IdentityBootstrapTest);
+TF_INSTANTIATE_BACKENDS(IdentityLoginTest);
+TF_INSTANTIATE_BACKENDS(IdentityTenantsTest);
+TF_INSTANTIATE_BACKENDS(IdentityUsersTest);
+TF_INSTANTIATE_BACKENDS(IdentitySessionPurgeTest);
 
 }  // namespace
 }  // namespace tf::identity

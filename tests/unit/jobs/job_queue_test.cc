@@ -16,7 +16,7 @@
 #include "core/ids.h"
 #include "core/status.h"
 #include "core/time_format.h"
-#include "jobs_test_db.h"
+#include "support/test_database.h"
 
 namespace tf::jobs {
 namespace {
@@ -38,14 +38,15 @@ bool Contains(const std::optional<std::string>& haystack, std::string_view needl
   return haystack && haystack->find(needle) != std::string::npos;
 }
 
-class JobQueueTest : public ::testing::Test {
+class JobQueueTest : public ::testing::TestWithParam<tf::testing::Backend> {
  protected:
   JobQueueTest() : clock_(T("2026-11-24T10:00:00Z")), rng_(42) {}
 
   void SetUp() override {
-    auto db = temp_.OpenMigrated(clock_);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
+    auto temp = tf::testing::TestDatabase::Create(GetParam(), clock_);
+    ASSERT_TRUE(temp.ok()) << temp.status();
+    temp_ = std::move(*temp);
+    db_ = &temp_->db();
     JobQueueOptions options;
     options.on_failure = [this](const JobFailure& f) {
       std::lock_guard lock(mu_);
@@ -93,16 +94,16 @@ class JobQueueTest : public ::testing::Test {
     std::optional<SysTime> retry_at;
   };
 
-  testing::TempSqlite temp_;
+  std::unique_ptr<tf::testing::TestDatabase> temp_;
   FakeClock clock_;
   SeededRng rng_;
-  std::unique_ptr<store::SqliteDatabase> db_;
+  store::Database* db_ = nullptr;
   std::unique_ptr<JobQueue> queue_;
   std::mutex mu_;
   std::vector<Reported> reported_;
 };
 
-TEST_F(JobQueueTest, EnqueuedJobRunsOnceAndSucceeds) {
+TEST_P(JobQueueTest, EnqueuedJobRunsOnceAndSucceeds) {
   std::vector<Job> seen;
   ASSERT_TRUE(queue_->RegisterHandler("mail.send", [&](const Job& job) {
     seen.push_back(job);
@@ -141,7 +142,7 @@ TEST_F(JobQueueTest, EnqueuedJobRunsOnceAndSucceeds) {
   EXPECT_TRUE(reported_.empty());
 }
 
-TEST_F(JobQueueTest, EnqueueInRolledBackTransactionLeavesNothing) {
+TEST_P(JobQueueTest, EnqueueInRolledBackTransactionLeavesNothing) {
   JobSpec spec;
   spec.kind = "mail.send";
   absl::Status s = db_->InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
@@ -161,7 +162,7 @@ TEST_F(JobQueueTest, EnqueueInRolledBackTransactionLeavesNothing) {
   EXPECT_EQ(stats->queued, 0);
 }
 
-TEST_F(JobQueueTest, IdempotencyKeyReturnsTheExistingJob) {
+TEST_P(JobQueueTest, IdempotencyKeyReturnsTheExistingJob) {
   JobSpec spec;
   spec.kind = "backup.run";
   spec.idempotency_key = "backup:2026-11-24";
@@ -194,7 +195,7 @@ TEST_F(JobQueueTest, IdempotencyKeyReturnsTheExistingJob) {
   EXPECT_EQ(CountRows(), 3);
 }
 
-TEST_F(JobQueueTest, InvalidSpecsAreRejected) {
+TEST_P(JobQueueTest, InvalidSpecsAreRejected) {
   JobSpec spec;
   EXPECT_EQ(Enqueue(spec).status().code(), absl::StatusCode::kInvalidArgument);  // no kind
   spec.kind = "x";
@@ -218,7 +219,7 @@ TEST_F(JobQueueTest, InvalidSpecsAreRejected) {
   EXPECT_EQ(queue_->RunDue(0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(JobQueueTest, JobWaitsForRunAt) {
+TEST_P(JobQueueTest, JobWaitsForRunAt) {
   int runs = 0;
   ASSERT_TRUE(queue_->RegisterHandler("later", [&](const Job&) { ++runs; return absl::OkStatus(); }).ok());
   JobSpec spec;
@@ -233,7 +234,7 @@ TEST_F(JobQueueTest, JobWaitsForRunAt) {
   EXPECT_EQ(runs, 1);
 }
 
-TEST_F(JobQueueTest, BackoffCeilingFollowsTheFormula) {
+TEST_P(JobQueueTest, BackoffCeilingFollowsTheFormula) {
   auto ceiling = [](int n) { return JobQueue::BackoffCeiling(n, seconds(1), hours(1)); };
   EXPECT_EQ(ceiling(1), seconds(1));
   EXPECT_EQ(ceiling(2), seconds(2));
@@ -243,7 +244,7 @@ TEST_F(JobQueueTest, BackoffCeilingFollowsTheFormula) {
   EXPECT_EQ(ceiling(1000), hours(1));
 }
 
-TEST_F(JobQueueTest, FailedAttemptsRetryWithBoundedBackoffThenDeadLetter) {
+TEST_P(JobQueueTest, FailedAttemptsRetryWithBoundedBackoffThenDeadLetter) {
   std::vector<int> attempts_seen;
   ASSERT_TRUE(queue_->RegisterHandler("flaky", [&](const Job& job) {
     attempts_seen.push_back(job.attempt);
@@ -283,7 +284,7 @@ TEST_F(JobQueueTest, FailedAttemptsRetryWithBoundedBackoffThenDeadLetter) {
   EXPECT_EQ(RunDue(), 0) << "dead jobs stay dead";
 }
 
-TEST_F(JobQueueTest, BackoffIsJitteredAcrossJobs) {
+TEST_P(JobQueueTest, BackoffIsJitteredAcrossJobs) {
   ASSERT_TRUE(queue_->RegisterHandler("fail", [](const Job&) { return absl::InternalError("x"); }).ok());
   JobSpec spec;
   spec.kind = "fail";
@@ -300,7 +301,7 @@ TEST_F(JobQueueTest, BackoffIsJitteredAcrossJobs) {
   EXPECT_GT(delays.size(), 30u);
 }
 
-TEST_F(JobQueueTest, HandlerExceptionsFailTheAttempt) {
+TEST_P(JobQueueTest, HandlerExceptionsFailTheAttempt) {
   ASSERT_TRUE(queue_->RegisterHandler("throws", [](const Job& job) -> absl::Status {
     (void)job.payload.at("missing");  // nlohmann throws out_of_range
     return absl::OkStatus();
@@ -315,7 +316,7 @@ TEST_F(JobQueueTest, HandlerExceptionsFailTheAttempt) {
   EXPECT_TRUE(Contains(r.last_error, "INTERNAL: handler threw an exception")) << r.last_error.value_or("");
 }
 
-TEST_F(JobQueueTest, LastErrorIsTruncatedToOneKibOfValidUtf8) {
+TEST_P(JobQueueTest, LastErrorIsTruncatedToOneKibOfValidUtf8) {
   std::string message;
   for (int i = 0; i < 600; ++i) message += "\xe2\x82\xac";  // euro signs, 3 bytes each
   message += std::string("\xff\0tail", 6);
@@ -340,7 +341,7 @@ TEST_F(JobQueueTest, LastErrorIsTruncatedToOneKibOfValidUtf8) {
       << Get(id2).last_error.value_or("");
 }
 
-TEST_F(JobQueueTest, UnknownKindsAreLeftUntouched) {
+TEST_P(JobQueueTest, UnknownKindsAreLeftUntouched) {
   JobSpec spec;
   spec.kind = "future.kind";
   std::string id = MustEnqueue(spec);
@@ -359,7 +360,7 @@ TEST_F(JobQueueTest, UnknownKindsAreLeftUntouched) {
   EXPECT_EQ(Get(id).state, JobState::kSucceeded);
 }
 
-TEST_F(JobQueueTest, ExpiredLeaseIsReclaimedAsAFailedAttempt) {
+TEST_P(JobQueueTest, ExpiredLeaseIsReclaimedAsAFailedAttempt) {
   int runs = 0;
   ASSERT_TRUE(queue_->RegisterHandler("work", [&](const Job&) { ++runs; return absl::OkStatus(); }).ok());
   JobSpec spec;
@@ -384,7 +385,7 @@ TEST_F(JobQueueTest, ExpiredLeaseIsReclaimedAsAFailedAttempt) {
   EXPECT_EQ(reported_[0].next_state, JobState::kQueued);
 }
 
-TEST_F(JobQueueTest, ExpiredLeaseOnLastAttemptDeadLetters) {
+TEST_P(JobQueueTest, ExpiredLeaseOnLastAttemptDeadLetters) {
   JobSpec spec;
   spec.kind = "poison";  // no handler here: reclaiming does not depend on one
   spec.max_attempts = 1;
@@ -400,7 +401,7 @@ TEST_F(JobQueueTest, ExpiredLeaseOnLastAttemptDeadLetters) {
   EXPECT_TRUE(r.finished_at.has_value());
 }
 
-TEST_F(JobQueueTest, SlowHandlerThatLostItsLeaseCannotRecordItsResult) {
+TEST_P(JobQueueTest, SlowHandlerThatLostItsLeaseCannotRecordItsResult) {
   // Worker b shares the database; worker a's handler outlives its lease, b reclaims and runs
   // the job, and a's late result is discarded (fenced by lease owner and attempt).
   JobQueue other(*db_, clock_, rng_, "worker-b",
@@ -430,7 +431,7 @@ TEST_F(JobQueueTest, SlowHandlerThatLostItsLeaseCannotRecordItsResult) {
   EXPECT_NE(reported_[0].error.find("no longer held its lease"), std::string::npos);
 }
 
-TEST_F(JobQueueTest, RetryRequeuesDeadJobsOnly) {
+TEST_P(JobQueueTest, RetryRequeuesDeadJobsOnly) {
   bool fail = true;
   ASSERT_TRUE(queue_->RegisterHandler("once", [&](const Job&) {
     return fail ? absl::InternalError("nope") : absl::OkStatus();
@@ -463,7 +464,7 @@ TEST_F(JobQueueTest, RetryRequeuesDeadJobsOnly) {
             absl::StatusCode::kNotFound);
 }
 
-TEST_F(JobQueueTest, StatsReportDepthAndAgeOfOldestDueJob) {
+TEST_P(JobQueueTest, StatsReportDepthAndAgeOfOldestDueJob) {
   ASSERT_TRUE(queue_->RegisterHandler("ok", [](const Job&) { return absl::OkStatus(); }).ok());
   ASSERT_TRUE(queue_->RegisterHandler("bad", [](const Job&) { return absl::InternalError("x"); }).ok());
   JobSpec spec;
@@ -498,17 +499,16 @@ TEST_F(JobQueueTest, StatsReportDepthAndAgeOfOldestDueJob) {
   EXPECT_EQ(stats->due, 2);
 
   // An empty queue has age 0.
-  testing::TempSqlite empty_dir;
-  auto empty_db = empty_dir.OpenMigrated(clock_);
+  auto empty_db = tf::testing::TestDatabase::Create(GetParam(), clock_);
   ASSERT_TRUE(empty_db.ok());
-  JobQueue empty(**empty_db, clock_, rng_, "w");
+  JobQueue empty((*empty_db)->db(), clock_, rng_, "w");
   auto none = empty.Stats();
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->due, 0);
   EXPECT_EQ(none->oldest_due_age_seconds, 0.0);
 }
 
-TEST_F(JobQueueTest, ListJobsPaginatesByIdWithAStateFilter) {
+TEST_P(JobQueueTest, ListJobsPaginatesByIdWithAStateFilter) {
   ASSERT_TRUE(queue_->RegisterHandler("bad", [](const Job&) { return absl::InternalError("x"); }).ok());
   std::vector<std::string> all;
   JobSpec spec;
@@ -563,7 +563,7 @@ TEST_F(JobQueueTest, ListJobsPaginatesByIdWithAStateFilter) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(JobQueueTest, PurgeSucceededDeletesOldFinishedJobs) {
+TEST_P(JobQueueTest, PurgeSucceededDeletesOldFinishedJobs) {
   ASSERT_TRUE(queue_->RegisterHandler("ok", [](const Job&) { return absl::OkStatus(); }).ok());
   JobSpec spec;
   spec.kind = "ok";
@@ -646,16 +646,18 @@ void RunConcurrently(store::Database& db_a, store::Database& db_b, const Clock& 
             << "\n";
 }
 
-TEST_F(JobQueueTest, TwoQueuesOnOneDatabaseNeverRunAJobTwice) {
+TEST_P(JobQueueTest, TwoQueuesOnOneDatabaseNeverRunAJobTwice) {
   RunConcurrently(*db_, *db_, clock_, 300);
 }
 
-TEST_F(JobQueueTest, TwoProcessesSharingTheFileNeverRunAJobTwice) {
-  // A second SqliteDatabase on the same file has its own connections, like another process.
-  auto second = temp_.Open();
+TEST_P(JobQueueTest, TwoProcessesSharingTheDatabaseNeverRunAJobTwice) {
+  // A second Database on the same store has its own connections, like another process.
+  auto second = temp_->OpenAnother();
   ASSERT_TRUE(second.ok()) << second.status();
   RunConcurrently(*db_, **second, clock_, 300);
 }
+
+TF_INSTANTIATE_BACKENDS(JobQueueTest);
 
 }  // namespace
 }  // namespace tf::jobs

@@ -7,7 +7,8 @@
 #include <thread>
 
 #include "core/time_format.h"
-#include "jobs_test_db.h"
+#include "support/test_database.h"
+#include "support/wait.h"
 
 namespace tf::jobs {
 namespace {
@@ -15,16 +16,17 @@ namespace {
 using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
-using testing::WaitFor;
+using tf::testing::WaitFor;
 
 class RunnerTest : public ::testing::Test {
  protected:
   RunnerTest() : clock_(*ParseRfc3339("2026-11-24T10:00:00Z")), rng_(7), scheduler_(clock_) {}
 
   void SetUp() override {
-    auto db = temp_.OpenMigrated(clock_);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
+    auto temp = tf::testing::TestDatabase::Create(tf::testing::Backend::kSqlite, clock_);
+    ASSERT_TRUE(temp.ok()) << temp.status();
+    temp_ = std::move(*temp);
+    db_ = &temp_->db();
     queue_ = std::make_unique<JobQueue>(*db_, clock_, rng_, "runner-worker");
   }
 
@@ -43,11 +45,11 @@ class RunnerTest : public ::testing::Test {
     return r.ok() ? r->state : JobState::kDead;
   }
 
-  testing::TempSqlite temp_;
+  std::unique_ptr<tf::testing::TestDatabase> temp_;
   FakeClock clock_;
   SeededRng rng_;
   Scheduler scheduler_;
-  std::unique_ptr<store::SqliteDatabase> db_;
+  store::Database* db_ = nullptr;
   std::unique_ptr<JobQueue> queue_;
 };
 
@@ -160,6 +162,37 @@ TEST_F(RunnerTest, TaskMayRequestStop) {
   EXPECT_TRUE(WaitFor([&] { return runs.load() == 1; }));
   runner.Stop();  // joins the thread, which has already left its loop
   EXPECT_EQ(runs.load(), 1);
+}
+
+// Two instances on one database: only the holder of the scheduler lease runs periodic tasks,
+// and the other takes over when the holder stops.
+TEST_F(RunnerTest, OnlyTheSchedulerLeaseHolderRunsPeriodicTasks) {
+  Scheduler other_scheduler(clock_);
+  std::atomic<int> runs_a{0}, runs_b{0};
+  ASSERT_TRUE(scheduler_.Every("tick", minutes(1), [&] { runs_a++; return absl::OkStatus(); }).ok());
+  ASSERT_TRUE(other_scheduler.Every("tick", minutes(1), [&] { runs_b++; return absl::OkStatus(); }).ok());
+  Lease lease_a(*db_, clock_, "scheduler", "host-a:1", std::chrono::seconds(15));
+  Lease lease_b(*db_, clock_, "scheduler", "host-b:2", std::chrono::seconds(15));
+  RunnerOptions options_a{milliseconds(5), 32, nullptr, &lease_a};
+  RunnerOptions options_b{milliseconds(5), 32, nullptr, &lease_b};
+  Runner a(&scheduler_, nullptr, options_a);
+  Runner b(&other_scheduler, nullptr, options_b);
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return a.polls() > 0; }));
+  ASSERT_TRUE(b.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return b.polls() > 2; }));
+
+  clock_.Advance(minutes(1));
+  EXPECT_TRUE(WaitFor([&] { return runs_a.load() == 1; }));
+  int64_t polls = b.polls();
+  ASSERT_TRUE(WaitFor([&] { return b.polls() > polls + 2; }));
+  EXPECT_EQ(runs_b.load(), 0) << "the instance without the lease ran a periodic task";
+
+  a.Stop();  // a graceful stop releases the lease
+  clock_.Advance(minutes(1));
+  EXPECT_TRUE(WaitFor([&] { return runs_b.load() == 1; }));
+  EXPECT_EQ(runs_a.load(), 1);
+  b.Stop();
 }
 
 }  // namespace

@@ -523,8 +523,7 @@ TEST_P(DatabaseTest, SecondDatabaseOnTheSameFileSeesCommittedData) {
   EXPECT_EQ(row->Text(0), "shared");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest, ::testing::ValuesIn(tf::testing::kBackends),
-                         [](const auto& info) { return tf::testing::BackendName(info.param); });
+TF_INSTANTIATE_BACKENDS(DatabaseTest);
 
 TEST(SqliteDatabaseOpenTest, MissingDirectoryIsAnError) {
   SqliteOptions options;

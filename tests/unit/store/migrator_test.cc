@@ -1,4 +1,4 @@
-// Tests of store::ApplyMigrations / GetMigrationStatus against a real SQLite file.
+// Tests of store::ApplyMigrations / GetMigrationStatus against both backends (as the owner).
 
 #include "store/migrator.h"
 
@@ -10,19 +10,33 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "store/postgres/postgres_database.h"
+#include "support/test_database.h"
 #include "unit/store/test_db.h"
 
 namespace tf::store {
 namespace {
 
-using testing::TempDb;
 using testing::TestEpoch;
+using tf::testing::Backend;
 
-class MigratorTest : public ::testing::Test {
+class MigratorTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { ASSERT_TRUE(temp_.Open().ok()); }
+  void SetUp() override {
+    auto temp = tf::testing::TestDatabase::Create(GetParam(), clock_, {});
+    ASSERT_TRUE(temp.ok()) << temp.status();
+    temp_ = std::move(*temp);
+  }
 
-  Database& db() { return temp_.db(); }
+  Database& db() { return temp_->owner_db(); }
+
+  //! A second, independent handle with the owner's rights (another instance migrating).
+  absl::StatusOr<std::unique_ptr<Database>> OpenAgain() {
+    if (GetParam() == Backend::kSqlite) return temp_->OpenAnother();
+    auto db = PostgresDatabase::Open({temp_->migration_url(), 1});
+    if (!db.ok()) return db.status();
+    return std::unique_ptr<Database>(std::move(*db));
+  }
 
   Rows Query(std::string_view sql, const Params& params = {}) {
     auto rows = db().InTx(ReadTx(), [&](Transaction& tx) { return tx.Query(sql, params); });
@@ -31,7 +45,10 @@ class MigratorTest : public ::testing::Test {
   }
 
   bool TableExists(std::string_view name) {
-    Rows rows = Query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", {std::string(name)});
+    Rows rows = Query(GetParam() == Backend::kSqlite
+                          ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+                          : "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?",
+                      {std::string(name)});
     return !rows.empty() && rows[0].Int(0) == 1;
   }
 
@@ -50,10 +67,10 @@ class MigratorTest : public ::testing::Test {
   }
 
   FakeClock clock_{TestEpoch()};
-  TempDb temp_;
+  std::unique_ptr<tf::testing::TestDatabase> temp_;
 };
 
-TEST_F(MigratorTest, BuiltinMigrationsAreNumberedInOrder) {
+TEST_P(MigratorTest, BuiltinMigrationsAreNumberedInOrder) {
   auto migrations = BuiltinMigrations();
   ASSERT_FALSE(migrations.empty());
   EXPECT_EQ(migrations.front().version, 1);
@@ -70,7 +87,7 @@ TEST_F(MigratorTest, BuiltinMigrationsAreNumberedInOrder) {
   EXPECT_EQ(migrations.front().name, "identity");
 }
 
-TEST_F(MigratorTest, FreshDatabaseAppliesAndRecordsEveryBuiltinMigration) {
+TEST_P(MigratorTest, FreshDatabaseAppliesAndRecordsEveryBuiltinMigration) {
   auto applied = ApplyMigrations(db(), clock_, BuiltinMigrations());
   ASSERT_TRUE(applied.ok()) << applied.status();
   EXPECT_EQ(*applied, BuiltinVersions());
@@ -94,7 +111,7 @@ TEST_F(MigratorTest, FreshDatabaseAppliesAndRecordsEveryBuiltinMigration) {
   EXPECT_TRUE(status->pending.empty());
 }
 
-TEST_F(MigratorTest, RerunningAppliesNothing) {
+TEST_P(MigratorTest, RerunningAppliesNothing) {
   ASSERT_TRUE(ApplyMigrations(db(), clock_, BuiltinMigrations()).ok());
   clock_.Advance(std::chrono::hours(1));
   auto again = ApplyMigrations(db(), clock_, BuiltinMigrations());
@@ -106,16 +123,16 @@ TEST_F(MigratorTest, RerunningAppliesNothing) {
   EXPECT_EQ(rows.at(0).Int(0), 0);
 }
 
-TEST_F(MigratorTest, ReopenedDatabaseIsUpToDate) {
+TEST_P(MigratorTest, ReopenedDatabaseIsUpToDate) {
   ASSERT_TRUE(ApplyMigrations(db(), clock_, BuiltinMigrations()).ok());
-  auto other = temp_.OpenNew();
+  auto other = OpenAgain();
   ASSERT_TRUE(other.ok());
   auto again = ApplyMigrations(**other, clock_, BuiltinMigrations());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->empty());
 }
 
-TEST_F(MigratorTest, StatusOfAFreshDatabaseListsEveryMigrationAsPending) {
+TEST_P(MigratorTest, StatusOfAFreshDatabaseListsEveryMigrationAsPending) {
   auto status = GetMigrationStatus(db(), BuiltinMigrations());
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(status->current_version, 0);
@@ -123,7 +140,7 @@ TEST_F(MigratorTest, StatusOfAFreshDatabaseListsEveryMigrationAsPending) {
   EXPECT_EQ(status->pending, BuiltinVersions());
 }
 
-TEST_F(MigratorTest, AppliesOnlyThePendingTail) {
+TEST_P(MigratorTest, AppliesOnlyThePendingTail) {
   auto all = BuiltinMigrations();
   ASSERT_TRUE(ApplyMigrations(db(), clock_, all.first(1)).ok());
   EXPECT_EQ(Recorded(), std::vector<int>{all.front().version});
@@ -135,7 +152,7 @@ TEST_F(MigratorTest, AppliesOnlyThePendingTail) {
   EXPECT_EQ(Recorded(), BuiltinVersions());
 }
 
-TEST_F(MigratorTest, NewerSchemaThanTheBinaryKnowsIsRefused) {
+TEST_P(MigratorTest, NewerSchemaThanTheBinaryKnowsIsRefused) {
   ASSERT_TRUE(ApplyMigrations(db(), clock_, BuiltinMigrations()).ok());
   const int latest = BuiltinVersions().back();
   const int future = latest + 7;
@@ -155,7 +172,7 @@ TEST_F(MigratorTest, NewerSchemaThanTheBinaryKnowsIsRefused) {
   EXPECT_EQ(rows.at(0).Int(0), static_cast<int64_t>(BuiltinVersions().size()) + 1);
 }
 
-TEST_F(MigratorTest, FailingMigrationLeavesNothingAppliedAndIsNamed) {
+TEST_P(MigratorTest, FailingMigrationLeavesNothingAppliedAndIsNamed) {
   const std::vector<Migration> migrations = {
       {1, "half_broken", "CREATE TABLE created_first (x TEXT); INSERT INTO created_first VALUES ('a'); "
                          "CREATE TABL oops (y TEXT);"},
@@ -170,7 +187,7 @@ TEST_F(MigratorTest, FailingMigrationLeavesNothingAppliedAndIsNamed) {
   EXPECT_TRUE(Recorded().empty());
 }
 
-TEST_F(MigratorTest, FailureStopsAtTheBrokenMigrationAndAFixedOneApplies) {
+TEST_P(MigratorTest, FailureStopsAtTheBrokenMigrationAndAFixedOneApplies) {
   std::vector<Migration> migrations = {
       {1, "good", "CREATE TABLE good (x TEXT);"},
       {2, "bad", "CREATE TABLE bad (x TEXT); INSERT INTO missing_table VALUES (1);"},
@@ -193,12 +210,14 @@ TEST_F(MigratorTest, FailureStopsAtTheBrokenMigrationAndAFixedOneApplies) {
   EXPECT_EQ(Recorded(), (std::vector<int>{1, 2, 3}));
 }
 
-TEST_F(MigratorTest, EmptyMigrationListOnAFreshDatabaseIsANoOp) {
+TEST_P(MigratorTest, EmptyMigrationListOnAFreshDatabaseIsANoOp) {
   auto applied = ApplyMigrations(db(), clock_, std::span<const Migration>());
   ASSERT_TRUE(applied.ok()) << applied.status();
   EXPECT_TRUE(applied->empty());
   EXPECT_TRUE(TableExists("schema_migrations"));
 }
+
+TF_INSTANTIATE_BACKENDS(MigratorTest);
 
 }  // namespace
 }  // namespace tf::store
