@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -82,6 +83,13 @@ App::~App() { Shutdown(); }
 absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clock, Rng& rng) {
   auto impl = std::make_unique<Impl>(std::move(config), clock, rng);
   Impl& s = *impl;
+  // The data directory holds the server's local state whatever the database (the disk check
+  // watches it); SQLite keeps its file there.
+  std::error_code dir_error;
+  std::filesystem::create_directories(s.config.data_dir, dir_error);
+  if (dir_error) {
+    return absl::UnavailableError(StrCat("data_dir: cannot create ", s.config.data_dir, ": ", dir_error.message()));
+  }
   TF_ASSIGN_OR_RETURN(s.db, store::OpenDatabase(s.config.database, s.config.data_dir));
   TF_ASSIGN_OR_RETURN(std::vector<int> applied, store::MigrateSchema(*s.db, s.config.database, clock));
   if (!applied.empty()) {

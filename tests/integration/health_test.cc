@@ -46,7 +46,7 @@ TEST_F(HealthTest, DatabaseHealthShowsSchemaVersion) {
   HttpResult r = server_->client().Get("/health/database");
   ASSERT_EQ(r.status, 200) << r.body;
   auto body = r.Json();
-  EXPECT_EQ(body["backend"], "sqlite");
+  EXPECT_EQ(body["backend"], server_->backend() == Backend::kSqlite ? "sqlite" : "postgresql");
   EXPECT_GE(body["schema_version"].get<int>(), 2);
   EXPECT_EQ(body["schema_version"], body["schema_latest"]);
 }

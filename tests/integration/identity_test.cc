@@ -322,7 +322,8 @@ TEST_F(IdentityTest, BootstrapOneTimePasswordMustBeChangedBeforeAnythingElse) {
   std::string error;
   ASSERT_TRUE(fresh.Start(&error)) << error;
   CommandResult boot =
-      RunCommand({TF_TRUSTCTL_PATH, "--data-dir", fresh.data_dir() + "/data", "bootstrap", "--email", "ops@example.com"});
+      RunCommand({TF_TRUSTCTL_PATH, "--data-dir", fresh.data_dir() + "/data", "bootstrap", "--email", "ops@example.com"},
+                 "", fresh.DatabaseEnv());
   ASSERT_EQ(boot.exit_code, 0) << boot.out << boot.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(boot.out, m, std::regex("One-time password: (\\S+)"))) << boot.out;

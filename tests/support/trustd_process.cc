@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 
 namespace tf::testing {
 
@@ -85,7 +88,30 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, const std::str
   return r;
 }
 
-TrustdProcess::TrustdProcess(Options options) : options_(std::move(options)) {}
+Backend IntegrationBackend() {
+  const char* b = std::getenv("TF_TEST_BACKEND");
+  return b != nullptr && std::string_view(b) == "postgres" ? Backend::kPostgres : Backend::kSqlite;
+}
+
+TrustdProcess::TrustdProcess(Options options) : options_(std::move(options)) {
+  if (options_.database != nullptr || IntegrationBackend() == Backend::kSqlite) return;
+  // An empty PostgreSQL database: trustd applies the migrations itself, as the owner.
+  auto db = TestDatabase::Create(Backend::kPostgres, SystemClock::Instance(), {});
+  if (!db.ok()) {
+    std::fprintf(stderr, "TrustdProcess: %s\n", std::string(db.status().message()).c_str());
+    std::abort();
+  }
+  own_db_ = std::move(*db);
+}
+
+const TestDatabase* TrustdProcess::Store() const { return options_.database ? options_.database : own_db_.get(); }
+
+Backend TrustdProcess::backend() const { return Store() ? Store()->backend() : Backend::kSqlite; }
+
+std::vector<std::pair<std::string, std::string>> TrustdProcess::DatabaseEnv() const {
+  if (Store() == nullptr) return {};
+  return {{"TRUST_DATABASE_URL", Store()->url()}, {"TRUST_DATABASE_MIGRATION_URL", Store()->migration_url()}};
+}
 
 TrustdProcess::~TrustdProcess() {
   if (pid_ > 0) Stop();
@@ -108,6 +134,7 @@ bool TrustdProcess::Start(std::string* error) {
     int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     dup2(log_fd, 2);
     close(out[0]);
+    for (const auto& [k, v] : DatabaseEnv()) setenv(k.c_str(), v.c_str(), 1);
     for (const auto& [k, v] : options_.env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<std::string> argv = {TF_TRUSTD_PATH, "--listen", "127.0.0.1:0", "--data-dir", dir_.path() + "/data"};
     for (const auto& a : options_.extra_args) argv.push_back(a);
@@ -148,10 +175,18 @@ int TrustdProcess::Stop() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void TrustdProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
 CommandResult TrustdProcess::Bootstrap(const std::string& email, const std::string& password) const {
   return RunCommand({TF_TRUSTCTL_PATH, "--data-dir", dir_.path() + "/data", "bootstrap", "--email", email,
                      "--password-stdin"},
-                    password + "\n");
+                    password + "\n", DatabaseEnv());
 }
 
 std::string TrustdProcess::Login(const std::string& email, const std::string& password) const {

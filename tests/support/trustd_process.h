@@ -1,17 +1,23 @@
 #pragma once
 // Runs the real trustd binary for integration tests: a fresh data directory, port 0 (the
 // bound port is read from trustd's first stdout line), logs captured to a file, and SIGTERM
-// to stop. Also runs trustctl against the same data directory.
+// to stop. Also runs trustctl against the same store.
+//
+// The store is SQLite in the data directory, or, when TF_TEST_BACKEND=postgres (ctest's
+// integration_postgres run of the same suites), a fresh PostgreSQL database that trustd
+// migrates itself as the owner (database.migration_url) and serves as tf_app.
 // Thread-safety: one owner thread.
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "support/http_client.h"
+#include "support/test_database.h"
 
 namespace tf::testing {
 
@@ -36,11 +42,16 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_text = "",
                          const std::vector<std::pair<std::string, std::string>>& env = {});
 
+//! The backend integration tests run against: TF_TEST_BACKEND (sqlite unless "postgres").
+Backend IntegrationBackend();
+
 class TrustdProcess {
  public:
   struct Options {
     std::vector<std::string> extra_args;
     std::vector<std::pair<std::string, std::string>> env;
+    //! Serve this database instead of a fresh one (several instances on one store).
+    const TestDatabase* database = nullptr;
   };
 
   explicit TrustdProcess(Options options);
@@ -51,10 +62,17 @@ class TrustdProcess {
   bool Start(std::string* error);
   //! SIGTERM and wait; returns the exit status (or -1).
   int Stop();
+  //! SIGKILL and wait: the process dies without any clean-up (a crashed instance).
+  void Kill();
   pid_t pid() const { return pid_; }
   uint16_t port() const { return port_; }
   HttpClient client() const { return HttpClient(port_); }
   const std::string& data_dir() const { return dir_.path(); }
+  Backend backend() const;
+  //! The database this trustd serves; null for SQLite in its data directory.
+  const TestDatabase* Store() const;
+  //! TRUST_DATABASE_* for trustd and trustctl (none for SQLite in the data directory).
+  std::vector<std::pair<std::string, std::string>> DatabaseEnv() const;
   std::string Log() const;
 
   //! `trustctl --data-dir <dir> bootstrap --email E --password-stdin` with `password`.
@@ -65,6 +83,7 @@ class TrustdProcess {
  private:
   Options options_;
   TempDir dir_;
+  std::unique_ptr<TestDatabase> own_db_;  //!< PostgreSQL runs: a fresh database of its own
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

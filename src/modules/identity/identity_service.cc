@@ -163,22 +163,25 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
   else if (lookup->locked_at) refusal = "account locked";
   else if (lookup->status != kStatusActive) refusal = "account disabled";
 
-  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
-    if (refusal.empty()) {
+  // Retryable: the attempt works on its own copies of what the read found.
+  return db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
+    std::string refusal_now = refusal;
+    std::optional<User> user = lookup;
+    if (refusal_now.empty()) {
       // The password was checked outside any transaction: judge the user as they are now, so
       // an administrator's disable, lock or reset made meanwhile wins.
-      TF_ASSIGN_OR_RETURN(User current, repo_.GetUser(tx, lookup->tenant_id, lookup->id));
+      TF_ASSIGN_OR_RETURN(User current, repo_.GetUser(tx, user->tenant_id, user->id));
       TF_ASSIGN_OR_RETURN(Tenant t, repo_.GetTenant(tx, current.tenant_id));
-      if (current.password_hash != lookup->password_hash) refusal = "password changed during sign-in";
-      else if (current.locked_at) refusal = "account locked";
-      else if (current.status != kStatusActive) refusal = "account disabled";
-      else if (t.status != kStatusActive) refusal = "tenant suspended";
-      lookup = std::move(current);
+      if (current.password_hash != user->password_hash) refusal_now = "password changed during sign-in";
+      else if (current.locked_at) refusal_now = "account locked";
+      else if (current.status != kStatusActive) refusal_now = "account disabled";
+      else if (t.status != kStatusActive) refusal_now = "tenant suspended";
+      user = std::move(current);
     }
-    if (!refusal.empty()) {
-      if (refusal != "account locked") TF_RETURN_IF_ERROR(RecordFailure(tx, account, address, lookup));
-      log::Warn("sign-in refused", {{"reason", refusal},
-                                    {"user_id", lookup ? lookup->id : ""},
+    if (!refusal_now.empty()) {
+      if (refusal_now != "account locked") TF_RETURN_IF_ERROR(RecordFailure(tx, account, address, user));
+      log::Warn("sign-in refused", {{"reason", refusal_now},
+                                    {"user_id", user ? user->id : ""},
                                     {"remote_addr", request.source_ip}});
       // Commit the failure count, then answer identically whatever the reason.
       TF_RETURN_IF_ERROR(tx.Commit());
@@ -190,8 +193,8 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
     result.token = crypto::NewToken(rng_, kSessionPrefix);
     result.csrf_token = crypto::NewToken(rng_, "");
     result.session = Session{NewId(),
-                             lookup->tenant_id,
-                             lookup->id,
+                             user->tenant_id,
+                             user->id,
                              crypto::Sha256Hex(result.token),
                              crypto::Sha256Hex(result.csrf_token),
                              request.source_ip,
@@ -202,7 +205,7 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
                                        options_.session_absolute_lifetime).count(),
                              std::nullopt};
     TF_RETURN_IF_ERROR(repo_.InsertSession(tx, result.session));
-    result.user = *lookup;
+    result.user = *user;
     result.user.last_login_at = now;
     TF_RETURN_IF_ERROR(repo_.SetLastLogin(tx, result.user.id, now));
     log::Info("signed in", {{"user_id", result.user.id}, {"session_id", result.session.id},
@@ -215,7 +218,7 @@ absl::Status IdentityService::Logout(const Principal& caller) {
   if (caller.kind != Principal::Kind::kSession) {
     return absl::FailedPreconditionError("API tokens do not have sessions; revoke the token instead");
   }
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::Status {
+  return db_.InTx(store::WriteTx(TxTenant(caller)).Retryable(), [&](store::Transaction& tx) -> absl::Status {
     TF_RETURN_IF_ERROR(repo_.RevokeSession(tx, caller.credential_id, Now()));
     log::Info("signed out", {{"session_id", caller.credential_id}});
     return absl::OkStatus();
@@ -262,7 +265,7 @@ absl::StatusOr<Principal> IdentityService::AuthenticateSession(const Credential&
   // Write last-seen at most once a minute, and often enough that a short idle timeout never
   // expires an active session.
   if (now - found.session.last_seen_at >= std::min(kTouchEveryMicros, idle / 4)) {
-    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(found.user.tenant_id), [&](store::Transaction& tx) {
+    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(found.user.tenant_id).Retryable(), [&](store::Transaction& tx) {
       return repo_.TouchSession(tx, found.session.id, now);
     }));
   }
@@ -298,7 +301,7 @@ absl::StatusOr<Principal> IdentityService::AuthenticateApiToken(const std::strin
     return Found{std::move(*token), std::move(user)};
   }));
   if (!found.token.last_used_at || now - *found.token.last_used_at >= kTouchEveryMicros) {
-    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(found.token.tenant_id), [&](store::Transaction& tx) {
+    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(found.token.tenant_id).Retryable(), [&](store::Transaction& tx) {
       return repo_.TouchApiToken(tx, found.token.id, now);
     }));
   }

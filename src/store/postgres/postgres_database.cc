@@ -170,7 +170,9 @@ class PgConnection {
       broken_ = broken_ || sqlstate.empty() || IsConnectionState(sqlstate) || PQstatus(conn_) != CONNECTION_OK;
       return absl::UnavailableError(StrCat("PostgreSQL is unavailable (", msg, ")"));
     }
-    if (sqlstate == "40001" || sqlstate == "40P01") return SerializationFailure(msg);
+    if (sqlstate == "40001" || sqlstate == "40P01") {
+      return SerializationFailure("the change conflicted with a concurrent change; try again");
+    }
     if (sqlstate == "23505") return absl::AlreadyExistsError(msg);
     if (absl::StartsWith(sqlstate, "23")) return absl::FailedPreconditionError(msg);
     if (absl::StartsWith(sqlstate, "53") || sqlstate == "57014") return absl::UnavailableError(msg);
