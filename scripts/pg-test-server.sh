@@ -6,6 +6,8 @@
 #   scripts/pg-test-server.sh stop STATE_DIR
 #   scripts/pg-test-server.sh pause STATE_DIR   # stops the server, keeping its data (outage tests)
 #   scripts/pg-test-server.sh resume STATE_DIR  # starts it again on the same port
+#   scripts/pg-test-server.sh replica STATE_DIR PRIMARY_STATE_DIR
+#                                               # a streaming replica of that primary
 #
 # Nothing depends on a system service. Run as root, the server runs as the unprivileged
 # `postgres` user (created by Debian's postgresql package), since PostgreSQL refuses root.
@@ -15,7 +17,7 @@ set -euo pipefail
 
 cmd=${1:-}
 state=${2:-}
-[ -n "$cmd" ] && [ -n "$state" ] || { echo "usage: $0 start|stop|pause|resume STATE_DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$state" ] || { echo "usage: $0 start|stop|pause|resume|replica STATE_DIR [PRIMARY_STATE_DIR]" >&2; exit 2; }
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bindir/initdb" ] || { echo "pg-test-server: PostgreSQL server binaries missing; run scripts/install-deps.sh" >&2; exit 1; }
@@ -90,6 +92,27 @@ SQL
     ;;
   pause)
     pg_ctl_ stop -m fast >/dev/null
+    ;;
+  replica)
+    primary=${3:?missing PRIMARY_STATE_DIR}
+    mkdir -p "$state"
+    stop
+    dir=$(mktemp -d /tmp/tf-pg-XXXXXX)
+    chmod 700 "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
+    echo "$dir" >"$state/root"
+    admin=$(sed -n 's/^TF_TEST_PG_ADMIN_URL=//p' "$primary/env")
+    as_pg "$bindir/pg_basebackup" -d "$admin/postgres" -D "$dir/data" -R -X stream -c fast >"$state/basebackup.log" 2>&1 ||
+      { cat "$state/basebackup.log" >&2; exit 1; }
+    port=""
+    for _ in $(seq 1 20); do
+      candidate=$((20000 + RANDOM % 20000))
+      if start_on "$candidate"; then port=$candidate; break; fi
+    done
+    [ -n "$port" ] || { echo "pg-test-server: could not start the replica on any port tried" >&2; exit 1; }
+    primary_port=$(sed -n 's/^TF_TEST_PG_PORT=//p' "$primary/env")
+    sed "s/127.0.0.1:$primary_port/127.0.0.1:$port/; s/^TF_TEST_PG_PORT=.*/TF_TEST_PG_PORT=$port/" "$primary/env" >"$state/env"
+    chmod 600 "$state/env"
     ;;
   resume)
     start_on "$(sed -n 's/^TF_TEST_PG_PORT=//p' "$state/env")"

@@ -736,6 +736,11 @@ absl::Status Validate(const Config& config) {
   if (server.tls_cert_file.empty() != server.tls_key_file.empty()) {
     problems.push_back("server.tls_cert_file, server.tls_key_file: set both (HTTPS) or neither (HTTP)");
   }
+  const DatabaseConfig& database = config.database;
+  bool postgres = absl::StartsWith(Sv(database.url), "postgresql://") || absl::StartsWith(Sv(database.url), "postgres://");
+  if (!postgres && (!database.migration_url.empty() || !database.replica_url.empty())) {
+    problems.push_back("database.migration_url, database.replica_url: only for a postgresql:// database.url");
+  }
   const AuthConfig& auth = config.auth;
   if (auth.session_idle_timeout_s > auth.session_absolute_lifetime_s) {
     problems.push_back(

@@ -522,7 +522,7 @@ absl::StatusOr<JobPage> JobQueue::ListJobs(std::optional<JobState> state, int li
   if (!where.empty()) StrAppend(&sql, " WHERE ", absl::StrJoin(where, " AND "));
   StrAppend(&sql, " ORDER BY id LIMIT ?");
   params.emplace_back(int64_t{limit} + 1);
-  return db_.InTx(store::ReadTx(), [&](Transaction& tx) -> absl::StatusOr<JobPage> {
+  return db_.InTx(store::ReadTx().ReplicaOk(), [&](Transaction& tx) -> absl::StatusOr<JobPage> {
     TF_ASSIGN_OR_RETURN(Rows rows, tx.Query(sql, params));
     JobPage page;
     for (const Row& row : rows) {

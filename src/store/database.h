@@ -119,6 +119,17 @@ enum class Dialect { kSqlite, kPostgres };
 //! Called after every statement with its duration in seconds (for metrics).
 using QueryObserver = std::function<void(double seconds)>;
 
+//! What a backend can tell an operator about itself (for /health/detailed); -1 = not known.
+struct DatabaseStats {
+  int pool_open = -1;     //!< connections held (idle + in use)
+  int pool_in_use = -1;
+  int pool_max = -1;
+  bool replica_configured = false;
+  bool replica_in_use = false;  //!< replica-tolerant reads go to the replica now
+  double replica_lag_ms = -1;
+  std::string replica_problem;  //!< why reads are on the primary, when they are
+};
+
 class Database {
  public:
   virtual ~Database() = default;
@@ -130,6 +141,7 @@ class Database {
   [[nodiscard]] virtual absl::Status Ping() = 0;
   //! Call once at start-up, before any transaction begins (not synchronised with queries).
   virtual void SetQueryObserver(QueryObserver observer) = 0;
+  virtual DatabaseStats Stats() const { return {}; }
 
   //! Runs `fn` in a transaction and commits when it returns OK. A retryable transaction that
   //! fails to serialise is run again, up to kMaxTxAttempts times.

@@ -22,6 +22,8 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const DatabaseConfig& con
     PostgresOptions options;
     options.url = url;
     options.pool_size = config.pool_size;
+    options.replica_url = config.replica_url;
+    options.replica_max_lag = std::chrono::milliseconds(config.replica_max_lag_ms);
     TF_ASSIGN_OR_RETURN(auto db, PostgresDatabase::Open(options));
     return std::unique_ptr<Database>(std::move(db));
   }

@@ -391,7 +391,7 @@ absl::StatusOr<std::vector<Tenant>> IdentityService::ListTenants(const Principal
                                                                  const std::optional<std::string>& after_id,
                                                                  int limit) {
   if (!caller.IsPlatform()) return absl::PermissionDeniedError("only platform operators list tenants");
-  return db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+  return db_.InTx(store::ReadTx().ReplicaOk(), [&](store::Transaction& tx) {
     return repo_.ListTenants(tx, filter, after_id, limit);
   });
 }
@@ -486,7 +486,7 @@ absl::StatusOr<std::vector<User>> IdentityService::ListUsers(const Principal& ca
   if (auto scope = Scope(caller)) filter.tenant_id = scope;
   if (filter.email) filter.email = NormalizeEmail(*filter.email);
   if (filter.role && !ParseRole(*filter.role)) return FieldError("role", "unknown role");
-  return db_.InTx(store::ReadTx(TxTenant(caller)), [&](store::Transaction& tx) {
+  return db_.InTx(store::ReadTx(TxTenant(caller)).ReplicaOk(), [&](store::Transaction& tx) {
     return repo_.ListUsers(tx, filter, after_id, limit);
   });
 }
@@ -614,7 +614,7 @@ absl::StatusOr<CreatedApiToken> IdentityService::CreateApiToken(const Principal&
 absl::StatusOr<std::vector<ApiToken>> IdentityService::ListApiTokens(const Principal& caller,
                                                                      const std::optional<std::string>& after_id,
                                                                      int limit) {
-  return db_.InTx(store::ReadTx(TxTenant(caller)), [&](store::Transaction& tx) {
+  return db_.InTx(store::ReadTx(TxTenant(caller)).ReplicaOk(), [&](store::Transaction& tx) {
     return repo_.ListApiTokens(tx, caller.tenant_id, after_id, limit);
   });
 }

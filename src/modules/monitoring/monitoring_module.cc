@@ -31,6 +31,15 @@ absl::Status CheckDatabase(store::Database& db, json& details) {
   details["backend"] = db.dialect() == store::Dialect::kSqlite ? "sqlite" : "postgresql";
   details["latency_ms"] =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  store::DatabaseStats stats = db.Stats();
+  if (stats.pool_max >= 0) {
+    details["pool"] = {{"open", stats.pool_open}, {"in_use", stats.pool_in_use}, {"max", stats.pool_max}};
+  }
+  if (stats.replica_configured) {
+    details["replica"] = {{"serving_reads", stats.replica_in_use},
+                          {"lag_ms", stats.replica_lag_ms},
+                          {"problem", stats.replica_problem}};
+  }
   if (!ping.ok()) return absl::UnavailableError("the database does not answer");
   auto migrations = store::GetMigrationStatus(db, store::BuiltinMigrations());
   if (migrations.ok()) {

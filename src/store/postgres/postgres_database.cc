@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -264,7 +265,50 @@ absl::StatusOr<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Open(const P
   if (options.pool_size < 1) return absl::InvalidArgumentError("database pool size must be at least 1");
   auto db = std::unique_ptr<PostgresDatabase>(new PostgresDatabase(options));
   TF_RETURN_IF_ERROR(db->Ping());
+  if (!options.replica_url.empty()) {
+    // The replica is optional: one that is down at start-up is used once it answers.
+    PostgresOptions replica = options;
+    replica.url = options.replica_url;
+    replica.replica_url.clear();
+    replica.pool_size = std::max(1, options.pool_size / 2);
+    replica.connect_timeout_s = 2;
+    replica.acquire_timeout = std::chrono::milliseconds(500);
+    db->replica_ = std::unique_ptr<PostgresDatabase>(new PostgresDatabase(replica));
+  }
   return db;
+}
+
+bool PostgresDatabase::ReplicaUsable() {
+  std::lock_guard lock(replica_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (now - replica_checked_ < options_.replica_check_every) return replica_usable_;
+  replica_checked_ = now;
+  auto lag = replica_->InTx(ReadTx(), [](Transaction& tx) -> absl::StatusOr<double> {
+    TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne(
+        // WAL received but not replayed: behind by the age of the last replayed transaction, or
+        // by an unknown amount (taken as too much) when none was replayed since start-up.
+        "SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() "
+        "THEN 0 ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000, 1e9) END",
+        {}, "replica lag"));
+    return row.Double(0);
+  });
+  if (!lag.ok()) {
+    replica_usable_ = false;
+    replica_lag_ms_ = -1;
+    replica_problem_ = StrCat("the replica does not answer (", lag.status().message(), ")");
+    return false;
+  }
+  replica_lag_ms_ = *lag;
+  replica_usable_ = *lag <= static_cast<double>(options_.replica_max_lag.count());
+  replica_problem_ = replica_usable_ ? "" : StrCat("the replica lags by ", static_cast<int64_t>(*lag), " ms");
+  return replica_usable_;
+}
+
+void PostgresDatabase::ReplicaFailed(const absl::Status& status) {
+  std::lock_guard lock(replica_mu_);
+  replica_usable_ = false;
+  replica_checked_ = std::chrono::steady_clock::now();
+  replica_problem_ = StrCat("the replica failed (", status.message(), ")");
 }
 
 absl::StatusOr<std::unique_ptr<PgConnection>> PostgresDatabase::Acquire(bool* reused) {
@@ -312,6 +356,11 @@ void PostgresDatabase::Release(std::unique_ptr<PgConnection> conn) {
 }
 
 absl::StatusOr<std::unique_ptr<Transaction>> PostgresDatabase::Begin(const TxOptions& options) {
+  if (replica_ && options.mode == TxMode::kRead && options.replica_ok && ReplicaUsable()) {
+    auto tx = replica_->Begin(options);
+    if (tx.ok()) return tx;
+    ReplicaFailed(tx.status());  // and serve this read from the primary
+  }
   for (;;) {
     bool reused = false;
     TF_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Acquire(&reused));
@@ -336,9 +385,22 @@ absl::Status PostgresDatabase::Ping() {
 
 void PostgresDatabase::SetQueryObserver(QueryObserver observer) { observer_ = std::move(observer); }
 
-PoolStats PostgresDatabase::Stats() const {
-  std::lock_guard lock(mu_);
-  return {open_, open_ - static_cast<int>(idle_.size()), options_.pool_size};
+DatabaseStats PostgresDatabase::Stats() const {
+  DatabaseStats stats;
+  {
+    std::lock_guard lock(mu_);
+    stats.pool_open = open_;
+    stats.pool_in_use = open_ - static_cast<int>(idle_.size());
+    stats.pool_max = options_.pool_size;
+  }
+  if (replica_) {
+    std::lock_guard lock(replica_mu_);
+    stats.replica_configured = true;
+    stats.replica_in_use = replica_usable_;
+    stats.replica_lag_ms = replica_lag_ms_;
+    stats.replica_problem = replica_problem_;
+  }
+  return stats;
 }
 
 }  // namespace tf::store

@@ -23,12 +23,14 @@
 #include "store/postgres/pg_schema.h"
 #include "store/postgres/pg_sql.h"
 #include "support/test_database.h"
+#include "support/wait.h"
 
 namespace tf::store {
 namespace {
 
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
+using std::chrono::milliseconds;
 
 // ---------------------------------------------------------------------------------------------
 // SQL helpers
@@ -216,7 +218,7 @@ TEST_F(PostgresTest, PoolIsBoundedAndABusyPoolAnswersUnavailable) {
   auto a = (*db)->Begin(ReadTx());
   auto b = (*db)->Begin(ReadTx());
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ((*db)->Stats().in_use, 2);
+  EXPECT_EQ((*db)->Stats().pool_in_use, 2);
   auto start = std::chrono::steady_clock::now();
   auto c = (*db)->Begin(ReadTx());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
@@ -224,7 +226,7 @@ TEST_F(PostgresTest, PoolIsBoundedAndABusyPoolAnswersUnavailable) {
   a->reset();
   auto d = (*db)->Begin(ReadTx());
   EXPECT_TRUE(d.ok()) << d.status();
-  EXPECT_EQ((*db)->Stats().open, 2);
+  EXPECT_EQ((*db)->Stats().pool_open, 2);
 }
 
 TEST_F(PostgresTest, ConflictingSerializableWritesGiveARetryableFailure) {
@@ -303,6 +305,91 @@ TEST_F(PostgresOutageTest, ServerDownIsUnavailableAndServiceResumesWhenItReturns
   EXPECT_TRUE(up.ok()) << up;
   auto users = db.InTx(ReadTx(), [](Transaction& tx) { return tx.Query("SELECT COUNT(*) FROM tenants"); });
   EXPECT_TRUE(users.ok()) << users.status();
+}
+
+//! A primary and a streaming replica of the test's own.
+class PostgresReplicaTest : public PostgresOutageTest {
+ protected:
+  void SetUp() override {
+    PostgresOutageTest::SetUp();
+    if (HasFatalFailure()) return;
+    replica_state_ = state_ + "-replica";
+    ASSERT_EQ(ReplicaScript("replica " + replica_state_ + " " + state_), 0);
+    auto replica = ReplicaServer();
+    ASSERT_TRUE(replica.ok()) << replica.status();
+    replica_app_url_ = StrCat(replica->app_url, "/", temp_->name());
+    replica_admin_url_ = StrCat(replica->admin_url, "/", temp_->name());
+  }
+  void TearDown() override {
+    ReplicaScript("stop " + replica_state_);
+    std::filesystem::remove_all(replica_state_);
+    PostgresOutageTest::TearDown();
+  }
+  int ReplicaScript(const std::string& args) {
+    return std::system(StrCat(TF_SOURCE_DIR, "/scripts/pg-test-server.sh ", args, " >/dev/null").c_str());
+  }
+  absl::StatusOr<tf::testing::PgServer> ReplicaServer() {
+    std::string saved = std::getenv("TF_TEST_PG_STATE");
+    setenv("TF_TEST_PG_STATE", replica_state_.c_str(), 1);
+    auto server = tf::testing::TestPgServer();
+    setenv("TF_TEST_PG_STATE", saved.c_str(), 1);
+    return server;
+  }
+
+  //! Whether a read marked ReplicaOk was served by a server in recovery (the replica).
+  bool ReadOnReplica(Database& db) {
+    auto rows = db.InTx(ReadTx().ReplicaOk(), [](Transaction& tx) { return tx.Query("SELECT pg_is_in_recovery()"); });
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() && rows->at(0).Int(0) == 1;
+  }
+
+  std::string replica_state_, replica_app_url_, replica_admin_url_;
+};
+
+TEST_F(PostgresReplicaTest, ReplicaServesTolerantReadsWhileFreshAndThePrimaryOtherwise) {
+  PostgresOptions options{temp_->url(), 4};
+  options.replica_url = replica_app_url_;
+  options.replica_max_lag = milliseconds(300);
+  options.replica_check_every = milliseconds(50);
+  auto db = PostgresDatabase::Open(options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_TRUE(tf::testing::WaitFor([&] { return ReadOnReplica(**db); }));
+  // Plain reads and writes stay on the primary.
+  auto plain = (*db)->InTx(ReadTx(), [](Transaction& tx) { return tx.Query("SELECT pg_is_in_recovery()"); });
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->at(0).Int(0), 0);
+  // Row-level security holds on the replica too.
+  auto seen = (*db)->InTx(ReadTx("no-such-tenant").ReplicaOk(), [](Transaction& tx) {
+    return tx.Query("SELECT COUNT(*) FROM tenants t JOIN users u ON u.tenant_id = t.id");
+  });
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ(seen->at(0).Int(0), 0);
+
+  // Replay paused while the primary keeps writing: the lag passes the bound, reads move to
+  // the primary, and come back once the replica catches up.
+  ASSERT_TRUE(tf::testing::PgExec(replica_admin_url_, "SELECT pg_wal_replay_pause()").ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE((*db)->InTx(WriteTx(), [&](Transaction& tx) {
+                      return tx.Exec("INSERT INTO leases (name, holder, acquired_at, renewed_at, expires_at) "
+                                     "VALUES (?, 'x', 0, 0, 0)", {StrCat("lag-", i)}).status();
+                    }).ok());
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_TRUE(tf::testing::WaitFor([&] { return !ReadOnReplica(**db); }));
+  DatabaseStats lagging = (*db)->Stats();
+  EXPECT_TRUE(lagging.replica_configured);
+  EXPECT_FALSE(lagging.replica_in_use);
+  EXPECT_NE(lagging.replica_problem.find("lags"), std::string::npos) << lagging.replica_problem;
+  ASSERT_TRUE(tf::testing::PgExec(replica_admin_url_, "SELECT pg_wal_replay_resume()").ok());
+  EXPECT_TRUE(tf::testing::WaitFor([&] { return ReadOnReplica(**db); }));
+
+  // The replica stopped: its reads are served by the primary, without an error.
+  ASSERT_EQ(ReplicaScript("pause " + replica_state_), 0);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(ReadOnReplica(**db));
+  EXPECT_FALSE(ReadOnReplica(**db));
+  EXPECT_NE((*db)->Stats().replica_problem, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3)) << "a down replica costs little";
 }
 
 }  // namespace
