@@ -2,7 +2,7 @@
 PRESET ?= $(if $(CI),ci,default)
 BUILD_DIR := $(if $(filter asan,$(PRESET)),build-asan,build)
 
-.PHONY: all deps configure build run test test-asan fuzz bench format clean help
+.PHONY: all deps configure build run test test-asan fuzz bench bench-store format clean help
 
 all: build
 
@@ -12,6 +12,7 @@ help:
 	@echo "make test-asan  the tests under AddressSanitizer + UBSan"
 	@echo "make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (60)"
 	@echo "make bench      HTTP benchmark against nginx (see docs/benchmarks.md)"
+	@echo "make bench-store  the store workload on SQLite and PostgreSQL, one and two instances"
 
 deps:
 	@scripts/install-deps.sh
@@ -41,6 +42,9 @@ fuzz: deps
 
 bench: build
 	@bench/http/run.sh
+
+bench-store: build
+	@bench/store/run.sh
 
 format:
 	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -31,12 +31,12 @@ namespace tf::store {
 class PgConnection;
 
 struct PostgresOptions {
-  std::string url;  //!< libpq connection URI or key=value string
+  std::string url{};  //!< libpq connection URI or key=value string
   int pool_size = 8;
   //! How long Begin waits for a free connection before answering Unavailable.
   std::chrono::milliseconds acquire_timeout{5000};
   int connect_timeout_s = 5;
-  std::string replica_url;  //!< empty = no replica
+  std::string replica_url{};  //!< empty = no replica
   std::chrono::milliseconds replica_max_lag{5000};
   std::chrono::milliseconds replica_check_every{1000};
 };
