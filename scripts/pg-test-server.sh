@@ -50,14 +50,30 @@ start_on() {
         -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB" >/dev/null 2>&1
 }
 
+# new_root: a fresh temporary folder for a cluster, owned by the server's user; sets $dir.
+new_root() {
+  mkdir -p "$state"
+  stop
+  dir=$(mktemp -d /tmp/tf-pg-XXXXXX)
+  chmod 700 "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
+  echo "$dir" >"$state/root"
+}
+
+# start_on_free_port: starts the cluster on a free loopback port; sets $port.
+start_on_free_port() {
+  port=""
+  for _ in $(seq 1 20); do
+    local candidate=$((20000 + RANDOM % 20000))
+    if start_on "$candidate"; then port=$candidate; return 0; fi
+  done
+  echo "pg-test-server: could not start PostgreSQL on any port tried" >&2
+  exit 1
+}
+
 case "$cmd" in
   start)
-    mkdir -p "$state"
-    stop
-    dir=$(mktemp -d /tmp/tf-pg-XXXXXX)
-    chmod 700 "$dir"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
-    echo "$dir" >"$state/root"
+    new_root
     pwfile="$dir/.pw"
     admin_password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
     echo "$admin_password" | as_pg tee "$pwfile" >/dev/null
@@ -65,12 +81,7 @@ case "$cmd" in
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$state/initdb.log" 2>&1 ||
       { cat "$state/initdb.log" >&2; exit 1; }
     rm -f "$pwfile"
-    port=""
-    for _ in $(seq 1 20); do
-      candidate=$((20000 + RANDOM % 20000))
-      if start_on "$candidate"; then port=$candidate; break; fi
-    done
-    [ -n "$port" ] || { echo "pg-test-server: could not start PostgreSQL on any port tried" >&2; exit 1; }
+    start_on_free_port
     app_password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
     owner_password=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
     as_pg "$bindir/psql" -q -h "$dir" -p "$port" -U tf_admin -d postgres -v ON_ERROR_STOP=1 <<SQL
@@ -95,21 +106,11 @@ SQL
     ;;
   replica)
     primary=${3:?missing PRIMARY_STATE_DIR}
-    mkdir -p "$state"
-    stop
-    dir=$(mktemp -d /tmp/tf-pg-XXXXXX)
-    chmod 700 "$dir"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
-    echo "$dir" >"$state/root"
+    new_root
     admin=$(sed -n 's/^TF_TEST_PG_ADMIN_URL=//p' "$primary/env")
     as_pg "$bindir/pg_basebackup" -d "$admin/postgres" -D "$dir/data" -R -X stream -c fast >"$state/basebackup.log" 2>&1 ||
       { cat "$state/basebackup.log" >&2; exit 1; }
-    port=""
-    for _ in $(seq 1 20); do
-      candidate=$((20000 + RANDOM % 20000))
-      if start_on "$candidate"; then port=$candidate; break; fi
-    done
-    [ -n "$port" ] || { echo "pg-test-server: could not start the replica on any port tried" >&2; exit 1; }
+    start_on_free_port
     primary_port=$(sed -n 's/^TF_TEST_PG_PORT=//p' "$primary/env")
     sed "s/127.0.0.1:$primary_port/127.0.0.1:$port/; s/^TF_TEST_PG_PORT=.*/TF_TEST_PG_PORT=$port/" "$primary/env" >"$state/env"
     chmod 600 "$state/env"

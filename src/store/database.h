@@ -6,6 +6,7 @@
 // stay inside store/.
 // Thread-safety: Database is safe from any thread; a Transaction belongs to one thread.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -118,6 +119,15 @@ enum class Dialect { kSqlite, kPostgres };
 
 //! Called after every statement with its duration in seconds (for metrics).
 using QueryObserver = std::function<void(double seconds)>;
+
+//! Runs one statement and reports its duration to `observer` when set (backends' helper).
+template <typename F>
+auto Observed(const QueryObserver& observer, F&& statement) {
+  auto start = std::chrono::steady_clock::now();
+  auto result = statement();
+  if (observer) observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return result;
+}
 
 //! What a backend can tell an operator about itself (for /health/detailed); -1 = not known.
 struct DatabaseStats {

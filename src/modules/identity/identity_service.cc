@@ -97,10 +97,15 @@ absl::Status IdentityService::CheckThrottle(store::Transaction& tx, const std::s
   TF_ASSIGN_OR_RETURN(ThrottleState acc, repo_.GetThrottle(tx, kAccountScope, account));
   TF_ASSIGN_OR_RETURN(ThrottleState addr, repo_.GetThrottle(tx, kAddressScope, address));
   if (addr.failures > 0 && now - addr.last_failure_at > kAddressForgetMicros) addr = {};
-  int64_t wait_until = std::max(
-      acc.last_failure_at + DelaySeconds(acc.failures, options_.delay_after_failures) * 1'000'000,
-      addr.last_failure_at + DelaySeconds(addr.failures, options_.delay_after_failures * kAddressFactor) * 1'000'000);
-  if ((acc.failures > 0 || addr.failures > 0) && wait_until > now && !acc.locked_at) {
+  // Only a delay that applies holds a sign-in back: a failure recorded by a concurrent sign-in
+  // a moment after `now` must not by itself answer 429.
+  auto until = [](const ThrottleState& t, int64_t delay_seconds) {
+    return delay_seconds > 0 ? t.last_failure_at + delay_seconds * 1'000'000 : int64_t{0};
+  };
+  int64_t wait_until =
+      std::max(until(acc, DelaySeconds(acc.failures, options_.delay_after_failures)),
+               until(addr, DelaySeconds(addr.failures, options_.delay_after_failures * kAddressFactor)));
+  if (wait_until > now && !acc.locked_at) {
     int seconds = static_cast<int>((wait_until - now + 999'999) / 1'000'000);
     return WithRetryAfter(absl::ResourceExhaustedError(StrCat(
                               "too many failed sign-in attempts; try again in ", seconds, " seconds")),

@@ -221,12 +221,12 @@ class PgTransaction final : public Transaction {
   }
 
   absl::StatusOr<Rows> Query(std::string_view sql, const Params& params) override {
-    return Timed([&] { return conn_->Run(sql, params, nullptr); });
+    return Observed(owner_->observer_, [&] { return conn_->Run(sql, params, nullptr); });
   }
 
   absl::StatusOr<int64_t> Exec(std::string_view sql, const Params& params) override {
     int64_t changes = 0;
-    auto rows = Timed([&] { return conn_->Run(sql, params, &changes); });
+    auto rows = Observed(owner_->observer_, [&] { return conn_->Run(sql, params, &changes); });
     if (!rows.ok()) return rows.status();
     return changes;
   }
@@ -241,16 +241,6 @@ class PgTransaction final : public Transaction {
   }
 
  private:
-  template <typename F>
-  absl::StatusOr<Rows> Timed(F&& f) {
-    auto start = std::chrono::steady_clock::now();
-    auto result = f();
-    if (owner_->observer_) {
-      owner_->observer_(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    }
-    return result;
-  }
-
   PostgresDatabase* owner_;
   std::unique_ptr<PgConnection> conn_;
   bool done_ = false;

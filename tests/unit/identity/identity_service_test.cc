@@ -471,6 +471,20 @@ TEST_P(IdentityLoginTest, PerAddressThrottlingAcrossDifferentEmails) {
   TF_ASSERT_OK(LoginStatus(svc3, "sprayed@acme.test", kUserPassword, attacker));
 }
 
+// Failures below the thresholds never hold a sign-in back, even one that a concurrent sign-in
+// recorded with a clock reading a moment later than this one's.
+TEST_P(IdentityLoginTest, FailuresBelowTheThresholdNeverDelayASignIn) {
+  TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "below@acme.test", {Role::kViewer}));
+  std::string ip = w().NextIp();
+  int64_t later = w().clock.NowMicros() + 500'000;
+  TF_ASSERT_OK(w().temp->db().InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(w().repo.PutThrottle(tx, "account", crypto::Sha256Hex("below@acme.test"),
+                                            ThrottleState{1, later, std::nullopt}));
+    return w().repo.PutThrottle(tx, "address", crypto::Sha256Hex(ip), ThrottleState{2, later, std::nullopt});
+  }));
+  TF_ASSERT_OK(LoginStatus(svc(), "below@acme.test", kUserPassword, ip));
+}
+
 // Login verifies the password outside any transaction (~100 ms of argon2id). An administrator's
 // change committed meanwhile must win: the login is judged against the row as it is when the
 // session is written, and only last_login_at is updated.
