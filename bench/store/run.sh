@@ -99,10 +99,10 @@ for backend in sqlite postgres; do
       ports+=("$port")
     done
     port_base=$((port_base + 10))
-    env "${envs[@]}" build/src/trustctl --data-dir "$dir" bootstrap --email "bench@bench.example" --password-stdin \
+    env "${envs[@]}" build/src/trustctl --data-dir "$dir" bootstrap --email "ops@bench.example" --password-stdin \
       <<<"$PASSWORD" >/dev/null
     TOKEN=$(curl -sf "http://127.0.0.1:${ports[0]}/api/auth/login" -H 'Content-Type: application/json' \
-      -d "{\"email\":\"bench@bench.example\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+      -d "{\"email\":\"ops@bench.example\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"token":"([^"]+)".*/\1/')
     TENANT=$(curl -sf "http://127.0.0.1:${ports[0]}/api/tenants" -H 'Content-Type: application/json' \
       -H "Authorization: Bearer $TOKEN" -d '{"slug":"bench","name":"Bench LLP"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
     export TOKEN TENANT
