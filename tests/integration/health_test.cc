@@ -93,6 +93,9 @@ TEST_F(HealthTest, MetricsUseRoutePatternsAndPassPromtool) {
                              "trustd_build_info", "jobs_queued"}) {
     EXPECT_NE(r.body.find(family), std::string::npos) << family;
   }
+  // The connection pool is PostgreSQL's alone.
+  bool pooled = server_->backend() == Backend::kPostgres;
+  EXPECT_EQ(r.body.find("\nstore_pool_connections_in_use ") != std::string::npos, pooled) << r.body;
   std::string path = server_->data_dir() + "/metrics.txt";
   std::ofstream(path) << r.body;
   CommandResult check = RunCommand({"/bin/sh", "-c", "promtool check metrics < " + path});

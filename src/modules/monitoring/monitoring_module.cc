@@ -88,6 +88,18 @@ absl::Status MonitoringModule::Register(ModuleContext& ctx) {
       .Set(1);
   auto& query_seconds = registry.AddHistogram("store_query_duration_seconds", "Time per database statement.").Get();
   ctx.db.SetQueryObserver([&query_seconds](double seconds) { query_seconds.Observe(seconds); });
+  if (ctx.db.Stats().pool_max >= 0) {  // PostgreSQL: the pool (and replica) of this instance
+    store::Database& pooled = ctx.db;
+    registry.AddCallbackGauge("store_pool_connections", "Database connections this trustd holds open.",
+                              [&pooled] { return static_cast<double>(pooled.Stats().pool_open); });
+    registry.AddCallbackGauge("store_pool_connections_in_use", "Database connections in use by a transaction.",
+                              [&pooled] { return static_cast<double>(pooled.Stats().pool_in_use); });
+    if (ctx.db.Stats().replica_configured) {
+      registry.AddCallbackGauge("store_replica_serving_reads",
+                                "1 while list queries go to the read replica, 0 while they go to the primary.",
+                                [&pooled] { return pooled.Stats().replica_in_use ? 1.0 : 0.0; });
+    }
+  }
 
   jobs::JobQueue& queue = ctx.jobs;
   // One Stats() query serves all four gauges of a scrape: a snapshot is reused for a second.

@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/log.h"
 #include "core/status.h"
 #include "store/postgres/pg_sql.h"
 
@@ -33,6 +34,9 @@ struct ResultDeleter {
   void operator()(PGresult* r) const { PQclear(r); }
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+//! What callers (and API clients, as 503) are told; the server's details go to the log.
+absl::Status Unreachable() { return absl::UnavailableError("the database is unavailable; try again shortly"); }
 
 bool IsConnectionState(std::string_view sqlstate) {
   // Class 08 (connection exception), admin/crash shutdown, cannot connect now.
@@ -56,7 +60,9 @@ class PgConnection {
     auto conn = std::unique_ptr<PgConnection>(new PgConnection(PQconnectdbParams(keys, values, 1)));
     if (conn->conn_ == nullptr) return absl::ResourceExhaustedError("libpq could not allocate a connection");
     if (PQstatus(conn->conn_) != CONNECTION_OK) {
-      return absl::UnavailableError(StrCat("cannot connect to PostgreSQL: ", conn->LastError()));
+      log::Warn("cannot connect to PostgreSQL", {{"database", DescribePostgresUrl(options.url)},
+                                                 {"error", conn->LastError()}});
+      return Unreachable();
     }
     // Notices ("already exists, skipping") are expected chatter, not for stderr.
     PQsetNoticeProcessor(conn->conn_, [](void*, const char*) {}, nullptr);
@@ -168,8 +174,9 @@ class PgConnection {
     std::string sqlstate = state ? state : "";
     std::string msg = StrCat(context, ": ", primary ? std::string(primary) : LastError());
     if (sqlstate.empty() || IsConnectionState(sqlstate) || PQstatus(conn_) != CONNECTION_OK) {
-      broken_ = broken_ || sqlstate.empty() || IsConnectionState(sqlstate) || PQstatus(conn_) != CONNECTION_OK;
-      return absl::UnavailableError(StrCat("PostgreSQL is unavailable (", msg, ")"));
+      broken_ = true;
+      log::Warn("PostgreSQL connection lost", {{"error", msg}});
+      return Unreachable();
     }
     if (sqlstate == "40001" || sqlstate == "40P01") {
       return SerializationFailure("the change conflicted with a concurrent change; try again");
@@ -373,7 +380,10 @@ absl::Status PostgresDatabase::Ping() {
   return rows.size() == 1 ? absl::OkStatus() : absl::InternalError("SELECT 1 returned nothing");
 }
 
-void PostgresDatabase::SetQueryObserver(QueryObserver observer) { observer_ = std::move(observer); }
+void PostgresDatabase::SetQueryObserver(QueryObserver observer) {
+  if (replica_) replica_->SetQueryObserver(observer);
+  observer_ = std::move(observer);
+}
 
 DatabaseStats PostgresDatabase::Stats() const {
   DatabaseStats stats;
