@@ -17,6 +17,8 @@ namespace tf::http {
 //! Header fields in arrival order; names compare case-insensitively.
 class Headers {
  public:
+  //! Room for a typical message's fields up front: one allocation instead of four regrowths.
+  Headers() { fields_.reserve(8); }
   void Add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
   //! Replaces every field of that name.
   void Set(std::string_view name, std::string value);
