@@ -14,7 +14,6 @@
 #include "store/migrator.h"
 #include "store/open.h"
 #include "store/postgres/pg_schema.h"
-#include "store/postgres/pg_sql.h"
 
 namespace {
 
@@ -38,7 +37,7 @@ absl::StatusOr<std::unique_ptr<tf::store::Database>> OpenReady(const tf::Config&
 //! serving role of database.url access; or database.url itself when it is the owner).
 absl::StatusOr<std::vector<int>> Migrate(const tf::Config& config) {
   const tf::Clock& clock = tf::SystemClock::Instance();
-  if (tf::store::IsPostgresUrl(config.database.url) && config.database.migration_url.empty()) {
+  if (tf::IsPostgresUrl(config.database.url) && config.database.migration_url.empty()) {
     auto owner = tf::store::OpenDatabase(config.database, config.data_dir);
     if (!owner.ok()) return owner.status();
     auto applied = tf::store::ApplyMigrations(**owner, clock, tf::store::BuiltinMigrations());

@@ -104,9 +104,17 @@ std::string HostPort(const Value& v) {
   return "";
 }
 
+}  // namespace
+
+bool IsPostgresUrl(std::string_view url) {
+  return absl::StartsWith(Sv(url), "postgresql://") || absl::StartsWith(Sv(url), "postgres://");
+}
+
+namespace {
+
 std::string DatabaseUrl(const Value& v) {
   std::string_view url = std::get<std::string>(v);
-  if (url.empty() || absl::StartsWith(Sv(url), "postgresql://") || absl::StartsWith(Sv(url), "postgres://") ||
+  if (url.empty() || IsPostgresUrl(url) ||
       absl::StartsWith(Sv(url), "sqlite:")) {
     return "";
   }
@@ -115,7 +123,7 @@ std::string DatabaseUrl(const Value& v) {
 
 std::string OptionalPostgresUrl(const Value& v) {
   std::string_view url = std::get<std::string>(v);
-  if (url.empty() || absl::StartsWith(Sv(url), "postgresql://") || absl::StartsWith(Sv(url), "postgres://")) {
+  if (url.empty() || IsPostgresUrl(url)) {
     return "";
   }
   return "expected a postgresql:// or postgres:// URL (or nothing)";
@@ -737,8 +745,7 @@ absl::Status Validate(const Config& config) {
     problems.push_back("server.tls_cert_file, server.tls_key_file: set both (HTTPS) or neither (HTTP)");
   }
   const DatabaseConfig& database = config.database;
-  bool postgres = absl::StartsWith(Sv(database.url), "postgresql://") || absl::StartsWith(Sv(database.url), "postgres://");
-  if (!postgres && (!database.migration_url.empty() || !database.replica_url.empty())) {
+  if (!IsPostgresUrl(database.url) && (!database.migration_url.empty() || !database.replica_url.empty())) {
     problems.push_back("database.migration_url, database.replica_url: only for a postgresql:// database.url");
   }
   const AuthConfig& auth = config.auth;

@@ -82,6 +82,9 @@ struct ConfigKeyInfo {
   bool secret = false;  //!< may carry credentials: redacted when printed, never echoed in errors
 };
 
+//! True for the database.url forms that select PostgreSQL (postgresql:// or postgres://).
+bool IsPostgresUrl(std::string_view url);
+
 //! Every key, in table order (top-level keys first, then [server], [database], [auth], [log]).
 std::vector<ConfigKeyInfo> ConfigKeys();
 

@@ -10,7 +10,6 @@
 #include "core/status.h"
 #include "store/migrator.h"
 #include "store/postgres/pg_schema.h"
-#include "store/postgres/pg_sql.h"
 #include "store/postgres/postgres_database.h"
 #include "store/sqlite/sqlite_database.h"
 
@@ -18,7 +17,7 @@ namespace tf::store {
 
 absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const DatabaseConfig& config, const std::string& data_dir) {
   const std::string& url = config.url;
-  if (IsPostgresUrl(url)) {
+  if (tf::IsPostgresUrl(url)) {
     PostgresOptions options;
     options.url = url;
     options.pool_size = config.pool_size;

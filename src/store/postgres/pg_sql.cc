@@ -3,7 +3,6 @@
 
 #include <libpq-fe.h>
 
-#include "absl/strings/match.h"
 
 namespace tf::store {
 
@@ -79,10 +78,6 @@ std::string DescribePostgresUrl(const std::string& url) {
   if (!port.empty()) StrAppend(&out, ":", port);
   if (!dbname.empty()) StrAppend(&out, "/", dbname);
   return out;
-}
-
-bool IsPostgresUrl(std::string_view url) {
-  return absl::StartsWith(Sv(url), "postgres://") || absl::StartsWith(Sv(url), "postgresql://");
 }
 
 }  // namespace tf::store

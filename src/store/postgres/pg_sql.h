@@ -27,7 +27,4 @@ std::string BeginStatement(const TxOptions& options,
 //! not parse gives "postgresql://(unparsable URL)".
 std::string DescribePostgresUrl(const std::string& url);
 
-//! True for URLs that select the PostgreSQL backend (postgres:// or postgresql://).
-bool IsPostgresUrl(std::string_view url);
-
 }  // namespace tf::store

@@ -493,4 +493,12 @@ TEST_F(ConfigFileTest, ToTomlRedactsTheDatabasePassword) {
 }
 
 }  // namespace
+TEST(ConfigTest, PostgresUrlsAreRecognisedByTheirScheme) {
+  EXPECT_TRUE(IsPostgresUrl("postgres://x"));
+  EXPECT_TRUE(IsPostgresUrl("postgresql://app@db/trust"));
+  EXPECT_FALSE(IsPostgresUrl("sqlite:/tmp/x.db"));
+  EXPECT_FALSE(IsPostgresUrl("mysql://db/trust"));
+  EXPECT_FALSE(IsPostgresUrl(""));
+}
+
 }  // namespace tf
