@@ -164,7 +164,10 @@ class ServerTest : public ::testing::Test {
 
   //! Echoes what it saw; "/slow" sleeps 300 ms first.
   Response Dispatch(Request request) {
-    if (request.path == "/slow") std::this_thread::sleep_for(milliseconds(300));
+    if (request.path == "/slow") {
+      slow_started_.fetch_add(1);
+      std::this_thread::sleep_for(milliseconds(300));
+    }
     {
       std::lock_guard lock(mu_);
       seen_.push_back({request.method, request.path, request.target, request.body, request.remote_addr,
@@ -205,6 +208,7 @@ class ServerTest : public ::testing::Test {
 
   std::unique_ptr<Server> server_;
   std::mutex mu_;
+  std::atomic<int> slow_started_{0};
   std::vector<Seen> seen_;
 };
 
@@ -548,7 +552,9 @@ TEST_F(ServerTest, ShutdownRefusesNewConnectionsAndClosesIdleOnes) {
     RawConn c(p);
     if (c.Send(Get("/slow"))) c.ReadResponse(3000);
   });
-  ASSERT_TRUE(WaitFor([&] { return server_->Stats().in_flight == 1; }));
+  // Waits for the handler itself: in_flight may still count a previous request whose answer
+  // the client has read before the server's write completion ran.
+  ASSERT_TRUE(WaitFor([&] { return slow_started_.load() == 1; }));
   std::thread stopper([&] { server_->Shutdown(milliseconds(1000)); });
 
   // The idle connection closing shows the shutdown has begun (the acceptor's close was posted
@@ -600,7 +606,9 @@ TEST_F(ServerTest, GracefulShutdownFinishesTheInFlightRequest) {
     slow_result = c.ReadResponse(6000);
     slow_closed = c.WaitForClose(2000);
   });
-  ASSERT_TRUE(WaitFor([&] { return server_->Stats().in_flight == 1; }));
+  // Waits for the handler itself: in_flight may still count a previous request whose answer
+  // the client has read before the server's write completion ran.
+  ASSERT_TRUE(WaitFor([&] { return slow_started_.load() == 1; }));
   auto shutdown_start = Clock::now();
   std::atomic<int64_t> shutdown_ms{-1};
   std::thread stopper([&] {
