@@ -10,12 +10,19 @@ packages=(
   libclang-rt-14-dev
   # libraries (see docs/architecture.md for why each)
   libboost1.74-dev libabsl-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libssl-dev
-  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libpq-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libpq-dev libqrencode-dev
+  # the web console's browser tests
+  chromium
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev postgresql prometheus curl openssl wrk nginx-light
+  libgtest-dev libgmock-dev libbenchmark-dev postgresql prometheus curl openssl wrk nginx-light oathtool
 )
 
 missing=()
+# The console's build needs Node.js with npm; a machine that already has them (Debian's or
+# NodeSource's) keeps its own.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
