@@ -20,9 +20,9 @@ using P = Permission;
 const RoleRow kRoles[] = {
     {Role::kSuperAdmin, "SUPER_ADMIN",
      {P::kTenantsRead, P::kTenantsWrite, P::kUsersRead, P::kUsersWrite, P::kTokensRead,
-      P::kTokensWrite, P::kSystemHealth}},
+      P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite}},
     {Role::kAdmin, "ADMIN",
-     {P::kUsersRead, P::kUsersWrite, P::kTokensRead, P::kTokensWrite, P::kSystemHealth}},
+     {P::kUsersRead, P::kUsersWrite, P::kTokensRead, P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite}},
     {Role::kAccountant, "ACCOUNTANT", {}},
     {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead}},
     {Role::kViewer, "VIEWER", {}},
@@ -30,7 +30,7 @@ const RoleRow kRoles[] = {
 
 constexpr std::array<std::string_view, static_cast<size_t>(Permission::kCount)> kPermissionNames = {
     "tenants.read", "tenants.write", "users.read", "users.write",
-    "tokens.read",  "tokens.write",  "system.health",
+    "tokens.read",  "tokens.write",  "system.health", "security_policy.write",
 };
 
 }  // namespace

@@ -22,6 +22,7 @@ enum class Permission {
   kTokensRead,
   kTokensWrite,
   kSystemHealth,
+  kSecurityPolicyWrite,  //!< the tenant's sign-in rules (MFA, device approval)
   kCount,  // not a permission: the number of them
 };
 
@@ -29,15 +30,16 @@ enum class Permission {
 struct Access {
   enum class Kind { kPublic, kAuthenticated, kPermission } kind = Kind::kPublic;
   Permission permission = Permission::kCount;
-  //! Reachable while the caller must still change their password (auth routes only).
-  bool allow_pending_password_change = false;
+  //! Reachable while the caller must still change their password or enrol MFA (the routes
+  //! that let them do so, and sign-out).
+  bool allow_pending_setup = false;
 
   static Access Public() { return {}; }
   static Access Authenticated() { return {Kind::kAuthenticated, Permission::kCount, false}; }
   static Access Requires(Permission p) { return {Kind::kPermission, p, false}; }
-  Access AllowPendingPasswordChange() const {
+  Access AllowPendingSetup() const {
     Access a = *this;
-    a.allow_pending_password_change = true;
+    a.allow_pending_setup = true;
     return a;
   }
 };

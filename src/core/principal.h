@@ -21,6 +21,9 @@ struct Principal {
   std::string credential_id;  //!< session id or API token id (never the secret)
   bool via_cookie = false;    //!< state changes then need the CSRF header
   bool must_change_password = false;
+  bool must_enroll_mfa = false;  //!< the tenant requires MFA and the user has none yet
+  std::string source_ip;         //!< where the request came from (for account events)
+  std::string user_agent;
 
   //! "user:<id>" or "token:<id>", for logs and audit.
   std::string Actor() const {

@@ -129,6 +129,8 @@ absl::StatusOr<Response> AuthenticationMiddleware::Handle(RequestContext& ctx, c
   }
   if (!principal->has_value()) return absl::UnauthenticatedError("authentication required");
   ctx.principal = std::move(**principal);
+  ctx.principal->source_ip = ctx.request.remote_addr;
+  ctx.principal->user_agent = std::string(ctx.request.headers.Get("User-Agent").value_or("")).substr(0, 512);
   return next(ctx);
 }
 
@@ -147,9 +149,13 @@ absl::StatusOr<Response> PermissionMiddleware::Handle(RequestContext& ctx, const
   if (ctx.route == nullptr || !ctx.principal) return next(ctx);
   const Access& access = ctx.route->access;
   const Principal& p = *ctx.principal;
-  if (p.must_change_password && !access.allow_pending_password_change) {
+  if (p.must_change_password && !access.allow_pending_setup) {
     return absl::PermissionDeniedError(
         "the password must be changed first: POST /api/auth/password");
+  }
+  if (p.must_enroll_mfa && !access.allow_pending_setup) {
+    return absl::PermissionDeniedError(
+        "this tenant requires multi-factor authentication; enrol first: POST /api/auth/mfa/totp/enroll");
   }
   if (access.kind == Access::Kind::kPermission && !Has(p.permissions, access.permission)) {
     log::Warn("authorization denied", {{"route", ctx.route->pattern},

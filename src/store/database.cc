@@ -74,9 +74,9 @@ bool IsSerializationFailure(const absl::Status& status) {
 }
 
 void BackoffBeforeRetry(int attempt) {
-  // Full jitter over 1, 2, 4, ... ms so competing transactions spread out.
+  // Full jitter over 2, 4, 8, ... 128 ms so competing transactions spread out.
   thread_local std::minstd_rand rng(std::random_device{}());
-  int cap_us = 1000 << std::min(attempt, 6);
+  int cap_us = 1000 << std::min(attempt, 7);
   std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, cap_us)(rng)));
 }
 

@@ -95,7 +95,7 @@ inline TxOptions WriteTx(std::string tenant_id = {}) {
 absl::Status SerializationFailure(std::string_view message);
 bool IsSerializationFailure(const absl::Status& status);
 //! How often InTx runs a retryable transaction at most.
-inline constexpr int kMaxTxAttempts = 10;
+inline constexpr int kMaxTxAttempts = 16;
 //! Sleeps a little before attempt `attempt` (1-based) of a retried transaction.
 void BackoffBeforeRetry(int attempt);
 

@@ -142,7 +142,7 @@ struct World {
     router.Add(MakeRoute("GET", "/api/items/export", Access::Requires(Permission::kUsersRead), GetItem));
     router.Add(MakeRoute("DELETE", "/api/items/{id}", Access::Requires(Permission::kUsersWrite),
                          [](RequestContext&) -> absl::StatusOr<Response> { return Response::NoContent(); }));
-    router.Add(MakeRoute("POST", "/api/auth/password", Access::Authenticated().AllowPendingPasswordChange(),
+    router.Add(MakeRoute("POST", "/api/auth/password", Access::Authenticated().AllowPendingSetup(),
                          [](RequestContext&) -> absl::StatusOr<Response> { return Response::NoContent(); }));
     router.Add(MakeRoute("GET", "/api/tenants/{tenant}/users/{user}", Access::Authenticated(),
                          [](RequestContext& ctx) -> absl::StatusOr<Response> {

@@ -1,6 +1,6 @@
 // docs/api/openapi.yaml against the routes trustd really registers: every registered route must
 // be documented, every documented route must exist, and each documented operation must carry an
-// operationId, at least one response, and the x-permission (and x-allow-pending-password-change)
+// operationId, at least one response, and the x-permission (and x-allow-pending-setup)
 // of the route's access rule.
 //
 // The spec is read without a YAML library, by layout: under the top-level `paths:` key, path
@@ -40,7 +40,7 @@ struct SpecOperation {
   std::string operation_id;
   int responses = 0;
   std::string permission;  //!< x-permission
-  bool allow_pending_password_change = false;
+  bool allow_pending_setup = false;
 
   std::string Key() const { return method + " " + path; }
 };
@@ -49,7 +49,7 @@ struct RouteInfo {
   std::string method;
   std::string pattern;
   std::string permission;  //!< "public", "authenticated" or a permission name
-  bool allow_pending_password_change = false;
+  bool allow_pending_setup = false;
 
   std::string Key() const { return method + " " + pattern; }
 };
@@ -157,8 +157,8 @@ std::vector<SpecOperation> ParseSpec(const std::string& file, std::string* error
         op->operation_id = value;
       else if (key == "x-permission")
         op->permission = value;
-      else if (key == "x-allow-pending-password-change")
-        op->allow_pending_password_change = value == "true";
+      else if (key == "x-allow-pending-setup")
+        op->allow_pending_setup = value == "true";
       else if (key == "responses")
         in_responses = value.empty();
     } else if (indent == 8 && in_responses && SplitKey(text, &key, &value) && value.empty()) {
@@ -206,7 +206,7 @@ class OpenApiTest : public ::testing::Test {
       return;
     }
     for (const http::Route& r : (*app)->router().routes()) {
-      routes_->push_back({r.method, r.pattern, AccessName(r.access), r.access.allow_pending_password_change});
+      routes_->push_back({r.method, r.pattern, AccessName(r.access), r.access.allow_pending_setup});
     }
   }
   static void TearDownTestSuite() {
@@ -297,9 +297,9 @@ TEST_F(OpenApiTest, DocumentedPermissionsMatchTheRoutes) {
     const SpecOperation& op = *it->second;
     EXPECT_EQ(op.permission, r.permission)
         << r.Key() << " (openapi.yaml:" << op.line << "): x-permission should be '" << r.permission << "'";
-    EXPECT_EQ(op.allow_pending_password_change, r.allow_pending_password_change)
-        << r.Key() << " (openapi.yaml:" << op.line << "): x-allow-pending-password-change should be "
-        << (r.allow_pending_password_change ? "true" : "absent");
+    EXPECT_EQ(op.allow_pending_setup, r.allow_pending_setup)
+        << r.Key() << " (openapi.yaml:" << op.line << "): x-allow-pending-setup should be "
+        << (r.allow_pending_setup ? "true" : "absent");
   }
 }
 

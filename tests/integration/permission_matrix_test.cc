@@ -47,7 +47,7 @@ struct RouteCase {
 };
 
 Access Pub() { return Access::Public(); }
-Access AnyUser() { return Access::Authenticated().AllowPendingPasswordChange(); }
+Access AnyUser() { return Access::Authenticated().AllowPendingSetup(); }
 Access Needs(P p) { return Access::Requires(p); }
 
 //! THE table. A route added to trustd without a row here fails RoutesTableMatchesTheRouter.
@@ -89,9 +89,9 @@ std::string AccessName(const Access& a) {
   switch (a.kind) {
     case Access::Kind::kPublic: return "public";
     case Access::Kind::kAuthenticated:
-      return a.allow_pending_password_change ? "authenticated(pending ok)" : "authenticated";
+      return a.allow_pending_setup ? "authenticated(pending ok)" : "authenticated";
     case Access::Kind::kPermission:
-      return absl::StrCat(std::string(PermissionName(a.permission)), a.allow_pending_password_change ? "(pending ok)" : "");
+      return absl::StrCat(std::string(PermissionName(a.permission)), a.allow_pending_setup ? "(pending ok)" : "");
   }
   return "?";
 }

@@ -49,15 +49,16 @@ struct Where {
   }
 };
 
-constexpr std::string_view kTenantColumns = "id, slug, name, data_region, status, created_at, updated_at";
+constexpr std::string_view kTenantColumns =
+    "id, slug, name, data_region, status, require_mfa, require_device_approval, created_at, updated_at";
 
 Tenant TenantFromRow(const Row& r) {
-  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), r.Int(6)};
+  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5) != 0, r.Int(6) != 0, r.Int(7), r.Int(8)};
 }
 
 constexpr std::string_view kUserColumns =
     "id, tenant_id, email, display_name, password_hash, roles, status, must_change_password, "
-    "locked_at, password_changed_at, last_login_at, created_at, updated_at";
+    "locked_at, password_changed_at, last_login_at, mfa_enabled, created_at, updated_at";
 
 User UserFromRow(const Row& r) {
   User u;
@@ -72,18 +73,19 @@ User UserFromRow(const Row& r) {
   u.locked_at = r.OptInt(8);
   u.password_changed_at = r.Int(9);
   u.last_login_at = r.OptInt(10);
-  u.created_at = r.Int(11);
-  u.updated_at = r.Int(12);
+  u.mfa_enabled = r.Int(11) != 0;
+  u.created_at = r.Int(12);
+  u.updated_at = r.Int(13);
   return u;
 }
 
 constexpr std::string_view kSessionColumns =
     "id, tenant_id, user_id, token_hash, csrf_hash, source_ip, user_agent, created_at, "
-    "last_seen_at, expires_at, revoked_at";
+    "last_seen_at, expires_at, revoked_at, device_id";
 
 Session SessionFromRow(const Row& r) {
-  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),  r.Text(5),
-          r.Text(6), r.Int(7),  r.Int(8),  r.Int(9),  r.OptInt(10)};
+  return {r.Text(0), r.Text(1), r.Text(2), r.Text(3),  r.Text(4),    r.Text(5),
+          r.Text(6), r.Int(7),  r.Int(8),  r.Int(9),  r.OptInt(10), r.OptText(11)};
 }
 
 constexpr std::string_view kTokenColumns =
@@ -99,8 +101,9 @@ std::string Limit(int limit) { return StrCat(" ORDER BY id LIMIT ", limit); }
 }  // namespace
 
 absl::Status IdentityRepo::InsertTenant(Tx& tx, const Tenant& t) {
-  return tx.Exec(StrCat("INSERT INTO tenants (", kTenantColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                 {t.id, t.slug, t.name, t.data_region, t.status, t.created_at, t.updated_at})
+  return tx.Exec(StrCat("INSERT INTO tenants (", kTenantColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                 {t.id, t.slug, t.name, t.data_region, t.status, int64_t{t.require_mfa},
+                  int64_t{t.require_device_approval}, t.created_at, t.updated_at})
       .status();
 }
 
@@ -131,16 +134,19 @@ absl::StatusOr<std::vector<Tenant>> IdentityRepo::ListTenants(Tx& tx, const Tena
 }
 
 absl::Status IdentityRepo::UpdateTenant(Tx& tx, const Tenant& t) {
-  return tx.Exec("UPDATE tenants SET name = ?, status = ?, updated_at = ? WHERE id = ?",
-                 {t.name, t.status, t.updated_at, t.id})
+  return tx.Exec(
+               "UPDATE tenants SET name = ?, status = ?, require_mfa = ?, require_device_approval = ?, "
+               "updated_at = ? WHERE id = ?",
+               {t.name, t.status, int64_t{t.require_mfa}, int64_t{t.require_device_approval}, t.updated_at, t.id})
       .status();
 }
 
 absl::Status IdentityRepo::InsertUser(Tx& tx, const User& u) {
-  return tx.Exec(StrCat("INSERT INTO users (", kUserColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                 {u.id, u.tenant_id, u.email, u.display_name, u.password_hash, JoinRoles(u.roles), u.status,
-                  int64_t{u.must_change_password}, store::OptInt(u.locked_at), u.password_changed_at,
-                  store::OptInt(u.last_login_at), u.created_at, u.updated_at})
+  return tx.Exec(
+               StrCat("INSERT INTO users (", kUserColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+               {u.id, u.tenant_id, u.email, u.display_name, u.password_hash, JoinRoles(u.roles), u.status,
+                int64_t{u.must_change_password}, store::OptInt(u.locked_at), u.password_changed_at,
+                store::OptInt(u.last_login_at), int64_t{u.mfa_enabled}, u.created_at, u.updated_at})
       .status();
 }
 
@@ -178,10 +184,10 @@ absl::Status IdentityRepo::UpdateUser(Tx& tx, const User& u) {
   return tx.Exec(
                "UPDATE users SET display_name = ?, password_hash = ?, roles = ?, status = ?, "
                "must_change_password = ?, locked_at = ?, password_changed_at = ?, last_login_at = ?, "
-               "updated_at = ? WHERE id = ? AND tenant_id = ?",
+               "mfa_enabled = ?, updated_at = ? WHERE id = ? AND tenant_id = ?",
                {u.display_name, u.password_hash, JoinRoles(u.roles), u.status, int64_t{u.must_change_password},
-                store::OptInt(u.locked_at), u.password_changed_at, store::OptInt(u.last_login_at), u.updated_at,
-                u.id, u.tenant_id})
+                store::OptInt(u.locked_at), u.password_changed_at, store::OptInt(u.last_login_at),
+                int64_t{u.mfa_enabled}, u.updated_at, u.id, u.tenant_id})
       .status();
 }
 
@@ -196,9 +202,10 @@ absl::StatusOr<int64_t> IdentityRepo::CountUsersWithRole(Tx& tx, Role role) {
 }
 
 absl::Status IdentityRepo::InsertSession(Tx& tx, const Session& s) {
-  return tx.Exec(StrCat("INSERT INTO sessions (", kSessionColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                 {s.id, s.tenant_id, s.user_id, s.token_hash, s.csrf_hash, s.source_ip, s.user_agent, s.created_at,
-                  s.last_seen_at, s.expires_at, store::OptInt(s.revoked_at)})
+  return tx.Exec(
+               StrCat("INSERT INTO sessions (", kSessionColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+               {s.id, s.tenant_id, s.user_id, s.token_hash, s.csrf_hash, s.source_ip, s.user_agent, s.created_at,
+                s.last_seen_at, s.expires_at, store::OptInt(s.revoked_at), store::OptText(s.device_id)})
       .status();
 }
 

@@ -127,7 +127,7 @@ std::optional<Credential> CredentialFrom(const http::Request& request) {
 
 void RegisterIdentityRoutes(http::Router& router, IdentityService& service, CookieOptions cookies) {
   using P = Permission;
-  const Access kAnyUser = Access::Authenticated().AllowPendingPasswordChange();
+  const Access kAnyUser = Access::Authenticated().AllowPendingSetup();
 
   // --- authentication ------------------------------------------------------------------------
   Post(router, "/api/auth/login", Access::Public(), [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {

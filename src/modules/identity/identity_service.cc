@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "modules/identity/account_rules.h"
 #include "modules/identity/password_policy.h"
 
 namespace tf::identity {
@@ -21,6 +22,11 @@ namespace {
 
 constexpr std::string_view kSessionPrefix = "tfs_";
 constexpr std::string_view kApiTokenPrefix = "tft_";
+constexpr std::string_view kChallengePrefix = "tfc_";
+constexpr std::string_view kDevicePrefix = "tfd_";
+constexpr int64_t kMfaStepMicros = 300'000'000;        // a second factor within 5 minutes
+constexpr int64_t kApprovalStepMicros = 900'000'000;   // a device approved within 15 minutes
+constexpr int kMaxStepAttempts = 5;                    // wrong codes before the sign-in is dropped
 constexpr std::string_view kAccountScope = "account";
 constexpr std::string_view kAddressScope = "address";
 constexpr int kAddressFactor = 5;                     // an address may fail 5x an account's count
@@ -32,6 +38,20 @@ const char* const kRegions[] = {"us", "ca", "uk", "eu"};
 // Identical for unknown users, bad passwords, disabled users and locked accounts.
 absl::Status BadLogin() { return absl::UnauthenticatedError("invalid email or password"); }
 absl::Status BadCredential() { return absl::UnauthenticatedError("invalid or expired credentials"); }
+absl::Status BadChallenge() {
+  return absl::UnauthenticatedError("the sign-in expired or is not valid; sign in again");
+}
+
+//! Eight digits, for a person to read from one screen and type into another.
+std::string ApprovalCode(Rng& rng) {
+  std::string code;
+  while (code.size() < 8) {
+    uint8_t b = 0;
+    rng.Fill(&b, 1);
+    if (b < 250) code.push_back(static_cast<char>('0' + b % 10));
+  }
+  return code;
+}
 
 bool IsValidEmail(std::string_view email) {
   if (email.size() < 3 || email.size() > 254) return false;
@@ -131,6 +151,8 @@ absl::Status IdentityService::RecordFailure(store::Transaction& tx, const std::s
       locked.locked_at = now;
       locked.updated_at = now;
       TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, locked));
+      TF_RETURN_IF_ERROR(RecordEvent(tx, user->tenant_id, user->id, "system", "account_locked", "", "",
+                                     {{"failures", acc.failures}}));
       log::Warn("account locked after repeated sign-in failures",
                 {{"user_id", user->id}, {"failures", acc.failures}});
     }
@@ -161,7 +183,6 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
     crypto::BurnPasswordVerification(request.password);
   }
 
-  std::optional<Tenant> tenant;
   std::string refusal;
   if (!lookup) refusal = "unknown email";
   else if (!password_ok) refusal = "wrong password";
@@ -172,15 +193,16 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
   return db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
     std::string refusal_now = refusal;
     std::optional<User> user = lookup;
+    std::optional<Tenant> tenant;
     if (refusal_now.empty()) {
       // The password was checked outside any transaction: judge the user as they are now, so
       // an administrator's disable, lock or reset made meanwhile wins.
       TF_ASSIGN_OR_RETURN(User current, repo_.GetUser(tx, user->tenant_id, user->id));
-      TF_ASSIGN_OR_RETURN(Tenant t, repo_.GetTenant(tx, current.tenant_id));
+      TF_ASSIGN_OR_RETURN(tenant, repo_.GetTenant(tx, current.tenant_id));
       if (current.password_hash != user->password_hash) refusal_now = "password changed during sign-in";
       else if (current.locked_at) refusal_now = "account locked";
       else if (current.status != kStatusActive) refusal_now = "account disabled";
-      else if (t.status != kStatusActive) refusal_now = "tenant suspended";
+      else if (tenant->status != kStatusActive) refusal_now = "tenant suspended";
       user = std::move(current);
     }
     if (!refusal_now.empty()) {
@@ -188,35 +210,246 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
       log::Warn("sign-in refused", {{"reason", refusal_now},
                                     {"user_id", user ? user->id : ""},
                                     {"remote_addr", request.source_ip}});
+      if (user) {
+        TF_RETURN_IF_ERROR(RecordEvent(tx, user->tenant_id, user->id, "anonymous", "login_failed", request.source_ip,
+                                       request.user_agent, {{"reason", refusal_now}}));
+      }
       // Commit the failure count, then answer identically whatever the reason.
       TF_RETURN_IF_ERROR(tx.Commit());
       return BadLogin();
     }
-    int64_t now = Now();
-    TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, account));
     LoginResult result;
-    result.token = crypto::NewToken(rng_, kSessionPrefix);
-    result.csrf_token = crypto::NewToken(rng_, "");
-    result.session = Session{NewId(),
-                             user->tenant_id,
-                             user->id,
-                             crypto::Sha256Hex(result.token),
-                             crypto::Sha256Hex(result.csrf_token),
-                             request.source_ip,
-                             request.user_agent.substr(0, 512),
-                             now,
-                             now,
-                             now + std::chrono::duration_cast<std::chrono::microseconds>(
-                                       options_.session_absolute_lifetime).count(),
-                             std::nullopt};
-    TF_RETURN_IF_ERROR(repo_.InsertSession(tx, result.session));
-    result.user = *user;
-    result.user.last_login_at = now;
-    TF_RETURN_IF_ERROR(repo_.SetLastLogin(tx, result.user.id, now));
-    log::Info("signed in", {{"user_id", result.user.id}, {"session_id", result.session.id},
-                            {"remote_addr", request.source_ip}});
+    TF_ASSIGN_OR_RETURN(Device device, SeeDevice(tx, *user, *tenant, request, result));
+    if (user->mfa_enabled || device.status != kDeviceApproved) {
+      TF_RETURN_IF_ERROR(Challenge(tx, *user, device, request, result));
+      return result;
+    }
+    TF_RETURN_IF_ERROR(SignIn(tx, *user, *tenant, device.id, request.source_ip, request.user_agent, "password", result));
     return result;
   });
+}
+
+absl::StatusOr<Device> IdentityService::SeeDevice(store::Transaction& tx, const User& user, const Tenant& tenant,
+                                                  const LoginRequest& request, LoginResult& result) {
+  int64_t now = Now();
+  // One cookie per browser, shared by the users who sign in on it; each user has their own row.
+  bool cookie_ok = request.device_token.rfind(kDevicePrefix, 0) == 0 && request.device_token.size() < 100;
+  if (cookie_ok) {
+    auto known = accounts_.GetDeviceByToken(tx, user.id, crypto::Sha256Hex(request.device_token));
+    if (known.ok()) {
+      known->last_ip = request.source_ip;
+      known->last_seen_at = now;
+      TF_RETURN_IF_ERROR(accounts_.UpdateDevice(tx, *known));
+      result.device_id = known->id;
+      return known;
+    }
+    if (!absl::IsNotFound(known.status())) return known.status();
+  }
+  std::string token = cookie_ok ? request.device_token : crypto::NewToken(rng_, kDevicePrefix);
+  if (!cookie_ok) result.device_token = token;
+  Device d;
+  d.id = NewId();
+  d.tenant_id = user.tenant_id;
+  d.user_id = user.id;
+  d.token_hash = crypto::Sha256Hex(token);
+  d.name = DescribeUserAgent(request.user_agent);
+  d.user_agent = request.user_agent.substr(0, 512);
+  d.first_ip = d.last_ip = request.source_ip;
+  d.status = std::string(tenant.require_device_approval ? kDevicePending : kDeviceApproved);
+  d.first_seen_at = d.last_seen_at = now;
+  TF_RETURN_IF_ERROR(accounts_.InsertDevice(tx, d));
+  TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, StrCat("user:", user.id), "device_new",
+                                 request.source_ip, request.user_agent,
+                                 {{"device_id", d.id}, {"name", d.name}, {"status", d.status}}));
+  result.device_id = d.id;
+  return d;
+}
+
+absl::Status IdentityService::Challenge(store::Transaction& tx, const User& user, Device& device,
+                                        const LoginRequest& request, LoginResult& result) {
+  int64_t now = Now();
+  LoginChallenge c;
+  c.id = NewId();
+  c.tenant_id = user.tenant_id;
+  c.user_id = user.id;
+  result.challenge_token = crypto::NewToken(rng_, kChallengePrefix);
+  c.token_hash = crypto::Sha256Hex(result.challenge_token);
+  c.device_id = device.id;
+  c.mfa_pending = user.mfa_enabled;
+  c.source_ip = request.source_ip;
+  c.user_agent = request.user_agent.substr(0, 512);
+  c.created_at = now;
+  c.expires_at = now + (c.mfa_pending ? kMfaStepMicros : kApprovalStepMicros);
+  TF_RETURN_IF_ERROR(accounts_.InsertChallenge(tx, c));
+  if (c.mfa_pending) {
+    result.step = LoginResult::Step::kMfa;
+    result.challenge_expires_at = c.expires_at;
+    return absl::OkStatus();
+  }
+  return AwaitDeviceApproval(tx, c, device, result);
+}
+
+absl::Status IdentityService::AwaitDeviceApproval(store::Transaction& tx, LoginChallenge& challenge, Device& device,
+                                                  LoginResult& result) {
+  int64_t now = Now();
+  challenge.mfa_pending = false;
+  challenge.expires_at = now + kApprovalStepMicros;
+  TF_RETURN_IF_ERROR(accounts_.UpdateChallenge(tx, challenge));
+  device.approval_code = ApprovalCode(rng_);
+  device.approval_expires_at = challenge.expires_at;
+  TF_RETURN_IF_ERROR(accounts_.UpdateDevice(tx, device));
+  result.step = LoginResult::Step::kDeviceApproval;
+  result.challenge_expires_at = challenge.expires_at;
+  result.device_id = device.id;
+  return absl::OkStatus();
+}
+
+absl::Status IdentityService::SignIn(store::Transaction& tx, const User& user, const Tenant& tenant,
+                                     const std::string& device_id, std::string_view source_ip,
+                                     std::string_view user_agent, std::string_view method, LoginResult& result) {
+  int64_t now = Now();
+  TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, HashSubject(user.email)));
+  result.step = LoginResult::Step::kSignedIn;
+  result.token = crypto::NewToken(rng_, kSessionPrefix);
+  result.csrf_token = crypto::NewToken(rng_, "");
+  result.session = Session{NewId(),
+                           user.tenant_id,
+                           user.id,
+                           crypto::Sha256Hex(result.token),
+                           crypto::Sha256Hex(result.csrf_token),
+                           std::string(source_ip),
+                           std::string(user_agent.substr(0, 512)),
+                           now,
+                           now,
+                           now + std::chrono::duration_cast<std::chrono::microseconds>(
+                                     options_.session_absolute_lifetime).count(),
+                           std::nullopt,
+                           device_id};
+  TF_RETURN_IF_ERROR(repo_.InsertSession(tx, result.session));
+  result.user = user;
+  result.user.last_login_at = now;
+  result.device_id = device_id;
+  result.mfa_enrollment_required = tenant.require_mfa && !user.mfa_enabled;
+  TF_RETURN_IF_ERROR(repo_.SetLastLogin(tx, user.id, now));
+  TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, StrCat("user:", user.id), "login_succeeded", source_ip,
+                                 user_agent,
+                                 {{"session_id", result.session.id}, {"device_id", device_id}, {"method", method}}));
+  log::Info("signed in", {{"user_id", user.id}, {"session_id", result.session.id},
+                          {"remote_addr", std::string(source_ip)}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoginChallenge> IdentityService::FindChallenge(store::Transaction& tx, const std::string& token) {
+  if (token.rfind(kChallengePrefix, 0) != 0 || token.size() > 100) return BadChallenge();
+  auto c = accounts_.GetChallengeByTokenHash(tx, crypto::Sha256Hex(token));
+  if (absl::IsNotFound(c.status())) return BadChallenge();
+  TF_RETURN_IF_ERROR(c.status());
+  if (Now() >= c->expires_at) return BadChallenge();
+  return c;
+}
+
+absl::Status IdentityService::RefuseStep(store::Transaction& tx, LoginChallenge& challenge, const User& user,
+                                         std::string_view event_type) {
+  challenge.attempts++;
+  if (challenge.attempts >= kMaxStepAttempts) {
+    TF_RETURN_IF_ERROR(accounts_.DeleteChallenge(tx, challenge.id));
+  } else {
+    TF_RETURN_IF_ERROR(accounts_.UpdateChallenge(tx, challenge));
+  }
+  // A wrong code counts like a wrong password, for the account and for the address.
+  TF_RETURN_IF_ERROR(RecordFailure(tx, HashSubject(user.email), HashSubject(challenge.source_ip), user));
+  TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, "anonymous", event_type, challenge.source_ip,
+                                 challenge.user_agent, {{"attempt", challenge.attempts}}));
+  TF_RETURN_IF_ERROR(tx.Commit());
+  return absl::UnauthenticatedError(challenge.attempts >= kMaxStepAttempts
+                                        ? "too many wrong codes; sign in again"
+                                        : "the code is not valid");
+}
+
+absl::StatusOr<LoginResult> IdentityService::LoginMfa(const LoginStepRequest& request) {
+  return db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
+    TF_ASSIGN_OR_RETURN(LoginChallenge c, FindChallenge(tx, request.challenge_token));
+    if (!c.mfa_pending) return absl::FailedPreconditionError("this sign-in is past its second factor");
+    TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, c.tenant_id, c.user_id));
+    TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
+    TF_RETURN_IF_ERROR(CheckThrottle(tx, HashSubject(user.email), HashSubject(c.source_ip)));
+    if (user.locked_at || user.status != kStatusActive || tenant.status != kStatusActive) {
+      TF_RETURN_IF_ERROR(accounts_.DeleteChallenge(tx, c.id));
+      TF_RETURN_IF_ERROR(tx.Commit());
+      return BadChallenge();
+    }
+    TF_ASSIGN_OR_RETURN(auto factor, UseSecondFactor(tx, accounts_, user.id, request.code, Now()));
+    if (!factor) return RefuseStep(tx, c, user, "mfa_failed");
+    std::string_view method = *factor == SecondFactor::kTotp ? "password+totp" : "password+recovery_code";
+    if (*factor == SecondFactor::kRecoveryCode) {
+      TF_ASSIGN_OR_RETURN(int64_t left, accounts_.CountUnusedRecoveryCodes(tx, user.id));
+      TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, StrCat("user:", user.id), "recovery_code_used",
+                                     request.source_ip, request.user_agent, {{"codes_left", left}}));
+    }
+    TF_ASSIGN_OR_RETURN(Device device, accounts_.GetDevice(tx, c.tenant_id, c.device_id));
+    LoginResult result;
+    result.device_id = device.id;
+    if (device.status != kDeviceApproved) {
+      TF_RETURN_IF_ERROR(AwaitDeviceApproval(tx, c, device, result));
+      result.challenge_token = request.challenge_token;
+      return result;
+    }
+    TF_RETURN_IF_ERROR(accounts_.DeleteChallenge(tx, c.id));
+    TF_RETURN_IF_ERROR(SignIn(tx, user, tenant, device.id, request.source_ip, request.user_agent, method, result));
+    return result;
+  });
+}
+
+absl::StatusOr<LoginResult> IdentityService::LoginDevice(const LoginStepRequest& request) {
+  return db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
+    TF_ASSIGN_OR_RETURN(LoginChallenge c, FindChallenge(tx, request.challenge_token));
+    if (c.mfa_pending) return absl::FailedPreconditionError("this sign-in needs its second factor first");
+    TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, c.tenant_id, c.user_id));
+    TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
+    TF_RETURN_IF_ERROR(CheckThrottle(tx, HashSubject(user.email), HashSubject(c.source_ip)));
+    auto device = accounts_.GetDevice(tx, c.tenant_id, c.device_id);
+    if (absl::IsNotFound(device.status())) return BadChallenge();  // removed meanwhile
+    TF_RETURN_IF_ERROR(device.status());
+    if (user.locked_at || user.status != kStatusActive || tenant.status != kStatusActive) {
+      TF_RETURN_IF_ERROR(accounts_.DeleteChallenge(tx, c.id));
+      TF_RETURN_IF_ERROR(tx.Commit());
+      return BadChallenge();
+    }
+    std::string_view method = "device_approved";
+    if (device->status != kDeviceApproved) {
+      if (request.code.empty()) {
+        return absl::FailedPreconditionError(
+            "the device is waiting for approval: enter the code shown in one of your signed-in sessions, or ask "
+            "an administrator to approve it");
+      }
+      bool code_ok = device->approval_code && device->approval_expires_at && Now() < *device->approval_expires_at &&
+                     crypto::ConstantTimeEquals(*device->approval_code, request.code);
+      if (!code_ok) return RefuseStep(tx, c, user, "device_approval_failed");
+      int64_t now = Now();
+      device->status = std::string(kDeviceApproved);
+      device->approved_by = StrCat("user:", user.id);
+      device->approved_at = now;
+      device->approval_code.reset();
+      device->approval_expires_at.reset();
+      TF_RETURN_IF_ERROR(accounts_.UpdateDevice(tx, *device));
+      TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, StrCat("user:", user.id), "device_approved",
+                                     request.source_ip, request.user_agent,
+                                     {{"device_id", device->id}, {"by", "approval_code"}}));
+      method = "device_approval_code";
+    }
+    TF_RETURN_IF_ERROR(accounts_.DeleteChallenge(tx, c.id));
+    LoginResult result;
+    TF_RETURN_IF_ERROR(SignIn(tx, user, tenant, device->id, request.source_ip, request.user_agent, method, result));
+    return result;
+  });
+}
+
+absl::Status IdentityService::RecordEvent(store::Transaction& tx, const std::string& tenant_id,
+                                          std::string_view user_id, std::string actor, std::string_view type,
+                                          std::string_view source_ip, std::string_view user_agent,
+                                          const nlohmann::json& detail) {
+  return accounts_.InsertEvent(tx, MakeAccountEvent(NewId(), tenant_id, user_id, std::move(actor), type, source_ip,
+                                                    user_agent, detail, Now()));
 }
 
 absl::Status IdentityService::Logout(const Principal& caller) {
@@ -225,6 +458,8 @@ absl::Status IdentityService::Logout(const Principal& caller) {
   }
   return db_.InTx(store::WriteTx(TxTenant(caller)).Retryable(), [&](store::Transaction& tx) -> absl::Status {
     TF_RETURN_IF_ERROR(repo_.RevokeSession(tx, caller.credential_id, Now()));
+    TF_RETURN_IF_ERROR(RecordEvent(tx, caller.tenant_id, caller.user_id, caller.Actor(), "logout", caller.source_ip,
+                                   caller.user_agent, {{"session_id", caller.credential_id}}));
     log::Info("signed out", {{"session_id", caller.credential_id}});
     return absl::OkStatus();
   });
@@ -250,6 +485,7 @@ absl::StatusOr<Principal> IdentityService::AuthenticateSession(const Credential&
   struct Found {
     Session session;
     User user;
+    bool tenant_requires_mfa = false;
   };
   TF_ASSIGN_OR_RETURN(Found found, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<Found> {
     auto session = repo_.GetSessionByTokenHash(tx, hash);
@@ -261,7 +497,7 @@ absl::StatusOr<Principal> IdentityService::AuthenticateSession(const Credential&
         user.status != kStatusActive || user.locked_at || tenant.status != kStatusActive) {
       return BadCredential();
     }
-    return Found{std::move(*session), std::move(user)};
+    return Found{std::move(*session), std::move(user), tenant.require_mfa};
   }));
   if (credential.via_cookie && credential.state_change &&
       !crypto::ConstantTimeEquals(crypto::Sha256Hex(credential.csrf_token), found.session.csrf_hash)) {
@@ -284,6 +520,7 @@ absl::StatusOr<Principal> IdentityService::AuthenticateSession(const Credential&
   p.credential_id = found.session.id;
   p.via_cookie = credential.via_cookie;
   p.must_change_password = found.user.must_change_password;
+  p.must_enroll_mfa = found.tenant_requires_mfa && !found.user.mfa_enabled;
   return p;
 }
 
@@ -354,6 +591,8 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, user));
     // Other sessions end; this one continues.
     TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, user.id, caller.credential_id, now));
+    TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, caller.Actor(), "password_changed", caller.source_ip,
+                                   caller.user_agent, {{"other_sessions_revoked", true}}));
     log::Info("password changed", {{"user_id", user.id}});
     return absl::OkStatus();
   });
@@ -382,7 +621,7 @@ absl::StatusOr<Tenant> IdentityService::CreateTenant(const Principal& caller, st
     return FieldError("data_region", "must be one of us, ca, uk, eu");
   }
   int64_t now = Now();
-  Tenant t{NewId(), slug, name, data_region, std::string(kStatusActive), now, now};
+  Tenant t{NewId(), slug, name, data_region, std::string(kStatusActive), false, false, now, now};
   return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<Tenant> {
     absl::Status s = repo_.InsertTenant(tx, t);
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(StrCat("a tenant with slug '", slug, "' exists"));
@@ -561,6 +800,8 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
     u.updated_at = now;
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
     TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, u.id, "", now));
+    TF_RETURN_IF_ERROR(RecordEvent(tx, u.tenant_id, u.id, caller.Actor(), "password_reset", caller.source_ip,
+                                   caller.user_agent, {{"one_time_password_generated", generated.has_value()}}));
     log::Info("password reset by an administrator", {{"user_id", u.id}});
     return absl::OkStatus();
   }));
@@ -577,6 +818,8 @@ absl::StatusOr<User> IdentityService::Unlock(const Principal& caller, const std:
     u.updated_at = Now();
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
     TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, HashSubject(u.email)));
+    TF_RETURN_IF_ERROR(RecordEvent(tx, u.tenant_id, u.id, caller.Actor(), "account_unlocked", caller.source_ip,
+                                   caller.user_agent));
     log::Info("account unlocked", {{"user_id", u.id}});
     return u;
   });
@@ -638,7 +881,11 @@ absl::Status IdentityService::RevokeApiToken(const Principal& caller, const std:
 // Bootstrap
 
 absl::StatusOr<int64_t> IdentityService::PurgeEndedSessions(std::chrono::microseconds keep) {
-  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo_.PurgeSessions(tx, Now() - keep.count()); });
+  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<int64_t> {
+    TF_ASSIGN_OR_RETURN(int64_t challenges, accounts_.PurgeChallenges(tx, Now()));
+    TF_ASSIGN_OR_RETURN(int64_t sessions, repo_.PurgeSessions(tx, Now() - keep.count()));
+    return challenges + sessions;
+  });
 }
 
 absl::StatusOr<bool> IdentityService::IsBootstrapped() {
@@ -667,7 +914,7 @@ absl::StatusOr<BootstrapResult> IdentityService::Bootstrap(const std::string& em
     auto system = repo_.GetTenantBySlug(tx, kSystemTenantSlug);
     if (absl::IsNotFound(system.status())) {
       system = Tenant{NewId(), std::string(kSystemTenantSlug), "Platform operators", "us",
-                      std::string(kStatusActive), now, now};
+                      std::string(kStatusActive), false, false, now, now};
       TF_RETURN_IF_ERROR(repo_.InsertTenant(tx, *system));
     }
     TF_RETURN_IF_ERROR(system.status());

@@ -1,7 +1,7 @@
 #pragma once
-// The identity domain's rules: login with throttling and lockout, sessions with idle and
-// absolute expiry, API tokens, tenants and users with role grants bounded by the granter's own
-// permissions. No HTTP and no SQL here: callers pass a Principal; persistence goes through
+// The identity domain's rules: sign-in with throttling and lockout, a second factor and device
+// approval where they apply, sessions with idle and absolute expiry, API tokens, tenants and
+// users with role grants bounded by the granter's own permissions. No HTTP and no SQL here: callers pass a Principal; persistence goes through
 // IdentityRepo.
 // Thread-safety: safe from any thread (state lives in the store).
 
@@ -13,7 +13,9 @@
 #include "core/clock.h"
 #include "core/principal.h"
 #include "core/rng.h"
+#include "modules/identity/account_repo.h"
 #include "modules/identity/identity_repo.h"
+#include "nlohmann/json.hpp"
 #include "store/database.h"
 
 namespace tf::identity {
@@ -31,13 +33,31 @@ struct LoginRequest {
   std::string password;
   std::string source_ip;
   std::string user_agent;
+  std::string device_token;  //!< the browser's device cookie, when it has one
 };
 
+//! Where a sign-in stands: signed in, or waiting for a second factor or an approved device.
 struct LoginResult {
+  enum class Step { kSignedIn, kMfa, kDeviceApproval };
+  Step step = Step::kSignedIn;
+  std::string challenge_token;  //!< kMfa / kDeviceApproval: what the next step presents
+  int64_t challenge_expires_at = 0;
+  std::string device_id;
+  std::string device_token;  //!< a browser seen for the first time: its new device cookie
+  // kSignedIn only:
   std::string token;       //!< shown once; only its hash is stored
   std::string csrf_token;  //!< for cookie-authenticated state changes
   Session session;
   User user;
+  bool mfa_enrollment_required = false;  //!< the tenant requires MFA and the user has none
+};
+
+//! The second step of a sign-in: the challenge token and what the user typed.
+struct LoginStepRequest {
+  std::string challenge_token;
+  std::string code;
+  std::string source_ip;
+  std::string user_agent;
 };
 
 //! A credential as presented: a bearer token or a session cookie, plus the CSRF header.
@@ -90,6 +110,12 @@ class IdentityService {
 
   // Authentication
   absl::StatusOr<LoginResult> Login(const LoginRequest& request);
+  //! A TOTP or recovery code for a sign-in that answered Step::kMfa.
+  absl::StatusOr<LoginResult> LoginMfa(const LoginStepRequest& request);
+  //! Completes a sign-in that answered Step::kDeviceApproval, once the device is approved (by
+  //! an administrator or from one of the user's sessions) or with the approval code those
+  //! sessions show; FailedPrecondition while it still waits.
+  absl::StatusOr<LoginResult> LoginDevice(const LoginStepRequest& request);
   absl::Status Logout(const Principal& caller);
   absl::StatusOr<Principal> Authenticate(const Credential& credential);
   absl::Status ChangePassword(const Principal& caller, std::string_view current, std::string_view next);
@@ -124,12 +150,34 @@ class IdentityService {
   //! Creates the system tenant and the first SUPER_ADMIN; FailedPrecondition once done.
   absl::StatusOr<BootstrapResult> Bootstrap(const std::string& email, std::optional<std::string> password);
   absl::StatusOr<bool> IsBootstrapped();
-  //! Deletes sessions that ended more than `keep` ago (they can no longer authenticate).
+  //! Deletes sessions that ended more than `keep` ago (they can no longer authenticate), and
+  //! expired pending sign-ins.
   absl::StatusOr<int64_t> PurgeEndedSessions(std::chrono::microseconds keep);
 
   static std::string NormalizeEmail(std::string_view email);
 
  private:
+  //! The sign-in's device: the one this browser's cookie names for the user, or a new one.
+  absl::StatusOr<Device> SeeDevice(store::Transaction& tx, const User& user, const Tenant& tenant,
+                                   const LoginRequest& request, LoginResult& result);
+  //! Parks a sign-in that needs a second factor or an approved device.
+  absl::Status Challenge(store::Transaction& tx, const User& user, Device& device, const LoginRequest& request,
+                         LoginResult& result);
+  //! Moves a challenge to device approval and gives the pending device its approval code.
+  absl::Status AwaitDeviceApproval(store::Transaction& tx, LoginChallenge& challenge, Device& device,
+                                   LoginResult& result);
+  //! Creates the session and records the sign-in.
+  absl::Status SignIn(store::Transaction& tx, const User& user, const Tenant& tenant, const std::string& device_id,
+                      std::string_view source_ip, std::string_view user_agent, std::string_view method,
+                      LoginResult& result);
+  //! The pending sign-in a step presents, or Unauthenticated; counts a wrong code as a failed
+  //! sign-in (and drops the challenge after too many).
+  absl::StatusOr<LoginChallenge> FindChallenge(store::Transaction& tx, const std::string& token);
+  absl::Status RefuseStep(store::Transaction& tx, LoginChallenge& challenge, const User& user,
+                          std::string_view event_type);
+  absl::Status RecordEvent(store::Transaction& tx, const std::string& tenant_id, std::string_view user_id,
+                           std::string actor, std::string_view type, std::string_view source_ip,
+                           std::string_view user_agent, const nlohmann::json& detail = nlohmann::json::object());
   absl::StatusOr<Principal> AuthenticateSession(const Credential& credential, const std::string& hash);
   absl::StatusOr<Principal> AuthenticateApiToken(const std::string& hash);
   absl::Status CheckThrottle(store::Transaction& tx, const std::string& account, const std::string& address);
@@ -149,6 +197,7 @@ class IdentityService {
   Rng& rng_;
   IdentityOptions options_;
   IdentityRepo repo_;
+  AccountRepo accounts_;
 };
 
 }  // namespace tf::identity

@@ -23,6 +23,8 @@ struct Tenant {
   std::string name;
   std::string data_region;
   std::string status;  //!< active | suspended
+  bool require_mfa = false;              //!< users must enrol a second factor
+  bool require_device_approval = false;  //!< sign-ins from new devices wait for approval
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };
@@ -39,6 +41,7 @@ struct User {
   std::optional<int64_t> locked_at;
   int64_t password_changed_at = 0;
   std::optional<int64_t> last_login_at;
+  bool mfa_enabled = false;  //!< a confirmed TOTP factor exists
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };
@@ -55,6 +58,7 @@ struct Session {
   int64_t last_seen_at = 0;
   int64_t expires_at = 0;
   std::optional<int64_t> revoked_at;
+  std::optional<std::string> device_id;
 };
 
 struct ApiToken {

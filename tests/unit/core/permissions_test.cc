@@ -35,7 +35,7 @@ TEST(PermissionsTest, AdminHasNoTenantPermissions) {
   EXPECT_FALSE(Has(s, Permission::kTenantsRead));
   EXPECT_FALSE(Has(s, Permission::kTenantsWrite));
   EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kUsersWrite, Permission::kTokensRead,
-                    Permission::kTokensWrite, Permission::kSystemHealth}));
+                    Permission::kTokensWrite, Permission::kSystemHealth, Permission::kSecurityPolicyWrite}));
 }
 
 TEST(PermissionsTest, AuditorIsReadOnly) {
@@ -135,9 +135,9 @@ TEST(PermissionsTest, AccessConstructors) {
   Access a = Access::Requires(Permission::kUsersRead);
   EXPECT_EQ(a.kind, Access::Kind::kPermission);
   EXPECT_EQ(a.permission, Permission::kUsersRead);
-  EXPECT_FALSE(a.allow_pending_password_change);
-  EXPECT_TRUE(a.AllowPendingPasswordChange().allow_pending_password_change);
-  EXPECT_FALSE(a.allow_pending_password_change);  // a copy, not a mutation
+  EXPECT_FALSE(a.allow_pending_setup);
+  EXPECT_TRUE(a.AllowPendingSetup().allow_pending_setup);
+  EXPECT_FALSE(a.allow_pending_setup);  // a copy, not a mutation
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ class PipelineTest : public ::testing::Test {
                             if (absl::Status s = reader->Finish(); !s.ok()) return s;
                             return Response::Json(201, {{"name", *name}, {"tenant_id", ctx.tenant_id}});
                           }));
-    router_.Add(MakeRoute("POST", "/api/auth/password", Access::Authenticated().AllowPendingPasswordChange(),
+    router_.Add(MakeRoute("POST", "/api/auth/password", Access::Authenticated().AllowPendingSetup(),
                           [](RequestContext&) -> absl::StatusOr<Response> { return Response::NoContent(); }));
 
     pipeline_.Use(std::make_unique<MetricsMiddleware>(registry_));

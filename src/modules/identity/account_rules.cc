@@ -1,0 +1,107 @@
+#include "modules/identity/account_rules.h"
+
+#include <cctype>
+
+#include "core/crypto.h"
+#include "core/redact.h"
+#include "core/status.h"
+#include "core/strings.h"
+#include "core/totp.h"
+
+namespace tf::identity {
+
+namespace {
+
+std::string FoldRecoveryCode(std::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '-' || c == ' ') continue;
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+bool IsTotpCode(std::string_view code) {
+  if (code.size() != totp::kDigits) return false;
+  for (char c : code) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<SecondFactor>> UseSecondFactor(store::Transaction& tx, AccountRepo& repo,
+                                                            const std::string& user_id, std::string_view code,
+                                                            int64_t now_micros) {
+  if (code.size() > 64) return std::optional<SecondFactor>();
+  if (IsTotpCode(code)) {
+    auto factor = repo.GetTotp(tx, user_id);
+    if (absl::IsNotFound(factor.status())) return std::optional<SecondFactor>();
+    TF_RETURN_IF_ERROR(factor.status());
+    if (!factor->confirmed_at) return std::optional<SecondFactor>();
+    TF_ASSIGN_OR_RETURN(std::string key, totp::Base32Decode(factor->secret));
+    std::optional<int64_t> step = totp::MatchStep(key, code, now_micros / 1'000'000, factor->last_used_step);
+    if (!step) return std::optional<SecondFactor>();
+    TF_ASSIGN_OR_RETURN(bool fresh, repo.UseTotpStep(tx, user_id, *step));
+    if (!fresh) return std::optional<SecondFactor>();
+    return std::optional<SecondFactor>(SecondFactor::kTotp);
+  }
+  TF_ASSIGN_OR_RETURN(bool used, repo.UseRecoveryCode(tx, user_id, RecoveryCodeHash(user_id, code), now_micros));
+  if (!used) return std::optional<SecondFactor>();
+  return std::optional<SecondFactor>(SecondFactor::kRecoveryCode);
+}
+
+std::vector<std::string> NewRecoveryCodes(Rng& rng) {
+  std::vector<std::string> codes;
+  for (int i = 0; i < kRecoveryCodeCount; ++i) {
+    std::string b32 = totp::Base32Encode(rng.Bytes(10));  // 80 bits -> 16 characters
+    codes.push_back(StrCat(b32.substr(0, 4), "-", b32.substr(4, 4), "-", b32.substr(8, 4), "-", b32.substr(12, 4)));
+  }
+  return codes;
+}
+
+std::string RecoveryCodeHash(std::string_view user_id, std::string_view code) {
+  return crypto::Sha256Hex(StrCat(user_id, ":", FoldRecoveryCode(code)));
+}
+
+std::string DescribeUserAgent(std::string_view ua) {
+  auto has = [&](std::string_view s) { return ua.find(s) != std::string_view::npos; };
+  std::string browser;
+  if (has("Firefox/")) browser = "Firefox";
+  else if (has("Edg/")) browser = "Edge";
+  else if (has("HeadlessChrome/")) browser = "Headless Chrome";
+  else if (has("Chromium/")) browser = "Chromium";
+  else if (has("Chrome/")) browser = "Chrome";
+  else if (has("Safari/")) browser = "Safari";
+  else if (ua.rfind("curl/", 0) == 0) return "curl";
+  std::string os;
+  if (has("Android")) os = "Android";
+  else if (has("iPhone") || has("iPad")) os = "iOS";
+  else if (has("Windows")) os = "Windows";
+  else if (has("Mac OS X") || has("Macintosh")) os = "macOS";
+  else if (has("CrOS")) os = "ChromeOS";
+  else if (has("Linux")) os = "Linux";
+  if (browser.empty() && os.empty()) return "Unknown device";
+  if (browser.empty()) return StrCat("Browser on ", os);
+  if (os.empty()) return browser;
+  return StrCat(browser, " on ", os);
+}
+
+AccountEvent MakeAccountEvent(std::string id, std::string tenant_id, std::string_view user_id, std::string actor,
+                              std::string_view type, std::string_view source_ip, std::string_view user_agent,
+                              const nlohmann::json& detail, int64_t now_micros) {
+  AccountEvent e;
+  e.id = std::move(id);
+  e.tenant_id = std::move(tenant_id);
+  if (!user_id.empty()) e.user_id = std::string(user_id);
+  e.actor = std::move(actor);
+  e.type = std::string(type);
+  e.source_ip = std::string(source_ip.substr(0, 64));
+  e.user_agent = std::string(user_agent.substr(0, 512));
+  e.detail = RedactJson(detail.is_object() ? detail : nlohmann::json::object()).dump();
+  e.created_at = now_micros;
+  return e;
+}
+
+}  // namespace tf::identity

@@ -1,0 +1,44 @@
+#pragma once
+// Account-security rules shared by sign-in (IdentityService) and the account's own settings
+// (AccountService): checking and using up a TOTP or recovery code, making recovery codes,
+// naming devices, and the account-event records both write. Persistence goes through
+// AccountRepo.
+// Thread-safety: stateless functions.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/rng.h"
+#include "modules/identity/account_repo.h"
+#include "nlohmann/json.hpp"
+
+namespace tf::identity {
+
+enum class SecondFactor { kTotp, kRecoveryCode };
+
+inline constexpr int kRecoveryCodeCount = 10;
+
+//! Checks `code` (a 6-digit TOTP code or a recovery code) for a user with a confirmed factor,
+//! and uses it up in `tx`: the TOTP step is recorded so it cannot be replayed, a recovery code
+//! is marked used. nullopt when the code is wrong, replayed or already used.
+absl::StatusOr<std::optional<SecondFactor>> UseSecondFactor(store::Transaction& tx, AccountRepo& repo,
+                                                            const std::string& user_id, std::string_view code,
+                                                            int64_t now_micros);
+
+//! Ten recovery codes, each 80 random bits as four groups of base32 ("ABCD-EFGH-IJKL-MNOP").
+std::vector<std::string> NewRecoveryCodes(Rng& rng);
+//! What is stored for a recovery code: SHA-256 over the user id and the code without
+//! separators, case-folded (so "abcd efgh ..." typed by hand matches).
+std::string RecoveryCodeHash(std::string_view user_id, std::string_view code);
+
+//! A readable device name from a User-Agent header: "Firefox on Linux", "curl", "Unknown device".
+std::string DescribeUserAgent(std::string_view user_agent);
+
+//! An account-security event about `user_id` (may be empty), with `detail` redacted.
+AccountEvent MakeAccountEvent(std::string id, std::string tenant_id, std::string_view user_id, std::string actor,
+                              std::string_view type, std::string_view source_ip, std::string_view user_agent,
+                              const nlohmann::json& detail, int64_t now_micros);
+
+}  // namespace tf::identity
