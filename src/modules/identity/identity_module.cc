@@ -1,6 +1,7 @@
 #include "modules/identity/identity_module.h"
 
 #include "core/log.h"
+#include "modules/identity/account_routes.h"
 #include "modules/identity/identity_routes.h"
 
 namespace tf::identity {
@@ -22,8 +23,10 @@ absl::Status IdentityModule::Register(ModuleContext& context) {
   cookies.secure = !context.config.server.tls_cert_file.empty();
   cookies.max_age = options.session_absolute_lifetime;
   RegisterIdentityRoutes(context.router, *service_, cookies);
+  accounts_ = std::make_unique<AccountService>(context.db, context.clock, context.rng, options, "Trust Fabric");
+  RegisterAccountRoutes(context.router, *accounts_);
   context.authenticator = this;
-  // Ended sessions are kept a week for investigations, then deleted.
+  // Ended sessions are kept a week for investigations, then deleted; so are expired sign-ins.
   return context.scheduler.Every("identity.purge_ended_sessions", std::chrono::hours(1), [this]() -> absl::Status {
     auto purged = service_->PurgeEndedSessions(std::chrono::hours(24 * 7));
     if (!purged.ok()) return purged.status();

@@ -1,9 +1,11 @@
 #pragma once
-// Wiring of the identity domain: repo + service, the request authenticator, routes.
+// Wiring of the identity domain: repos + services (sign-in and users; account security), the
+// request authenticator, routes and the purge job.
 // Thread-safety: see Module.
 
 #include <memory>
 
+#include "modules/identity/account_service.h"
 #include "modules/identity/identity_service.h"
 #include "modules/module.h"
 
@@ -19,6 +21,7 @@ class IdentityModule final : public Module, public http::Authenticator {
 
  private:
   std::unique_ptr<IdentityService> service_;
+  std::unique_ptr<AccountService> accounts_;
 };
 
 //! Service options from the [auth] configuration.

@@ -227,11 +227,37 @@ absl::StatusOr<int64_t> IdentityRepo::PurgeSessions(Tx& tx, int64_t before) {
   return tx.Exec("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?", {before, before});
 }
 
-absl::Status IdentityRepo::RevokeUserSessions(Tx& tx, const std::string& user_id, const std::string& keep_id,
-                                              int64_t now) {
+absl::StatusOr<int64_t> IdentityRepo::RevokeUserSessions(Tx& tx, const std::string& user_id,
+                                                         const std::string& keep_id, int64_t now) {
   return tx.Exec("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
-                 {now, user_id, keep_id})
-      .status();
+                 {now, user_id, keep_id});
+}
+
+absl::StatusOr<std::vector<Session>> IdentityRepo::ListLiveSessions(Tx& tx, const std::string& user_id, int64_t now,
+                                                                    int64_t live_after,
+                                                                    const std::optional<std::string>& after_id,
+                                                                    int limit) {
+  Where w;
+  w.Add("user_id = ?", user_id);
+  w.Add("revoked_at IS NULL AND expires_at > ?", now);
+  w.Add("last_seen_at > ?", live_after);
+  w.AddIf("id > ?", after_id);
+  TF_ASSIGN_OR_RETURN(auto rows, tx.Query(StrCat("SELECT ", kSessionColumns, " FROM sessions", w.sql, Limit(limit)),
+                                          w.params));
+  std::vector<Session> out;
+  for (const Row& r : rows) out.push_back(SessionFromRow(r));
+  return out;
+}
+
+absl::StatusOr<Session> IdentityRepo::GetSession(Tx& tx, const std::string& user_id, const std::string& id) {
+  TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne(StrCat("SELECT ", kSessionColumns,
+                                                  " FROM sessions WHERE id = ? AND user_id = ?"),
+                                           {id, user_id}, "session"));
+  return SessionFromRow(row);
+}
+
+absl::StatusOr<int64_t> IdentityRepo::RevokeDeviceSessions(Tx& tx, const std::string& device_id, int64_t now) {
+  return tx.Exec("UPDATE sessions SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL", {now, device_id});
 }
 
 absl::Status IdentityRepo::InsertApiToken(Tx& tx, const ApiToken& t) {

@@ -42,7 +42,16 @@ class IdentityRepo {
   //! Revokes every live session of the user except `keep_id` (may be empty).
   //! Deletes sessions that expired or were revoked before `before`; returns how many.
   absl::StatusOr<int64_t> PurgeSessions(Tx& tx, int64_t before);
-  absl::Status RevokeUserSessions(Tx& tx, const std::string& user_id, const std::string& keep_id, int64_t now);
+  absl::StatusOr<int64_t> RevokeUserSessions(Tx& tx, const std::string& user_id, const std::string& keep_id,
+                                             int64_t now);
+  //! Sessions of the user that can still authenticate (not revoked, not expired, seen after
+  //! `live_after`), by id.
+  absl::StatusOr<std::vector<Session>> ListLiveSessions(Tx& tx, const std::string& user_id, int64_t now,
+                                                        int64_t live_after, const std::optional<std::string>& after_id,
+                                                        int limit);
+  absl::StatusOr<Session> GetSession(Tx& tx, const std::string& user_id, const std::string& id);
+  //! Revokes every live session signed in from the device; returns how many.
+  absl::StatusOr<int64_t> RevokeDeviceSessions(Tx& tx, const std::string& device_id, int64_t now);
 
   absl::Status InsertApiToken(Tx& tx, const ApiToken& t);
   absl::StatusOr<ApiToken> GetApiTokenByHash(Tx& tx, std::string_view token_hash);

@@ -12,6 +12,7 @@
 #include "http/json_body.h"
 #include "http/pagination.h"
 #include "http/problem.h"
+#include "modules/identity/identity_json.h"
 
 namespace tf::identity {
 
@@ -23,64 +24,7 @@ using http::Response;
 using nlohmann::json;
 
 constexpr uint64_t kSmallBody = 16 * 1024;
-
-json Time(int64_t micros) { return FormatRfc3339Micros(micros); }
-json OptTime(const std::optional<int64_t>& micros) { return micros ? Time(*micros) : json(nullptr); }
-
-json RoleNames(const std::vector<Role>& roles) {
-  json out = json::array();
-  for (Role r : roles) out.push_back(RoleName(r));
-  return out;
-}
-
-json TenantJson(const Tenant& t) {
-  return {{"id", t.id},         {"slug", t.slug},
-          {"name", t.name},     {"data_region", t.data_region},
-          {"status", t.status}, {"created_at", Time(t.created_at)},
-          {"updated_at", Time(t.updated_at)}};
-}
-
-json UserJson(const User& u) {
-  return {{"id", u.id},
-          {"tenant_id", u.tenant_id},
-          {"email", u.email},
-          {"display_name", u.display_name},
-          {"roles", RoleNames(u.roles)},
-          {"status", u.status},
-          {"must_change_password", u.must_change_password},
-          {"locked", u.locked_at.has_value()},
-          {"locked_at", OptTime(u.locked_at)},
-          {"last_login_at", OptTime(u.last_login_at)},
-          {"password_changed_at", Time(u.password_changed_at)},
-          {"created_at", Time(u.created_at)},
-          {"updated_at", Time(u.updated_at)}};
-}
-
-json TokenJson(const ApiToken& t) {
-  return {{"id", t.id},
-          {"name", t.name},
-          {"tenant_id", t.tenant_id},
-          {"created_by", t.user_id},
-          {"permissions", PermissionNames(t.permissions)},
-          {"expires_at", Time(t.expires_at)},
-          {"created_at", Time(t.created_at)},
-          {"last_used_at", OptTime(t.last_used_at)},
-          {"revoked_at", OptTime(t.revoked_at)}};
-}
-
-template <typename T, typename F>
-json ItemsJson(const std::vector<T>& items, F&& to_json) {
-  json out = json::array();
-  for (const T& item : items) out.push_back(to_json(item));
-  return out;
-}
-
-//! The {id} path parameter; ids that are not UUIDs cannot exist, so they are 404.
-absl::StatusOr<std::string> IdParam(const RequestContext& ctx) {
-  const std::string& id = ctx.PathParam("id");
-  if (!IsUuid(id)) return absl::NotFoundError("no such resource");
-  return id;
-}
+constexpr int64_t kDeviceCookieMaxAge = 400 * 86400;  // the longest browsers keep a cookie
 
 std::optional<std::string> CookieValue(const http::Request& request, std::string_view name) {
   auto header = request.headers.Get("Cookie");
@@ -103,6 +47,45 @@ void Post(http::Router& r, std::string pattern, Access access, http::Handler h, 
 }
 void Get(http::Router& r, std::string pattern, Access access, http::Handler h) {
   r.Add({"GET", std::move(pattern), access, std::move(h), 0});
+}
+
+//! The answer of every sign-in step: the session and its cookies, or what comes next.
+Response LoginResponse(const LoginResult& result, const CookieOptions& cookies) {
+  json out;
+  switch (result.step) {
+    case LoginResult::Step::kMfa:
+      out = {{"mfa_required", true}, {"mfa_token", result.challenge_token},
+             {"expires_at", Time(result.challenge_expires_at)}};
+      break;
+    case LoginResult::Step::kDeviceApproval:
+      out = {{"device_approval_required", true}, {"approval_token", result.challenge_token},
+             {"device_id", result.device_id}, {"expires_at", Time(result.challenge_expires_at)}};
+      break;
+    case LoginResult::Step::kSignedIn:
+      out = {{"token", result.token},
+             {"csrf_token", result.csrf_token},
+             {"expires_at", Time(result.session.expires_at)},
+             {"session_id", result.session.id},
+             {"device_id", result.device_id},
+             {"mfa_enrollment_required", result.mfa_enrollment_required},
+             {"user", {{"id", result.user.id},
+                       {"email", result.user.email},
+                       {"roles", RoleNames(result.user.roles)},
+                       {"tenant_id", result.user.tenant_id},
+                       {"mfa_enabled", result.user.mfa_enabled},
+                       {"must_change_password", result.user.must_change_password}}}};
+      break;
+  }
+  Response r = Response::Json(200, out);
+  if (!result.device_token.empty()) {
+    r.headers.Add("Set-Cookie", Cookie(kDeviceCookie, result.device_token, true, cookies, kDeviceCookieMaxAge));
+  }
+  if (result.step == LoginResult::Step::kSignedIn) {
+    int64_t max_age = cookies.max_age.count();
+    r.headers.Add("Set-Cookie", Cookie(kSessionCookie, result.token, true, cookies, max_age));
+    r.headers.Add("Set-Cookie", Cookie(kCsrfCookie, result.csrf_token, false, cookies, max_age));
+  }
+  return r;
 }
 
 }  // namespace
@@ -138,19 +121,37 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     TF_RETURN_IF_ERROR(body.Finish());
     req.source_ip = ctx.request.remote_addr;
     req.user_agent = std::string(ctx.request.headers.Get("User-Agent").value_or(""));
+    req.device_token = CookieValue(ctx.request, kDeviceCookie).value_or("");
     TF_ASSIGN_OR_RETURN(LoginResult result, service.Login(req));
-    Response r = Response::Json(200, {{"token", result.token},
-                                      {"csrf_token", result.csrf_token},
-                                      {"expires_at", Time(result.session.expires_at)},
-                                      {"user", {{"id", result.user.id},
-                                                {"email", result.user.email},
-                                                {"roles", RoleNames(result.user.roles)},
-                                                {"tenant_id", result.user.tenant_id},
-                                                {"must_change_password", result.user.must_change_password}}}});
-    int64_t max_age = cookies.max_age.count();
-    r.headers.Add("Set-Cookie", Cookie(kSessionCookie, result.token, true, cookies, max_age));
-    r.headers.Add("Set-Cookie", Cookie(kCsrfCookie, result.csrf_token, false, cookies, max_age));
-    return r;
+    return LoginResponse(result, cookies);
+  });
+
+  // The second steps answer like a sign-in: the session, or the next step.
+  auto step = [](RequestContext& ctx, std::string_view token_field, bool code_required)
+      -> absl::StatusOr<LoginStepRequest> {
+    TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+    LoginStepRequest req;
+    TF_ASSIGN_OR_RETURN(req.challenge_token, body.RequiredString(token_field, 200));
+    if (code_required) {
+      TF_ASSIGN_OR_RETURN(req.code, body.RequiredString("code", 64));
+    } else {
+      TF_ASSIGN_OR_RETURN(auto code, body.OptionalString("code", 64));
+      req.code = code.value_or("");
+    }
+    TF_RETURN_IF_ERROR(body.Finish());
+    req.source_ip = ctx.request.remote_addr;
+    req.user_agent = std::string(ctx.request.headers.Get("User-Agent").value_or(""));
+    return req;
+  };
+  Post(router, "/api/auth/login/mfa", Access::Public(), [&service, cookies, step](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(LoginStepRequest req, step(ctx, "mfa_token", true));
+    TF_ASSIGN_OR_RETURN(LoginResult result, service.LoginMfa(req));
+    return LoginResponse(result, cookies);
+  });
+  Post(router, "/api/auth/login/device", Access::Public(), [&service, cookies, step](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(LoginStepRequest req, step(ctx, "approval_token", false));
+    TF_ASSIGN_OR_RETURN(LoginResult result, service.LoginDevice(req));
+    return LoginResponse(result, cookies);
   });
 
   Post(router, "/api/auth/logout", kAnyUser, [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {

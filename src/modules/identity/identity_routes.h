@@ -20,6 +20,8 @@ std::optional<Credential> CredentialFrom(const http::Request& request);
 
 inline constexpr std::string_view kSessionCookie = "tf_session";
 inline constexpr std::string_view kCsrfCookie = "tf_csrf";
+//! Names the browser for device recognition; only its hash is stored.
+inline constexpr std::string_view kDeviceCookie = "tf_device";
 inline constexpr std::string_view kCsrfHeader = "X-CSRF-Token";
 
 }  // namespace tf::identity

@@ -333,7 +333,7 @@ absl::Status IdentityService::SignIn(store::Transaction& tx, const User& user, c
   TF_RETURN_IF_ERROR(repo_.SetLastLogin(tx, user.id, now));
   TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, StrCat("user:", user.id), "login_succeeded", source_ip,
                                  user_agent,
-                                 {{"session_id", result.session.id}, {"device_id", device_id}, {"method", method}}));
+                                 {{"session", result.session.id}, {"device_id", device_id}, {"method", method}}));
   log::Info("signed in", {{"user_id", user.id}, {"session_id", result.session.id},
                           {"remote_addr", std::string(source_ip)}});
   return absl::OkStatus();
@@ -459,8 +459,8 @@ absl::Status IdentityService::Logout(const Principal& caller) {
   return db_.InTx(store::WriteTx(TxTenant(caller)).Retryable(), [&](store::Transaction& tx) -> absl::Status {
     TF_RETURN_IF_ERROR(repo_.RevokeSession(tx, caller.credential_id, Now()));
     TF_RETURN_IF_ERROR(RecordEvent(tx, caller.tenant_id, caller.user_id, caller.Actor(), "logout", caller.source_ip,
-                                   caller.user_agent, {{"session_id", caller.credential_id}}));
-    log::Info("signed out", {{"session_id", caller.credential_id}});
+                                   caller.user_agent, {{"session", caller.credential_id}}));
+    log::Info("signed out", {{"session", caller.credential_id}});
     return absl::OkStatus();
   });
 }
@@ -590,7 +590,7 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
     user.updated_at = now;
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, user));
     // Other sessions end; this one continues.
-    TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, user.id, caller.credential_id, now));
+    TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, user.id, caller.credential_id, now).status());
     TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, caller.Actor(), "password_changed", caller.source_ip,
                                    caller.user_agent, {{"other_sessions_revoked", true}}));
     log::Info("password changed", {{"user_id", user.id}});
@@ -764,7 +764,7 @@ absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const 
     }
     if (patch.status) {
       if (*patch.status == kStatusDisabled && u.status != kStatusDisabled) {
-        TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, u.id, "", now));
+        TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, u.id, "", now).status());
       }
       u.status = *patch.status;
     }
@@ -799,7 +799,7 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
     u.password_changed_at = now;
     u.updated_at = now;
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
-    TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, u.id, "", now));
+    TF_RETURN_IF_ERROR(repo_.RevokeUserSessions(tx, u.id, "", now).status());
     TF_RETURN_IF_ERROR(RecordEvent(tx, u.tenant_id, u.id, caller.Actor(), "password_reset", caller.source_ip,
                                    caller.user_agent, {{"one_time_password_generated", generated.has_value()}}));
     log::Info("password reset by an administrator", {{"user_id", u.id}});

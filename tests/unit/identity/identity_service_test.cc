@@ -21,6 +21,7 @@
 #include "core/strings.h"
 #include "modules/identity/identity_repo.h"
 #include "nlohmann/json.hpp"
+#include "support/status_macros.h"
 #include "support/test_database.h"
 #include "unit/store/test_db.h"
 
@@ -33,19 +34,6 @@ using std::chrono::seconds;
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
 using store::testing::TestEpoch;
-
-#define TF_ASSERT_OK(expr)                          \
-  do {                                              \
-    ::absl::Status tf_assert_status_ = (expr);      \
-    ASSERT_TRUE(tf_assert_status_.ok()) << tf_assert_status_; \
-  } while (0)
-
-#define TF_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                                  \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();              \
-  lhs = std::move(tmp).value()
-#define TF_ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  TF_ASSERT_OK_AND_ASSIGN_IMPL_(TF_CONCAT_(tf_assert_sor_, __LINE__), lhs, expr)
 
 [[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
 
@@ -148,7 +136,7 @@ struct World {
                                   std::string_view password = kUserPassword, std::string ip = "") {
     if (ip.empty()) ip = NextIp();
     TF_ASSIGN_OR_RETURN(LoginResult r,
-                        service.Login({std::string(email), std::string(password), ip, "unit-test/1.0"}));
+                        service.Login({std::string(email), std::string(password), ip, "unit-test/1.0", ""}));
     TF_ASSIGN_OR_RETURN(Principal p, service.Authenticate(Bearer(r.token)));
     return SignedIn{std::move(r), std::move(p)};
   }
@@ -213,7 +201,7 @@ class IdentityWorldTest : public ::testing::TestWithParam<Backend> {
 
   absl::Status LoginStatus(IdentityService& service, std::string_view email, std::string_view password,
                            const std::string& ip) {
-    return service.Login({std::string(email), std::string(password), ip, "unit-test/1.0"}).status();
+    return service.Login({std::string(email), std::string(password), ip, "unit-test/1.0", ""}).status();
   }
 
   World* world_ = nullptr;
@@ -264,7 +252,7 @@ TEST_P(IdentityBootstrapTest, GeneratedOneTimePasswordMustBeChanged) {
 
   // The one-time password signs in, and the session says it must be changed.
   TF_ASSERT_OK_AND_ASSIGN(LoginResult login,
-                          svc_->Login({"root@platform.test", *boot.one_time_password, "127.0.0.1", "cli"}));
+                          svc_->Login({"root@platform.test", *boot.one_time_password, "127.0.0.1", "cli", ""}));
   TF_ASSERT_OK_AND_ASSIGN(Principal p, svc_->Authenticate(Bearer(login.token)));
   EXPECT_TRUE(p.must_change_password);
   EXPECT_TRUE(p.IsPlatform());
@@ -324,7 +312,7 @@ class IdentityLoginTest : public IdentityWorldTest {};
 
 TEST_P(IdentityLoginTest, ReturnsSessionAndCsrfTokensAndStoresOnlyTheirHashes) {
   std::string agent(1000, 'A');
-  TF_ASSERT_OK_AND_ASSIGN(LoginResult r, svc().Login({"admin@acme.test", std::string(kUserPassword), "203.0.113.9", agent}));
+  TF_ASSERT_OK_AND_ASSIGN(LoginResult r, svc().Login({"admin@acme.test", std::string(kUserPassword), "203.0.113.9", agent, ""}));
   EXPECT_EQ(r.token.rfind("tfs_", 0), 0u) << r.token;
   EXPECT_EQ(r.token.size(), 4u + 43u);
   EXPECT_FALSE(r.csrf_token.empty());
@@ -360,7 +348,7 @@ TEST_P(IdentityLoginTest, ReturnsSessionAndCsrfTokensAndStoresOnlyTheirHashes) {
 
 TEST_P(IdentityLoginTest, EmailIsNormalisedAtLogin) {
   TF_ASSERT_OK_AND_ASSIGN(LoginResult r,
-                          svc().Login({"  ADMIN@Acme.TEST\t", std::string(kUserPassword), w().NextIp(), ""}));
+                          svc().Login({"  ADMIN@Acme.TEST\t", std::string(kUserPassword), w().NextIp(), "", ""}));
   EXPECT_EQ(r.user.email, "admin@acme.test");
 }
 
