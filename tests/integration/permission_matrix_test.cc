@@ -44,10 +44,13 @@ struct RouteCase {
   std::string body;
   //! The status a caller who is allowed gets (with the ids of their own tenant).
   int allowed_status;
+  //! What an allowed API token gets instead, for routes that need a session (0: the same).
+  int token_status = 0;
 };
 
 Access Pub() { return Access::Public(); }
 Access AnyUser() { return Access::Authenticated().AllowPendingSetup(); }
+Access Authed() { return Access::Authenticated(); }
 Access Needs(P p) { return Access::Requires(p); }
 
 //! THE table. A route added to trustd without a row here fails RoutesTableMatchesTheRouter.
@@ -58,6 +61,24 @@ const std::vector<RouteCase>& Table() {
       {"POST", "/api/auth/logout", AnyUser(), "", 204},
       {"GET", "/api/auth/me", AnyUser(), "", 200},
       {"POST", "/api/auth/password", AnyUser(), "{}", 422},
+      {"POST", "/api/auth/login/mfa", Pub(), "{}", 422},
+      {"POST", "/api/auth/login/device", Pub(), "{}", 422},
+      // the caller's second factor, sessions, devices and events ({id}s that are not theirs: 404)
+      {"GET", "/api/auth/mfa", AnyUser(), "", 200},
+      {"POST", "/api/auth/mfa/totp/enroll", AnyUser(), "", 200, 409},
+      {"POST", "/api/auth/mfa/totp/confirm", AnyUser(), "{}", 422},
+      {"POST", "/api/auth/mfa/totp/disable", Authed(), "{}", 422},
+      {"POST", "/api/auth/mfa/recovery-codes", Authed(), "{}", 422},
+      {"GET", "/api/auth/sessions", Authed(), "", 200},
+      {"DELETE", "/api/auth/sessions/{id}", Authed(), "", 404},
+      {"POST", "/api/auth/sessions/revoke-others", Authed(), "", 200, 409},
+      {"GET", "/api/auth/devices", Authed(), "", 200},
+      {"PATCH", "/api/auth/devices/{id}", Authed(), R"({"name":"Matrix {n}"})", 404},
+      {"DELETE", "/api/auth/devices/{id}", Authed(), "", 404},
+      {"POST", "/api/auth/devices/{id}/approve", Authed(), "", 404},
+      {"GET", "/api/auth/events", Authed(), "", 200},
+      {"GET", "/api/auth/account-events", Needs(P::kUsersRead), "", 200},
+      {"GET", "/api/auth/summary", Needs(P::kUsersRead), "", 200},
       // API tokens
       {"GET", "/api/auth/tokens", Needs(P::kTokensRead), "", 200},
       {"POST", "/api/auth/tokens", Needs(P::kTokensWrite), R"({"name":"matrix {n}","permissions":["users.read"]})", 201},
@@ -67,6 +88,8 @@ const std::vector<RouteCase>& Table() {
       {"GET", "/api/tenants", Needs(P::kTenantsRead), "", 200},
       {"GET", "/api/tenants/{id}", Needs(P::kTenantsRead), "", 200},
       {"PATCH", "/api/tenants/{id}", Needs(P::kTenantsWrite), "{}", 200},
+      {"GET", "/api/tenants/{id}/security-policy", Authed(), "", 200},
+      {"PATCH", "/api/tenants/{id}/security-policy", Needs(P::kSecurityPolicyWrite), "{}", 200},
       // users
       {"POST", "/api/users", Needs(P::kUsersWrite),
        R"({"email":"matrix-{n}@matrix.example","password":"correct-Horse-7-battery","roles":["VIEWER"]})", 201},
@@ -75,6 +98,12 @@ const std::vector<RouteCase>& Table() {
       {"PATCH", "/api/users/{id}", Needs(P::kUsersWrite), R"({"display_name":"Matrix {n}"})", 200},
       {"POST", "/api/users/{id}/reset-password", Needs(P::kUsersWrite), "{}", 200},
       {"POST", "/api/users/{id}/unlock", Needs(P::kUsersWrite), "", 200},
+      {"GET", "/api/users/{id}/sessions", Needs(P::kUsersRead), "", 200},
+      {"DELETE", "/api/users/{id}/sessions", Needs(P::kUsersWrite), "", 200},
+      {"DELETE", "/api/users/{id}/sessions/{session_id}", Needs(P::kUsersWrite), "", 404},
+      {"GET", "/api/users/{id}/devices", Needs(P::kUsersRead), "", 200},
+      {"POST", "/api/users/{id}/devices/{device_id}/approve", Needs(P::kUsersWrite), "", 404},
+      {"DELETE", "/api/users/{id}/devices/{device_id}", Needs(P::kUsersWrite), "", 404},
       // monitoring
       {"GET", "/health", Pub(), "", 200},
       {"GET", "/health/ready", Pub(), "", 200},
@@ -116,7 +145,7 @@ std::string Fill(const RouteCase& rc, const TenantIds& ids) {
   std::string id = absl::StartsWith(rc.pattern, "/api/users/")    ? ids.user
                    : absl::StartsWith(rc.pattern, "/api/tenants/") ? ids.tenant
                                                                    : ids.token;
-  return absl::StrReplaceAll(rc.pattern, {{"{id}", id}});
+  return absl::StrReplaceAll(rc.pattern, {{"{id}", id}, {"{session_id}", kNoSuchId}, {"{device_id}", kNoSuchId}});
 }
 
 std::string BodyFor(const RouteCase& rc) {
@@ -331,8 +360,11 @@ TEST_F(PermissionMatrixTest, EveryRouteForEveryCaller) {
       } else if (rc.access.kind == Access::Kind::kAuthenticated || caller.permissions.test(static_cast<size_t>(rc.access.permission))) {
         EXPECT_NE(r.status, 401) << what;
         EXPECT_NE(r.status, 403) << what;
-        // An API token is not a session and cannot log out (409); everything else succeeds.
-        int expected = caller.is_api_token && rc.pattern == "/api/auth/logout" ? 409 : rc.allowed_status;
+        // An API token is not a session: it cannot log out, enrol MFA or end its
+        // "other" sessions (409); everything else succeeds.
+        int expected = rc.allowed_status;
+        if (caller.is_api_token && rc.pattern == "/api/auth/logout") expected = 409;
+        if (caller.is_api_token && rc.token_status != 0) expected = rc.token_status;
         EXPECT_EQ(r.status, expected) << what;
       } else {
         EXPECT_EQ(r.status, 403) << what;
@@ -371,6 +403,12 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
       {"DELETE", "/api/auth/tokens/{id}", target_token_id_, "", P::kTokensWrite},
       {"GET", "/api/tenants/{id}", ids_['B'].tenant, "", P::kTenantsRead},
       {"PATCH", "/api/tenants/{id}", ids_['B'].tenant, R"({"status":"suspended"})", P::kTenantsWrite},
+      {"GET", "/api/users/{id}/sessions", target_user_, "", P::kUsersRead},
+      {"DELETE", "/api/users/{id}/sessions", target_user_, "", P::kUsersWrite},
+      {"GET", "/api/users/{id}/devices", target_user_, "", P::kUsersRead},
+      {"GET", "/api/tenants/{id}/security-policy", ids_['B'].tenant, "", P::kUsersRead},
+      {"PATCH", "/api/tenants/{id}/security-policy", ids_['B'].tenant, R"({"require_mfa":true})",
+       P::kSecurityPolicyWrite},
   };
   int not_found = 0;
   for (const auto& [caller, token] : {std::pair<std::string, std::string>{"A/ADMIN", a_admin}, {"A/AUDITOR", a_auditor}}) {

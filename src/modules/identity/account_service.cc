@@ -38,7 +38,7 @@ int64_t AccountService::LiveAfter(int64_t now) const {
 
 absl::Status AccountService::RequireSession(const Principal& caller) const {
   if (caller.kind != Principal::Kind::kSession) {
-    return absl::PermissionDeniedError("a second factor is managed by its owner in a signed-in session");
+    return absl::FailedPreconditionError("API tokens do not have sessions; a second factor is managed in a signed-in session");
   }
   return absl::OkStatus();
 }
@@ -227,6 +227,9 @@ absl::Status AccountService::RevokeSession(const Principal& caller, const std::s
 
 absl::StatusOr<int64_t> AccountService::RevokeSessions(const Principal& caller, const std::string& user_id) {
   return db_.InTx(store::WriteTx(TxTenant(caller)).Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<int64_t> {
+    if (user_id == caller.user_id && caller.kind != Principal::Kind::kSession) {
+      return absl::FailedPreconditionError("API tokens do not have sessions; sign in to end your other sessions");
+    }
     TF_ASSIGN_OR_RETURN(User user, Subject(tx, caller, user_id, /*write=*/true));
     std::string keep = caller.kind == Principal::Kind::kSession ? caller.credential_id : "";
     TF_ASSIGN_OR_RETURN(int64_t n, users_.RevokeUserSessions(tx, user.id, keep, Now()));
