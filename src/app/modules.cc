@@ -1,5 +1,6 @@
 #include "app/modules.h"
 
+#include "modules/console/console_module.h"
 #include "modules/identity/identity_module.h"
 #include "modules/monitoring/monitoring_module.h"
 
@@ -9,6 +10,7 @@ std::vector<std::unique_ptr<Module>> BuiltinModules() {
   std::vector<std::unique_ptr<Module>> modules;
   modules.push_back(std::make_unique<identity::IdentityModule>());  // first: others authenticate through it
   modules.push_back(std::make_unique<monitoring::MonitoringModule>());
+  modules.push_back(std::make_unique<console::ConsoleModule>());
   return modules;
 }
 

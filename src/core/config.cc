@@ -166,6 +166,11 @@ const std::vector<KeyDef>& Keys() {
        "PEM private key for HTTPS; set together with server.tls_cert_file.",
        false,
        {}},
+      {TF_CONFIG_KEY(server.console_dir),
+       "Folder of the built web console (make builds web/dist), served at /; relative to the working "
+       "directory. Empty = no console.",
+       false,
+       {}},
 
       {TF_CONFIG_KEY(database.url),
        "Empty for the SQLite file trust.db in data_dir, sqlite:PATH, or a postgresql:// URL of the "

@@ -39,6 +39,7 @@ struct ServerConfig {
   int shutdown_grace_ms = 15000;
   std::string tls_cert_file;
   std::string tls_key_file;
+  std::string console_dir = "web/dist";  //!< the built web console; empty = not served
 };
 
 struct DatabaseConfig {

@@ -62,7 +62,7 @@ Response Pipeline::Dispatch(Request request) {
   response.headers.Add("X-Request-Id", ctx.request_id);
   response.headers.Add("traceparent", ctx.trace.ToTraceparent());
   if (!response.headers.Get("Cache-Control")) response.headers.Add("Cache-Control", "no-store");
-  response.headers.Add("X-Content-Type-Options", "nosniff");
+  AddSecurityHeaders(response.headers);
   return response;
 }
 

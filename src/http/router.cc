@@ -23,6 +23,16 @@ bool IsParam(const std::string& segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+//! The API's own prefixes: an unknown path there is a 404 problem, never the console.
+bool IsServicePath(std::string_view path) {
+  for (std::string_view prefix : {std::string_view("/api"), std::string_view("/health"), std::string_view("/metrics")}) {
+    if (path.substr(0, prefix.size()) == prefix && (path.size() == prefix.size() || path[prefix.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void Router::Add(Route route) {
@@ -81,7 +91,12 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
     }
   }
   if (best.route) best.allowed_methods.clear();
+  if (!best.route && best.allowed_methods.empty() && fallback_ && method == "GET" && !IsServicePath(path)) {
+    best.route = &*fallback_;
+  }
   return best;
 }
+
+void Router::SetFallback(Route route) { fallback_ = std::move(route); }
 
 }  // namespace tf::http

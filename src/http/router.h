@@ -1,12 +1,14 @@
 #pragma once
 // Routes: method + path pattern ("/api/users/{id}") + the access it requires + a handler.
 // Static segments win over parameters; a path that matches a pattern under another method
-// answers 405 with an Allow header.
+// answers 405 with an Allow header. An optional fallback answers the GET requests no route
+// matches outside /api/, /health and /metrics (the web console's files and client routes).
 // Thread-safety: routes are added at start-up; Match is then safe from any thread.
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +44,10 @@ class Router {
   void Add(Route route);
   RouteMatch Match(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
+  //! Sets the fallback route (its method must be GET; its pattern only names it in logs and
+  //! metrics). A second call replaces the first.
+  void SetFallback(Route route);
+  const Route* fallback() const { return fallback_ ? &*fallback_ : nullptr; }
 
  private:
   struct Compiled {
@@ -49,6 +55,7 @@ class Router {
   };
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
+  std::optional<Route> fallback_;
 };
 
 }  // namespace tf::http

@@ -299,6 +299,7 @@ class HttpSession : public Session {
     std::string request_id = crypto::HexEncode(FastRng::Instance().Bytes(16));
     Response response = ProblemResponse(HttpError(status, detail), path_, request_id);
     response.headers.Set("X-Request-Id", request_id);
+    AddSecurityHeaders(response.headers);
     Write(std::move(response), /*keep_alive=*/false);
   }
 

@@ -164,7 +164,10 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
 
   Get(router, "/api/auth/me", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(User user, service.Me(*ctx.principal));
+    TF_ASSIGN_OR_RETURN(Tenant tenant, service.GetTenant(*ctx.principal, user.tenant_id));
     json out = UserJson(user);
+    out["tenant"] = {{"id", tenant.id}, {"slug", tenant.slug}, {"name", tenant.name}};
+    out["mfa_enrollment_required"] = ctx.principal->must_enroll_mfa;
     out["permissions"] = PermissionNames(ctx.principal->permissions);
     out["authenticated_by"] = ctx.principal->kind == Principal::Kind::kSession ? "session" : "api_token";
     return Response::Json(200, out);

@@ -1,0 +1,92 @@
+// The Trust Dashboard: the figures that exist so far, refreshed by hand or every 30 seconds.
+import { useCallback, useEffect, useState } from 'react';
+import { api } from '../api';
+import { ErrorBanner, Notice } from '../components/common';
+import { accountTiles, type AccountSummary, type Tile } from '../dashboard_tiles';
+import { formatTime } from '../format';
+import { can, useSession } from '../session';
+
+const AUTO_REFRESH_MS = 30_000;
+
+function TileView({ tile }: { tile: Tile }) {
+  return (
+    <article className={`tile tone-${tile.tone}`} aria-labelledby={`tile-${tile.id}`} data-tile={tile.id}>
+      <h3 id={`tile-${tile.id}`}>{tile.label}</h3>
+      <p className="tile-value">{tile.value}</p>
+      {tile.ratio !== undefined && (
+        <div className="bar" role="img" aria-label={`${tile.value}`}>
+          <div className="bar-fill" style={{ width: `${tile.ratio * 100}%` }} />
+        </div>
+      )}
+      <p className="tile-detail">{tile.detail}</p>
+    </article>
+  );
+}
+
+export function DashboardPage() {
+  const { me } = useSession();
+  const allowed = can(me, 'users.read');
+  const [tiles, setTiles] = useState<Tile[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [updated, setUpdated] = useState<string>('');
+  const [auto, setAuto] = useState(true);
+  const [loading, setLoading] = useState(false);
+
+  const load = useCallback(async () => {
+    if (!allowed) return;
+    setLoading(true);
+    try {
+      const summary = await api<AccountSummary>('GET', '/api/auth/summary');
+      setTiles(accountTiles(summary));
+      setError(null);
+      setUpdated(new Date().toISOString());
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [allowed]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useEffect(() => {
+    if (!auto || !allowed) return;
+    const timer = window.setInterval(() => void load(), AUTO_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [auto, allowed, load]);
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Trust Dashboard</h1>
+        {allowed && (
+          <div className="toolbar">
+            <button type="button" onClick={() => void load()} disabled={loading}>
+              {loading ? 'Refreshing…' : 'Refresh'}
+            </button>
+            <label className="inline">
+              <input type="checkbox" checked={auto} onChange={(e) => setAuto(e.target.checked)} /> Auto-refresh every 30 s
+            </label>
+            {updated && <span className="hint" aria-live="polite">Updated {formatTime(updated)}</span>}
+          </div>
+        )}
+      </div>
+      {!allowed && (
+        <Notice>
+          The tenant's security figures need the users.read permission, which your role does not include. Your own
+          sessions, devices and sign-in history are under Account.
+        </Notice>
+      )}
+      <ErrorBanner error={error} />
+      {allowed && !tiles && !error && <p className="hint">Loading…</p>}
+      {tiles && (
+        <div className="tiles" aria-busy={loading}>
+          {tiles.map((t) => (
+            <TileView key={t.id} tile={t} />
+          ))}
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,15 @@
+// THE list of the console's signed-in pages. A new page is one entry here: its path, title,
+// area (the navigation shows an area once it has a page) and the permission it needs.
+import type { ComponentType } from 'react';
+import type { PageInfo } from '../nav';
+import { AccountPage } from './account';
+import { DashboardPage } from './dashboard';
+
+export interface PageDef extends PageInfo {
+  component: ComponentType;
+}
+
+export const PAGES: readonly PageDef[] = [
+  { path: '/', title: 'Trust Dashboard', area: 'Dashboard', component: DashboardPage },
+  { path: '/account', title: 'Account', area: 'Account', component: AccountPage },
+];
