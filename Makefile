@@ -2,7 +2,7 @@
 PRESET ?= $(if $(CI),ci,default)
 BUILD_DIR := $(if $(filter asan,$(PRESET)),build-asan,build)
 
-.PHONY: all deps configure build run test test-asan fuzz bench bench-store format clean help
+.PHONY: all deps configure web build run test test-asan fuzz bench bench-store bench-web format clean help
 
 all: build
 
@@ -13,6 +13,7 @@ help:
 	@echo "make fuzz       build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (60)"
 	@echo "make bench      HTTP benchmark against nginx (see docs/benchmarks.md)"
 	@echo "make bench-store  the store workload on SQLite and PostgreSQL, one and two instances"
+	@echo "make bench-web  console bundle size and time to first dashboard render in Chromium"
 
 deps:
 	@scripts/install-deps.sh
@@ -20,7 +21,10 @@ deps:
 configure: deps
 	@cmake --preset $(PRESET) >/dev/null
 
-build: configure
+web: deps
+	@scripts/build-web.sh
+
+build: configure web
 	@cmake --build --preset $(PRESET)
 
 run: build
@@ -29,7 +33,7 @@ run: build
 test: build
 	@ctest --preset $(PRESET)
 
-test-asan: deps
+test-asan: deps web
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan
 	@ctest --preset asan
@@ -46,8 +50,11 @@ bench: build
 bench-store: build
 	@bench/store/run.sh
 
+bench-web: build
+	@bench/web/run.sh
+
 format:
 	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz web/dist

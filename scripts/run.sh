@@ -11,6 +11,8 @@ mkdir -p "$data_dir"
 echo
 build/src/trustctl --data-dir "$data_dir" bootstrap --email "$email" --if-needed 2>/dev/null \
   | sed 's/^/  /'
+echo "  Console: open http://$listen/ and sign in as $email with the one-time password"
+echo "  (you are asked to choose a new one), or use the API:"
 echo "  Sign in: POST http://$listen/api/auth/login {\"email\": \"$email\", \"password\": \"...\"}"
 echo "  e.g. curl -s http://$listen/api/auth/login -H 'Content-Type: application/json' \\"
 echo "         -d '{\"email\":\"$email\",\"password\":\"<the one-time password>\"}'"

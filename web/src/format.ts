@@ -17,8 +17,11 @@ export function formatTime(rfc3339: string | null | undefined): string {
   );
 }
 
-/** "login_succeeded" -> "Login succeeded". */
+const ACRONYMS: Record<string, string> = { mfa: 'MFA', totp: 'TOTP', api: 'API', ip: 'IP' };
+
+/** "login_succeeded" -> "Login succeeded", "mfa_enabled" -> "MFA enabled". */
 export function humanize(snake: string): string {
-  const s = snake.replace(/_/g, ' ');
+  const words = snake.split('_').map((w) => ACRONYMS[w] ?? w);
+  const s = words.join(' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -1,0 +1,240 @@
+// Browser tests of the web console: a real trustd (fresh SQLite store) and Debian's Chromium,
+// driven by playwright-core. Signs in with the bootstrap administrator's one-time password,
+// changes it, enrols TOTP by computing codes from the secret the page shows, signs out and in
+// again with the second factor, reads the dashboard tiles, ends another session, and opens the
+// Terms of Service without signing in. Screenshots of every page go to the output folder.
+//
+//   node tests/e2e/console.e2e.mjs --trustd build/src/trustd --trustctl build/src/trustctl \
+//        --console web/dist --out build/e2e
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const { chromium } = createRequire(join(root, 'web/package.json'))('playwright-core');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const trustdPath = resolve(arg('trustd', join(root, 'build/src/trustd')));
+const trustctlPath = resolve(arg('trustctl', join(root, 'build/src/trustctl')));
+const consoleDir = resolve(arg('console', join(root, 'web/dist')));
+const outDir = resolve(arg('out', join(root, 'build/e2e')));
+const chromiumPath = process.env.TF_CHROMIUM ?? '/usr/bin/chromium';
+
+const EMAIL = 'admin@e2e.example';
+const NEW_PASSWORD = 'granite-Harbour-lantern-17';
+
+// --- RFC 6238 in a few lines, independent of the server's implementation ----------------------
+function base32Decode(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const c of s.replace(/=+$/, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+function totp(secret, stepsAhead = 0) {
+  const counter = Math.floor(Date.now() / 1000 / 30) + stepsAhead;
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac('sha1', base32Decode(secret)).update(msg).digest();
+  const o = mac[19] & 0xf;
+  const bin = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+async function waitForHealth(base, child) {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`trustd exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('trustd did not become healthy');
+}
+
+async function apiLogin(base, email, password, code) {
+  const post = (path, body) =>
+    fetch(base + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  let r = await (await post('/api/auth/login', { email, password })).json();
+  if (r.mfa_required) r = await (await post('/api/auth/login/mfa', { mfa_token: r.mfa_token, code })).json();
+  assert.ok(r.token, `API sign-in failed: ${JSON.stringify(r)}`);
+  return r.token;
+}
+
+test('the console end to end', { timeout: 180_000 }, async (t) => {
+  mkdirSync(outDir, { recursive: true });
+  const data = mkdtempSync(join(tmpdir(), 'tf-e2e-'));
+  const boot = execFileSync(trustctlPath, ['--data-dir', data, 'bootstrap', '--email', EMAIL], { encoding: 'utf8' });
+  const oneTime = /One-time password: (\S+)/.exec(boot)?.[1];
+  assert.ok(oneTime, `no one-time password in: ${boot}`);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const log = [];
+  const trustd = spawn(trustdPath, ['--listen', `127.0.0.1:${port}`, '--data-dir', data], {
+    env: { ...process.env, TRUST_SERVER_CONSOLE_DIR: consoleDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  trustd.stdout.on('data', (d) => log.push(String(d)));
+  trustd.stderr.on('data', (d) => log.push(String(d)));
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  t.after(async () => {
+    await browser.close();
+    trustd.kill('SIGTERM');
+    writeFileSync(join(outDir, 'trustd.log'), log.join(''));
+    rmSync(data, { recursive: true, force: true });
+  });
+  await waitForHealth(base, trustd);
+
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(String(e)));
+  const shot = (name) => page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+
+  await t.test('Terms of Service open without signing in', async () => {
+    const response = await page.goto('/terms');
+    assert.equal(response.status(), 200);
+    const csp = response.headers()['content-security-policy'];
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(response.headers()['x-content-type-options'], 'nosniff');
+    await page.getByRole('heading', { name: 'Terms of Service' }).waitFor();
+    for (const topic of ['AI outputs are assistance', 'Limitation of liability', 'Data protection', 'Retention', 'termination']) {
+      assert.ok((await page.textContent('main')).toLowerCase().includes(topic.toLowerCase()), topic);
+    }
+    await shot('terms');
+  });
+
+  await t.test('a wrong password is a readable message and the login links the terms', async () => {
+    await page.goto('/');
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.match(await page.getByRole('alert').textContent(), /Invalid email or password/);
+    assert.ok(await page.getByRole('link', { name: 'Terms of Service' }).isVisible());
+    // Keyboard: focus moves to the fields and is visible.
+    await page.getByLabel('Email').focus();
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => ({
+      id: document.activeElement?.id,
+      outline: getComputedStyle(document.activeElement).outlineStyle,
+    }));
+    assert.equal(focused.id, 'password');
+    assert.notEqual(focused.outline, 'none');
+    await shot('login');
+  });
+
+  await t.test('the bootstrap administrator signs in and must change the one-time password', async () => {
+    await page.getByLabel('Password').fill(oneTime);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Password' }).waitFor();
+    await shot('change-password');
+    await page.getByLabel('Current password').fill(oneTime);
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('heading', { name: 'Trust Dashboard' }).waitFor();
+    assert.match(await page.getByTestId('who').textContent(), /admin@e2e\.example/);
+  });
+
+  let secret = '';
+  let recovery = [];
+  await t.test('MFA is enrolled with a code computed from the secret the page shows', async () => {
+    await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Account' }).click();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    secret = (await page.getByTestId('totp-secret').textContent()).trim();
+    assert.match(secret, /^[A-Z2-7]{32}$/);
+    assert.ok(await page.getByRole('img', { name: /QR code/ }).isVisible());
+    await shot('mfa-enrol');
+    await page.getByLabel('Code shown by the app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    recovery = (await page.getByTestId('recovery-codes').locator('code').allTextContents()).map((c) => c.trim());
+    assert.equal(recovery.length, 10);
+    await shot('recovery-codes');
+    await page.getByRole('button', { name: 'I have stored them' }).click();
+    await page.getByText(/Status: on/).waitFor();
+  });
+
+  await t.test('signing in again takes the second factor', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Authentication code').waitFor();
+    await shot('login-mfa');
+    // The enrolment used this step's code; one step ahead is within the accepted drift.
+    await page.getByLabel('Authentication code').fill(totp(secret, 1));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Trust Dashboard' }).waitFor();
+  });
+
+  await t.test('the dashboard shows its tiles and refreshes', async () => {
+    await page.locator('[data-tile]').first().waitFor();
+    const tiles = await page.locator('[data-tile]').evaluateAll((els) =>
+      Object.fromEntries(els.map((e) => [e.dataset.tile, e.querySelector('.tile-value').textContent])));
+    assert.deepEqual(Object.keys(tiles), ['users', 'sessions', 'failed-logins', 'mfa']);
+    assert.equal(tiles.users, '1');
+    assert.equal(tiles.mfa, '100%');
+    assert.equal(tiles['failed-logins'], '1', 'the wrong password earlier');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByText(/^Updated /).waitFor();
+    await shot('dashboard');
+  });
+
+  await t.test('another session is listed and ended from the console', async () => {
+    const other = await apiLogin(base, EMAIL, NEW_PASSWORD, recovery[0]);
+    assert.equal((await fetch(`${base}/api/auth/me`, { headers: { Authorization: `Bearer ${other}` } })).status, 200);
+    await page.getByRole('link', { name: 'Account' }).click();
+    const rows = page.locator('[data-session]');
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+    await page.getByRole('button', { name: /Sign out the session on/ }).click();
+    await page.getByText('Session signed out.').waitFor();
+    assert.equal(await rows.count(), 1);
+    assert.equal((await fetch(`${base}/api/auth/me`, { headers: { Authorization: `Bearer ${other}` } })).status, 401);
+    await shot('account');
+  });
+
+  await t.test('no page logged an error or broke the content security policy', () => {
+    assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
+  });
+});
