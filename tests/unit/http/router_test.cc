@@ -224,3 +224,30 @@ TEST(RouterDeathTest, DuplicateRouteAborts) {
 
 }  // namespace
 }  // namespace tf::http
+
+namespace tf::http {
+namespace {
+
+TEST(RouterFallbackTest, AnswersUnmatchedGetsOutsideTheServicePrefixes) {
+  Router router;
+  router.Add(MakeRoute("GET", "/api/users"));
+  router.Add(MakeRoute("POST", "/api/users"));
+  router.Add(MakeRoute("GET", "/health"));
+  EXPECT_EQ(router.Match("GET", "/account").route, nullptr) << "no fallback set";
+  router.SetFallback(MakeRoute("GET", "/{console}"));
+  EXPECT_EQ(PatternOf(router.Match("GET", "/")), "GET /{console}");
+  EXPECT_EQ(PatternOf(router.Match("GET", "/account/devices")), "GET /{console}");
+  EXPECT_EQ(PatternOf(router.Match("GET", "/assets/index-1a2b.js")), "GET /{console}");
+  EXPECT_EQ(PatternOf(router.Match("GET", "/apiary")), "GET /{console}") << "a prefix only as a whole segment";
+  EXPECT_EQ(PatternOf(router.Match("GET", "/api/users")), "GET /api/users") << "routes win";
+  for (const char* service : {"/api", "/api/nope", "/health/nope", "/metrics/x", "/metrics"}) {
+    EXPECT_EQ(router.Match("GET", service).route, nullptr) << service << " stays a 404 problem";
+  }
+  EXPECT_EQ(router.Match("POST", "/account").route, nullptr) << "GET only";
+  RouteMatch wrong_method = router.Match("DELETE", "/api/users");
+  EXPECT_EQ(wrong_method.route, nullptr);
+  EXPECT_EQ(wrong_method.allowed_methods.size(), 2u) << "a 405 stays a 405";
+}
+
+}  // namespace
+}  // namespace tf::http
