@@ -32,7 +32,7 @@ done
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# --- nginx: same body, access log off, one worker per core --------------------------------
+# --- nginx: same body and security headers, access log off, one worker per core --------------------------------
 mkdir -p "$work/nginx/logs"
 cat > "$work/nginx/nginx.conf" <<NGINX
 worker_processes $(nproc);
@@ -45,6 +45,11 @@ http {
   keepalive_requests 1000000;
   server {
     listen 127.0.0.1:$NGINX_PORT;
+    # The security headers trustd sends on every response (src/http/message.cc).
+    add_header Content-Security-Policy "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'" always;
+    add_header X-Content-Type-Options nosniff always;
+    add_header Referrer-Policy no-referrer always;
+    add_header X-Frame-Options DENY always;
     location = /health { default_type application/json; return 200 '{"status":"ok"}'; }
   }
 }
