@@ -2,13 +2,17 @@
 
 #include "core/status.h"
 #include "core/strings.h"
+#include "store/where.h"
 
 namespace tf::identity {
 
 namespace {
 
 using store::Params;
+using store::OrderByIdLimit;
 using store::Row;
+using store::SelectRows;
+using store::Where;
 
 constexpr std::string_view kTotpColumns = "user_id, tenant_id, secret, confirmed_at, last_used_step, created_at";
 
@@ -165,28 +169,19 @@ absl::StatusOr<Device> AccountRepo::GetDeviceByToken(Tx& tx, const std::string& 
 
 absl::StatusOr<Device> AccountRepo::GetDevice(Tx& tx, const std::optional<std::string>& tenant_scope,
                                               const std::string& id) {
-  std::string sql = StrCat("SELECT ", kDeviceColumns, " FROM devices WHERE id = ?");
-  Params params{id};
-  if (tenant_scope) {
-    sql += " AND tenant_id = ?";
-    params.push_back(*tenant_scope);
-  }
-  TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne(sql, params, "device"));
+  Where w;
+  w.Add("id = ?", id);
+  w.AddIf("tenant_id = ?", tenant_scope);
+  TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne(StrCat("SELECT ", kDeviceColumns, " FROM devices", w.sql), w.params, "device"));
   return DeviceFromRow(row);
 }
 
 absl::StatusOr<std::vector<Device>> AccountRepo::ListDevices(Tx& tx, const std::string& user_id,
                                                              const std::optional<std::string>& after_id, int limit) {
-  std::string sql = StrCat("SELECT ", kDeviceColumns, " FROM devices WHERE user_id = ?");
-  Params params{user_id};
-  if (after_id) {
-    sql += " AND id > ?";
-    params.push_back(*after_id);
-  }
-  TF_ASSIGN_OR_RETURN(auto rows, tx.Query(StrCat(sql, " ORDER BY id LIMIT ", limit), params));
-  std::vector<Device> out;
-  for (const Row& r : rows) out.push_back(DeviceFromRow(r));
-  return out;
+  Where w;
+  w.Add("user_id = ?", user_id);
+  w.AddIf("id > ?", after_id);
+  return SelectRows(tx, kDeviceColumns, "devices", w, OrderByIdLimit(limit), DeviceFromRow);
 }
 
 absl::Status AccountRepo::UpdateDevice(Tx& tx, const Device& d) {
@@ -216,21 +211,15 @@ absl::StatusOr<std::vector<AccountEvent>> AccountRepo::ListEvents(Tx& tx, const 
                                                                   const std::optional<std::string>& after_id,
                                                                   int limit) {
   // Newest first: the cursor continues towards older events.
-  std::string sql = StrCat("SELECT ", kEventColumns, " FROM account_events WHERE tenant_id = ?");
-  Params params{tenant_id};
-  auto add = [&](std::string_view cond, store::Value v) {
-    StrAppend(&sql, " AND ", cond);
-    params.push_back(std::move(v));
-  };
-  if (filter.user_id) add("user_id = ?", *filter.user_id);
-  if (filter.type) add("type = ?", *filter.type);
-  if (filter.since) add("created_at >= ?", *filter.since);
-  if (filter.until) add("created_at < ?", *filter.until);
-  if (after_id) add("id < ?", *after_id);
-  TF_ASSIGN_OR_RETURN(auto rows, tx.Query(StrCat(sql, " ORDER BY id DESC LIMIT ", limit), params));
-  std::vector<AccountEvent> out;
-  for (const Row& r : rows) out.push_back(EventFromRow(r));
-  return out;
+  Where w;
+  w.Add("tenant_id = ?", tenant_id);
+  w.AddIf("user_id = ?", filter.user_id);
+  w.AddIf("type = ?", filter.type);
+  w.AddIf("created_at >= ?", filter.since);
+  w.AddIf("created_at < ?", filter.until);
+  w.AddIf("id < ?", after_id);
+  return SelectRows(tx, kEventColumns, "account_events", w, OrderByIdLimit(limit, /*newest_first=*/true),
+                    EventFromRow);
 }
 
 absl::StatusOr<AccountStats> AccountRepo::Stats(Tx& tx, const std::string& tenant_id, int64_t now,

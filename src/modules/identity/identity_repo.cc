@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/status.h"
+#include "store/where.h"
 
 namespace tf::identity {
 
@@ -12,7 +13,10 @@ namespace {
 
 using store::Params;
 using store::Row;
+using store::OrderByIdLimit;
+using store::SelectRows;
 using store::Value;
+using store::Where;
 
 std::string JoinRoles(const std::vector<Role>& roles) {
   return absl::StrJoin(roles, ",", [](std::string* out, Role r) { StrAppend(out, RoleName(r)); });
@@ -35,19 +39,6 @@ PermissionSet SplitPermissions(const std::string& text) {
   }
   return set;
 }
-
-//! Appends "AND <cond>" clauses and their parameters to a WHERE clause.
-struct Where {
-  std::string sql = " WHERE 1 = 1";
-  Params params;
-  void Add(std::string_view cond, Value v) {
-    StrAppend(&sql, " AND ", cond);
-    params.push_back(std::move(v));
-  }
-  void AddIf(std::string_view cond, const std::optional<std::string>& v) {
-    if (v) Add(cond, *v);
-  }
-};
 
 constexpr std::string_view kTenantColumns =
     "id, slug, name, data_region, status, require_mfa, require_device_approval, created_at, updated_at";
@@ -96,8 +87,6 @@ ApiToken TokenFromRow(const Row& r) {
           SplitPermissions(r.Text(5)), r.Int(6), r.Int(7), r.OptInt(8), r.OptInt(9)};
 }
 
-std::string Limit(int limit) { return StrCat(" ORDER BY id LIMIT ", limit); }
-
 }  // namespace
 
 absl::Status IdentityRepo::InsertTenant(Tx& tx, const Tenant& t) {
@@ -126,11 +115,7 @@ absl::StatusOr<std::vector<Tenant>> IdentityRepo::ListTenants(Tx& tx, const Tena
   w.AddIf("status = ?", filter.status);
   w.AddIf("slug = ?", filter.slug);
   w.AddIf("id > ?", after_id);
-  TF_ASSIGN_OR_RETURN(auto rows, tx.Query(StrCat("SELECT ", kTenantColumns, " FROM tenants", w.sql, Limit(limit)),
-                                          w.params));
-  std::vector<Tenant> out;
-  for (const Row& r : rows) out.push_back(TenantFromRow(r));
-  return out;
+  return SelectRows(tx, kTenantColumns, "tenants", w, OrderByIdLimit(limit), TenantFromRow);
 }
 
 absl::Status IdentityRepo::UpdateTenant(Tx& tx, const Tenant& t) {
@@ -173,11 +158,7 @@ absl::StatusOr<std::vector<User>> IdentityRepo::ListUsers(Tx& tx, const UserFilt
   w.AddIf("email = ?", filter.email);
   if (filter.role) w.Add("(',' || roles || ',') LIKE ?", StrCat("%,", *filter.role, ",%"));
   w.AddIf("id > ?", after_id);
-  TF_ASSIGN_OR_RETURN(auto rows, tx.Query(StrCat("SELECT ", kUserColumns, " FROM users", w.sql, Limit(limit)),
-                                          w.params));
-  std::vector<User> out;
-  for (const Row& r : rows) out.push_back(UserFromRow(r));
-  return out;
+  return SelectRows(tx, kUserColumns, "users", w, OrderByIdLimit(limit), UserFromRow);
 }
 
 absl::Status IdentityRepo::UpdateUser(Tx& tx, const User& u) {
@@ -242,11 +223,7 @@ absl::StatusOr<std::vector<Session>> IdentityRepo::ListLiveSessions(Tx& tx, cons
   w.Add("revoked_at IS NULL AND expires_at > ?", now);
   w.Add("last_seen_at > ?", live_after);
   w.AddIf("id > ?", after_id);
-  TF_ASSIGN_OR_RETURN(auto rows, tx.Query(StrCat("SELECT ", kSessionColumns, " FROM sessions", w.sql, Limit(limit)),
-                                          w.params));
-  std::vector<Session> out;
-  for (const Row& r : rows) out.push_back(SessionFromRow(r));
-  return out;
+  return SelectRows(tx, kSessionColumns, "sessions", w, OrderByIdLimit(limit), SessionFromRow);
 }
 
 absl::StatusOr<Session> IdentityRepo::GetSession(Tx& tx, const std::string& user_id, const std::string& id) {
@@ -286,11 +263,7 @@ absl::StatusOr<std::vector<ApiToken>> IdentityRepo::ListApiTokens(Tx& tx, const 
   Where w;
   w.Add("tenant_id = ?", tenant_id);
   w.AddIf("id > ?", after_id);
-  TF_ASSIGN_OR_RETURN(auto rows, tx.Query(StrCat("SELECT ", kTokenColumns, " FROM api_tokens", w.sql, Limit(limit)),
-                                          w.params));
-  std::vector<ApiToken> out;
-  for (const Row& r : rows) out.push_back(TokenFromRow(r));
-  return out;
+  return SelectRows(tx, kTokenColumns, "api_tokens", w, OrderByIdLimit(limit), TokenFromRow);
 }
 
 absl::Status IdentityRepo::RevokeApiToken(Tx& tx, const std::string& tenant_id, const std::string& id, int64_t now) {

@@ -58,6 +58,7 @@ TEST(ConfigKeysTest, ListsEveryKeyWithEnvVarTypeDefaultAndHelp) {
                                           "server.shutdown_grace_ms",
                                           "server.tls_cert_file",
                                           "server.tls_key_file",
+                                          "server.console_dir",
                                           "database.url",
                                           "database.migration_url",
                                           "database.pool_size",
