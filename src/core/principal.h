@@ -3,6 +3,7 @@
 // permissions that follow from their roles. Services take it to decide scope and rights.
 // Thread-safety: a plain value.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ struct Principal {
   }
   //! Platform operators act across tenants.
   bool IsPlatform() const { return Has(permissions, Permission::kTenantsRead); }
+  //! The tenant this caller's queries are filtered to; none for platform operators.
+  std::optional<std::string> TenantScope() const {
+    return IsPlatform() ? std::nullopt : std::optional<std::string>(tenant_id);
+  }
+  //! The tenant its transactions carry for row-level security ("" = platform-wide).
+  std::string TxTenant() const { return IsPlatform() ? std::string() : tenant_id; }
   bool Can(Permission p) const { return Has(permissions, p); }
 };
 

@@ -27,11 +27,6 @@ AccountService::AccountService(store::Database& db, const Clock& clock, Rng& rng
 
 std::string AccountService::NewId() { return NewUuidV7(clock_, rng_); }
 
-std::optional<std::string> AccountService::Scope(const Principal& caller) const {
-  if (caller.IsPlatform()) return std::nullopt;
-  return caller.tenant_id;
-}
-
 int64_t AccountService::LiveAfter(int64_t now) const {
   return now - std::chrono::duration_cast<std::chrono::microseconds>(options_.session_idle_timeout).count();
 }
@@ -50,7 +45,7 @@ absl::StatusOr<User> AccountService::Self(store::Transaction& tx, const Principa
 absl::StatusOr<User> AccountService::Subject(store::Transaction& tx, const Principal& caller,
                                              const std::string& user_id, bool write) {
   if (user_id == caller.user_id) return Self(tx, caller);
-  TF_ASSIGN_OR_RETURN(User u, users_.GetUser(tx, Scope(caller), user_id));
+  TF_ASSIGN_OR_RETURN(User u, users_.GetUser(tx, caller.TenantScope(), user_id));
   if (write && !IsSubset(PermissionsOf(u.roles), caller.permissions)) {
     return absl::PermissionDeniedError("you cannot change a user who holds permissions you do not");
   }
@@ -69,7 +64,7 @@ absl::Status AccountService::Record(store::Transaction& tx, const Principal& cal
 absl::StatusOr<TotpEnrollment> AccountService::EnrollTotp(const Principal& caller) {
   TF_RETURN_IF_ERROR(RequireSession(caller));
   TotpEnrollment out;
-  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::Status {
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(User user, Self(tx, caller));
     if (user.mfa_enabled) {
       return absl::FailedPreconditionError(
@@ -100,7 +95,7 @@ absl::StatusOr<std::vector<std::string>> AccountService::IssueRecoveryCodes(stor
 
 absl::StatusOr<std::vector<std::string>> AccountService::ConfirmTotp(const Principal& caller, std::string_view code) {
   TF_RETURN_IF_ERROR(RequireSession(caller));
-  return db_.InTx(store::WriteTx(TxTenant(caller)),
+  return db_.InTx(store::WriteTx(caller.TxTenant()),
                   [&](store::Transaction& tx) -> absl::StatusOr<std::vector<std::string>> {
     TF_ASSIGN_OR_RETURN(User user, Self(tx, caller));
     auto factor = accounts_.GetTotp(tx, user.id);
@@ -126,13 +121,13 @@ absl::StatusOr<std::vector<std::string>> AccountService::ConfirmTotp(const Princ
 
 absl::Status AccountService::DisableTotp(const Principal& caller, std::string_view password, std::string_view code) {
   TF_RETURN_IF_ERROR(RequireSession(caller));
-  TF_ASSIGN_OR_RETURN(User user, db_.InTx(store::ReadTx(TxTenant(caller)),
+  TF_ASSIGN_OR_RETURN(User user, db_.InTx(store::ReadTx(caller.TxTenant()),
                                           [&](store::Transaction& tx) { return Self(tx, caller); }));
   if (!user.mfa_enabled) return absl::FailedPreconditionError("multi-factor authentication is not on");
   if (!crypto::VerifyPassword(user.password_hash, password)) {
     return FieldError("password", "is not the current password");
   }
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::Status {
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(User current, Self(tx, caller));
     if (current.password_hash != user.password_hash) {
       return absl::AbortedError("the password was changed meanwhile; try again");
@@ -154,7 +149,7 @@ absl::Status AccountService::DisableTotp(const Principal& caller, std::string_vi
 absl::StatusOr<std::vector<std::string>> AccountService::RegenerateRecoveryCodes(const Principal& caller,
                                                                                 std::string_view code) {
   TF_RETURN_IF_ERROR(RequireSession(caller));
-  return db_.InTx(store::WriteTx(TxTenant(caller)),
+  return db_.InTx(store::WriteTx(caller.TxTenant()),
                   [&](store::Transaction& tx) -> absl::StatusOr<std::vector<std::string>> {
     TF_ASSIGN_OR_RETURN(User user, Self(tx, caller));
     if (!user.mfa_enabled) return absl::FailedPreconditionError("multi-factor authentication is not on");
@@ -167,7 +162,7 @@ absl::StatusOr<std::vector<std::string>> AccountService::RegenerateRecoveryCodes
 }
 
 absl::StatusOr<MfaStatus> AccountService::GetMfaStatus(const Principal& caller) {
-  return db_.InTx(store::ReadTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::StatusOr<MfaStatus> {
+  return db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<MfaStatus> {
     TF_ASSIGN_OR_RETURN(User user, Self(tx, caller));
     TF_ASSIGN_OR_RETURN(Tenant tenant, users_.GetTenant(tx, user.tenant_id));
     MfaStatus s;
@@ -192,7 +187,7 @@ absl::StatusOr<std::vector<SessionView>> AccountService::ListSessions(const Prin
                                                                       const std::string& user_id,
                                                                       const std::optional<std::string>& after_id,
                                                                       int limit) {
-  return db_.InTx(store::ReadTx(TxTenant(caller)),
+  return db_.InTx(store::ReadTx(caller.TxTenant()),
                   [&](store::Transaction& tx) -> absl::StatusOr<std::vector<SessionView>> {
     TF_ASSIGN_OR_RETURN(User user, Subject(tx, caller, user_id, /*write=*/false));
     int64_t now = Now();
@@ -215,7 +210,7 @@ absl::StatusOr<std::vector<SessionView>> AccountService::ListSessions(const Prin
 
 absl::Status AccountService::RevokeSession(const Principal& caller, const std::string& user_id,
                                            const std::string& session_id) {
-  return db_.InTx(store::WriteTx(TxTenant(caller)).Retryable(), [&](store::Transaction& tx) -> absl::Status {
+  return db_.InTx(store::WriteTx(caller.TxTenant()).Retryable(), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(User user, Subject(tx, caller, user_id, /*write=*/true));
     TF_ASSIGN_OR_RETURN(Session s, users_.GetSession(tx, user.id, session_id));
     if (s.revoked_at) return absl::OkStatus();
@@ -226,7 +221,7 @@ absl::Status AccountService::RevokeSession(const Principal& caller, const std::s
 }
 
 absl::StatusOr<int64_t> AccountService::RevokeSessions(const Principal& caller, const std::string& user_id) {
-  return db_.InTx(store::WriteTx(TxTenant(caller)).Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<int64_t> {
+  return db_.InTx(store::WriteTx(caller.TxTenant()).Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<int64_t> {
     if (user_id == caller.user_id && caller.kind != Principal::Kind::kSession) {
       return absl::FailedPreconditionError("API tokens do not have sessions; sign in to end your other sessions");
     }
@@ -244,7 +239,7 @@ absl::StatusOr<int64_t> AccountService::RevokeSessions(const Principal& caller, 
 absl::StatusOr<std::vector<Device>> AccountService::ListDevices(const Principal& caller, const std::string& user_id,
                                                                 const std::optional<std::string>& after_id,
                                                                 int limit) {
-  return db_.InTx(store::ReadTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::StatusOr<std::vector<Device>> {
+  return db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<std::vector<Device>> {
     TF_ASSIGN_OR_RETURN(User user, Subject(tx, caller, user_id, /*write=*/false));
     TF_ASSIGN_OR_RETURN(auto devices, accounts_.ListDevices(tx, user.id, after_id, limit));
     int64_t now = Now();
@@ -261,7 +256,7 @@ absl::StatusOr<Device> AccountService::RenameDevice(const Principal& caller, con
                                                     std::string name) {
   name = std::string(absl::StripAsciiWhitespace(name));
   if (name.empty() || name.size() > 100) return FieldError("name", "must be 1-100 bytes");
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::StatusOr<Device> {
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<Device> {
     TF_ASSIGN_OR_RETURN(Device d, accounts_.GetDevice(tx, caller.tenant_id, device_id));
     if (d.user_id != caller.user_id) return absl::NotFoundError("device not found");
     std::string before = d.name;
@@ -275,7 +270,7 @@ absl::StatusOr<Device> AccountService::RenameDevice(const Principal& caller, con
 
 absl::Status AccountService::RemoveDevice(const Principal& caller, const std::string& user_id,
                                           const std::string& device_id) {
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::Status {
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(User user, Subject(tx, caller, user_id, /*write=*/true));
     TF_ASSIGN_OR_RETURN(Device d, accounts_.GetDevice(tx, user.tenant_id, device_id));
     if (d.user_id != user.id) return absl::NotFoundError("device not found");
@@ -288,7 +283,7 @@ absl::Status AccountService::RemoveDevice(const Principal& caller, const std::st
 
 absl::StatusOr<Device> AccountService::ApproveDevice(const Principal& caller, const std::string& user_id,
                                                      const std::string& device_id) {
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::StatusOr<Device> {
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<Device> {
     TF_ASSIGN_OR_RETURN(User user, Subject(tx, caller, user_id, /*write=*/true));
     TF_ASSIGN_OR_RETURN(Device d, accounts_.GetDevice(tx, user.tenant_id, device_id));
     if (d.user_id != user.id) return absl::NotFoundError("device not found");
@@ -311,13 +306,13 @@ absl::StatusOr<Device> AccountService::ApproveDevice(const Principal& caller, co
 
 absl::StatusOr<Tenant> AccountService::GetSecurityPolicy(const Principal& caller, const std::string& tenant_id) {
   if (!caller.IsPlatform() && tenant_id != caller.tenant_id) return absl::NotFoundError("tenant not found");
-  return db_.InTx(store::ReadTx(TxTenant(caller)), [&](store::Transaction& tx) { return users_.GetTenant(tx, tenant_id); });
+  return db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) { return users_.GetTenant(tx, tenant_id); });
 }
 
 absl::StatusOr<Tenant> AccountService::UpdateSecurityPolicy(const Principal& caller, const std::string& tenant_id,
                                                             const SecurityPolicyPatch& patch) {
   if (!caller.IsPlatform() && tenant_id != caller.tenant_id) return absl::NotFoundError("tenant not found");
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::StatusOr<Tenant> {
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<Tenant> {
     TF_ASSIGN_OR_RETURN(Tenant t, users_.GetTenant(tx, tenant_id));
     nlohmann::json before = {{"require_mfa", t.require_mfa}, {"require_device_approval", t.require_device_approval}};
     if (patch.require_mfa) t.require_mfa = *patch.require_mfa;
@@ -337,13 +332,13 @@ absl::StatusOr<std::vector<AccountEvent>> AccountService::ListEvents(const Princ
                                                                      const std::optional<std::string>& after_id,
                                                                      int limit) {
   if (!tenant_wide) filter.user_id = caller.user_id;
-  return db_.InTx(store::ReadTx(TxTenant(caller)).ReplicaOk(), [&](store::Transaction& tx) {
+  return db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(), [&](store::Transaction& tx) {
     return accounts_.ListEvents(tx, caller.tenant_id, filter, after_id, limit);
   });
 }
 
 absl::StatusOr<AccountStats> AccountService::Stats(const Principal& caller) {
-  return db_.InTx(store::ReadTx(TxTenant(caller)).ReplicaOk(), [&](store::Transaction& tx) {
+  return db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(), [&](store::Transaction& tx) {
     int64_t now = Now();
     return accounts_.Stats(tx, caller.tenant_id, now, LiveAfter(now));
   });

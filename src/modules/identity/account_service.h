@@ -98,8 +98,6 @@ class AccountService {
   absl::Status Record(store::Transaction& tx, const Principal& caller, const std::string& tenant_id,
                       std::string_view user_id, std::string_view type,
                       const nlohmann::json& detail = nlohmann::json::object());
-  std::optional<std::string> Scope(const Principal& caller) const;
-  std::string TxTenant(const Principal& caller) const { return Scope(caller).value_or(""); }
   int64_t LiveAfter(int64_t now) const;
   std::string NewId();
   int64_t Now() const { return clock_.NowMicros(); }

@@ -101,13 +101,6 @@ std::string IdentityService::NormalizeEmail(std::string_view email) {
   return absl::AsciiStrToLower(absl::StripAsciiWhitespace(Sv(email)));
 }
 
-std::optional<std::string> IdentityService::Scope(const Principal& caller) const {
-  if (caller.IsPlatform()) return std::nullopt;
-  return caller.tenant_id;
-}
-
-std::string IdentityService::TxTenant(const Principal& caller) const { return Scope(caller).value_or(""); }
-
 // ---------------------------------------------------------------------------------------------
 // Login and throttling
 
@@ -456,7 +449,7 @@ absl::Status IdentityService::Logout(const Principal& caller) {
   if (caller.kind != Principal::Kind::kSession) {
     return absl::FailedPreconditionError("API tokens do not have sessions; revoke the token instead");
   }
-  return db_.InTx(store::WriteTx(TxTenant(caller)).Retryable(), [&](store::Transaction& tx) -> absl::Status {
+  return db_.InTx(store::WriteTx(caller.TxTenant()).Retryable(), [&](store::Transaction& tx) -> absl::Status {
     TF_RETURN_IF_ERROR(repo_.RevokeSession(tx, caller.credential_id, Now()));
     TF_RETURN_IF_ERROR(RecordEvent(tx, caller.tenant_id, caller.user_id, caller.Actor(), "logout", caller.source_ip,
                                    caller.user_agent, {{"session", caller.credential_id}}));
@@ -563,7 +556,7 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
   if (caller.kind != Principal::Kind::kSession) {
     return absl::PermissionDeniedError("passwords are changed by their owner in a signed-in session");
   }
-  TF_ASSIGN_OR_RETURN(User user, db_.InTx(store::ReadTx(TxTenant(caller)), [&](store::Transaction& tx) {
+  TF_ASSIGN_OR_RETURN(User user, db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
     return repo_.GetUser(tx, caller.tenant_id, caller.user_id);
   }));
   if (!crypto::VerifyPassword(user.password_hash, current)) {
@@ -576,7 +569,7 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
     return FieldError("new_password", "must differ from the current password");
   }
   TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(next));
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::Status {
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     // Re-read: the row may have changed while the password was being hashed.
     std::string verified_hash = user.password_hash;
     TF_ASSIGN_OR_RETURN(user, repo_.GetUser(tx, caller.tenant_id, caller.user_id));
@@ -599,7 +592,7 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
 }
 
 absl::StatusOr<User> IdentityService::Me(const Principal& caller) {
-  return db_.InTx(store::ReadTx(TxTenant(caller)), [&](store::Transaction& tx) {
+  return db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
     return repo_.GetUser(tx, caller.tenant_id, caller.user_id);
   });
 }
@@ -727,17 +720,17 @@ absl::StatusOr<User> IdentityService::CreateUser(const Principal& caller, const 
 
 absl::StatusOr<std::vector<User>> IdentityService::ListUsers(const Principal& caller, UserFilter filter,
                                                              const std::optional<std::string>& after_id, int limit) {
-  if (auto scope = Scope(caller)) filter.tenant_id = scope;
+  if (auto scope = caller.TenantScope()) filter.tenant_id = scope;
   if (filter.email) filter.email = NormalizeEmail(*filter.email);
   if (filter.role && !ParseRole(*filter.role)) return FieldError("role", "unknown role");
-  return db_.InTx(store::ReadTx(TxTenant(caller)).ReplicaOk(), [&](store::Transaction& tx) {
+  return db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(), [&](store::Transaction& tx) {
     return repo_.ListUsers(tx, filter, after_id, limit);
   });
 }
 
 absl::StatusOr<User> IdentityService::GetUser(const Principal& caller, const std::string& id) {
-  return db_.InTx(store::ReadTx(TxTenant(caller)), [&](store::Transaction& tx) {
-    return repo_.GetUser(tx, Scope(caller), id);
+  return db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
+    return repo_.GetUser(tx, caller.TenantScope(), id);
   });
 }
 
@@ -749,8 +742,8 @@ absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const 
   if (patch.display_name && patch.display_name->size() > 200) {
     return FieldError("display_name", "must be at most 200 bytes");
   }
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::StatusOr<User> {
-    TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, Scope(caller), id));
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
+    TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, caller.TenantScope(), id));
     if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
       return absl::PermissionDeniedError("you cannot change a user who holds permissions you do not");
     }
@@ -791,8 +784,8 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
     TF_RETURN_IF_ERROR(CheckPassword(*password, u.email));
   }
   TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(*password));
-  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::Status {
-    TF_ASSIGN_OR_RETURN(u, repo_.GetUser(tx, Scope(caller), id));  // the row as it is now
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
+    TF_ASSIGN_OR_RETURN(u, repo_.GetUser(tx, caller.TenantScope(), id));  // the row as it is now
     int64_t now = Now();
     u.password_hash = hash;
     u.must_change_password = true;
@@ -809,8 +802,8 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
 }
 
 absl::StatusOr<User> IdentityService::Unlock(const Principal& caller, const std::string& id) {
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::StatusOr<User> {
-    TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, Scope(caller), id));
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
+    TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, caller.TenantScope(), id));
     if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
       return absl::PermissionDeniedError("you cannot unlock a user who holds permissions you do not");
     }
@@ -851,7 +844,7 @@ absl::StatusOr<CreatedApiToken> IdentityService::CreateApiToken(const Principal&
   created.token = ApiToken{NewId(), caller.tenant_id, caller.user_id, name, crypto::Sha256Hex(created.secret), perms,
                            now + int64_t{request.expires_in_days} * 86400 * 1'000'000, now, std::nullopt,
                            std::nullopt};
-  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::Status {
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     TF_RETURN_IF_ERROR(repo_.InsertApiToken(tx, created.token));
     log::Info("API token created", {{"api_token_id", created.token.id}});
     return absl::OkStatus();
@@ -862,13 +855,13 @@ absl::StatusOr<CreatedApiToken> IdentityService::CreateApiToken(const Principal&
 absl::StatusOr<std::vector<ApiToken>> IdentityService::ListApiTokens(const Principal& caller,
                                                                      const std::optional<std::string>& after_id,
                                                                      int limit) {
-  return db_.InTx(store::ReadTx(TxTenant(caller)).ReplicaOk(), [&](store::Transaction& tx) {
+  return db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(), [&](store::Transaction& tx) {
     return repo_.ListApiTokens(tx, caller.tenant_id, after_id, limit);
   });
 }
 
 absl::Status IdentityService::RevokeApiToken(const Principal& caller, const std::string& id) {
-  return db_.InTx(store::WriteTx(TxTenant(caller)), [&](store::Transaction& tx) -> absl::Status {
+  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(ApiToken t, repo_.GetApiToken(tx, caller.tenant_id, id));
     if (t.revoked_at) return absl::OkStatus();
     TF_RETURN_IF_ERROR(repo_.RevokeApiToken(tx, caller.tenant_id, id, Now()));

@@ -185,10 +185,6 @@ class IdentityService {
                              const std::optional<User>& user);
   absl::StatusOr<std::vector<Role>> ParseGrantableRoles(const Principal& caller, const std::vector<std::string>& names,
                                                         bool system_tenant);
-  //! The tenant a caller's queries are filtered to; none for platform operators.
-  std::optional<std::string> Scope(const Principal& caller) const;
-  //! The tenant a caller's transactions carry for row-level security ("" = platform-wide).
-  std::string TxTenant(const Principal& caller) const;
   std::string NewId();
   int64_t Now() const { return clock_.NowMicros(); }
 

@@ -29,6 +29,7 @@ namespace {
 
 using std::chrono::seconds;
 using tf::testing::Backend;
+using tf::testing::FieldOf;
 using tf::testing::TestDatabase;
 using Step = LoginResult::Step;
 
@@ -39,14 +40,6 @@ constexpr std::string_view kPassword = "violet-kettle-orbit-42";
 const std::string& PasswordHash() {
   static const std::string hash = *crypto::HashPassword(kPassword);
   return hash;
-}
-
-std::string FieldOf(const absl::Status& s) {
-  auto payload = s.GetPayload(Sv(kProblemFieldsPayload));
-  if (!payload) return "";
-  auto j = nlohmann::json::parse(std::string(*payload), nullptr, false);
-  if (j.is_discarded() || !j.contains("errors")) return "";
-  return j["errors"].at(0).value("field", "");
 }
 
 AccountEventFilter LoginFailures() {

@@ -32,6 +32,7 @@ using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using tf::testing::Backend;
+using tf::testing::FieldOf;
 using tf::testing::TestDatabase;
 using store::testing::TestEpoch;
 
@@ -43,14 +44,6 @@ constexpr std::string_view kUserPassword = "violet-kettle-orbit-42";
 constexpr std::string_view kNewPassword = "saffron-quartz-meadow-88";
 constexpr std::string_view kBadLogin = "invalid email or password";
 constexpr std::string_view kBadCredential = "invalid or expired credentials";
-
-std::string FieldOf(const absl::Status& s) {
-  auto payload = s.GetPayload(Sv(kProblemFieldsPayload));
-  if (!payload) return "";
-  auto j = nlohmann::json::parse(std::string(*payload), nullptr, false);
-  if (j.is_discarded() || !j.contains("errors")) return "";
-  return j["errors"].at(0).value("field", "");
-}
 
 std::optional<std::string> RetryAfter(const absl::Status& s) {
   auto payload = s.GetPayload(Sv(kRetryAfterPayload));
