@@ -25,10 +25,6 @@ export class ApiError extends Error {
     this.status = status;
     this.problem = problem;
   }
-  /** The message for one form field, when the server named it. */
-  fieldMessage(field: string): string | undefined {
-    return this.problem.errors?.find((e) => e.field === field)?.message;
-  }
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, describeProblem, readCookie } from '../src/api';
+import { describeProblem, readCookie } from '../src/api';
 
 describe('describeProblem', () => {
   it('uses the server detail as a sentence', () => {
@@ -32,13 +32,6 @@ describe('describeProblem', () => {
   it('quotes the request id of server errors for support', () => {
     expect(describeProblem(500, { request_id: 'abc123' })).toContain('(Request id abc123.)');
     expect(describeProblem(404, { request_id: 'abc123' })).not.toContain('abc123');
-  });
-
-  it('keeps field messages reachable for forms', () => {
-    const e = new ApiError(422, { errors: [{ field: 'code', message: 'is not valid' }] });
-    expect(e.fieldMessage('code')).toBe('is not valid');
-    expect(e.fieldMessage('password')).toBeUndefined();
-    expect(e.status).toBe(422);
   });
 });
 

@@ -18,13 +18,6 @@ using http::Response;
 using nlohmann::json;
 using P = Permission;
 
-constexpr uint64_t kSmallBody = 16 * 1024;
-
-void Add(http::Router& r, std::string method, std::string pattern, Access access, http::Handler h) {
-  uint64_t body_limit = (method == "GET" || method == "DELETE") ? 0 : kSmallBody;
-  r.Add({std::move(method), std::move(pattern), access, std::move(h), body_limit});
-}
-
 absl::StatusOr<std::string> RequiredCode(JsonReader& body) { return body.RequiredString("code", 64); }
 
 absl::StatusOr<std::optional<int64_t>> TimeParam(const RequestContext& ctx, std::string_view name) {
@@ -54,12 +47,12 @@ void RegisterAccountRoutes(http::Router& router, AccountService& service) {
   const Access kSelfDuringSetup = Access::Authenticated().AllowPendingSetup();
 
   // --- the caller's second factor ------------------------------------------------------------
-  Add(router, "GET", "/api/auth/mfa", kSelfDuringSetup, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "GET", "/api/auth/mfa", kSelfDuringSetup, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(MfaStatus s, service.GetMfaStatus(*ctx.principal));
     return Response::Json(200, MfaStatusJson(s));
   });
 
-  Add(router, "POST", "/api/auth/mfa/totp/enroll", kSelfDuringSetup,
+  AddRoute(router, "POST", "/api/auth/mfa/totp/enroll", kSelfDuringSetup,
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body.empty() ? "{}" : ctx.request.body));
         TF_RETURN_IF_ERROR(body.Finish());
@@ -67,7 +60,7 @@ void RegisterAccountRoutes(http::Router& router, AccountService& service) {
         return Response::Json(200, {{"secret", e.secret}, {"otpauth_uri", e.otpauth_uri}, {"qr_svg", e.qr_svg}});
       });
 
-  Add(router, "POST", "/api/auth/mfa/totp/confirm", kSelfDuringSetup,
+  AddRoute(router, "POST", "/api/auth/mfa/totp/confirm", kSelfDuringSetup,
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
         TF_ASSIGN_OR_RETURN(std::string code, RequiredCode(body));
@@ -76,7 +69,7 @@ void RegisterAccountRoutes(http::Router& router, AccountService& service) {
         return Codes(codes);
       });
 
-  Add(router, "POST", "/api/auth/mfa/totp/disable", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/mfa/totp/disable", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
     TF_ASSIGN_OR_RETURN(std::string password, body.RequiredString("password", 1024));
     TF_ASSIGN_OR_RETURN(std::string code, RequiredCode(body));
@@ -85,7 +78,7 @@ void RegisterAccountRoutes(http::Router& router, AccountService& service) {
     return Response::NoContent();
   });
 
-  Add(router, "POST", "/api/auth/mfa/recovery-codes", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/mfa/recovery-codes", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
     TF_ASSIGN_OR_RETURN(std::string code, RequiredCode(body));
     TF_RETURN_IF_ERROR(body.Finish());
@@ -105,22 +98,22 @@ void RegisterAccountRoutes(http::Router& router, AccountService& service) {
     return Response::Json(200, http::PageResponse(ItemsJson(devices, DeviceJson), page.limit));
   };
 
-  Add(router, "GET", "/api/auth/sessions", kSelf, [list_sessions](RequestContext& ctx) {
+  AddRoute(router, "GET", "/api/auth/sessions", kSelf, [list_sessions](RequestContext& ctx) {
     return list_sessions(ctx, ctx.principal->user_id);
   });
-  Add(router, "DELETE", "/api/auth/sessions/{id}", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "DELETE", "/api/auth/sessions/{id}", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
     TF_RETURN_IF_ERROR(service.RevokeSession(*ctx.principal, ctx.principal->user_id, id));
     return Response::NoContent();
   });
-  Add(router, "POST", "/api/auth/sessions/revoke-others", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/sessions/revoke-others", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(int64_t n, service.RevokeSessions(*ctx.principal, ctx.principal->user_id));
     return Response::Json(200, {{"revoked", n}});
   });
-  Add(router, "GET", "/api/auth/devices", kSelf, [list_devices](RequestContext& ctx) {
+  AddRoute(router, "GET", "/api/auth/devices", kSelf, [list_devices](RequestContext& ctx) {
     return list_devices(ctx, ctx.principal->user_id);
   });
-  Add(router, "PATCH", "/api/auth/devices/{id}", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "PATCH", "/api/auth/devices/{id}", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
     TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
     TF_ASSIGN_OR_RETURN(std::string name, body.RequiredString("name", 200));
@@ -128,48 +121,48 @@ void RegisterAccountRoutes(http::Router& router, AccountService& service) {
     TF_ASSIGN_OR_RETURN(Device d, service.RenameDevice(*ctx.principal, id, name));
     return Response::Json(200, DeviceJson(d));
   });
-  Add(router, "DELETE", "/api/auth/devices/{id}", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "DELETE", "/api/auth/devices/{id}", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
     TF_RETURN_IF_ERROR(service.RemoveDevice(*ctx.principal, ctx.principal->user_id, id));
     return Response::NoContent();
   });
-  Add(router, "POST", "/api/auth/devices/{id}/approve", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/devices/{id}/approve", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
     TF_ASSIGN_OR_RETURN(Device d, service.ApproveDevice(*ctx.principal, ctx.principal->user_id, id));
     return Response::Json(200, DeviceJson(d));
   });
 
-  Add(router, "GET", "/api/users/{id}/sessions", Access::Requires(P::kUsersRead),
+  AddRoute(router, "GET", "/api/users/{id}/sessions", Access::Requires(P::kUsersRead),
       [list_sessions](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
         return list_sessions(ctx, id);
       });
-  Add(router, "DELETE", "/api/users/{id}/sessions", Access::Requires(P::kUsersWrite),
+  AddRoute(router, "DELETE", "/api/users/{id}/sessions", Access::Requires(P::kUsersWrite),
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
         TF_ASSIGN_OR_RETURN(int64_t n, service.RevokeSessions(*ctx.principal, id));
         return Response::Json(200, {{"revoked", n}});
       });
-  Add(router, "DELETE", "/api/users/{id}/sessions/{session_id}", Access::Requires(P::kUsersWrite),
+  AddRoute(router, "DELETE", "/api/users/{id}/sessions/{session_id}", Access::Requires(P::kUsersWrite),
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
         TF_ASSIGN_OR_RETURN(std::string session_id, UuidParam(ctx, "session_id"));
         TF_RETURN_IF_ERROR(service.RevokeSession(*ctx.principal, id, session_id));
         return Response::NoContent();
       });
-  Add(router, "GET", "/api/users/{id}/devices", Access::Requires(P::kUsersRead),
+  AddRoute(router, "GET", "/api/users/{id}/devices", Access::Requires(P::kUsersRead),
       [list_devices](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
         return list_devices(ctx, id);
       });
-  Add(router, "POST", "/api/users/{id}/devices/{device_id}/approve", Access::Requires(P::kUsersWrite),
+  AddRoute(router, "POST", "/api/users/{id}/devices/{device_id}/approve", Access::Requires(P::kUsersWrite),
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
         TF_ASSIGN_OR_RETURN(std::string device_id, UuidParam(ctx, "device_id"));
         TF_ASSIGN_OR_RETURN(Device d, service.ApproveDevice(*ctx.principal, id, device_id));
         return Response::Json(200, DeviceJson(d));
       });
-  Add(router, "DELETE", "/api/users/{id}/devices/{device_id}", Access::Requires(P::kUsersWrite),
+  AddRoute(router, "DELETE", "/api/users/{id}/devices/{device_id}", Access::Requires(P::kUsersWrite),
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
         TF_ASSIGN_OR_RETURN(std::string device_id, UuidParam(ctx, "device_id"));
@@ -189,11 +182,11 @@ void RegisterAccountRoutes(http::Router& router, AccountService& service) {
                                                         page.limit + 1));
     return Response::Json(200, http::PageResponse(ItemsJson(events, AccountEventJson), page.limit));
   };
-  Add(router, "GET", "/api/auth/events", kSelf, [list_events](RequestContext& ctx) { return list_events(ctx, false); });
-  Add(router, "GET", "/api/auth/account-events", Access::Requires(P::kUsersRead),
+  AddRoute(router, "GET", "/api/auth/events", kSelf, [list_events](RequestContext& ctx) { return list_events(ctx, false); });
+  AddRoute(router, "GET", "/api/auth/account-events", Access::Requires(P::kUsersRead),
       [list_events](RequestContext& ctx) { return list_events(ctx, true); });
 
-  Add(router, "GET", "/api/auth/summary", Access::Requires(P::kUsersRead),
+  AddRoute(router, "GET", "/api/auth/summary", Access::Requires(P::kUsersRead),
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(AccountStats s, service.Stats(*ctx.principal));
         double adoption = s.active_users > 0 ? static_cast<double>(s.mfa_enabled_users) / s.active_users : 0.0;
@@ -205,12 +198,12 @@ void RegisterAccountRoutes(http::Router& router, AccountService& service) {
                                     {"mfa_adoption", adoption}});
       });
 
-  Add(router, "GET", "/api/tenants/{id}/security-policy", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "GET", "/api/tenants/{id}/security-policy", kSelf, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
     TF_ASSIGN_OR_RETURN(Tenant t, service.GetSecurityPolicy(*ctx.principal, id));
     return Response::Json(200, SecurityPolicyJson(t));
   });
-  Add(router, "PATCH", "/api/tenants/{id}/security-policy", Access::Requires(P::kSecurityPolicyWrite),
+  AddRoute(router, "PATCH", "/api/tenants/{id}/security-policy", Access::Requires(P::kSecurityPolicyWrite),
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
         TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));

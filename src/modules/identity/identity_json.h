@@ -1,7 +1,7 @@
 #pragma once
 // The identity domain's JSON: how tenants, users, tokens, sessions, devices and account events
-// appear in API responses (times RFC 3339 UTC; secrets and hashes never), and the path
-// parameter helpers its route files share.
+// appear in API responses (times RFC 3339 UTC; secrets and hashes never), and the route
+// registration and path parameter helpers its route files share.
 // Thread-safety: pure functions.
 
 #include <optional>
@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "http/context.h"
+#include "http/router.h"
 #include "modules/identity/account_service.h"
 #include "modules/identity/account_types.h"
 #include "modules/identity/identity_types.h"
@@ -35,6 +36,13 @@ nlohmann::json ItemsJson(const std::vector<T>& items, F&& to_json) {
   for (const T& item : items) out.push_back(to_json(item));
   return out;
 }
+
+//! The body limit of this domain's state changes: small JSON documents.
+inline constexpr uint64_t kSmallBody = 16 * 1024;
+
+//! Registers a route; POST and PATCH bodies are limited to kSmallBody, other methods take
+//! the server default.
+void AddRoute(http::Router& router, std::string method, std::string pattern, Access access, http::Handler handler);
 
 //! A UUID path parameter; ids that are not UUIDs cannot exist, so they are 404.
 absl::StatusOr<std::string> UuidParam(const http::RequestContext& ctx, std::string_view name);

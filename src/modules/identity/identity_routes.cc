@@ -23,7 +23,6 @@ using http::RequestContext;
 using http::Response;
 using nlohmann::json;
 
-constexpr uint64_t kSmallBody = 16 * 1024;
 constexpr int64_t kDeviceCookieMaxAge = 400 * 86400;  // the longest browsers keep a cookie
 
 std::optional<std::string> CookieValue(const http::Request& request, std::string_view name) {
@@ -40,13 +39,6 @@ std::string Cookie(std::string_view name, std::string_view value, bool http_only
                    int64_t max_age) {
   return StrCat(name, "=", value, "; Path=/; Max-Age=", max_age, "; SameSite=Strict",
                       http_only ? "; HttpOnly" : "", o.secure ? "; Secure" : "");
-}
-
-void Post(http::Router& r, std::string pattern, Access access, http::Handler h, uint64_t body_limit = kSmallBody) {
-  r.Add({"POST", std::move(pattern), access, std::move(h), body_limit});
-}
-void Get(http::Router& r, std::string pattern, Access access, http::Handler h) {
-  r.Add({"GET", std::move(pattern), access, std::move(h), 0});
 }
 
 //! The answer of every sign-in step: the session and its cookies, or what comes next.
@@ -113,7 +105,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
   const Access kAnyUser = Access::Authenticated().AllowPendingSetup();
 
   // --- authentication ------------------------------------------------------------------------
-  Post(router, "/api/auth/login", Access::Public(), [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/login", Access::Public(), [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
     LoginRequest req;
     TF_ASSIGN_OR_RETURN(req.email, body.RequiredString("email", 320));
@@ -143,18 +135,18 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     req.user_agent = std::string(ctx.request.headers.Get("User-Agent").value_or(""));
     return req;
   };
-  Post(router, "/api/auth/login/mfa", Access::Public(), [&service, cookies, step](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/login/mfa", Access::Public(), [&service, cookies, step](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(LoginStepRequest req, step(ctx, "mfa_token", true));
     TF_ASSIGN_OR_RETURN(LoginResult result, service.LoginMfa(req));
     return LoginResponse(result, cookies);
   });
-  Post(router, "/api/auth/login/device", Access::Public(), [&service, cookies, step](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/login/device", Access::Public(), [&service, cookies, step](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(LoginStepRequest req, step(ctx, "approval_token", false));
     TF_ASSIGN_OR_RETURN(LoginResult result, service.LoginDevice(req));
     return LoginResponse(result, cookies);
   });
 
-  Post(router, "/api/auth/logout", kAnyUser, [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/logout", kAnyUser, [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_RETURN_IF_ERROR(service.Logout(*ctx.principal));
     Response r = Response::NoContent();
     r.headers.Add("Set-Cookie", Cookie(kSessionCookie, "", true, cookies, 0));
@@ -162,7 +154,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     return r;
   });
 
-  Get(router, "/api/auth/me", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "GET", "/api/auth/me", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(User user, service.Me(*ctx.principal));
     TF_ASSIGN_OR_RETURN(Tenant tenant, service.GetTenant(*ctx.principal, user.tenant_id));
     json out = UserJson(user);
@@ -173,7 +165,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     return Response::Json(200, out);
   });
 
-  Post(router, "/api/auth/password", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/password", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
     TF_ASSIGN_OR_RETURN(std::string current, body.RequiredString("current_password", 1024));
     TF_ASSIGN_OR_RETURN(std::string next, body.RequiredString("new_password", 1024));
@@ -183,13 +175,13 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
   });
 
   // --- API tokens ----------------------------------------------------------------------------
-  Get(router, "/api/auth/tokens", Access::Requires(P::kTokensRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "GET", "/api/auth/tokens", Access::Requires(P::kTokensRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
     TF_ASSIGN_OR_RETURN(auto tokens, service.ListApiTokens(*ctx.principal, page.after_id, page.limit + 1));
     return Response::Json(200, http::PageResponse(ItemsJson(tokens, TokenJson), page.limit));
   });
 
-  Post(router, "/api/auth/tokens", Access::Requires(P::kTokensWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/auth/tokens", Access::Requires(P::kTokensWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
     NewApiToken req;
     TF_ASSIGN_OR_RETURN(req.name, body.RequiredString("name", 100));
@@ -208,16 +200,15 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     return Response::Json(201, out);
   });
 
-  router.Add({"DELETE", "/api/auth/tokens/{id}", Access::Requires(P::kTokensWrite),
-              [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
-                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
-                TF_RETURN_IF_ERROR(service.RevokeApiToken(*ctx.principal, id));
-                return Response::NoContent();
-              },
-              0});
+  AddRoute(router, "DELETE", "/api/auth/tokens/{id}", Access::Requires(P::kTokensWrite),
+      [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+        TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+        TF_RETURN_IF_ERROR(service.RevokeApiToken(*ctx.principal, id));
+        return Response::NoContent();
+      });
 
   // --- tenants -------------------------------------------------------------------------------
-  Post(router, "/api/tenants", Access::Requires(P::kTenantsWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/tenants", Access::Requires(P::kTenantsWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
     TF_ASSIGN_OR_RETURN(std::string slug, body.RequiredString("slug", 63));
     TF_ASSIGN_OR_RETURN(std::string name, body.RequiredString("name", 200));
@@ -229,34 +220,33 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     return r;
   });
 
-  Get(router, "/api/tenants", Access::Requires(P::kTenantsRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "GET", "/api/tenants", Access::Requires(P::kTenantsRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
     TenantFilter filter{ctx.request.QueryParam("status"), ctx.request.QueryParam("slug")};
     TF_ASSIGN_OR_RETURN(auto tenants, service.ListTenants(*ctx.principal, filter, page.after_id, page.limit + 1));
     return Response::Json(200, http::PageResponse(ItemsJson(tenants, TenantJson), page.limit));
   });
 
-  Get(router, "/api/tenants/{id}", Access::Requires(P::kTenantsRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "GET", "/api/tenants/{id}", Access::Requires(P::kTenantsRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
     TF_ASSIGN_OR_RETURN(Tenant t, service.GetTenant(*ctx.principal, id));
     return Response::Json(200, TenantJson(t));
   });
 
-  router.Add({"PATCH", "/api/tenants/{id}", Access::Requires(P::kTenantsWrite),
-              [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
-                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
-                TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
-                TenantPatch patch;
-                TF_ASSIGN_OR_RETURN(patch.name, body.OptionalString("name", 200));
-                TF_ASSIGN_OR_RETURN(patch.status, body.OptionalString("status", 32));
-                TF_RETURN_IF_ERROR(body.Finish());
-                TF_ASSIGN_OR_RETURN(Tenant t, service.UpdateTenant(*ctx.principal, id, patch));
-                return Response::Json(200, TenantJson(t));
-              },
-              kSmallBody});
+  AddRoute(router, "PATCH", "/api/tenants/{id}", Access::Requires(P::kTenantsWrite),
+      [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+        TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+        TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+        TenantPatch patch;
+        TF_ASSIGN_OR_RETURN(patch.name, body.OptionalString("name", 200));
+        TF_ASSIGN_OR_RETURN(patch.status, body.OptionalString("status", 32));
+        TF_RETURN_IF_ERROR(body.Finish());
+        TF_ASSIGN_OR_RETURN(Tenant t, service.UpdateTenant(*ctx.principal, id, patch));
+        return Response::Json(200, TenantJson(t));
+      });
 
   // --- users ---------------------------------------------------------------------------------
-  Post(router, "/api/users", Access::Requires(P::kUsersWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "POST", "/api/users", Access::Requires(P::kUsersWrite), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
     NewUser req;
     TF_ASSIGN_OR_RETURN(req.email, body.RequiredString("email", 320));
@@ -276,7 +266,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     return r;
   });
 
-  Get(router, "/api/users", Access::Requires(P::kUsersRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "GET", "/api/users", Access::Requires(P::kUsersRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
     UserFilter filter;
     filter.tenant_id = ctx.request.QueryParam("tenant_id");
@@ -287,27 +277,26 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     return Response::Json(200, http::PageResponse(ItemsJson(users, UserJson), page.limit));
   });
 
-  Get(router, "/api/users/{id}", Access::Requires(P::kUsersRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  AddRoute(router, "GET", "/api/users/{id}", Access::Requires(P::kUsersRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
     TF_ASSIGN_OR_RETURN(User u, service.GetUser(*ctx.principal, id));
     return Response::Json(200, UserJson(u));
   });
 
-  router.Add({"PATCH", "/api/users/{id}", Access::Requires(P::kUsersWrite),
-              [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
-                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
-                TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
-                UserPatch patch;
-                TF_ASSIGN_OR_RETURN(patch.roles, body.OptionalStringArray("roles", 8, 32));
-                TF_ASSIGN_OR_RETURN(patch.status, body.OptionalString("status", 32));
-                TF_ASSIGN_OR_RETURN(patch.display_name, body.OptionalString("display_name", 200));
-                TF_RETURN_IF_ERROR(body.Finish());
-                TF_ASSIGN_OR_RETURN(User u, service.UpdateUser(*ctx.principal, id, patch));
-                return Response::Json(200, UserJson(u));
-              },
-              kSmallBody});
+  AddRoute(router, "PATCH", "/api/users/{id}", Access::Requires(P::kUsersWrite),
+      [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+        TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+        TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+        UserPatch patch;
+        TF_ASSIGN_OR_RETURN(patch.roles, body.OptionalStringArray("roles", 8, 32));
+        TF_ASSIGN_OR_RETURN(patch.status, body.OptionalString("status", 32));
+        TF_ASSIGN_OR_RETURN(patch.display_name, body.OptionalString("display_name", 200));
+        TF_RETURN_IF_ERROR(body.Finish());
+        TF_ASSIGN_OR_RETURN(User u, service.UpdateUser(*ctx.principal, id, patch));
+        return Response::Json(200, UserJson(u));
+      });
 
-  Post(router, "/api/users/{id}/reset-password", Access::Requires(P::kUsersWrite),
+  AddRoute(router, "POST", "/api/users/{id}/reset-password", Access::Requires(P::kUsersWrite),
        [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
          TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
          TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
@@ -319,7 +308,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
          return Response::Json(200, out);
        });
 
-  Post(router, "/api/users/{id}/unlock", Access::Requires(P::kUsersWrite),
+  AddRoute(router, "POST", "/api/users/{id}/unlock", Access::Requires(P::kUsersWrite),
        [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
          TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
          TF_ASSIGN_OR_RETURN(User u, service.Unlock(*ctx.principal, id));
