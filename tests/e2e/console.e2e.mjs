@@ -113,7 +113,10 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+  let lastPage = null;
   t.after(async () => {
+    // The page as the last step left it: the first thing to look at when a step failed.
+    await lastPage?.screenshot({ path: join(outDir, 'last.png'), fullPage: true }).catch(() => {});
     await browser.close();
     trustd.kill('SIGTERM');
     writeFileSync(join(outDir, 'trustd.log'), log.join(''));
@@ -123,6 +126,7 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
 
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
+  lastPage = page;
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   page.on('pageerror', (e) => problems.push(String(e)));
@@ -229,6 +233,7 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     assert.equal(await rows.count(), 2);
     await page.getByRole('button', { name: /Sign out the session on/ }).click();
     await page.getByText('Session signed out.').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-session]').length === 1);
     assert.equal(await rows.count(), 1);
     assert.equal((await fetch(`${base}/api/auth/me`, { headers: { Authorization: `Bearer ${other}` } })).status, 401);
     await shot('account');

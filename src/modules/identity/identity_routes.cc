@@ -155,8 +155,8 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
   });
 
   AddRoute(router, "GET", "/api/auth/me", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
-    TF_ASSIGN_OR_RETURN(User user, service.Me(*ctx.principal));
-    TF_ASSIGN_OR_RETURN(Tenant tenant, service.GetTenant(*ctx.principal, user.tenant_id));
+    TF_ASSIGN_OR_RETURN(auto me, service.Me(*ctx.principal));
+    const auto& [user, tenant] = me;
     json out = UserJson(user);
     out["tenant"] = {{"id", tenant.id}, {"slug", tenant.slug}, {"name", tenant.name}};
     out["mfa_enrollment_required"] = ctx.principal->must_enroll_mfa;

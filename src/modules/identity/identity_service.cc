@@ -591,9 +591,12 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
   });
 }
 
-absl::StatusOr<User> IdentityService::Me(const Principal& caller) {
-  return db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
-    return repo_.GetUser(tx, caller.tenant_id, caller.user_id);
+absl::StatusOr<std::pair<User, Tenant>> IdentityService::Me(const Principal& caller) {
+  return db_.InTx(store::ReadTx(caller.TxTenant()),
+                  [&](store::Transaction& tx) -> absl::StatusOr<std::pair<User, Tenant>> {
+    TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, caller.tenant_id, caller.user_id));
+    TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
+    return std::pair<User, Tenant>(std::move(user), std::move(tenant));
   });
 }
 

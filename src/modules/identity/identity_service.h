@@ -119,7 +119,8 @@ class IdentityService {
   absl::Status Logout(const Principal& caller);
   absl::StatusOr<Principal> Authenticate(const Credential& credential);
   absl::Status ChangePassword(const Principal& caller, std::string_view current, std::string_view next);
-  absl::StatusOr<User> Me(const Principal& caller);
+  //! The caller's user and tenant, read in one transaction.
+  absl::StatusOr<std::pair<User, Tenant>> Me(const Principal& caller);
 
   // Tenants (platform)
   absl::StatusOr<Tenant> CreateTenant(const Principal& caller, std::string slug, std::string name,

@@ -518,8 +518,9 @@ TEST_P(IdentityAuthenticateTest, BearerSessionGivesThePrincipal) {
   EXPECT_FALSE(p.via_cookie);
   EXPECT_FALSE(p.must_change_password);
   EXPECT_FALSE(p.IsPlatform());
-  TF_ASSERT_OK_AND_ASSIGN(User me, svc().Me(p));
-  EXPECT_EQ(me.id, p.user_id);
+  TF_ASSERT_OK_AND_ASSIGN(auto me, svc().Me(p));
+  EXPECT_EQ(me.first.id, p.user_id);
+  EXPECT_EQ(me.second.id, p.tenant_id);
 }
 
 TEST_P(IdentityAuthenticateTest, GarbageCredentialsAreRefused) {

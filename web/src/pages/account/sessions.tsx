@@ -49,14 +49,14 @@ export function SessionsSection() {
   const revoke = (id: string) =>
     run(async () => {
       await api('DELETE', `/api/auth/sessions/${id}`);
-      setMessage('Session signed out.');
       await load();
+      setMessage('Session signed out.');
     });
   const revokeOthers = () =>
     run(async () => {
       const r = await api<{ revoked: number }>('POST', '/api/auth/sessions/revoke-others');
-      setMessage(`${r.revoked} other session${r.revoked === 1 ? '' : 's'} signed out.`);
       await load();
+      setMessage(`${r.revoked} other session${r.revoked === 1 ? '' : 's'} signed out.`);
     });
 
   return (
