@@ -1,0 +1,155 @@
+#include "core/canonical_json.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "core/utf8.h"
+
+namespace tf {
+
+namespace {
+
+//! `s` (valid UTF-8) as UTF-16 code units, the order RFC 8785 sorts member names in.
+std::u16string Utf16(std::string_view s) {
+  std::u16string out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    uint32_t cp = 0;
+    int extra = 0;
+    if (c < 0x80) cp = c;
+    else if (c < 0xE0) cp = c & 0x1F, extra = 1;
+    else if (c < 0xF0) cp = c & 0x0F, extra = 2;
+    else cp = c & 0x07, extra = 3;
+    for (int k = 1; k <= extra; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    i += static_cast<size_t>(extra) + 1;
+    if (cp < 0x10000) {
+      out.push_back(static_cast<char16_t>(cp));
+    } else {
+      cp -= 0x10000;
+      out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
+      out.push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
+    }
+  }
+  return out;
+}
+
+absl::Status AppendString(const std::string& s, std::string& out) {
+  if (!IsValidUtf8(s)) return absl::InvalidArgumentError("a JSON string is not valid UTF-8");
+  out.push_back('"');
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
+          out += buffer;
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+  return absl::OkStatus();
+}
+
+absl::Status Append(const nlohmann::json& v, std::string& out) {
+  switch (v.type()) {
+    case nlohmann::json::value_t::null: out += "null"; return absl::OkStatus();
+    case nlohmann::json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return absl::OkStatus();
+    case nlohmann::json::value_t::number_integer:
+      out += EcmaScriptNumber(static_cast<double>(v.get<int64_t>()));
+      return absl::OkStatus();
+    case nlohmann::json::value_t::number_unsigned:
+      out += EcmaScriptNumber(static_cast<double>(v.get<uint64_t>()));
+      return absl::OkStatus();
+    case nlohmann::json::value_t::number_float: {
+      double d = v.get<double>();
+      if (!std::isfinite(d)) return absl::InvalidArgumentError("JSON numbers are finite");
+      out += EcmaScriptNumber(d);
+      return absl::OkStatus();
+    }
+    case nlohmann::json::value_t::string: return AppendString(v.get_ref<const std::string&>(), out);
+    case nlohmann::json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& item : v) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (absl::Status s = Append(item, out); !s.ok()) return s;
+      }
+      out.push_back(']');
+      return absl::OkStatus();
+    }
+    case nlohmann::json::value_t::object: {
+      std::vector<std::pair<std::u16string, const std::string*>> names;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!IsValidUtf8(it.key())) return absl::InvalidArgumentError("a JSON member name is not valid UTF-8");
+        names.emplace_back(Utf16(it.key()), &it.key());
+      }
+      std::sort(names.begin(), names.end());
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [unused, name] : names) {
+        if (!first) out.push_back(',');
+        first = false;
+        if (absl::Status s = AppendString(*name, out); !s.ok()) return s;
+        out.push_back(':');
+        if (absl::Status s = Append(v.at(*name), out); !s.ok()) return s;
+      }
+      out.push_back('}');
+      return absl::OkStatus();
+    }
+    case nlohmann::json::value_t::binary:
+    case nlohmann::json::value_t::discarded: break;
+  }
+  return absl::InvalidArgumentError("not a JSON value");
+}
+
+}  // namespace
+
+std::string EcmaScriptNumber(double value) {
+  if (value == 0) return "0";  // also -0
+  std::string out = value < 0 ? "-" : "";
+  // The shortest digits that round-trip, as d.ddde±x; ECMAScript places the point from them.
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), std::fabs(value), std::chars_format::scientific);
+  std::string_view sci(buffer, static_cast<size_t>(end - buffer));
+  size_t e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exponent = std::stoi(std::string(sci.substr(e + 1)));
+  int k = static_cast<int>(digits.size());
+  int n = exponent + 1;  // value = 0.digits × 10^n
+  if (k <= n && n <= 21) {
+    out += digits + std::string(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out += digits.substr(0, static_cast<size_t>(n)) + "." + digits.substr(static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0." + std::string(static_cast<size_t>(-n), '0') + digits;
+  } else {
+    out += digits.substr(0, 1);
+    if (k > 1) out += "." + digits.substr(1);
+    out += (n - 1 < 0 ? "e-" : "e+") + std::to_string(std::abs(n - 1));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> CanonicalJson(const nlohmann::json& value) {
+  std::string out;
+  if (absl::Status s = Append(value, out); !s.ok()) return s;
+  return out;
+}
+
+}  // namespace tf

@@ -1,0 +1,21 @@
+#pragma once
+// The JSON Canonicalization Scheme of RFC 8785: object members sorted by their names' UTF-16
+// code units, no whitespace, strings escaped minimally, numbers as ECMAScript prints doubles.
+// Two parties holding the same JSON value get the same bytes, whatever their JSON library;
+// the audit trail hashes records in this form so auditors can recompute leaves themselves.
+// Thread-safety: stateless.
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace tf {
+
+//! InvalidArgument for strings that are not UTF-8 and for non-finite numbers.
+absl::StatusOr<std::string> CanonicalJson(const nlohmann::json& value);
+
+//! A double as ECMAScript's Number::toString prints it (RFC 8785 §3.2.2.3); finite only.
+std::string EcmaScriptNumber(double value);
+
+}  // namespace tf

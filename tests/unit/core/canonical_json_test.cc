@@ -1,0 +1,63 @@
+#include "core/canonical_json.h"
+
+#include "gtest/gtest.h"
+
+namespace tf {
+namespace {
+
+TEST(CanonicalJsonTest, Rfc8785Example) {
+  // RFC 8785 §3.2.2, the example input and its canonical form.
+  auto input = nlohmann::json::parse(R"({
+    "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+    "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+    "literals": [null, true, false]
+  })");
+  EXPECT_EQ(CanonicalJson(input).value(),
+            "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],"
+            "\"string\":\"\xE2\x82\xAC$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}");
+}
+
+TEST(CanonicalJsonTest, MembersSortByUtf16CodeUnits) {
+  // RFC 8785 §3.2.3: the emoji (a surrogate pair) sorts before U+FB33 although its code point is larger.
+  auto input = nlohmann::json::parse(
+      R"({"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh",)"
+      R"("1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"})");
+  std::string out = CanonicalJson(input).value();
+  std::vector<std::string> order = {"Carriage Return", "One", "Control", "Latin Small", "Euro Sign", "Emoji", "Hebrew"};
+  size_t last = 0;
+  for (const auto& value : order) {
+    size_t at = out.find(value);
+    ASSERT_NE(at, std::string::npos) << value;
+    EXPECT_GT(at, last) << value << " is out of order in " << out;
+    last = at;
+  }
+}
+
+TEST(CanonicalJsonTest, NumbersPrintAsEcmaScriptDoes) {
+  // RFC 8785 Appendix B.
+  EXPECT_EQ(EcmaScriptNumber(0.0), "0");
+  EXPECT_EQ(EcmaScriptNumber(-0.0), "0");
+  EXPECT_EQ(EcmaScriptNumber(5e-324), "5e-324");
+  EXPECT_EQ(EcmaScriptNumber(1.7976931348623157e308), "1.7976931348623157e+308");
+  EXPECT_EQ(EcmaScriptNumber(9007199254740992.0), "9007199254740992");
+  EXPECT_EQ(EcmaScriptNumber(9007199254740994.0), "9007199254740994");
+  EXPECT_EQ(EcmaScriptNumber(295147905179352830000.0), "295147905179352830000");
+  EXPECT_EQ(EcmaScriptNumber(1e21), "1e+21");
+  EXPECT_EQ(EcmaScriptNumber(1e23), "1e+23");
+  EXPECT_EQ(EcmaScriptNumber(0.000001), "0.000001");
+  EXPECT_EQ(EcmaScriptNumber(1e-7), "1e-7");
+  EXPECT_EQ(EcmaScriptNumber(-1.5), "-1.5");
+  EXPECT_EQ(EcmaScriptNumber(123.0), "123");
+  EXPECT_EQ(CanonicalJson(nlohmann::json(int64_t{-42})).value(), "-42");
+  EXPECT_EQ(CanonicalJson(nlohmann::json(uint64_t{18446744073709551615u})).value(), "18446744073709552000");
+}
+
+TEST(CanonicalJsonTest, RefusesWhatHasNoCanonicalForm) {
+  EXPECT_FALSE(CanonicalJson(nlohmann::json(std::string("\xC3\x28"))).ok());
+  EXPECT_FALSE(CanonicalJson(nlohmann::json::object({{std::string("\xFF"), 1}})).ok());
+  EXPECT_FALSE(CanonicalJson(nlohmann::json(std::nan(""))).ok());
+  EXPECT_EQ(CanonicalJson(nlohmann::json::parse(R"({"b":[],"a":{}})")).value(), R"({"a":{},"b":[]})");
+}
+
+}  // namespace
+}  // namespace tf
