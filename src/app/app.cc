@@ -19,6 +19,7 @@
 #include "jobs/lease.h"
 #include "jobs/runner.h"
 #include "jobs/scheduler.h"
+#include "modules/audit/audit_middleware.h"
 #include "modules/module.h"
 #include "store/migrator.h"
 #include "store/open.h"
@@ -114,7 +115,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
   }));
 
   s.context = std::unique_ptr<ModuleContext>(new ModuleContext{
-      s.config, *s.db, clock, rng, s.metrics, s.router, *s.scheduler, *s.queue, s.health_checks, nullptr, {},
+      s.config, *s.db, clock, rng, s.metrics, s.router, *s.scheduler, *s.queue, s.health_checks, nullptr, nullptr, {},
       s.instance_id});
   s.modules = BuiltinModules();
   for (auto& module : s.modules) {
@@ -124,10 +125,12 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
     }
   }
   if (s.context->authenticator == nullptr) return absl::InternalError("no module provides authentication");
+  if (s.context->audit == nullptr) return absl::InternalError("no module provides the audit trail");
 
   s.pipeline = std::make_unique<http::Pipeline>(s.router, FastRng::Instance());
   s.pipeline->Use(std::make_unique<http::MetricsMiddleware>(s.metrics));
   s.pipeline->Use(std::make_unique<http::AccessLogMiddleware>(s.config.log.access_log));
+  s.pipeline->Use(std::make_unique<audit::AuditMiddleware>(*s.context->audit, s.config.audit.fail_open_reads));
   s.pipeline->Use(std::make_unique<http::LimitsMiddleware>());
   s.pipeline->Use(std::make_unique<http::AuthenticationMiddleware>(*s.context->authenticator));
   s.pipeline->Use(std::make_unique<http::TenantMiddleware>());

@@ -1,5 +1,6 @@
 #include "app/modules.h"
 
+#include "modules/audit/audit_module.h"
 #include "modules/console/console_module.h"
 #include "modules/identity/identity_module.h"
 #include "modules/monitoring/monitoring_module.h"
@@ -8,7 +9,8 @@ namespace tf {
 
 std::vector<std::unique_ptr<Module>> BuiltinModules() {
   std::vector<std::unique_ptr<Module>> modules;
-  modules.push_back(std::make_unique<identity::IdentityModule>());  // first: others authenticate through it
+  modules.push_back(std::make_unique<audit::AuditModule>());        // first: every other module records through it
+  modules.push_back(std::make_unique<identity::IdentityModule>());  // next: others authenticate through it
   modules.push_back(std::make_unique<monitoring::MonitoringModule>());
   modules.push_back(std::make_unique<console::ConsoleModule>());
   return modules;

@@ -66,6 +66,16 @@ Check Range(int64_t lo, int64_t hi) {
 }
 
 constexpr int64_t kMaxInt = std::numeric_limits<int>::max();
+
+//! A signed-note key name: no '+', spaces or control characters.
+std::string AuditOriginCheck(const Value& v) {
+  const std::string& s = std::get<std::string>(v);
+  if (s.empty() || s.size() > 255) return "must be 1-255 characters";
+  for (unsigned char c : s) {
+    if (c == '+' || c <= 0x20 || c == 0x7F) return "must not contain '+', spaces or control characters";
+  }
+  return "";
+}
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 
 bool IsHostChar(char c) {
@@ -206,6 +216,23 @@ const std::vector<KeyDef>& Keys() {
        "Consecutive failed logins after which the account is locked.", false, Range(1, kMaxInt)},
       {TF_CONFIG_KEY(auth.api_token_max_lifetime_days),
        "Longest lifetime an API token may be given, in days.", false, Range(1, 36500)},
+
+      {TF_CONFIG_KEY(audit.origin),
+       "Name of the audit log: the first line of every checkpoint and the name of its signing key "
+       "(a URL-like name without scheme, unique to this deployment).",
+       false, AuditOriginCheck},
+      {TF_CONFIG_KEY(audit.signing_key_file),
+       "File holding the audit checkpoint signing key (created on first start, owner-only); empty = "
+       "audit-signing.key in data_dir. Instances sharing a database share this file.",
+       false, {}},
+      {TF_CONFIG_KEY(audit.checkpoint_every_records), "A signed checkpoint is issued every this many audit records.",
+       false, Range(1, kMaxInt)},
+      {TF_CONFIG_KEY(audit.checkpoint_interval_ms),
+       "A signed checkpoint is also issued this many milliseconds after the last one, when records were added.",
+       false, Range(1000, kMaxInt)},
+      {TF_CONFIG_KEY(audit.fail_open_reads),
+       "Answer read-only requests whose audit record cannot be written (state changes always need theirs).", false,
+       {}},
 
       {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false, LogLevelCheck},
       {TF_CONFIG_KEY(log.file), "File the JSON-lines log is appended to; empty = stderr.", false, {}},

@@ -5,7 +5,7 @@
 // Every key is declared once, in the key table in config.cc (dotted name = member path, help
 // text, whether it may carry a secret, value check); TOML, environment, flags, validation,
 // printing (ToToml) and documentation (ConfigKeys) all read that table, so no key is handled in
-// two places. Keys: `data_dir`, `server.*`, `database.*`, `auth.*`, `log.*`; the environment
+// two places. Keys: `data_dir`, `server.*`, `database.*`, `auth.*`, `audit.*`, `log.*`; the environment
 // variable of a key is TRUST_ + the key upper-cased with '.' as '_' (TRUST_SERVER_LISTEN).
 //
 // Loading never throws: toml++ exceptions are caught here. A failed Apply* leaves the Config
@@ -65,11 +65,20 @@ struct LogConfig {
   bool access_log = true;
 };
 
+struct AuditConfig {
+  std::string origin = "trust-fabric.local/audit";  //!< checkpoint origin and signing key name
+  std::string signing_key_file;                     //!< empty = audit-signing.key in data_dir
+  int checkpoint_every_records = 1000;
+  int checkpoint_interval_ms = 5000;
+  bool fail_open_reads = false;  //!< answer reads whose audit record cannot be written
+};
+
 struct Config {
   std::string data_dir = "./var";
   ServerConfig server;
   DatabaseConfig database;
   AuthConfig auth;
+  AuditConfig audit;
   LogConfig log;
 };
 
@@ -86,7 +95,7 @@ struct ConfigKeyInfo {
 //! True for the database.url forms that select PostgreSQL (postgresql:// or postgres://).
 bool IsPostgresUrl(std::string_view url);
 
-//! Every key, in table order (top-level keys first, then [server], [database], [auth], [log]).
+//! Every key, in table order (top-level keys first, then [server], [database], [auth], [audit], [log]).
 std::vector<ConfigKeyInfo> ConfigKeys();
 
 //! Applies the TOML file at `path`. Unknown keys ("unknown configuration key 'server.lisen' in

@@ -20,17 +20,18 @@ using P = Permission;
 const RoleRow kRoles[] = {
     {Role::kSuperAdmin, "SUPER_ADMIN",
      {P::kTenantsRead, P::kTenantsWrite, P::kUsersRead, P::kUsersWrite, P::kTokensRead,
-      P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite}},
+      P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite, P::kAuditRead}},
     {Role::kAdmin, "ADMIN",
-     {P::kUsersRead, P::kUsersWrite, P::kTokensRead, P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite}},
+     {P::kUsersRead, P::kUsersWrite, P::kTokensRead, P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite,
+      P::kAuditRead}},
     {Role::kAccountant, "ACCOUNTANT", {}},
-    {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead}},
+    {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead, P::kAuditRead}},
     {Role::kViewer, "VIEWER", {}},
 };
 
 constexpr std::array<std::string_view, static_cast<size_t>(Permission::kCount)> kPermissionNames = {
     "tenants.read", "tenants.write", "users.read", "users.write",
-    "tokens.read",  "tokens.write",  "system.health", "security_policy.write",
+    "tokens.read",  "tokens.write",  "system.health", "security_policy.write", "audit.read",
 };
 
 }  // namespace

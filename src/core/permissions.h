@@ -23,6 +23,7 @@ enum class Permission {
   kTokensWrite,
   kSystemHealth,
   kSecurityPolicyWrite,  //!< the tenant's sign-in rules (MFA, device approval)
+  kAuditRead,            //!< the audit trail, its checkpoints and proofs
   kCount,  // not a permission: the number of them
 };
 

@@ -12,6 +12,10 @@ std::string FormatRfc3339Micros(int64_t micros) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", at, absl::UTCTimeZone());
 }
 
+std::string FormatRfc3339Exact(int64_t micros) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(micros), absl::UTCTimeZone());
+}
+
 absl::StatusOr<SysTime> ParseRfc3339(std::string_view s) {
   absl::Time at;
   std::string err;

@@ -10,16 +10,26 @@
 
 namespace tf::http {
 
+namespace {
+
+absl::StatusOr<int> ParseLimit(const Request& request) {
+  auto limit = request.QueryParam("limit");
+  if (!limit) return kDefaultPageSize;
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), v);
+  if (ec != std::errc() || ptr != limit->data() + limit->size() || v < 1 || v > kMaxPageSize) {
+    return BadRequest(StrCat("limit must be an integer from 1 to ", kMaxPageSize));
+  }
+  return v;
+}
+
+}  // namespace
+
 absl::StatusOr<PageRequest> ParsePageRequest(const Request& request) {
   PageRequest page;
-  if (auto limit = request.QueryParam("limit")) {
-    int v = 0;
-    auto [ptr, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), v);
-    if (ec != std::errc() || ptr != limit->data() + limit->size() || v < 1 || v > kMaxPageSize) {
-      return BadRequest(StrCat("limit must be an integer from 1 to ", kMaxPageSize));
-    }
-    page.limit = v;
-  }
+  absl::StatusOr<int> limit = ParseLimit(request);
+  if (!limit.ok()) return limit.status();
+  page.limit = *limit;
   if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
     std::string decoded;
     // Cursors are the base64url of an item id, and every id is a UUID.
@@ -33,6 +43,25 @@ absl::StatusOr<PageRequest> ParsePageRequest(const Request& request) {
 }
 
 std::string EncodeCursor(const std::string& last_id) { return absl::WebSafeBase64Escape(last_id); }
+
+absl::StatusOr<NumberPageRequest> ParseNumberPageRequest(const Request& request) {
+  NumberPageRequest page;
+  absl::StatusOr<int> limit = ParseLimit(request);
+  if (!limit.ok()) return limit.status();
+  page.limit = *limit;
+  if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
+    std::string decoded;
+    int64_t v = 0;
+    bool ok = cursor->size() <= 32 && absl::WebSafeBase64Unescape(*cursor, &decoded) &&
+              EncodeCursor(decoded) == *cursor;
+    auto [ptr, ec] = std::from_chars(decoded.data(), decoded.data() + decoded.size(), v);
+    if (!ok || ec != std::errc() || ptr != decoded.data() + decoded.size() || v < 0) {
+      return BadRequest("cursor is not one this server issued");
+    }
+    page.after = v;
+  }
+  return page;
+}
 
 nlohmann::json PageResponse(nlohmann::json items, int limit) {
   nlohmann::json next = nullptr;

@@ -3,6 +3,7 @@
 // base64url-encoded); answers are {"items": [...], "next_cursor": "..." | null}.
 // Thread-safety: stateless.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -12,16 +13,24 @@
 
 namespace tf::http {
 
-struct PageRequest {
-  int limit = 50;
-  std::optional<std::string> after_id;  //!< decoded cursor: list items with id > after_id
-};
-
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 500;
 
+struct PageRequest {
+  int limit = kDefaultPageSize;
+  std::optional<std::string> after_id;  //!< decoded cursor: list items with id > after_id
+};
+
 absl::StatusOr<PageRequest> ParsePageRequest(const Request& request);
 std::string EncodeCursor(const std::string& last_id);
+
+//! For lists ordered by a number rather than an id (checkpoints by tree size): the cursor is
+//! the base64url of the last item's number.
+struct NumberPageRequest {
+  int limit = kDefaultPageSize;
+  std::optional<int64_t> after;
+};
+absl::StatusOr<NumberPageRequest> ParseNumberPageRequest(const Request& request);
 
 //! Builds the list answer; `items` may hold limit + 1 entries (the extra one only signals that
 //! another page exists and is dropped). Items are objects with an "id".

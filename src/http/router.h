@@ -30,6 +30,9 @@ struct Route {
   uint64_t body_limit = 0;
   //! The handler never blocks (no store, files or crypto) and may run on an I/O thread.
   bool non_blocking = false;
+  //! The audit trail's action for this route (LOGIN, LOGOUT, EXPORT, ...); empty = the
+  //! method's (GET READ, POST CREATE, PUT/PATCH UPDATE, DELETE DELETE).
+  std::string audit_action = {};
 };
 
 struct RouteMatch {

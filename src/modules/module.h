@@ -24,6 +24,10 @@
 
 namespace tf {
 
+namespace audit {
+class AuditLog;
+}
+
 //! A named check for /health/ready and /health/detailed.
 struct HealthCheck {
   std::string name;
@@ -44,6 +48,8 @@ struct ModuleContext {
   std::vector<HealthCheck>& health_checks;
   //! Set by the identity module; the authentication middleware uses it.
   http::Authenticator* authenticator = nullptr;
+  //! Set by the audit module (registered first): how modules record domain events.
+  audit::AuditLog* audit = nullptr;
   //! Live server figures (connections, in-flight, threads); empty until the server runs.
   std::function<nlohmann::json()> server_stats;
   //! This process among the instances sharing the database (host:pid): lease holder name.

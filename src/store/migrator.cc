@@ -37,6 +37,28 @@ absl::Status SerialiseMigrations(Database& db, Transaction& tx) {
 
 }  // namespace
 
+std::string SqlForDialect(std::string_view sql, Dialect dialect) {
+  constexpr std::string_view kMarker = "-- dialect: ";
+  std::string out;
+  bool included = true;
+  while (!sql.empty()) {
+    size_t end = sql.find('\n');
+    std::string_view line = sql.substr(0, end == std::string_view::npos ? sql.size() : end + 1);
+    sql.remove_prefix(line.size());
+    if (line.substr(0, kMarker.size()) == kMarker) {
+      std::string_view which = line.substr(kMarker.size());
+      while (!which.empty() && (which.back() == '\n' || which.back() == '\r' || which.back() == ' ')) {
+        which.remove_suffix(1);
+      }
+      included = which == "all" || (which == "sqlite" && dialect == Dialect::kSqlite) ||
+                 (which == "postgres" && dialect == Dialect::kPostgres);
+      continue;
+    }
+    if (included) out += line;
+  }
+  return out;
+}
+
 absl::StatusOr<MigrationStatus> GetMigrationStatus(Database& db,
                                                    std::span<const Migration> migrations) {
   return db.InTx(ReadTx(), [&](Transaction& tx) -> absl::StatusOr<MigrationStatus> {
@@ -70,7 +92,7 @@ absl::StatusOr<std::vector<int>> ApplyMigrations(Database& db, const Clock& cloc
       TF_RETURN_IF_ERROR(SerialiseMigrations(db, tx));
       TF_ASSIGN_OR_RETURN(int current, CurrentVersion(tx));
       if (current >= m.version) return absl::OkStatus();  // applied by a concurrent instance
-      TF_RETURN_IF_ERROR(tx.ExecScript(m.sql));
+      TF_RETURN_IF_ERROR(tx.ExecScript(SqlForDialect(m.sql, db.dialect())));
       return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                      {int64_t{m.version}, m.name, clock.NowMicros()})
           .status();

@@ -19,6 +19,11 @@ struct Migration {
   std::string sql;
 };
 
+//! The part of a migration's SQL that `dialect` runs. A line `-- dialect: sqlite` or
+//! `-- dialect: postgres` starts a section only that engine runs (triggers, functions);
+//! `-- dialect: all` ends it. Everything outside such sections runs on both.
+std::string SqlForDialect(std::string_view sql, Dialect dialect);
+
 //! The migrations compiled into this binary, in version order (from src/store/migrations/).
 std::span<const Migration> BuiltinMigrations();
 

@@ -31,6 +31,16 @@ struct Where {
   }
 };
 
+//! `s` for a LIKE pattern with ESCAPE '\\': the wildcards % and _ (and \\) match themselves.
+inline std::string EscapeLike(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 //! " ORDER BY id LIMIT n", or newest first (ids are UUIDv7) with `newest_first`.
 inline std::string OrderByIdLimit(int limit, bool newest_first = false) {
   return StrCat(newest_first ? " ORDER BY id DESC LIMIT " : " ORDER BY id LIMIT ", limit);

@@ -24,6 +24,7 @@
 #include "core/permissions.h"
 #include "core/rng.h"
 #include "support/trustd_process.h"
+#include "support/wait.h"
 
 namespace tf::testing {
 namespace {
@@ -104,6 +105,15 @@ const std::vector<RouteCase>& Table() {
       {"GET", "/api/users/{id}/devices", Needs(P::kUsersRead), "", 200},
       {"POST", "/api/users/{id}/devices/{device_id}/approve", Needs(P::kUsersWrite), "", 404},
       {"DELETE", "/api/users/{id}/devices/{device_id}", Needs(P::kUsersWrite), "", 404},
+      // the audit trail (the set-up waits for the first checkpoint; {id} is no audit record;
+      // proofs without their parameters are 422)
+      {"GET", "/api/audit/public-key", Pub(), "", 200},
+      {"GET", "/api/audit/checkpoints/latest", Needs(P::kAuditRead), "", 200},
+      {"GET", "/api/audit/checkpoints", Needs(P::kAuditRead), "", 200},
+      {"GET", "/api/audit/logs", Needs(P::kAuditRead), "", 200},
+      {"GET", "/api/audit/logs/{id}", Needs(P::kAuditRead), "", 404},
+      {"GET", "/api/audit/proof/inclusion", Needs(P::kAuditRead), "", 422},
+      {"GET", "/api/audit/proof/consistency", Needs(P::kAuditRead), "", 422},
       // monitoring
       {"GET", "/health", Pub(), "", 200},
       {"GET", "/health/ready", Pub(), "", 200},
@@ -270,6 +280,8 @@ class PermissionMatrixTest : public ::testing::Test {
     PermissionSet one;
     one.set(static_cast<size_t>(P::kUsersRead));
     callers_.push_back({"A/token(users.read)", "", t["token"], 'A', one, true});
+    // The set-up's requests are in the audit tree, and the first checkpoint follows at once.
+    ASSERT_TRUE(WaitFor([&c] { return c.Get("/api/audit/checkpoints/latest", root_).status == 200; }));
   }
 
   static void TearDownTestSuite() {

@@ -6,6 +6,7 @@
 #include "core/time_format.h"
 #include "http/json_body.h"
 #include "http/pagination.h"
+#include "http/query_params.h"
 #include "modules/identity/identity_json.h"
 
 namespace tf::identity {
@@ -13,20 +14,13 @@ namespace tf::identity {
 namespace {
 
 using http::JsonReader;
+using http::TimeParam;
 using http::RequestContext;
 using http::Response;
 using nlohmann::json;
 using P = Permission;
 
 absl::StatusOr<std::string> RequiredCode(JsonReader& body) { return body.RequiredString("code", 64); }
-
-absl::StatusOr<std::optional<int64_t>> TimeParam(const RequestContext& ctx, std::string_view name) {
-  auto text = ctx.request.QueryParam(std::string(name));
-  if (!text) return std::optional<int64_t>();
-  auto t = ParseRfc3339(*text);
-  if (!t.ok()) return FieldError(name, "must be an RFC 3339 time such as 2026-01-31T00:00:00Z");
-  return std::optional<int64_t>(t->time_since_epoch().count());
-}
 
 Response Codes(const std::vector<std::string>& codes) {
   return Response::Json(200, {{"recovery_codes", codes}});

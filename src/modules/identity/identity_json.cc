@@ -53,9 +53,11 @@ json TokenJson(const ApiToken& t) {
           {"revoked_at", OptTime(t.revoked_at)}};
 }
 
-void AddRoute(http::Router& router, std::string method, std::string pattern, Access access, http::Handler handler) {
+void AddRoute(http::Router& router, std::string method, std::string pattern, Access access, http::Handler handler,
+              std::string audit_action) {
   uint64_t body_limit = (method == "POST" || method == "PATCH") ? kSmallBody : 0;
-  router.Add({std::move(method), std::move(pattern), access, std::move(handler), body_limit});
+  router.Add({std::move(method), std::move(pattern), access, std::move(handler), body_limit, false,
+              std::move(audit_action)});
 }
 
 absl::StatusOr<std::string> UuidParam(const http::RequestContext& ctx, std::string_view name) {

@@ -42,7 +42,8 @@ inline constexpr uint64_t kSmallBody = 16 * 1024;
 
 //! Registers a route; POST and PATCH bodies are limited to kSmallBody, other methods take
 //! the server default.
-void AddRoute(http::Router& router, std::string method, std::string pattern, Access access, http::Handler handler);
+void AddRoute(http::Router& router, std::string method, std::string pattern, Access access, http::Handler handler,
+              std::string audit_action = {});
 
 //! A UUID path parameter; ids that are not UUIDs cannot exist, so they are 404.
 absl::StatusOr<std::string> UuidParam(const http::RequestContext& ctx, std::string_view name);

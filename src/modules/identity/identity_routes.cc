@@ -116,7 +116,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     req.device_token = CookieValue(ctx.request, kDeviceCookie).value_or("");
     TF_ASSIGN_OR_RETURN(LoginResult result, service.Login(req));
     return LoginResponse(result, cookies);
-  });
+  }, "LOGIN");
 
   // The second steps answer like a sign-in: the session, or the next step.
   auto step = [](RequestContext& ctx, std::string_view token_field, bool code_required)
@@ -139,12 +139,12 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     TF_ASSIGN_OR_RETURN(LoginStepRequest req, step(ctx, "mfa_token", true));
     TF_ASSIGN_OR_RETURN(LoginResult result, service.LoginMfa(req));
     return LoginResponse(result, cookies);
-  });
+  }, "LOGIN");
   AddRoute(router, "POST", "/api/auth/login/device", Access::Public(), [&service, cookies, step](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(LoginStepRequest req, step(ctx, "approval_token", false));
     TF_ASSIGN_OR_RETURN(LoginResult result, service.LoginDevice(req));
     return LoginResponse(result, cookies);
-  });
+  }, "LOGIN");
 
   AddRoute(router, "POST", "/api/auth/logout", kAnyUser, [&service, cookies](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_RETURN_IF_ERROR(service.Logout(*ctx.principal));
@@ -152,7 +152,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     r.headers.Add("Set-Cookie", Cookie(kSessionCookie, "", true, cookies, 0));
     r.headers.Add("Set-Cookie", Cookie(kCsrfCookie, "", false, cookies, 0));
     return r;
-  });
+  }, "LOGOUT");
 
   AddRoute(router, "GET", "/api/auth/me", kAnyUser, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(auto me, service.Me(*ctx.principal));

@@ -54,7 +54,7 @@ class SqliteConnection {
     sqlite3_extended_result_codes(conn->db_, 1);
     sqlite3_busy_timeout(conn->db_, options.busy_timeout_ms);
     std::string pragmas = "PRAGMA foreign_keys = ON;";
-    if (writer) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+    if (writer) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
     TF_RETURN_IF_ERROR(conn->ExecScript(pragmas));
     return conn;
   }

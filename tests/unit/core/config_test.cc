@@ -69,7 +69,9 @@ TEST(ConfigKeysTest, ListsEveryKeyWithEnvVarTypeDefaultAndHelp) {
                                           "auth.session_absolute_lifetime_s",
                                           "auth.login_delay_after_failures",
                                           "auth.login_lock_after_failures",
-                                          "auth.api_token_max_lifetime_days",
+                                          "auth.api_token_max_lifetime_days", "audit.origin", "audit.signing_key_file",
+                                          "audit.checkpoint_every_records", "audit.checkpoint_interval_ms",
+                                          "audit.fail_open_reads",
                                           "log.level",
                                           "log.file",
                                           "log.access_log"}));

@@ -35,7 +35,8 @@ TEST(PermissionsTest, AdminHasNoTenantPermissions) {
   EXPECT_FALSE(Has(s, Permission::kTenantsRead));
   EXPECT_FALSE(Has(s, Permission::kTenantsWrite));
   EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kUsersWrite, Permission::kTokensRead,
-                    Permission::kTokensWrite, Permission::kSystemHealth, Permission::kSecurityPolicyWrite}));
+                    Permission::kTokensWrite, Permission::kSystemHealth, Permission::kSecurityPolicyWrite,
+                    Permission::kAuditRead}));
 }
 
 TEST(PermissionsTest, AuditorIsReadOnly) {
@@ -47,7 +48,7 @@ TEST(PermissionsTest, AuditorIsReadOnly) {
       EXPECT_FALSE(Has(s, p)) << name;
     }
   }
-  EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kTokensRead}));
+  EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kTokensRead, Permission::kAuditRead}));
 }
 
 TEST(PermissionsTest, AccountantAndViewerHoldNothingYet) {
@@ -90,7 +91,7 @@ TEST(PermissionsTest, PermissionNamesRoundTrip) {
   EXPECT_EQ(ParsePermission("users.admin"), std::nullopt);
   EXPECT_EQ(ParsePermission("USERS.READ"), std::nullopt);
   EXPECT_EQ(ParsePermission(""), std::nullopt);
-  EXPECT_EQ(PermissionNames(PermissionsOf(Role::kAuditor)), (std::vector<std::string>{"users.read", "tokens.read"}));
+  EXPECT_EQ(PermissionNames(PermissionsOf(Role::kAuditor)), (std::vector<std::string>{"users.read", "tokens.read", "audit.read"}));
   EXPECT_TRUE(PermissionNames(PermissionSet()).empty());
   EXPECT_EQ(PermissionNames(PermissionsOf(Role::kSuperAdmin)).size(), static_cast<size_t>(Permission::kCount));
 }

@@ -1,0 +1,117 @@
+#include "modules/audit/audit_log.h"
+
+#include <chrono>
+
+#include "core/ids.h"
+#include "core/rng.h"
+#include "core/status.h"
+#include "modules/audit/audit_record.h"
+
+namespace tf::audit {
+
+namespace {
+
+thread_local const RequestInfo* current_request = nullptr;
+
+std::optional<std::string> NonEmpty(const std::string& s) {
+  return s.empty() ? std::nullopt : std::optional<std::string>(s);
+}
+
+}  // namespace
+
+Actor Actor::Of(const Principal& p) {
+  if (p.kind == Principal::Kind::kApiToken) return {"api_token", p.credential_id, p.user_id, std::nullopt};
+  return {"user", p.user_id, p.user_id, std::nullopt};
+}
+
+RequestScope::RequestScope(const RequestInfo& info) : previous_(current_request) { current_request = &info; }
+RequestScope::~RequestScope() { current_request = previous_; }
+const RequestInfo* RequestScope::Current() { return current_request; }
+
+AuditLog::AuditLog(store::Database& db, const Clock& clock, metrics::Registry& metrics)
+    : db_(db),
+      clock_(clock),
+      appended_(metrics.AddCounter("audit_records_appended_total", "Audit records written.").Get()),
+      failures_(metrics.AddCounter("audit_append_failures_total", "Audit records that could not be written.").Get()),
+      batch_size_(metrics
+                      .AddHistogram("audit_group_commit_records", "Records written per audit group commit.", {},
+                                    {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048})
+                      .Get()),
+      durable_seconds_(
+          metrics.AddHistogram("audit_append_durable_seconds", "Time from an audit append to its durable commit.")
+              .Get()) {}
+
+AuditRecord AuditLog::NewRecord(std::string kind, const Actor& actor) const {
+  AuditRecord r;
+  r.id = NewUuidV7(clock_, FastRng::Instance());
+  r.time = clock_.NowMicros();
+  r.kind = std::move(kind);
+  r.actor_type = actor.type;
+  r.actor_id = actor.id;
+  r.actor_user_id = actor.user_id;
+  r.actor_via = actor.via;
+  if (const RequestInfo* req = RequestScope::Current()) {
+    r.request_id = NonEmpty(req->request_id);
+    r.trace_id = NonEmpty(req->trace_id);
+    r.method = NonEmpty(req->method);
+    r.route = NonEmpty(req->route);
+    r.path = NonEmpty(req->path);
+    r.source_ip = NonEmpty(req->source_ip);
+    r.user_agent = NonEmpty(req->user_agent);
+  }
+  return r;
+}
+
+absl::Status AuditLog::RecordEvent(store::Transaction& tx, const std::optional<std::string>& tenant_id,
+                                   const Actor& actor, const AuditEvent& event) {
+  std::vector<AuditRecord> records{NewRecord("event", actor)};
+  AuditRecord& r = records[0];
+  r.tenant_id = tenant_id;
+  r.event_type = event.type;
+  r.action = event.action;
+  r.resource_type = event.resource_type;
+  r.resource_id = event.resource_id;
+  r.outcome = event.outcome;
+  SetDetails(r, event.details);
+  absl::Status status = repo_.Append(tx, records);
+  if (status.ok()) appended_.Inc();
+  return status;
+}
+
+absl::Status AuditLog::AppendDurable(AuditRecord record) {
+  auto start = std::chrono::steady_clock::now();
+  Waiter self{&record, absl::OkStatus()};
+  std::unique_lock lock(mu_);
+  queue_.push_back(&self);
+  // Group commit: whoever finds no batch being written takes every queued record (its own
+  // included) and writes them in one transaction; the others wait for that commit.
+  cv_.wait(lock, [&] { return self.done || !committing_; });
+  if (!self.done) {
+    committing_ = true;
+    std::vector<Waiter*> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    std::vector<AuditRecord> records;
+    records.reserve(batch.size());
+    for (Waiter* w : batch) records.push_back(std::move(*w->record));
+    absl::Status status = db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::Status {
+      return repo_.Append(tx, records);
+    });
+    batch_size_.Observe(static_cast<double>(batch.size()));
+    (status.ok() ? appended_ : failures_).Inc(static_cast<double>(batch.size()));
+    lock.lock();
+    for (Waiter* w : batch) {
+      w->status = status;
+      w->done = true;
+    }
+    committing_ = false;
+    cv_.notify_all();
+  }
+  durable_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return self.status;
+}
+
+}  // namespace tf::audit

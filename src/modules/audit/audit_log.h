@@ -1,0 +1,97 @@
+#pragma once
+// AuditLog: how everything writes to the audit trail.
+//  - RecordEvent: a domain event (role granted, MFA disabled, key rotated, ...) written in the
+//    caller's transaction, so the change and its record commit together or not at all.
+//  - AppendDurable: an API request's record, written by group commit (concurrent callers share
+//    one transaction and one fsync) and durable when it returns.
+// Both fill the request's context (request id, trace, method, route, path, address, user agent)
+// from the RequestScope the audit middleware opens around each request.
+// Thread-safety: safe from any thread.
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "core/principal.h"
+#include "modules/audit/audit_repo.h"
+#include "nlohmann/json.hpp"
+#include "store/database.h"
+
+namespace tf::audit {
+
+//! Who acted: a user's session, an API token, nobody signed in, or the system itself.
+struct Actor {
+  std::string type = "anonymous";
+  std::optional<std::string> id, user_id, via;
+
+  static Actor Of(const Principal& p);
+  static Actor System() { return {"system", std::nullopt, std::nullopt, std::nullopt}; }
+};
+
+//! What the audit middleware knows of the request being served on this thread.
+struct RequestInfo {
+  std::string request_id, trace_id, method, route, path, source_ip, user_agent;
+};
+
+//! Makes `info` the current request of this thread for its lifetime.
+class RequestScope {
+ public:
+  explicit RequestScope(const RequestInfo& info);
+  ~RequestScope();
+  RequestScope(const RequestScope&) = delete;
+  RequestScope& operator=(const RequestScope&) = delete;
+  static const RequestInfo* Current();
+
+ private:
+  const RequestInfo* previous_;
+};
+
+struct AuditEvent {
+  std::string type;    //!< "mfa.disabled", "user.role_granted", ...
+  std::string action;  //!< CREATE, UPDATE, DELETE, LOGIN, LOGOUT, ...
+  std::optional<std::string> resource_type, resource_id;
+  nlohmann::json details = nlohmann::json::object();  //!< redacted by SetDetails
+  std::string outcome = "success";
+};
+
+class AuditLog {
+ public:
+  AuditLog(store::Database& db, const Clock& clock, metrics::Registry& metrics);
+
+  //! Writes `event` in `tx` (tenant nullopt: a platform-level record).
+  [[nodiscard]] absl::Status RecordEvent(store::Transaction& tx, const std::optional<std::string>& tenant_id,
+                                         const Actor& actor, const AuditEvent& event);
+  //! Writes `record` (id, time and leaf index are set here) and returns once it is durable.
+  [[nodiscard]] absl::Status AppendDurable(AuditRecord record);
+  //! The id and time of a new record, and the current request's context.
+  AuditRecord NewRecord(std::string kind, const Actor& actor) const;
+
+  //! Most records one group commit writes.
+  static constexpr size_t kMaxBatch = 2048;
+
+ private:
+  struct Waiter {
+    AuditRecord* record;
+    absl::Status status;
+    bool done = false;
+  };
+
+  store::Database& db_;
+  const Clock& clock_;
+  AuditRepo repo_;
+  metrics::Counter& appended_;
+  metrics::Counter& failures_;
+  metrics::Histogram& batch_size_;
+  metrics::Histogram& durable_seconds_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Waiter*> queue_;  // guarded by mu_
+  bool committing_ = false;    // guarded by mu_: a caller is writing a batch
+};
+
+}  // namespace tf::audit

@@ -1,0 +1,117 @@
+#include "modules/audit/audit_middleware.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "core/utf8.h"
+#include "http/problem.h"
+#include "modules/audit/audit_record.h"
+
+namespace tf::audit {
+
+namespace {
+
+//! Text as the trail keeps it: at most kMaxFieldBytes, and bytes that are not UTF-8 as '?'.
+std::string CleanText(std::string_view s) {
+  std::string out(s.substr(0, kMaxFieldBytes));
+  if (!IsValidUtf8(out)) {
+    for (char& c : out) {
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+    }
+  }
+  return out;
+}
+
+bool IsReadOnly(std::string_view method) { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
+
+//! The request's parameters as the trail keeps them (redacted and capped by SetDetails).
+nlohmann::json DetailsOf(const http::RequestContext& ctx) {
+  nlohmann::json details = nlohmann::json::object();
+  if (!ctx.request.query.empty()) {
+    nlohmann::json query = nlohmann::json::object();
+    for (const auto& [k, v] : ctx.request.query) query[CleanText(k)] = CleanText(v);
+    details["query"] = std::move(query);
+  }
+  if (!ctx.request.body.empty()) {
+    nlohmann::json body = nlohmann::json::parse(ctx.request.body, nullptr, false);
+    if (body.is_discarded()) details["body_bytes"] = ctx.request.body.size();
+    else details["body"] = std::move(body);
+  }
+  return details;
+}
+
+}  // namespace
+
+std::string ResourceTypeOf(std::string_view pattern) {
+  std::string out;
+  for (absl::string_view part : absl::StrSplit(Sv(pattern), '/', absl::SkipEmpty())) {
+    if (part == "api" && out.empty()) continue;
+    if (absl::StartsWith(part, "{")) continue;
+    if (!out.empty()) out += ".";
+    out += std::string(part);
+  }
+  return out;
+}
+
+std::string ActionOf(std::string_view method) {
+  if (method == "POST") return "CREATE";
+  if (method == "PUT" || method == "PATCH") return "UPDATE";
+  if (method == "DELETE") return "DELETE";
+  return "READ";
+}
+
+std::string OutcomeOf(int status) {
+  if (status < 400) return "success";
+  if (status == 401 || status == 403) return "denied";
+  if (status >= 500) return "error";
+  return "failure";
+}
+
+AuditRecord AuditMiddleware::RecordOf(const http::RequestContext& ctx, int status) const {
+  AuditRecord r = log_.NewRecord("request", ctx.principal ? Actor::Of(*ctx.principal) : Actor{});
+  if (ctx.principal) r.tenant_id = ctx.principal->tenant_id;
+  r.action = ctx.route && !ctx.route->audit_action.empty() ? ctx.route->audit_action : ActionOf(ctx.request.method);
+  if (ctx.route) {
+    std::string type = ResourceTypeOf(ctx.route->pattern);
+    if (!type.empty()) r.resource_type = type;
+    // The last path parameter names the resource ("/api/users/{id}/sessions/{session_id}").
+    size_t open = ctx.route->pattern.rfind('{');
+    if (open != std::string::npos) {
+      std::string name = ctx.route->pattern.substr(open + 1, ctx.route->pattern.find('}', open) - open - 1);
+      auto it = ctx.path_params.find(name);
+      if (it != ctx.path_params.end()) r.resource_id = CleanText(it->second);
+    }
+  }
+  r.status = status;
+  r.outcome = OutcomeOf(status);
+  SetDetails(r, DetailsOf(ctx));
+  return r;
+}
+
+absl::StatusOr<http::Response> AuditMiddleware::Handle(http::RequestContext& ctx, const http::Next& next) {
+  if (ctx.request.path.rfind("/api/", 0) != 0) return next(ctx);
+  RequestInfo info{ctx.request_id,
+                   ctx.trace.trace_id,
+                   CleanText(ctx.request.method),
+                   ctx.route ? ctx.route->pattern : "unmatched",
+                   CleanText(ctx.request.path),
+                   ctx.request.remote_addr,
+                   CleanText(ctx.request.headers.Get("User-Agent").value_or(""))};
+  absl::StatusOr<http::Response> result = [&] {
+    RequestScope scope(info);
+    return next(ctx);
+  }();
+  RequestScope scope(info);
+  absl::Status written = log_.AppendDurable(RecordOf(ctx, http::ResultStatus(result)));
+  if (written.ok()) return result;
+  log::Error("audit record not written", {{"route", info.route}, {"error", written.ToString()}});
+  // A read's answer is withheld when its record is lost; an error answer reveals nothing and
+  // keeps its own cause (a database outage is reported as such).
+  if (result.ok() && result->status < 400 && IsReadOnly(ctx.request.method) && !fail_open_reads_) {
+    return absl::UnavailableError("the audit trail cannot be written, so this request is refused; retry later");
+  }
+  return result;
+}
+
+}  // namespace tf::audit

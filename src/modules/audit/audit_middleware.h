@@ -1,0 +1,35 @@
+#pragma once
+// The audit middleware: every request under /api/ leaves a record in the audit trail, failed
+// authentication and refused permission included. It opens the RequestScope that events
+// recorded by services during the request read, and after the handler writes the request's
+// record by group commit before the answer leaves. When that write fails, a successful
+// read-only request is answered 503 instead (unless audit.fail_open_reads); a state change
+// keeps its answer, since its domain event committed with the change; an error keeps its own.
+// Thread-safety: safe from any thread.
+
+#include "http/pipeline.h"
+#include "modules/audit/audit_log.h"
+
+namespace tf::audit {
+
+class AuditMiddleware final : public http::Middleware {
+ public:
+  AuditMiddleware(AuditLog& log, bool fail_open_reads) : log_(log), fail_open_reads_(fail_open_reads) {}
+  absl::StatusOr<http::Response> Handle(http::RequestContext& ctx, const http::Next& next) override;
+
+  //! The record of a finished request (exposed for tests).
+  AuditRecord RecordOf(const http::RequestContext& ctx, int status) const;
+
+ private:
+  AuditLog& log_;
+  bool fail_open_reads_;
+};
+
+//! "users.sessions" for /api/users/{id}/sessions/{session_id}: the static segments after /api.
+std::string ResourceTypeOf(std::string_view pattern);
+//! CREATE, READ, UPDATE, DELETE from the method.
+std::string ActionOf(std::string_view method);
+//! success (1xx-3xx), denied (401, 403), error (5xx) or failure (other 4xx).
+std::string OutcomeOf(int status);
+
+}  // namespace tf::audit

@@ -1,0 +1,74 @@
+#include "modules/audit/audit_record.h"
+
+#include "core/canonical_json.h"
+#include "core/crypto.h"
+#include "core/redact.h"
+#include "core/time_format.h"
+
+namespace tf::audit {
+
+namespace {
+
+nlohmann::json Opt(const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+nlohmann::json Opt(const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+nlohmann::json LeafJson(const AuditRecord& r) {
+  return {{"id", r.id},
+          {"version", 1},
+          {"time", FormatRfc3339Exact(r.time)},
+          {"tenant_id", Opt(r.tenant_id)},
+          {"kind", r.kind},
+          {"actor_type", r.actor_type},
+          {"actor_id", Opt(r.actor_id)},
+          {"actor_user_id", Opt(r.actor_user_id)},
+          {"actor_via", Opt(r.actor_via)},
+          {"action", r.action},
+          {"event_type", Opt(r.event_type)},
+          {"resource_type", Opt(r.resource_type)},
+          {"resource_id", Opt(r.resource_id)},
+          {"method", Opt(r.method)},
+          {"route", Opt(r.route)},
+          {"path", Opt(r.path)},
+          {"status", Opt(r.status)},
+          {"outcome", r.outcome},
+          {"source_ip", Opt(r.source_ip)},
+          {"user_agent", Opt(r.user_agent)},
+          {"request_id", Opt(r.request_id)},
+          {"trace_id", Opt(r.trace_id)},
+          {"details_sha256", r.details_sha256}};
+}
+
+absl::StatusOr<std::string> LeafBytes(const AuditRecord& record) { return CanonicalJson(LeafJson(record)); }
+
+nlohmann::json RecordJson(const AuditRecord& r) {
+  nlohmann::json out = LeafJson(r);
+  out["leaf_index"] = r.leaf_index;
+  out["details"] = nullptr;
+  if (r.details) {
+    nlohmann::json parsed = nlohmann::json::parse(*r.details, nullptr, false);
+    if (!parsed.is_discarded()) out["details"] = std::move(parsed);
+  }
+  out["pruned_at"] = r.pruned_at ? nlohmann::json(FormatRfc3339Exact(*r.pruned_at)) : nlohmann::json(nullptr);
+  return out;
+}
+
+void SetDetails(AuditRecord& record, const nlohmann::json& details) {
+  absl::StatusOr<std::string> text = CanonicalJson(RedactJson(details));
+  if (!text.ok()) {
+    text = CanonicalJson(nlohmann::json{{"unrecordable", std::string(text.status().message())}});
+  } else if (text->size() > kMaxDetailsBytes) {
+    nlohmann::json summary = {{"truncated", true}, {"original_bytes", text->size()}};
+    if (details.is_object()) {
+      nlohmann::json keys = nlohmann::json::array();
+      for (auto it = details.begin(); it != details.end() && keys.size() < 32; ++it) keys.push_back(it.key());
+      summary["keys"] = RedactJson(keys);
+    }
+    text = CanonicalJson(summary);
+  }
+  record.details = text.ok() ? *text : "{}";
+  record.details_sha256 = crypto::Sha256Hex(*record.details);
+}
+
+}  // namespace tf::audit

@@ -1,0 +1,243 @@
+#include "modules/audit/audit_repo.h"
+
+#include "core/status.h"
+#include "core/strings.h"
+#include "store/where.h"
+
+namespace tf::audit {
+
+namespace {
+
+constexpr std::string_view kColumns =
+    "leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, actor_via, action, event_type, "
+    "resource_type, resource_id, method, route, path, status, outcome, source_ip, user_agent, request_id, "
+    "trace_id, details, details_sha256, pruned_at";
+
+AuditRecord FromRow(const store::Row& r) {
+  AuditRecord a;
+  a.leaf_index = r.Int(0);
+  a.id = r.Text(1);
+  a.tenant_id = r.OptText(2);
+  a.time = r.Int(3);
+  a.kind = r.Text(4);
+  a.actor_type = r.Text(5);
+  a.actor_id = r.OptText(6);
+  a.actor_user_id = r.OptText(7);
+  a.actor_via = r.OptText(8);
+  a.action = r.Text(9);
+  a.event_type = r.OptText(10);
+  a.resource_type = r.OptText(11);
+  a.resource_id = r.OptText(12);
+  a.method = r.OptText(13);
+  a.route = r.OptText(14);
+  a.path = r.OptText(15);
+  a.status = r.OptInt(16);
+  a.outcome = r.Text(17);
+  a.source_ip = r.OptText(18);
+  a.user_agent = r.OptText(19);
+  a.request_id = r.OptText(20);
+  a.trace_id = r.OptText(21);
+  a.details = r.OptText(22);
+  a.details_sha256 = r.Text(23);
+  a.pruned_at = r.OptInt(24);
+  return a;
+}
+
+constexpr std::string_view kInsert =
+    "INSERT INTO audit_records (leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, "
+    "actor_via, action, event_type, resource_type, resource_id, method, route, path, status, outcome, source_ip, "
+    "user_agent, request_id, trace_id, details, details_sha256, pruned_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+//! The parameters of kInsert, in its column order.
+store::Params ParamsOf(const AuditRecord& a) {
+  store::Params p;
+  p.reserve(25);
+  p.emplace_back(a.leaf_index);
+  p.emplace_back(a.id);
+  p.push_back(store::OptText(a.tenant_id));
+  p.emplace_back(a.time);
+  p.emplace_back(a.kind);
+  p.emplace_back(a.actor_type);
+  for (const auto* v : {&a.actor_id, &a.actor_user_id, &a.actor_via}) p.push_back(store::OptText(*v));
+  p.emplace_back(a.action);
+  for (const auto* v : {&a.event_type, &a.resource_type, &a.resource_id, &a.method, &a.route, &a.path}) {
+    p.push_back(store::OptText(*v));
+  }
+  p.push_back(store::OptInt(a.status));
+  p.emplace_back(a.outcome);
+  for (const auto* v : {&a.source_ip, &a.user_agent, &a.request_id, &a.trace_id, &a.details}) {
+    p.push_back(store::OptText(*v));
+  }
+  p.emplace_back(a.details_sha256);
+  p.push_back(store::OptInt(a.pruned_at));
+  return p;
+}
+
+Checkpoint CheckpointFromRow(const store::Row& r) {
+  return {r.Int(0), r.Text(1), r.Int(2), r.Text(3), r.Text(4)};
+}
+
+constexpr std::string_view kCheckpointColumns = "tree_size, root_hash, timestamp, key_id, note";
+
+absl::StatusOr<std::optional<Checkpoint>> OneCheckpoint(store::Transaction& tx, std::string_view tail,
+                                                        const store::Params& params) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows,
+                      tx.Query(StrCat("SELECT ", kCheckpointColumns, " FROM audit_checkpoints ", tail), params));
+  if (rows.empty()) return std::nullopt;
+  return CheckpointFromRow(rows[0]);
+}
+
+}  // namespace
+
+absl::Status AuditRepo::Append(Tx& tx, std::vector<AuditRecord>& records) {
+  if (records.empty()) return absl::OkStatus();
+  auto count = static_cast<int64_t>(records.size());
+  TF_ASSIGN_OR_RETURN(store::Row next,
+                      tx.QueryOne("UPDATE audit_sequence SET next_leaf_index = next_leaf_index + ? WHERE id = 1 "
+                                  "RETURNING next_leaf_index",
+                                  {count}, "audit sequence"));
+  int64_t first = next.Int(0) - count;
+  for (int64_t i = 0; i < count; ++i) {
+    AuditRecord& a = records[static_cast<size_t>(i)];
+    a.leaf_index = first + i;
+    TF_RETURN_IF_ERROR(tx.Exec(kInsert, ParamsOf(a)).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Range(Tx& tx, int64_t from, int limit) {
+  store::Where where;
+  where.Add("leaf_index >= ?", from);
+  where.Add("leaf_index < ?", from + limit);
+  return store::SelectRows(tx, kColumns, "audit_records", where, " ORDER BY leaf_index", FromRow);
+}
+
+absl::StatusOr<std::vector<AuditRecord>> AuditRepo::List(Tx& tx, const RecordFilter& f) {
+  store::Where where;
+  where.AddIf("tenant_id = ?", f.tenant_id);
+  where.AddIf("time >= ?", f.from);
+  where.AddIf("time < ?", f.to);
+  if (f.actor) {
+    where.Add("(actor_id = ?", *f.actor);
+    where.sql += " OR actor_user_id = ?)";
+    where.params.push_back(*f.actor);
+  }
+  where.AddIf("action = ?", f.action);
+  where.AddIf("resource_type = ?", f.resource_type);
+  where.AddIf("resource_id = ?", f.resource_id);
+  where.AddIf("status = ?", f.status);
+  where.AddIf("outcome = ?", f.outcome);
+  where.AddIf("request_id = ?", f.request_id);
+  where.AddIf("kind = ?", f.kind);
+  if (f.path_contains) where.Add("LOWER(path) LIKE LOWER(?) ESCAPE '\\'", "%" + store::EscapeLike(*f.path_contains) + "%");
+  where.AddIf("leaf_index < (SELECT c.leaf_index FROM audit_records c WHERE c.id = ?)", f.after_id);
+  return store::SelectRows(tx, kColumns, "audit_records", where,
+                           StrCat(" ORDER BY leaf_index DESC LIMIT ", f.limit), FromRow);
+}
+
+absl::StatusOr<AuditRecord> AuditRepo::Get(Tx& tx, const std::optional<std::string>& tenant_scope,
+                                           const std::string& id) {
+  store::Where where;
+  where.Add("id = ?", id);
+  where.AddIf("tenant_id = ?", tenant_scope);
+  TF_ASSIGN_OR_RETURN(auto rows, store::SelectRows(tx, kColumns, "audit_records", where, "", FromRow));
+  if (rows.empty()) return absl::NotFoundError("no such audit record");
+  return std::move(rows[0]);
+}
+
+absl::StatusOr<int64_t> AuditRepo::NextLeafIndex(Tx& tx) {
+  TF_ASSIGN_OR_RETURN(store::Row row,
+                      tx.QueryOne("SELECT next_leaf_index FROM audit_sequence WHERE id = 1", {}, "audit sequence"));
+  return row.Int(0);
+}
+
+absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTiles(Tx& tx, const std::vector<TileKey>& keys) {
+  std::vector<Tile> out;
+  if (keys.empty()) return out;
+  std::string sql = "SELECT level, tile_index, width, hashes FROM audit_tiles WHERE ";
+  store::Params params;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    StrAppend(&sql, i == 0 ? "" : " OR ", "(level = ? AND tile_index = ?)");
+    params.push_back(int64_t{keys[i].level});
+    params.push_back(keys[i].index);
+  }
+  TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query(sql, params));
+  for (const store::Row& r : rows) {
+    TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode({static_cast<int>(r.Int(0)), r.Int(1)}, static_cast<int>(r.Int(2)),
+                                                r.Text(3)));
+    out.push_back(std::move(tile));
+  }
+  return out;
+}
+
+absl::Status AuditRepo::SaveTile(Tx& tx, const Tile& tile) {
+  return tx.Exec("INSERT INTO audit_tiles (level, tile_index, width, hashes) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT (level, tile_index) DO UPDATE SET width = excluded.width, hashes = excluded.hashes",
+                 {int64_t{tile.key.level}, tile.key.index, int64_t{tile.width()}, tile.Encode()})
+      .status();
+}
+
+absl::StatusOr<TreeHead> AuditRepo::Head(Tx& tx) {
+  TF_ASSIGN_OR_RETURN(store::Row row, tx.QueryOne("SELECT tree_size, root_hash, updated_at FROM audit_tree_head "
+                                                  "WHERE id = 1",
+                                                  {}, "audit tree head"));
+  return TreeHead{row.Int(0), row.Text(1), row.Int(2)};
+}
+
+absl::StatusOr<bool> AuditRepo::AdvanceHead(Tx& tx, int64_t expected_size, const TreeHead& head) {
+  TF_ASSIGN_OR_RETURN(int64_t changed,
+                      tx.Exec("UPDATE audit_tree_head SET tree_size = ?, root_hash = ?, updated_at = ? "
+                              "WHERE id = 1 AND tree_size = ?",
+                              {head.tree_size, head.root_hash, head.updated_at, expected_size}));
+  return changed == 1;
+}
+
+absl::Status AuditRepo::InsertCheckpoint(Tx& tx, const Checkpoint& c) {
+  return tx.Exec(StrCat("INSERT INTO audit_checkpoints (", kCheckpointColumns, ") VALUES (?, ?, ?, ?, ?)"),
+                 {c.tree_size, c.root_hash, c.timestamp, c.key_id, c.note})
+      .status();
+}
+
+absl::StatusOr<std::optional<Checkpoint>> AuditRepo::LatestCheckpoint(Tx& tx) {
+  return OneCheckpoint(tx, "ORDER BY tree_size DESC LIMIT 1", {});
+}
+
+absl::StatusOr<std::optional<Checkpoint>> AuditRepo::CheckpointCovering(Tx& tx, int64_t tree_size) {
+  return OneCheckpoint(tx, "WHERE tree_size >= ? ORDER BY tree_size LIMIT 1", {tree_size});
+}
+
+absl::StatusOr<std::optional<Checkpoint>> AuditRepo::CheckpointAt(Tx& tx, int64_t tree_size) {
+  return OneCheckpoint(tx, "WHERE tree_size = ?", {tree_size});
+}
+
+absl::StatusOr<std::vector<Checkpoint>> AuditRepo::ListCheckpoints(Tx& tx, std::optional<int64_t> before_size,
+                                                                    int limit) {
+  store::Where where;
+  where.AddIf("tree_size < ?", before_size);
+  return store::SelectRows(tx, kCheckpointColumns, "audit_checkpoints", where,
+                           StrCat(" ORDER BY tree_size DESC LIMIT ", limit), CheckpointFromRow);
+}
+
+absl::StatusOr<std::vector<Checkpoint>> AuditRepo::CheckpointsFrom(Tx& tx, int64_t from_size, int limit) {
+  store::Where where;
+  where.Add("tree_size >= ?", from_size);
+  return store::SelectRows(tx, kCheckpointColumns, "audit_checkpoints", where,
+                           StrCat(" ORDER BY tree_size LIMIT ", limit), CheckpointFromRow);
+}
+
+absl::Status AuditRepo::InsertKeyIfAbsent(Tx& tx, const SigningKey& k) {
+  return tx.Exec("INSERT INTO audit_signing_keys (key_id, name, public_key, verifier_key, created_at) "
+                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING",
+                 {k.key_id, k.name, k.public_key, k.verifier_key, k.created_at})
+      .status();
+}
+
+absl::StatusOr<std::vector<SigningKey>> AuditRepo::Keys(Tx& tx) {
+  return store::SelectRows(tx, "key_id, name, public_key, verifier_key, created_at", "audit_signing_keys",
+                           store::Where{}, " ORDER BY created_at", [](const store::Row& r) {
+                             return SigningKey{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4)};
+                           });
+}
+
+}  // namespace tf::audit

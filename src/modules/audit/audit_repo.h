@@ -1,0 +1,64 @@
+#pragma once
+// Persistence of the audit trail through store::Database only: records (written with their
+// leaf indexes taken from audit_sequence in the writer's transaction), the tree's tiles and
+// head, checkpoints and signing keys. Tenant scope comes from the service.
+// Thread-safety: stateless; each call runs in the caller's transaction.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "modules/audit/audit_types.h"
+#include "modules/audit/tile.h"
+#include "store/database.h"
+
+namespace tf::audit {
+
+struct TreeHead {
+  int64_t tree_size = 0;
+  std::string root_hash;
+  int64_t updated_at = 0;
+};
+
+struct SigningKey {
+  std::string key_id, name, public_key, verifier_key;
+  int64_t created_at = 0;
+};
+
+class AuditRepo {
+ public:
+  using Tx = store::Transaction;
+
+  //! Gives `records` the next leaf indexes, in order, and inserts them.
+  absl::Status Append(Tx& tx, std::vector<AuditRecord>& records);
+  //! Records with leaf_index in [from, from + limit), in order.
+  absl::StatusOr<std::vector<AuditRecord>> Range(Tx& tx, int64_t from, int limit);
+  absl::StatusOr<std::vector<AuditRecord>> List(Tx& tx, const RecordFilter& filter);
+  //! `tenant_scope` nullopt: any tenant.
+  absl::StatusOr<AuditRecord> Get(Tx& tx, const std::optional<std::string>& tenant_scope, const std::string& id);
+  //! Indexes handed out so far (records written, whether or not the tree has them yet).
+  absl::StatusOr<int64_t> NextLeafIndex(Tx& tx);
+
+  absl::StatusOr<std::vector<Tile>> LoadTiles(Tx& tx, const std::vector<TileKey>& keys);
+  absl::Status SaveTile(Tx& tx, const Tile& tile);
+
+  absl::StatusOr<TreeHead> Head(Tx& tx);
+  //! Moves the head from `expected_size`; false when another builder moved it first.
+  absl::StatusOr<bool> AdvanceHead(Tx& tx, int64_t expected_size, const TreeHead& head);
+
+  absl::Status InsertCheckpoint(Tx& tx, const Checkpoint& c);
+  absl::StatusOr<std::optional<Checkpoint>> LatestCheckpoint(Tx& tx);
+  //! The smallest checkpoint covering at least `tree_size` leaves.
+  absl::StatusOr<std::optional<Checkpoint>> CheckpointCovering(Tx& tx, int64_t tree_size);
+  absl::StatusOr<std::optional<Checkpoint>> CheckpointAt(Tx& tx, int64_t tree_size);
+  //! Newest first, below `before_size` when set.
+  absl::StatusOr<std::vector<Checkpoint>> ListCheckpoints(Tx& tx, std::optional<int64_t> before_size, int limit);
+  //! Oldest first, from `from_size` (for verification).
+  absl::StatusOr<std::vector<Checkpoint>> CheckpointsFrom(Tx& tx, int64_t from_size, int limit);
+
+  absl::Status InsertKeyIfAbsent(Tx& tx, const SigningKey& key);
+  absl::StatusOr<std::vector<SigningKey>> Keys(Tx& tx);
+};
+
+}  // namespace tf::audit

@@ -1,0 +1,151 @@
+#include "modules/audit/audit_routes.h"
+
+#include "absl/strings/str_format.h"
+#include "core/crypto.h"
+#include "core/errors.h"
+#include "core/ids.h"
+#include "core/status.h"
+#include "core/strings.h"
+#include "core/time_format.h"
+#include "http/pagination.h"
+#include "http/query_params.h"
+#include "modules/audit/audit_record.h"
+
+namespace tf::audit {
+
+namespace {
+
+using http::RequestContext;
+using http::Response;
+using nlohmann::json;
+
+constexpr int64_t kMaxIndex = int64_t{1} << 53;  // exact in every JSON reader
+
+json HashesJson(const std::vector<merkle::Hash>& hashes) {
+  json out = json::array();
+  for (const auto& h : hashes) out.push_back(merkle::ToHex(h));
+  return out;
+}
+
+json CheckpointJson(const Checkpoint& c) {
+  return {{"tree_size", c.tree_size},
+          {"root_hash", c.root_hash},
+          {"timestamp", FormatRfc3339Exact(c.timestamp)},
+          {"key_id", c.key_id},
+          {"note", c.note}};
+}
+
+absl::StatusOr<std::optional<std::string>> OneOf(const RequestContext& ctx, std::string_view name,
+                                                 std::initializer_list<std::string_view> allowed) {
+  TF_ASSIGN_OR_RETURN(std::optional<std::string> v, http::TextParam(ctx, name, 64));
+  if (!v) return v;
+  for (std::string_view a : allowed) {
+    if (*v == a) return v;
+  }
+  std::string list;
+  for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  return FieldError(name, StrCat("must be one of ", list));
+}
+
+absl::StatusOr<RecordFilter> FilterOf(const RequestContext& ctx) {
+  RecordFilter f;
+  TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
+  f.limit = page.limit + 1;
+  f.after_id = page.after_id;
+  TF_ASSIGN_OR_RETURN(f.from, http::TimeParam(ctx, "from"));
+  TF_ASSIGN_OR_RETURN(f.to, http::TimeParam(ctx, "to"));
+  TF_ASSIGN_OR_RETURN(f.actor, http::TextParam(ctx, "actor", 128));
+  TF_ASSIGN_OR_RETURN(f.action, http::TextParam(ctx, "action", 32));
+  TF_ASSIGN_OR_RETURN(f.resource_type, http::TextParam(ctx, "resource_type", 128));
+  TF_ASSIGN_OR_RETURN(f.resource_id, http::TextParam(ctx, "resource_id", 256));
+  TF_ASSIGN_OR_RETURN(f.status, http::IntParam(ctx, "status", 100, 599));
+  TF_ASSIGN_OR_RETURN(f.outcome, OneOf(ctx, "outcome", {"success", "failure", "denied", "error"}));
+  TF_ASSIGN_OR_RETURN(f.kind, OneOf(ctx, "kind", {"request", "event"}));
+  TF_ASSIGN_OR_RETURN(f.request_id, http::TextParam(ctx, "request_id", 128));
+  TF_ASSIGN_OR_RETURN(f.path_contains, http::TextParam(ctx, "q", 256));
+  TF_ASSIGN_OR_RETURN(f.tenant_id, http::TextParam(ctx, "tenant_id", 64));
+  if (f.from && f.to && *f.from >= *f.to) return FieldError("to", "must be after from");
+  return f;
+}
+
+absl::StatusOr<int64_t> RequiredIndex(const RequestContext& ctx, std::string_view name) {
+  TF_ASSIGN_OR_RETURN(std::optional<int64_t> v, http::IntParam(ctx, name, 0, kMaxIndex));
+  if (!v) return FieldError(name, "is required");
+  return *v;
+}
+
+void Get(http::Router& router, std::string pattern, Access access, http::Handler handler) {
+  router.Add({"GET", std::move(pattern), access, std::move(handler)});
+}
+
+}  // namespace
+
+void RegisterAuditRoutes(http::Router& router, AuditService& service) {
+  const Access kRead = Access::Requires(Permission::kAuditRead);
+
+  Get(router, "/api/audit/public-key", Access::Public(), [&service](RequestContext&) -> absl::StatusOr<Response> {
+    const note::Verifier& v = service.signer().verifier();
+    return Response::Json(200, {{"algorithm", "ed25519"},
+                                {"key_name", v.name()},
+                                {"key_id", absl::StrFormat("%08x", v.key_id())},
+                                {"public_key", crypto::Base64Encode(v.public_key())},
+                                {"verifier_key", v.KeyString()}});
+  });
+
+  Get(router, "/api/audit/checkpoints/latest", kRead, [&service](RequestContext&) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(Checkpoint c, service.LatestCheckpoint());
+    return Response::Json(200, CheckpointJson(c));
+  });
+
+  Get(router, "/api/audit/checkpoints", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(http::NumberPageRequest page, http::ParseNumberPageRequest(ctx.request));
+    TF_ASSIGN_OR_RETURN(std::vector<Checkpoint> list, service.ListCheckpoints(page.after, page.limit + 1));
+    json items = json::array();
+    json next = nullptr;
+    for (size_t i = 0; i < list.size() && i < static_cast<size_t>(page.limit); ++i) items.push_back(CheckpointJson(list[i]));
+    if (list.size() > static_cast<size_t>(page.limit)) {
+      next = http::EncodeCursor(std::to_string(list[static_cast<size_t>(page.limit) - 1].tree_size));
+    }
+    return Response::Json(200, {{"items", std::move(items)}, {"next_cursor", next}});
+  });
+
+  Get(router, "/api/audit/logs", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(RecordFilter filter, FilterOf(ctx));
+    int limit = filter.limit - 1;
+    TF_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, service.List(*ctx.principal, std::move(filter)));
+    json items = json::array();
+    for (const AuditRecord& r : records) items.push_back(RecordJson(r));
+    return Response::Json(200, http::PageResponse(std::move(items), limit));
+  });
+
+  Get(router, "/api/audit/logs/{id}", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    const std::string& id = ctx.PathParam("id");
+    if (!IsUuid(id)) return absl::NotFoundError("no such audit record");
+    TF_ASSIGN_OR_RETURN(RecordWithProof r, service.Get(*ctx.principal, id));
+    json out = RecordJson(r.record);
+    out["leaf"] = crypto::Base64Encode(r.leaf);
+    out["leaf_hash"] = merkle::ToHex(merkle::LeafHash(r.leaf));
+    out["proof"] = nullptr;
+    if (r.checkpoint) {
+      out["proof"] = {{"tree_size", r.checkpoint->tree_size}, {"hashes", HashesJson(r.proof)}};
+      out["checkpoint"] = CheckpointJson(*r.checkpoint);
+    }
+    return Response::Json(200, out);
+  });
+
+  Get(router, "/api/audit/proof/inclusion", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(int64_t leaf_index, RequiredIndex(ctx, "leaf_index"));
+    TF_ASSIGN_OR_RETURN(int64_t tree_size, RequiredIndex(ctx, "tree_size"));
+    TF_ASSIGN_OR_RETURN(std::vector<merkle::Hash> hashes, service.InclusionProof(leaf_index, tree_size));
+    return Response::Json(200, {{"leaf_index", leaf_index}, {"tree_size", tree_size}, {"hashes", HashesJson(hashes)}});
+  });
+
+  Get(router, "/api/audit/proof/consistency", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(int64_t first, RequiredIndex(ctx, "first"));
+    TF_ASSIGN_OR_RETURN(int64_t second, RequiredIndex(ctx, "second"));
+    TF_ASSIGN_OR_RETURN(std::vector<merkle::Hash> hashes, service.ConsistencyProof(first, second));
+    return Response::Json(200, {{"first", first}, {"second", second}, {"hashes", HashesJson(hashes)}});
+  });
+}
+
+}  // namespace tf::audit

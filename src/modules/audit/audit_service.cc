@@ -1,0 +1,79 @@
+#include "modules/audit/audit_service.h"
+
+#include "core/status.h"
+#include "core/strings.h"
+#include "modules/audit/audit_record.h"
+#include "modules/audit/tile_tree.h"
+
+namespace tf::audit {
+
+namespace {
+
+//! Refuses sizes the tree has not reached yet.
+absl::Status CheckBuilt(AuditRepo& repo, store::Transaction& tx, int64_t tree_size) {
+  TF_ASSIGN_OR_RETURN(TreeHead head, repo.Head(tx));
+  if (tree_size > head.tree_size) {
+    return absl::InvalidArgumentError(
+        StrCat("the audit tree has ", head.tree_size, " leaves so far; tree_size ", tree_size, " is not reached yet"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Checkpoint> AuditService::LatestCheckpoint() {
+  return db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<Checkpoint> {
+    TF_ASSIGN_OR_RETURN(std::optional<Checkpoint> latest, repo_.LatestCheckpoint(tx));
+    if (!latest) return absl::NotFoundError("no checkpoint has been issued yet");
+    return *latest;
+  });
+}
+
+absl::StatusOr<std::vector<Checkpoint>> AuditService::ListCheckpoints(std::optional<int64_t> before_size, int limit) {
+  return db_.InTx(store::ReadTx().ReplicaOk(),
+                  [&](store::Transaction& tx) { return repo_.ListCheckpoints(tx, before_size, limit); });
+}
+
+absl::StatusOr<std::vector<AuditRecord>> AuditService::List(const Principal& caller, RecordFilter filter) {
+  if (std::optional<std::string> scope = caller.TenantScope()) filter.tenant_id = *scope;
+  return db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(),
+                  [&](store::Transaction& tx) { return repo_.List(tx, filter); });
+}
+
+absl::StatusOr<RecordWithProof> AuditService::Get(const Principal& caller, const std::string& id) {
+  return db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<RecordWithProof> {
+    RecordWithProof out;
+    TF_ASSIGN_OR_RETURN(out.record, repo_.Get(tx, caller.TenantScope(), id));
+    TF_ASSIGN_OR_RETURN(out.leaf, LeafBytes(out.record));
+    TF_ASSIGN_OR_RETURN(std::optional<Checkpoint> latest, repo_.LatestCheckpoint(tx));
+    if (latest && latest->tree_size > out.record.leaf_index) {
+      TileTree tree(repo_, tx);
+      TF_ASSIGN_OR_RETURN(out.proof, merkle::InclusionProof(static_cast<uint64_t>(out.record.leaf_index),
+                                                            static_cast<uint64_t>(latest->tree_size), tree));
+      out.checkpoint = std::move(latest);
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<merkle::Hash>> AuditService::InclusionProof(int64_t leaf_index, int64_t tree_size) {
+  if (leaf_index < 0 || tree_size <= leaf_index) {
+    return absl::InvalidArgumentError("leaf_index must be at least 0 and below tree_size");
+  }
+  return db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<std::vector<merkle::Hash>> {
+    TF_RETURN_IF_ERROR(CheckBuilt(repo_, tx, tree_size));
+    TileTree tree(repo_, tx);
+    return merkle::InclusionProof(static_cast<uint64_t>(leaf_index), static_cast<uint64_t>(tree_size), tree);
+  });
+}
+
+absl::StatusOr<std::vector<merkle::Hash>> AuditService::ConsistencyProof(int64_t first, int64_t second) {
+  if (first < 0 || second < first) return absl::InvalidArgumentError("first must be at least 0 and at most second");
+  return db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::StatusOr<std::vector<merkle::Hash>> {
+    TF_RETURN_IF_ERROR(CheckBuilt(repo_, tx, second));
+    TileTree tree(repo_, tx);
+    return merkle::ConsistencyProof(static_cast<uint64_t>(first), static_cast<uint64_t>(second), tree);
+  });
+}
+
+}  // namespace tf::audit

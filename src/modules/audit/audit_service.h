@@ -1,0 +1,48 @@
+#pragma once
+// AuditService: reading the audit trail and proving it. Searches are scoped to the caller's
+// tenant (platform operators see every tenant); a record comes with its leaf bytes and its
+// inclusion proof against the latest checkpoint; inclusion and consistency proofs are served
+// for any size the tree has reached. Writing is AuditLog's; building the tree TreeBuilder's.
+// Thread-safety: safe from any thread.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/merkle.h"
+#include "core/principal.h"
+#include "core/signed_note.h"
+#include "modules/audit/audit_repo.h"
+#include "store/database.h"
+
+namespace tf::audit {
+
+struct RecordWithProof {
+  AuditRecord record;
+  std::string leaf;                      //!< the canonical leaf bytes
+  std::optional<Checkpoint> checkpoint;  //!< the latest, when it covers the record
+  std::vector<merkle::Hash> proof;       //!< inclusion proof against `checkpoint`
+};
+
+class AuditService {
+ public:
+  AuditService(store::Database& db, const note::Signer& signer) : db_(db), signer_(signer) {}
+
+  const note::Signer& signer() const { return signer_; }
+  //! NotFound before the first checkpoint.
+  absl::StatusOr<Checkpoint> LatestCheckpoint();
+  //! Newest first, below `before_size` when set.
+  absl::StatusOr<std::vector<Checkpoint>> ListCheckpoints(std::optional<int64_t> before_size, int limit);
+  absl::StatusOr<std::vector<AuditRecord>> List(const Principal& caller, RecordFilter filter);
+  absl::StatusOr<RecordWithProof> Get(const Principal& caller, const std::string& id);
+  absl::StatusOr<std::vector<merkle::Hash>> InclusionProof(int64_t leaf_index, int64_t tree_size);
+  absl::StatusOr<std::vector<merkle::Hash>> ConsistencyProof(int64_t first, int64_t second);
+
+ private:
+  store::Database& db_;
+  const note::Signer& signer_;
+  AuditRepo repo_;
+};
+
+}  // namespace tf::audit

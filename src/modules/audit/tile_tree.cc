@@ -1,0 +1,67 @@
+#include "modules/audit/tile_tree.h"
+
+#include "core/status.h"
+#include "core/strings.h"
+
+namespace tf::audit {
+
+absl::Status TileTree::Load(const std::vector<TileKey>& keys) {
+  std::vector<TileKey> missing;
+  for (const TileKey& k : keys) {
+    if (!tiles_.contains(k)) missing.push_back(k);
+  }
+  if (missing.empty()) return absl::OkStatus();
+  TF_ASSIGN_OR_RETURN(std::vector<Tile> loaded, repo_.LoadTiles(*tx_, missing));
+  for (Tile& t : loaded) tiles_.insert_or_assign(t.key, std::move(t));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<merkle::Hash>> TileTree::Subtrees(std::span<const merkle::NodeId> nodes) {
+  std::vector<TileKey> keys;
+  for (const merkle::NodeId& n : nodes) keys.push_back(SlotOf(n).key);
+  TF_RETURN_IF_ERROR(Load(keys));
+  std::vector<merkle::Hash> out;
+  out.reserve(nodes.size());
+  for (const merkle::NodeId& n : nodes) {
+    TileSlot slot = SlotOf(n);
+    auto it = tiles_.find(slot.key);
+    if (it == tiles_.end() || static_cast<size_t>(slot.position) >= it->second.rows[slot.row].size()) {
+      return absl::DataLossError(StrCat("the audit tree has no node at height ", n.level, " index ", n.index,
+                                        " (tile ", slot.key.level, "/", slot.key.index, " missing or short)"));
+    }
+    out.push_back(it->second.rows[slot.row][slot.position]);
+  }
+  return out;
+}
+
+absl::Status TileTree::LoadEdge(int64_t tree_size) {
+  std::vector<TileKey> edge = EdgeTiles(tree_size);
+  TF_RETURN_IF_ERROR(Load(edge));
+  for (const TileKey& k : edge) {
+    if (!tiles_.contains(k)) {
+      return absl::DataLossError(StrCat("the audit tree's tile ", k.level, "/", k.index, " is missing"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void TileTree::Append(int64_t tree_size, const merkle::Hash& leaf_hash) {
+  std::optional<merkle::Hash> node = leaf_hash;
+  auto index = static_cast<uint64_t>(tree_size);  // of the node at the current level's height
+  for (int level = 0; node; ++level) {
+    TileKey key{level, static_cast<int64_t>(index >> kTileHeight)};
+    auto [it, inserted] = tiles_.try_emplace(key, Tile{key, {}});
+    dirty_.insert(key);
+    node = it->second.Append(*node);
+    index >>= kTileHeight;
+  }
+}
+
+std::vector<const Tile*> TileTree::TakeDirty() {
+  std::vector<const Tile*> out;
+  for (const TileKey& k : dirty_) out.push_back(&tiles_.at(k));
+  dirty_.clear();
+  return out;
+}
+
+}  // namespace tf::audit

@@ -1,0 +1,108 @@
+#include "modules/audit/tree_builder.h"
+
+#include "absl/strings/str_format.h"
+#include "core/crypto.h"
+#include "core/status.h"
+#include "core/strings.h"
+#include "core/time_format.h"
+#include "modules/audit/audit_record.h"
+#include "modules/audit/tile_tree.h"
+
+namespace tf::audit {
+
+std::string CheckpointBody(std::string_view origin, int64_t tree_size, const merkle::Hash& root, int64_t micros) {
+  return StrCat(origin, "\n", tree_size, "\n", crypto::Base64Encode(merkle::AsBytes(root)), "\n", "time ",
+                FormatRfc3339Exact(micros), "\n");
+}
+
+TreeBuilder::TreeBuilder(store::Database& db, const Clock& clock, const note::Signer& signer, CheckpointPolicy policy,
+                         metrics::Registry& metrics)
+    : db_(db),
+      clock_(clock),
+      signer_(signer),
+      policy_(std::move(policy)),
+      tree_size_(metrics.AddGauge("audit_tree_size", "Leaves in the audit Merkle tree.").Get()),
+      pending_(metrics.AddGauge("audit_records_pending", "Audit records written but not yet in the tree.").Get()),
+      checkpoints_(metrics.AddCounter("audit_checkpoints_total", "Signed audit checkpoints issued.").Get()),
+      build_seconds_(metrics.AddHistogram("audit_tree_build_seconds", "Time of one audit tree build step.").Get()) {}
+
+absl::StatusOr<BuildResult> TreeBuilder::Run() {
+  BuildResult result;
+  for (;;) {
+    TF_ASSIGN_OR_RETURN(int64_t added, Step());
+    result.leaves_added += added;
+    if (added < kBatch) break;
+  }
+  TF_ASSIGN_OR_RETURN(result.checkpoints_issued, Checkpoint());
+  TF_ASSIGN_OR_RETURN(TreeHead head, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) { return repo_.Head(tx); }));
+  result.tree_size = head.tree_size;
+  return result;
+}
+
+absl::StatusOr<int64_t> TreeBuilder::Step() {
+  auto start = std::chrono::steady_clock::now();
+  TreeHead head;
+  std::vector<AuditRecord> records;
+  int64_t written = 0;
+  std::optional<TileTree> tree;
+  // Read and hash outside the writer's lock; the write below is short.
+  absl::StatusOr<std::unique_ptr<store::Transaction>> read = db_.Begin(store::ReadTx());
+  if (!read.ok()) return read.status();
+  TF_ASSIGN_OR_RETURN(head, repo_.Head(**read));
+  TF_ASSIGN_OR_RETURN(written, repo_.NextLeafIndex(**read));
+  TF_ASSIGN_OR_RETURN(records, repo_.Range(**read, head.tree_size, kBatch));
+  tree.emplace(repo_, **read);
+  TF_RETURN_IF_ERROR(tree->LoadEdge(head.tree_size));
+  int64_t size = head.tree_size;
+  for (const AuditRecord& r : records) {
+    if (r.leaf_index != size) {
+      return absl::DataLossError(StrCat("audit record ", r.id, " has leaf index ", r.leaf_index, " where ", size,
+                                        " was expected"));
+    }
+    TF_ASSIGN_OR_RETURN(std::string leaf, LeafBytes(r));
+    tree->Append(size++, merkle::LeafHash(leaf));
+  }
+  pending_.Set(static_cast<double>(written - size));
+  tree_size_.Set(static_cast<double>(size));
+  if (records.empty()) return 0;
+  TF_ASSIGN_OR_RETURN(merkle::Hash root, merkle::Root(static_cast<uint64_t>(size), *tree));
+  read->reset();
+
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
+    TF_ASSIGN_OR_RETURN(bool advanced,
+                        repo_.AdvanceHead(tx, head.tree_size, {size, merkle::ToHex(root), clock_.NowMicros()}));
+    if (!advanced) return absl::AbortedError("another builder advanced the audit tree");
+    for (const Tile* tile : tree->TakeDirty()) TF_RETURN_IF_ERROR(repo_.SaveTile(tx, *tile));
+    return absl::OkStatus();
+  }));
+  build_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return static_cast<int64_t>(records.size());
+}
+
+absl::StatusOr<int64_t> TreeBuilder::Checkpoint() {
+  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<int64_t> {
+    TF_ASSIGN_OR_RETURN(TreeHead head, repo_.Head(tx));
+    TF_ASSIGN_OR_RETURN(std::optional<audit::Checkpoint> last, repo_.LatestCheckpoint(tx));
+    int64_t last_size = last ? last->tree_size : 0;
+    int64_t now = clock_.NowMicros();
+    std::vector<int64_t> sizes;
+    for (int64_t s = last_size + policy_.every_records; s <= head.tree_size; s += policy_.every_records) {
+      sizes.push_back(s);
+    }
+    int64_t interval = std::chrono::duration_cast<std::chrono::microseconds>(policy_.interval).count();
+    bool overdue = !last || now - last->timestamp >= interval;
+    if (head.tree_size > (sizes.empty() ? last_size : sizes.back()) && overdue) sizes.push_back(head.tree_size);
+    if (sizes.empty()) return int64_t{0};
+    TileTree tree(repo_, tx);
+    std::string key_id = absl::StrFormat("%08x", signer_.verifier().key_id());
+    for (int64_t s : sizes) {
+      TF_ASSIGN_OR_RETURN(merkle::Hash root, merkle::Root(static_cast<uint64_t>(s), tree));
+      std::string note = signer_.Sign(CheckpointBody(policy_.origin, s, root, now));
+      TF_RETURN_IF_ERROR(repo_.InsertCheckpoint(tx, {s, merkle::ToHex(root), now, key_id, note}));
+      checkpoints_.Inc();
+    }
+    return static_cast<int64_t>(sizes.size());
+  });
+}
+
+}  // namespace tf::audit

@@ -1,0 +1,149 @@
+// Tests of the audit middleware on both backends: the request's record (who, what, where,
+// outcome), the request scope events see, and what happens when the record cannot be written.
+
+#include "modules/audit/audit_middleware.h"
+
+#include <gtest/gtest.h>
+
+#include "http/problem.h"
+#include "modules/audit/audit_repo.h"
+#include "support/status_macros.h"
+#include "support/test_database.h"
+#include "unit/store/test_db.h"
+
+namespace tf::audit {
+namespace {
+
+using tf::testing::Backend;
+using tf::testing::TestDatabase;
+
+[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
+
+class AuditMiddlewareTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    TF_ASSERT_OK_AND_ASSIGN(db_, TestDatabase::Create(GetParam(), clock_));
+    log_ = std::make_unique<AuditLog>(db_->db(), clock_, metrics_);
+    route_ = {"GET", "/api/users/{id}/sessions/{session_id}", Access::Authenticated(), nullptr};
+  }
+
+  http::RequestContext Context(std::string method, std::string path) {
+    http::RequestContext ctx;
+    ctx.request.method = std::move(method);
+    ctx.request.path = std::move(path);
+    ctx.request.remote_addr = "198.51.100.4";
+    ctx.request.headers.Add("User-Agent", "unit-test");
+    ctx.request_id = "req-1";
+    ctx.trace.trace_id = "0af7651916cd43dd8448eb211c80319c";
+    ctx.route = &route_;
+    ctx.path_params = {{"id", "u-7"}, {"session_id", "s-9"}};
+    Principal p;
+    p.kind = Principal::Kind::kApiToken;
+    p.user_id = "u-1";
+    p.credential_id = "t-1";
+    p.tenant_id = "tenant-1";
+    ctx.principal = p;
+    return ctx;
+  }
+
+  std::vector<AuditRecord> Records() {
+    return db_->db()
+        .InTx(store::ReadTx(), [&](store::Transaction& tx) { return AuditRepo().Range(tx, 0, 1000); })
+        .value();
+  }
+
+  void BreakAuditWrites() {
+    std::string sql = GetParam() == Backend::kSqlite
+                          ? "CREATE TRIGGER broken BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                          : "ALTER TABLE audit_records ADD CONSTRAINT broken CHECK (leaf_index < 0) NOT VALID";
+    TF_ASSERT_OK(db_->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return tx.ExecScript(sql); }));
+  }
+
+  FakeClock clock_{store::testing::TestEpoch()};
+  metrics::Registry metrics_;
+  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<AuditLog> log_;
+  http::Route route_;
+};
+
+TEST_P(AuditMiddlewareTest, RecordsTheRequestAndOpensItsScopeForEvents) {
+  AuditMiddleware middleware(*log_, false);
+  http::RequestContext ctx = Context("DELETE", "/api/users/u-7/sessions/s-9");
+  ctx.request.body = R"({"reason":"left the firm","token":"tft_abcdefghijklmnopqrstuvwxyz0123456789ABCD"})";
+  std::string seen_request_id;
+  auto result = middleware.Handle(ctx, [&](http::RequestContext&) -> absl::StatusOr<http::Response> {
+    if (const RequestInfo* info = RequestScope::Current()) seen_request_id = info->request_id;
+    return http::Response::NoContent();
+  });
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(seen_request_id, "req-1") << "events recorded by the handler see the request";
+  EXPECT_EQ(RequestScope::Current(), nullptr) << "the scope ends with the request";
+  std::vector<AuditRecord> records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  const AuditRecord& r = records[0];
+  EXPECT_EQ(r.kind, "request");
+  EXPECT_EQ(r.tenant_id, "tenant-1");
+  EXPECT_EQ(r.actor_type, "api_token");
+  EXPECT_EQ(r.actor_id, "t-1");
+  EXPECT_EQ(r.actor_user_id, "u-1");
+  EXPECT_EQ(r.action, "DELETE");
+  EXPECT_EQ(r.resource_type, "users.sessions");
+  EXPECT_EQ(r.resource_id, "s-9");
+  EXPECT_EQ(r.route, "/api/users/{id}/sessions/{session_id}");
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.outcome, "success");
+  EXPECT_EQ(r.source_ip, "198.51.100.4");
+  EXPECT_EQ(r.user_agent, "unit-test");
+  EXPECT_EQ(r.trace_id, "0af7651916cd43dd8448eb211c80319c");
+  ASSERT_TRUE(r.details);
+  EXPECT_NE(r.details->find("left the firm"), std::string::npos);
+  EXPECT_EQ(r.details->find("tft_"), std::string::npos) << *r.details;
+}
+
+TEST_P(AuditMiddlewareTest, OnlyApiRequestsAreRecorded) {
+  AuditMiddleware middleware(*log_, false);
+  http::RequestContext ctx = Context("GET", "/health");
+  ctx.route = nullptr;
+  ASSERT_TRUE(middleware.Handle(ctx, [](http::RequestContext&) { return absl::StatusOr<http::Response>(http::Response::NoContent()); }).ok());
+  EXPECT_TRUE(Records().empty());
+}
+
+TEST_P(AuditMiddlewareTest, AReadWhoseRecordIsLostFailsClosedUnlessConfiguredOpen) {
+  BreakAuditWrites();
+  auto ok = [](http::RequestContext&) -> absl::StatusOr<http::Response> { return http::Response::Json(200, {}); };
+  http::RequestContext read = Context("GET", "/api/users/u-7/sessions/s-9");
+  auto closed = AuditMiddleware(*log_, false).Handle(read, ok);
+  EXPECT_EQ(http::ResultStatus(closed), 503);
+  read = Context("GET", "/api/users/u-7/sessions/s-9");
+  EXPECT_EQ(http::ResultStatus(AuditMiddleware(*log_, true).Handle(read, ok)), 200) << "audit.fail_open_reads";
+
+  http::RequestContext write = Context("PATCH", "/api/users/u-7/sessions/s-9");
+  EXPECT_EQ(http::ResultStatus(AuditMiddleware(*log_, false).Handle(write, ok)), 200)
+      << "a change that committed (with its event) keeps its answer";
+  http::RequestContext missing = Context("GET", "/api/users/u-7/sessions/s-9");
+  auto not_found = AuditMiddleware(*log_, false).Handle(
+      missing, [](http::RequestContext&) -> absl::StatusOr<http::Response> { return absl::NotFoundError("no such session"); });
+  EXPECT_EQ(http::ResultStatus(not_found), 404) << "an error keeps its own cause";
+  EXPECT_TRUE(Records().empty());
+}
+
+TEST(AuditMiddlewareRulesTest, ActionsOutcomesAndResourceTypes) {
+  EXPECT_EQ(ActionOf("GET"), "READ");
+  EXPECT_EQ(ActionOf("POST"), "CREATE");
+  EXPECT_EQ(ActionOf("PATCH"), "UPDATE");
+  EXPECT_EQ(ActionOf("PUT"), "UPDATE");
+  EXPECT_EQ(ActionOf("DELETE"), "DELETE");
+  EXPECT_EQ(OutcomeOf(201), "success");
+  EXPECT_EQ(OutcomeOf(401), "denied");
+  EXPECT_EQ(OutcomeOf(403), "denied");
+  EXPECT_EQ(OutcomeOf(422), "failure");
+  EXPECT_EQ(OutcomeOf(503), "error");
+  EXPECT_EQ(ResourceTypeOf("/api/auth/mfa/totp/enroll"), "auth.mfa.totp.enroll");
+  EXPECT_EQ(ResourceTypeOf("/api/tenants/{id}/security-policy"), "tenants.security-policy");
+  EXPECT_EQ(ResourceTypeOf("/api/users/{id}"), "users");
+}
+
+TF_INSTANTIATE_BACKENDS(AuditMiddlewareTest);
+
+}  // namespace
+}  // namespace tf::audit
