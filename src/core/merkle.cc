@@ -222,6 +222,23 @@ bool VerifyConsistency(uint64_t first, uint64_t second, const Hash& first_root, 
   return fr == first_root && sr == second_root && sn == 0;
 }
 
+void CompactRange::Append(const Hash& leaf_hash) {
+  nodes_.emplace_back(0, leaf_hash);
+  while (nodes_.size() >= 2 && nodes_[nodes_.size() - 2].first == nodes_.back().first) {
+    Hash right = nodes_.back().second;
+    nodes_.pop_back();
+    nodes_.back() = {nodes_.back().first + 1, NodeHash(nodes_.back().second, right)};
+  }
+  ++size_;
+}
+
+Hash CompactRange::Root() const {
+  if (nodes_.empty()) return EmptyRoot();
+  Hash root = nodes_.back().second;
+  for (size_t i = nodes_.size() - 1; i-- > 0;) root = NodeHash(nodes_[i].second, root);
+  return root;
+}
+
 void MemoryTree::Append(const Hash& leaf_hash) {
   if (levels_.empty()) levels_.emplace_back();
   levels_[0].push_back(leaf_hash);

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -62,6 +63,19 @@ bool VerifyInclusion(uint64_t leaf_index, uint64_t tree_size, const Hash& leaf_h
 //! first = second (the roots are equal and the proof empty).
 bool VerifyConsistency(uint64_t first, uint64_t second, const Hash& first_root, const Hash& second_root,
                        std::span<const Hash> proof);
+
+//! The root of a growing tree in O(log n) memory: the roots of the complete subtrees that make
+//! up [0, size), as a binary counter. For verifiers that stream leaves once.
+class CompactRange {
+ public:
+  void Append(const Hash& leaf_hash);
+  uint64_t size() const { return size_; }
+  Hash Root() const;
+
+ private:
+  std::vector<std::pair<int, Hash>> nodes_;  // (height, hash), heights strictly decreasing
+  uint64_t size_ = 0;
+};
 
 //! Complete subtrees held in memory: the leaf hashes, every level built as leaves arrive.
 //! For tests, verification tools and building the tiles of a batch.

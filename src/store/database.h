@@ -108,6 +108,12 @@ class Transaction {
   [[nodiscard]] virtual absl::StatusOr<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
   //! Runs several `;`-separated statements without parameters (migrations).
   [[nodiscard]] virtual absl::Status ExecScript(std::string_view sql) = 0;
+  //! `count` new values of the named sequence (created by a migration), ascending and never
+  //! handed out twice. SQLite takes them in this transaction (a rollback returns them, so values
+  //! are gap-free and in commit order); PostgreSQL's nextval does not wait for concurrent
+  //! transactions, so values of a rolled-back transaction are skipped and commit order may
+  //! differ from value order.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<int64_t>> NextValues(std::string_view sequence, int count) = 0;
   [[nodiscard]] virtual absl::Status Commit() = 0;
 
   //! First row of a query, or NotFound with `what` in the message.

@@ -71,4 +71,17 @@ void SetDetails(AuditRecord& record, const nlohmann::json& details) {
   record.details_sha256 = crypto::Sha256Hex(*record.details);
 }
 
+AuditRecord GapRecord(int64_t leaf_index, std::string id, int64_t now_micros) {
+  AuditRecord r;
+  r.leaf_index = leaf_index;
+  r.id = std::move(id);
+  r.time = now_micros;
+  r.kind = "gap";
+  r.actor_type = "system";
+  r.action = "NONE";
+  r.outcome = "error";
+  SetDetails(r, {{"reason", "this index was taken by a transaction that rolled back"}});
+  return r;
+}
+
 }  // namespace tf::audit

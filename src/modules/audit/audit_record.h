@@ -25,6 +25,10 @@ nlohmann::json RecordJson(const AuditRecord& record);
 //! "truncated" marker) and sets record.details and record.details_sha256.
 void SetDetails(AuditRecord& record, const nlohmann::json& details);
 
+//! The record of kind `gap` that fills leaf index `leaf_index`, handed to a transaction that
+//! rolled back, so the tree has no holes.
+AuditRecord GapRecord(int64_t leaf_index, std::string id, int64_t now_micros);
+
 //! Largest canonical details text kept, in bytes.
 inline constexpr size_t kMaxDetailsBytes = 8 * 1024;
 //! Longest text field (paths, user agents) kept, in bytes; longer ones are cut on a UTF-8 boundary.

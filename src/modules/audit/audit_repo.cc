@@ -43,6 +43,8 @@ AuditRecord FromRow(const store::Row& r) {
   return a;
 }
 
+constexpr char kLeafIndexSequence[] = "audit_leaf_index";
+
 constexpr std::string_view kInsert =
     "INSERT INTO audit_records (leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, "
     "actor_via, action, event_type, resource_type, resource_id, method, route, path, status, outcome, source_ip, "
@@ -92,15 +94,11 @@ absl::StatusOr<std::optional<Checkpoint>> OneCheckpoint(store::Transaction& tx, 
 
 absl::Status AuditRepo::Append(Tx& tx, std::vector<AuditRecord>& records) {
   if (records.empty()) return absl::OkStatus();
-  auto count = static_cast<int64_t>(records.size());
-  TF_ASSIGN_OR_RETURN(store::Row next,
-                      tx.QueryOne("UPDATE audit_sequence SET next_leaf_index = next_leaf_index + ? WHERE id = 1 "
-                                  "RETURNING next_leaf_index",
-                                  {count}, "audit sequence"));
-  int64_t first = next.Int(0) - count;
-  for (int64_t i = 0; i < count; ++i) {
-    AuditRecord& a = records[static_cast<size_t>(i)];
-    a.leaf_index = first + i;
+  TF_ASSIGN_OR_RETURN(std::vector<int64_t> indexes,
+                      tx.NextValues(kLeafIndexSequence, static_cast<int>(records.size())));
+  for (size_t i = 0; i < records.size(); ++i) {
+    AuditRecord& a = records[i];
+    a.leaf_index = indexes.at(i);
     TF_RETURN_IF_ERROR(tx.Exec(kInsert, ParamsOf(a)).status());
   }
   return absl::OkStatus();
@@ -146,10 +144,17 @@ absl::StatusOr<AuditRecord> AuditRepo::Get(Tx& tx, const std::optional<std::stri
   return std::move(rows[0]);
 }
 
-absl::StatusOr<int64_t> AuditRepo::NextLeafIndex(Tx& tx) {
-  TF_ASSIGN_OR_RETURN(store::Row row,
-                      tx.QueryOne("SELECT next_leaf_index FROM audit_sequence WHERE id = 1", {}, "audit sequence"));
+absl::StatusOr<int64_t> AuditRepo::EndOfRecords(Tx& tx) {
+  TF_ASSIGN_OR_RETURN(store::Row row, tx.QueryOne("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM audit_records", {},
+                                                  "audit records"));
   return row.Int(0);
+}
+
+absl::StatusOr<bool> AuditRepo::InsertGap(Tx& tx, const AuditRecord& gap) {
+  std::string sql(kInsert);
+  sql += " ON CONFLICT (leaf_index) DO NOTHING";
+  TF_ASSIGN_OR_RETURN(int64_t inserted, tx.Exec(sql, ParamsOf(gap)));
+  return inserted == 1;
 }
 
 absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTiles(Tx& tx, const std::vector<TileKey>& keys) {
@@ -166,6 +171,18 @@ absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTiles(Tx& tx, const std::vector
   for (const store::Row& r : rows) {
     TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode({static_cast<int>(r.Int(0)), r.Int(1)}, static_cast<int>(r.Int(2)),
                                                 r.Text(3)));
+    out.push_back(std::move(tile));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTileRange(Tx& tx, int level, int64_t first, int64_t last) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query("SELECT tile_index, width, hashes FROM audit_tiles WHERE level = ? "
+                                                 "AND tile_index >= ? AND tile_index <= ? ORDER BY tile_index",
+                                                 {int64_t{level}, first, last}));
+  std::vector<Tile> out;
+  for (const store::Row& r : rows) {
+    TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode({level, r.Int(0)}, static_cast<int>(r.Int(1)), r.Text(2)));
     out.push_back(std::move(tile));
   }
   return out;

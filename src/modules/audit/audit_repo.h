@@ -1,7 +1,7 @@
 #pragma once
-// Persistence of the audit trail through store::Database only: records (written with their
-// leaf indexes taken from audit_sequence in the writer's transaction), the tree's tiles and
-// head, checkpoints and signing keys. Tenant scope comes from the service.
+// Persistence of the audit trail through store::Database only: records (written with leaf
+// indexes from the audit_leaf_index sequence, in the writer's transaction), the tree's tiles
+// and head, checkpoints and signing keys. Tenant scope comes from the service.
 // Thread-safety: stateless; each call runs in the caller's transaction.
 
 #include <optional>
@@ -30,17 +30,22 @@ class AuditRepo {
  public:
   using Tx = store::Transaction;
 
-  //! Gives `records` the next leaf indexes, in order, and inserts them.
+  //! Gives `records` new leaf indexes, ascending, and inserts them.
   absl::Status Append(Tx& tx, std::vector<AuditRecord>& records);
   //! Records with leaf_index in [from, from + limit), in order.
   absl::StatusOr<std::vector<AuditRecord>> Range(Tx& tx, int64_t from, int limit);
   absl::StatusOr<std::vector<AuditRecord>> List(Tx& tx, const RecordFilter& filter);
   //! `tenant_scope` nullopt: any tenant.
   absl::StatusOr<AuditRecord> Get(Tx& tx, const std::optional<std::string>& tenant_scope, const std::string& id);
-  //! Indexes handed out so far (records written, whether or not the tree has them yet).
-  absl::StatusOr<int64_t> NextLeafIndex(Tx& tx);
+  //! One past the highest leaf index written so far (whether or not the tree has it yet).
+  absl::StatusOr<int64_t> EndOfRecords(Tx& tx);
+  //! Fills an index whose transaction never committed; false when the record arrived after
+  //! all (on PostgreSQL the insert waits for a transaction still holding the index).
+  absl::StatusOr<bool> InsertGap(Tx& tx, const AuditRecord& gap);
 
   absl::StatusOr<std::vector<Tile>> LoadTiles(Tx& tx, const std::vector<TileKey>& keys);
+  //! The tiles of `level` with index in [first, last], in order.
+  absl::StatusOr<std::vector<Tile>> LoadTileRange(Tx& tx, int level, int64_t first, int64_t last);
   absl::Status SaveTile(Tx& tx, const Tile& tile);
 
   absl::StatusOr<TreeHead> Head(Tx& tx);

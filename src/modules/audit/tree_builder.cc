@@ -2,6 +2,9 @@
 
 #include "absl/strings/str_format.h"
 #include "core/crypto.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/rng.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
@@ -24,6 +27,8 @@ TreeBuilder::TreeBuilder(store::Database& db, const Clock& clock, const note::Si
       tree_size_(metrics.AddGauge("audit_tree_size", "Leaves in the audit Merkle tree.").Get()),
       pending_(metrics.AddGauge("audit_records_pending", "Audit records written but not yet in the tree.").Get()),
       checkpoints_(metrics.AddCounter("audit_checkpoints_total", "Signed audit checkpoints issued.").Get()),
+      gaps_(metrics.AddCounter("audit_gaps_filled_total", "Audit leaf indexes filled after their transaction rolled back.")
+                .Get()),
       build_seconds_(metrics.AddHistogram("audit_tree_build_seconds", "Time of one audit tree build step.").Get()) {}
 
 absl::StatusOr<BuildResult> TreeBuilder::Run() {
@@ -49,22 +54,23 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
   absl::StatusOr<std::unique_ptr<store::Transaction>> read = db_.Begin(store::ReadTx());
   if (!read.ok()) return read.status();
   TF_ASSIGN_OR_RETURN(head, repo_.Head(**read));
-  TF_ASSIGN_OR_RETURN(written, repo_.NextLeafIndex(**read));
+  TF_ASSIGN_OR_RETURN(written, repo_.EndOfRecords(**read));
   TF_ASSIGN_OR_RETURN(records, repo_.Range(**read, head.tree_size, kBatch));
   tree.emplace(repo_, **read);
   TF_RETURN_IF_ERROR(tree->LoadEdge(head.tree_size));
   int64_t size = head.tree_size;
   for (const AuditRecord& r : records) {
-    if (r.leaf_index != size) {
-      return absl::DataLossError(StrCat("audit record ", r.id, " has leaf index ", r.leaf_index, " where ", size,
-                                        " was expected"));
-    }
+    if (r.leaf_index != size) break;  // a gap: the index's transaction is running or rolled back
     TF_ASSIGN_OR_RETURN(std::string leaf, LeafBytes(r));
     tree->Append(size++, merkle::LeafHash(leaf));
   }
   pending_.Set(static_cast<double>(written - size));
   tree_size_.Set(static_cast<double>(size));
-  if (records.empty()) return 0;
+  if (size == head.tree_size) {
+    read->reset();
+    if (written > size) TF_RETURN_IF_ERROR(FillGap(size));
+    return 0;
+  }
   TF_ASSIGN_OR_RETURN(merkle::Hash root, merkle::Root(static_cast<uint64_t>(size), *tree));
   read->reset();
 
@@ -76,7 +82,29 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
     return absl::OkStatus();
   }));
   build_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return static_cast<int64_t>(records.size());
+  return size - head.tree_size;
+}
+
+absl::Status TreeBuilder::FillGap(int64_t index) {
+  int64_t now = clock_.NowMicros();
+  if (gap_index_ != index) {
+    gap_index_ = index;
+    gap_seen_at_ = now;
+  }
+  // Give the transaction that holds the index time to commit before filling it; on PostgreSQL
+  // the insert then still waits for that transaction if it is running, and yields to its record.
+  if (now - gap_seen_at_ < std::chrono::duration_cast<std::chrono::microseconds>(kGapGrace).count()) {
+    return absl::OkStatus();
+  }
+  AuditRecord gap = GapRecord(index, NewUuidV7(clock_, FastRng::Instance()), now);
+  TF_ASSIGN_OR_RETURN(bool filled, db_.InTx(store::WriteTx(), [&](store::Transaction& tx) {
+    return repo_.InsertGap(tx, gap);
+  }));
+  if (filled) {
+    gaps_.Inc();
+    log::Warn("filled an audit leaf index whose transaction rolled back", {{"leaf_index", index}});
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> TreeBuilder::Checkpoint() {

@@ -2,7 +2,9 @@
 // TreeBuilder: brings the audit tree up to the records written so far and issues signed
 // checkpoints. It reads records from the tree's size onwards, recomputes each leaf from the
 // record's fields, appends it to the tiles, and moves the tree head with a conditional update
-// (so two builders never both advance it). A checkpoint is issued at every
+// (so two builders never both advance it). It stops at a missing index (PostgreSQL's sequence
+// hands indexes out before their transactions commit): once the index has been missing for
+// kGapGrace, it is filled with a `gap` record, unless its record arrives meanwhile. A checkpoint is issued at every
 // `checkpoint_every_records` leaves and, while the tree has grown, after `checkpoint_interval`.
 // The audit module runs it as a periodic task on the instance holding the scheduler lease.
 // Thread-safety: Run may be called from any thread, one call at a time.
@@ -42,10 +44,12 @@ class TreeBuilder {
   absl::StatusOr<BuildResult> Run();
   //! Leaves read per step (one read and one short write transaction each).
   static constexpr int kBatch = 8192;
+  static constexpr std::chrono::seconds kGapGrace{5};
 
  private:
   absl::StatusOr<int64_t> Step();
   absl::StatusOr<int64_t> Checkpoint();
+  absl::Status FillGap(int64_t index);
 
   store::Database& db_;
   const Clock& clock_;
@@ -55,7 +59,10 @@ class TreeBuilder {
   metrics::Gauge& tree_size_;
   metrics::Gauge& pending_;
   metrics::Counter& checkpoints_;
+  metrics::Counter& gaps_;
   metrics::Histogram& build_seconds_;
+  int64_t gap_index_ = -1;  // the missing index last seen, and since when (Clock micros)
+  int64_t gap_seen_at_ = 0;
 };
 
 }  // namespace tf::audit

@@ -104,4 +104,31 @@ AccountEvent MakeAccountEvent(std::string id, std::string tenant_id, std::string
   return e;
 }
 
+audit::AuditEvent AccountAuditEvent(const AccountEvent& e) {
+  std::string_view t = e.type;
+  std::string action = "UPDATE";
+  if (t.starts_with("login_") || t == "account_locked") action = "LOGIN";
+  else if (t == "logout") action = "LOGOUT";
+  else if (t == "device_new" || t == "mfa_enrollment_started") action = "CREATE";
+  else if (t.ends_with("_removed") || t.ends_with("_revoked") || t == "mfa_disabled") action = "DELETE";
+  audit::AuditEvent out{e.type, action, "users", e.user_id, nlohmann::json::parse(e.detail, nullptr, false)};
+  if (!e.user_id) {
+    out.resource_type = "tenants";
+    out.resource_id = e.tenant_id;
+  }
+  if (out.details.is_discarded()) out.details = nlohmann::json::object();
+  if (t == "login_failed") out.outcome = "failure";
+  return out;
+}
+
+audit::Actor AuditActorOf(std::string_view actor) {
+  if (actor.starts_with("user:")) {
+    std::string id(actor.substr(5));
+    return {"user", id, id, std::nullopt};
+  }
+  if (actor.starts_with("token:")) return {"api_token", std::string(actor.substr(6)), std::nullopt, std::nullopt};
+  if (actor == "system") return audit::Actor::System();
+  return {};
+}
+
 }  // namespace tf::identity

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/rng.h"
+#include "modules/audit/audit_log.h"
 #include "modules/identity/account_repo.h"
 #include "nlohmann/json.hpp"
 
@@ -40,5 +41,12 @@ std::string DescribeUserAgent(std::string_view user_agent);
 AccountEvent MakeAccountEvent(std::string id, std::string tenant_id, std::string_view user_id, std::string actor,
                               std::string_view type, std::string_view source_ip, std::string_view user_agent,
                               const nlohmann::json& detail, int64_t now_micros);
+
+//! The audit trail's copy of an account event: its type, an action (LOGIN for sign-ins and
+//! locks, LOGOUT, CREATE, DELETE for removals and revocations, else UPDATE), the user it is
+//! about as the resource (the tenant for policy changes) and the same redacted detail.
+audit::AuditEvent AccountAuditEvent(const AccountEvent& e);
+//! The audit actor of an account event's actor ("user:<id>", "token:<id>", "system", "anonymous").
+audit::Actor AuditActorOf(std::string_view actor);
 
 }  // namespace tf::identity

@@ -22,8 +22,8 @@ absl::Status WrongCode() { return FieldError("code", "is not a valid authenticat
 }  // namespace
 
 AccountService::AccountService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options,
-                               std::string issuer)
-    : db_(db), clock_(clock), rng_(rng), options_(options), issuer_(std::move(issuer)) {}
+                               std::string issuer, audit::AuditLog& audit)
+    : db_(db), clock_(clock), rng_(rng), options_(options), issuer_(std::move(issuer)), audit_(audit) {}
 
 std::string AccountService::NewId() { return NewUuidV7(clock_, rng_); }
 
@@ -54,8 +54,10 @@ absl::StatusOr<User> AccountService::Subject(store::Transaction& tx, const Princ
 
 absl::Status AccountService::Record(store::Transaction& tx, const Principal& caller, const std::string& tenant_id,
                                     std::string_view user_id, std::string_view type, const nlohmann::json& detail) {
-  return accounts_.InsertEvent(tx, MakeAccountEvent(NewId(), tenant_id, user_id, caller.Actor(), type,
-                                                    caller.source_ip, caller.user_agent, detail, Now()));
+  AccountEvent event = MakeAccountEvent(NewId(), tenant_id, user_id, caller.Actor(), type, caller.source_ip,
+                                        caller.user_agent, detail, Now());
+  TF_RETURN_IF_ERROR(accounts_.InsertEvent(tx, event));
+  return audit_.RecordEvent(tx, tenant_id, audit::Actor::Of(caller), AccountAuditEvent(event));
 }
 
 // ---------------------------------------------------------------------------------------------

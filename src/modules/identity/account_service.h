@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/principal.h"
 #include "core/rng.h"
+#include "modules/audit/audit_log.h"
 #include "modules/identity/account_repo.h"
 #include "modules/identity/identity_repo.h"
 #include "modules/identity/identity_service.h"
@@ -50,7 +51,8 @@ struct SecurityPolicyPatch {
 class AccountService {
  public:
   //! `issuer` names the service in authenticator apps.
-  AccountService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options, std::string issuer);
+  AccountService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options, std::string issuer,
+                 audit::AuditLog& audit);
 
   // The caller's own second factor (sessions only, not API tokens).
   absl::StatusOr<TotpEnrollment> EnrollTotp(const Principal& caller);
@@ -108,6 +110,7 @@ class AccountService {
   IdentityOptions options_;
   std::string issuer_;
   IdentityRepo users_;
+  audit::AuditLog& audit_;
   AccountRepo accounts_;
 };
 

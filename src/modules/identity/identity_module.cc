@@ -17,13 +17,15 @@ IdentityOptions IdentityOptionsFrom(const Config& config) {
 }
 
 absl::Status IdentityModule::Register(ModuleContext& context) {
+  if (context.audit == nullptr) return absl::FailedPreconditionError("the audit module must be registered first");
   IdentityOptions options = IdentityOptionsFrom(context.config);
-  service_ = std::make_unique<IdentityService>(context.db, context.clock, context.rng, options);
+  service_ = std::make_unique<IdentityService>(context.db, context.clock, context.rng, options, *context.audit);
   CookieOptions cookies;
   cookies.secure = !context.config.server.tls_cert_file.empty();
   cookies.max_age = options.session_absolute_lifetime;
   RegisterIdentityRoutes(context.router, *service_, cookies);
-  accounts_ = std::make_unique<AccountService>(context.db, context.clock, context.rng, options, "Trust Fabric");
+  accounts_ =
+      std::make_unique<AccountService>(context.db, context.clock, context.rng, options, "Trust Fabric", *context.audit);
   RegisterAccountRoutes(context.router, *accounts_);
   context.authenticator = this;
   // Ended sessions are kept a week for investigations, then deleted; so are expired sign-ins.

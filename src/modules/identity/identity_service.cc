@@ -20,6 +20,18 @@ namespace tf::identity {
 
 namespace {
 
+//! What the audit trail keeps of a tenant and a user before and after a change.
+nlohmann::json TenantAudit(const Tenant& t) {
+  return {{"slug", t.slug}, {"name", t.name}, {"data_region", t.data_region}, {"status", t.status}};
+}
+
+nlohmann::json UserAudit(const User& u) {
+  std::vector<std::string> roles;
+  for (Role r : u.roles) roles.emplace_back(RoleName(r));
+  return {{"roles", roles}, {"status", u.status}, {"display_name", u.display_name},
+          {"must_change_password", u.must_change_password}};
+}
+
 constexpr std::string_view kSessionPrefix = "tfs_";
 constexpr std::string_view kApiTokenPrefix = "tft_";
 constexpr std::string_view kChallengePrefix = "tfc_";
@@ -92,8 +104,9 @@ std::string OneTimePassword(Rng& rng) {
 
 }  // namespace
 
-IdentityService::IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options)
-    : db_(db), clock_(clock), rng_(rng), options_(options) {}
+IdentityService::IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options,
+                                 audit::AuditLog& audit)
+    : db_(db), clock_(clock), rng_(rng), options_(options), audit_(audit) {}
 
 std::string IdentityService::NewId() { return NewUuidV7(clock_, rng_); }
 
@@ -441,8 +454,10 @@ absl::Status IdentityService::RecordEvent(store::Transaction& tx, const std::str
                                           std::string_view user_id, std::string actor, std::string_view type,
                                           std::string_view source_ip, std::string_view user_agent,
                                           const nlohmann::json& detail) {
-  return accounts_.InsertEvent(tx, MakeAccountEvent(NewId(), tenant_id, user_id, std::move(actor), type, source_ip,
-                                                    user_agent, detail, Now()));
+  AccountEvent event =
+      MakeAccountEvent(NewId(), tenant_id, user_id, std::move(actor), type, source_ip, user_agent, detail, Now());
+  TF_RETURN_IF_ERROR(accounts_.InsertEvent(tx, event));
+  return audit_.RecordEvent(tx, tenant_id, AuditActorOf(event.actor), AccountAuditEvent(event));
 }
 
 absl::Status IdentityService::Logout(const Principal& caller) {
@@ -622,6 +637,8 @@ absl::StatusOr<Tenant> IdentityService::CreateTenant(const Principal& caller, st
     absl::Status s = repo_.InsertTenant(tx, t);
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError(StrCat("a tenant with slug '", slug, "' exists"));
     TF_RETURN_IF_ERROR(s);
+    TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, t.id, audit::Actor::Of(caller),
+                                          {"tenant.created", "CREATE", "tenants", t.id, {{"after", TenantAudit(t)}}}));
     log::Info("tenant created", {{"tenant_id", t.id}, {"slug", t.slug}});
     return t;
   });
@@ -650,6 +667,7 @@ absl::StatusOr<Tenant> IdentityService::UpdateTenant(const Principal& caller, co
   if (patch.name && absl::StripAsciiWhitespace(*patch.name).empty()) return FieldError("name", "must not be empty");
   return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<Tenant> {
     TF_ASSIGN_OR_RETURN(Tenant t, repo_.GetTenant(tx, id));
+    nlohmann::json before = TenantAudit(t);
     if (patch.status && t.slug == kSystemTenantSlug && *patch.status != kStatusActive) {
       return absl::FailedPreconditionError("the system tenant cannot be suspended");
     }
@@ -657,6 +675,9 @@ absl::StatusOr<Tenant> IdentityService::UpdateTenant(const Principal& caller, co
     if (patch.status) t.status = *patch.status;
     t.updated_at = Now();
     TF_RETURN_IF_ERROR(repo_.UpdateTenant(tx, t));
+    TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, t.id, audit::Actor::Of(caller),
+                                          {"tenant.updated", "UPDATE", "tenants", t.id,
+                                           {{"before", before}, {"after", TenantAudit(t)}}}));
     log::Info("tenant updated", {{"tenant_id", t.id}, {"status", t.status}});
     return t;
   });
@@ -716,6 +737,8 @@ absl::StatusOr<User> IdentityService::CreateUser(const Principal& caller, const 
     absl::Status s = repo_.InsertUser(tx, u);
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError("a user with this email exists");
     TF_RETURN_IF_ERROR(s);
+    TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, u.tenant_id, audit::Actor::Of(caller),
+                                          {"user.created", "CREATE", "users", u.id, {{"after", UserAudit(u)}}}));
     log::Info("user created", {{"user_id", u.id}, {"user_tenant", u.tenant_id}});
     return u;
   });
@@ -747,6 +770,7 @@ absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const 
   }
   return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
     TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, caller.TenantScope(), id));
+    nlohmann::json before = UserAudit(u);
     if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
       return absl::PermissionDeniedError("you cannot change a user who holds permissions you do not");
     }
@@ -767,6 +791,9 @@ absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const 
     if (patch.display_name) u.display_name = *patch.display_name;
     u.updated_at = now;
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
+    TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, u.tenant_id, audit::Actor::Of(caller),
+                                          {"user.updated", "UPDATE", "users", u.id,
+                                           {{"before", before}, {"after", UserAudit(u)}}}));
     log::Info("user updated", {{"user_id", u.id}, {"status", u.status}});
     return u;
   });
@@ -849,6 +876,10 @@ absl::StatusOr<CreatedApiToken> IdentityService::CreateApiToken(const Principal&
                            std::nullopt};
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     TF_RETURN_IF_ERROR(repo_.InsertApiToken(tx, created.token));
+    TF_RETURN_IF_ERROR(audit_.RecordEvent(
+        tx, created.token.tenant_id, audit::Actor::Of(caller),
+        {"api_token.created", "CREATE", "auth.tokens", created.token.id,
+         {{"after", {{"name", name}, {"permissions", PermissionNames(perms)}, {"expires_at", created.token.expires_at}}}}}));
     log::Info("API token created", {{"api_token_id", created.token.id}});
     return absl::OkStatus();
   }));
@@ -868,6 +899,8 @@ absl::Status IdentityService::RevokeApiToken(const Principal& caller, const std:
     TF_ASSIGN_OR_RETURN(ApiToken t, repo_.GetApiToken(tx, caller.tenant_id, id));
     if (t.revoked_at) return absl::OkStatus();
     TF_RETURN_IF_ERROR(repo_.RevokeApiToken(tx, caller.tenant_id, id, Now()));
+    TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, caller.tenant_id, audit::Actor::Of(caller),
+                                          {"api_token.revoked", "DELETE", "auth.tokens", id, {{"name", t.name}}}));
     log::Info("API token revoked", {{"api_token_id", id}});
     return absl::OkStatus();
   });
@@ -929,6 +962,8 @@ absl::StatusOr<BootstrapResult> IdentityService::Bootstrap(const std::string& em
     absl::Status s = repo_.InsertUser(tx, u);
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError("a user with this email exists");
     TF_RETURN_IF_ERROR(s);
+    TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, u.tenant_id, audit::Actor::System(),
+                                          {"platform.bootstrapped", "CREATE", "users", u.id, {{"after", UserAudit(u)}}}));
     log::Info("bootstrapped the first SUPER_ADMIN", {{"user_id", u.id}});
     return result;
   });

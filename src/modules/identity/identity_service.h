@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/principal.h"
 #include "core/rng.h"
+#include "modules/audit/audit_log.h"
 #include "modules/identity/account_repo.h"
 #include "modules/identity/identity_repo.h"
 #include "nlohmann/json.hpp"
@@ -106,7 +107,8 @@ struct BootstrapResult {
 
 class IdentityService {
  public:
-  IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options);
+  //! Every change it makes records its event in `audit` in the change's transaction.
+  IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options, audit::AuditLog& audit);
 
   // Authentication
   absl::StatusOr<LoginResult> Login(const LoginRequest& request);
@@ -193,6 +195,7 @@ class IdentityService {
   const Clock& clock_;
   Rng& rng_;
   IdentityOptions options_;
+  audit::AuditLog& audit_;
   IdentityRepo repo_;
   AccountRepo accounts_;
 };

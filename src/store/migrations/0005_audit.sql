@@ -1,11 +1,12 @@
 -- The audit trail: every API request and every domain event, in one Merkle tree (RFC 9162).
 -- Times are microseconds since the Unix epoch (UTC); ids are UUIDv7 text.
 
--- One row per record. leaf_index is its position in the tree, handed out in commit order by
--- audit_sequence, so the tree has no gaps. The leaf is the RFC 8785 canonical JSON of the
+-- One row per record. leaf_index is its position in the tree, taken from the sequence
+-- audit_leaf_index by the writing transaction (see store::Transaction::NextValues); an index
+-- whose transaction rolled back is filled by the tree builder with a record of kind `gap`. The leaf is the RFC 8785 canonical JSON of the
 -- record as the API serves it (details replaced by details_sha256), recomputed from these
 -- columns whenever the tree is built or verified.
---   kind        request | event
+--   kind        request | event | gap
 --   actor_type  user | api_token | anonymous | system
 --   actor_via   impersonation or just-in-time grant marker, when present
 --   outcome     success | failure | denied | error
@@ -40,12 +41,17 @@ CREATE TABLE audit_records (
 );
 CREATE INDEX audit_records_by_tenant ON audit_records (tenant_id, leaf_index);
 
--- The next leaf index; a writer takes its indexes by incrementing it in its own transaction.
-CREATE TABLE audit_sequence (
-  id INTEGER PRIMARY KEY,
-  next_leaf_index BIGINT NOT NULL
+-- Leaf indexes: SQLite takes them from a row in the writer's transaction, PostgreSQL from a
+-- sequence.
+-- dialect: sqlite
+CREATE TABLE store_sequences (
+  name TEXT PRIMARY KEY,
+  next_value BIGINT NOT NULL
 );
-INSERT INTO audit_sequence (id, next_leaf_index) VALUES (1, 0);
+INSERT INTO store_sequences (name, next_value) VALUES ('audit_leaf_index', 0);
+-- dialect: postgres
+CREATE SEQUENCE audit_leaf_index MINVALUE 0 START 0;
+-- dialect: all
 
 -- The tree as built so far, in tiles of height 4 (derived data: rebuilt from the records by
 -- `trustctl audit verify`). Tile (level, tile_index) holds the complete subtrees of heights

@@ -53,7 +53,8 @@ absl::Status SecureSchema(Database& owner_db, std::string_view serving_role) {
     }
     if (!serving_role.empty()) {
       StrAppend(&ddl, "GRANT USAGE ON SCHEMA public TO ", serving_role, ";\n",
-                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ", serving_role, ";\n");
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ", serving_role, ";\n",
+                "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ", serving_role, ";\n");
     }
     return tx.ExecScript(ddl);
   });

@@ -240,6 +240,14 @@ class PgTransaction final : public Transaction {
 
   absl::Status ExecScript(std::string_view sql) override { return conn_->ExecScript(sql, "executing SQL script"); }
 
+  absl::StatusOr<std::vector<int64_t>> NextValues(std::string_view sequence, int count) override {
+    TF_ASSIGN_OR_RETURN(Rows rows, Query("SELECT nextval(CAST(? AS regclass)) FROM generate_series(1, CAST(? AS integer))",
+                                         {std::string(sequence), int64_t{count}}));
+    std::vector<int64_t> out;
+    for (const Row& r : rows) out.push_back(r.Int(0));
+    return out;
+  }
+
   absl::Status Commit() override {
     if (done_) return absl::FailedPreconditionError("transaction already finished");
     absl::Status s = conn_->ExecScript("COMMIT", "committing");

@@ -167,6 +167,15 @@ class SqliteTransaction final : public Transaction {
 
   absl::Status ExecScript(std::string_view sql) override { return conn_->ExecScript(sql); }
 
+  absl::StatusOr<std::vector<int64_t>> NextValues(std::string_view sequence, int count) override {
+    TF_ASSIGN_OR_RETURN(Row next, QueryOne("UPDATE store_sequences SET next_value = next_value + ? WHERE name = ? "
+                                           "RETURNING next_value",
+                                           {int64_t{count}, std::string(sequence)}, StrCat("sequence ", sequence)));
+    std::vector<int64_t> out;
+    for (int64_t v = next.Int(0) - count; v < next.Int(0); ++v) out.push_back(v);
+    return out;
+  }
+
   absl::Status Commit() override {
     if (done_) return absl::FailedPreconditionError("transaction already finished");
     TF_RETURN_IF_ERROR(conn_->ExecScript("COMMIT"));

@@ -152,6 +152,17 @@ TEST(MerkleTest, ConsistencyProofsForEveryPairOfSizesUpTo64MatchTheReference) {
   }
 }
 
+TEST(MerkleTest, CompactRangeGivesTheRootOfEveryPrefix) {
+  std::vector<std::string> leaves = ManyLeaves(64);
+  CompactRange range;
+  EXPECT_EQ(range.Root(), EmptyRoot());
+  for (size_t n = 1; n <= leaves.size(); ++n) {
+    range.Append(LeafHash(leaves[n - 1]));
+    ASSERT_EQ(range.Root(), RefMth(leaves, 0, n)) << n;
+  }
+  EXPECT_EQ(range.size(), 64u);
+}
+
 TEST(MerkleTest, TamperedProofsFail) {
   std::vector<std::string> leaves = ManyLeaves(64);
   MemoryTree tree = TreeOf(leaves);

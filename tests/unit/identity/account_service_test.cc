@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -60,8 +61,9 @@ class AccountSecurityTest : public ::testing::TestWithParam<Backend> {
     IdentityOptions options;
     options.delay_after_failures = 100;  // no progressive delay in the way of these tests
     options.lock_after_failures = 6;
-    ids_ = std::make_unique<IdentityService>(db_->db(), clock_, rng_, options);
-    acc_ = std::make_unique<AccountService>(db_->db(), clock_, rng_, options, "Trust Fabric");
+    audit_ = std::make_unique<audit::AuditLog>(db_->db(), clock_, metrics_);
+    ids_ = std::make_unique<IdentityService>(db_->db(), clock_, rng_, options, *audit_);
+    acc_ = std::make_unique<AccountService>(db_->db(), clock_, rng_, options, "Trust Fabric", *audit_);
     acme_ = InsertTenant("acme");
     globex_ = InsertTenant("globex");
     admin_ = {InsertUser(acme_, "admin@acme.test", Role::kAdmin), ""};
@@ -152,6 +154,8 @@ class AccountSecurityTest : public ::testing::TestWithParam<Backend> {
   SeededRng rng_{4242};
   std::unique_ptr<TestDatabase> db_;
   IdentityRepo repo_;
+  metrics::Registry metrics_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<IdentityService> ids_;
   std::unique_ptr<AccountService> acc_;
   std::string acme_, globex_;
@@ -481,6 +485,31 @@ TEST_P(AccountSecurityTest, EventsAreTheCallersOwnUnlessTenantWideAndCountsAreTh
   TF_ASSERT_OK_AND_ASSIGN(AccountStats later, acc_->Stats(admin));
   EXPECT_EQ(later.failed_logins_24h, 0);
   EXPECT_EQ(later.active_sessions, 0) << "idle sessions are not active";
+}
+
+TEST_P(AccountSecurityTest, EveryAccountEventIsAlsoInTheAuditTrail) {
+  Principal admin = SignIn(admin_);
+  EXPECT_FALSE(Login(ana_, "wrong").ok());
+  Enrol(SignIn(ana_));
+  TF_ASSERT_OK(acc_->UpdateSecurityPolicy(admin, acme_, {true, std::nullopt}).status());
+
+  int64_t account_events = Count("SELECT COUNT(*) FROM account_events", {});
+  int64_t audit_events = Count("SELECT COUNT(*) FROM audit_records WHERE kind = 'event'", {});
+  EXPECT_GT(account_events, 0);
+  EXPECT_EQ(audit_events, account_events) << "each account event has its audit record";
+  auto rows = db_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
+    return tx.Query("SELECT event_type, action, outcome, resource_type, resource_id, actor_type, tenant_id "
+                    "FROM audit_records WHERE kind = 'event' ORDER BY leaf_index");
+  });
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  std::map<std::string, std::vector<std::string>> seen;
+  for (const store::Row& r : *rows) {
+    seen[r.Text(0)] = {r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6)};
+  }
+  EXPECT_EQ(seen["login_failed"], (std::vector<std::string>{"LOGIN", "failure", "users", ana_.user.id, "anonymous", acme_}));
+  EXPECT_EQ(seen["mfa_enabled"], (std::vector<std::string>{"UPDATE", "success", "users", ana_.user.id, "user", acme_}));
+  EXPECT_EQ(seen["security_policy_changed"],
+            (std::vector<std::string>{"UPDATE", "success", "tenants", acme_, "user", acme_}));
 }
 
 TF_INSTANTIATE_BACKENDS(AccountSecurityTest);

@@ -96,6 +96,8 @@ struct World {
   std::unique_ptr<TestDatabase> temp;
   FakeClock clock{TestEpoch()};
   SeededRng rng{20260101};
+  metrics::Registry metrics;
+  std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<IdentityService> svc;
   IdentityRepo repo;
   std::string user_hash;  //!< argon2id of kUserPassword, for users inserted directly
@@ -108,7 +110,8 @@ struct World {
   absl::Status Init(Backend backend) {
     TF_RETURN_IF_ERROR(crypto::InitCrypto());
     TF_ASSIGN_OR_RETURN(temp, TestDatabase::Create(backend, clock));
-    svc = std::make_unique<IdentityService>(temp->db(), clock, rng, IdentityOptions{});
+    audit = std::make_unique<audit::AuditLog>(temp->db(), clock, metrics);
+    svc = std::make_unique<IdentityService>(temp->db(), clock, rng, IdentityOptions{}, *audit);
     TF_ASSIGN_OR_RETURN(BootstrapResult boot, svc->Bootstrap(std::string(kRootEmail), std::string(kRootPassword)));
     root_user = boot.user;
     TF_ASSIGN_OR_RETURN(root, SignIn(*svc, kRootEmail, kRootPassword));
@@ -221,12 +224,15 @@ class IdentityBootstrapTest : public ::testing::TestWithParam<Backend> {
   void SetUp() override {
     ASSERT_TRUE(crypto::InitCrypto().ok());
     TF_ASSERT_OK_AND_ASSIGN(temp_, TestDatabase::Create(GetParam(), clock_));
-    svc_ = std::make_unique<IdentityService>(temp_->db(), clock_, rng_, IdentityOptions{});
+    audit_ = std::make_unique<audit::AuditLog>(temp_->db(), clock_, metrics_);
+    svc_ = std::make_unique<IdentityService>(temp_->db(), clock_, rng_, IdentityOptions{}, *audit_);
   }
 
   std::unique_ptr<TestDatabase> temp_;
   FakeClock clock_{TestEpoch()};
   SeededRng rng_{7};
+  metrics::Registry metrics_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<IdentityService> svc_;
 };
 
@@ -362,7 +368,7 @@ TEST_P(IdentityLoginTest, ProgressiveDelayAfterFailuresThenSuccessAfterWaiting) 
   IdentityOptions options;
   options.delay_after_failures = 2;
   options.lock_after_failures = 4;
-  IdentityService svc2(w().temp->db(), w().clock, w().rng, options);
+  IdentityService svc2(w().temp->db(), w().clock, w().rng, options, *w().audit);
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "slow@acme.test", {Role::kViewer}));
   std::string ip = w().NextIp();
 
@@ -401,7 +407,7 @@ TEST_P(IdentityLoginTest, LockAfterRepeatedFailuresUntilAnAdminUnlocks) {
   IdentityOptions options;
   options.delay_after_failures = 2;
   options.lock_after_failures = 4;
-  IdentityService svc2(w().temp->db(), w().clock, w().rng, options);
+  IdentityService svc2(w().temp->db(), w().clock, w().rng, options, *w().audit);
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "locked@acme.test", {Role::kAccountant}));
   // A session from before the lock.
   TF_ASSERT_OK_AND_ASSIGN(SignedIn before, w().SignIn(svc2, "locked@acme.test"));
@@ -435,7 +441,7 @@ TEST_P(IdentityLoginTest, PerAddressThrottlingAcrossDifferentEmails) {
   IdentityOptions options;
   options.delay_after_failures = 1;  // per address: 5 failures
   options.lock_after_failures = 100;
-  IdentityService svc3(w().temp->db(), w().clock, w().rng, options);
+  IdentityService svc3(w().temp->db(), w().clock, w().rng, options, *w().audit);
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "sprayed@acme.test", {Role::kViewer}));
   std::string attacker = w().NextIp();
   for (int i = 0; i < 5; ++i) {
@@ -471,7 +477,7 @@ TEST_P(IdentityLoginTest, FailuresBelowTheThresholdNeverDelayASignIn) {
 // session is written, and only last_login_at is updated.
 TEST_P(IdentityLoginTest, AdminDisablingDuringLoginIsNotUndone) {
   HookedDatabase hooked(w().temp->db());
-  IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{});
+  IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{}, *w().audit);
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "race-disable@acme.test", {Role::kAdmin}));
   hooked.BeforeNextWrite([&] {
     auto disabled = svc().UpdateUser(acme_admin(), u.id, UserPatch{std::nullopt, std::string("disabled"), std::nullopt});
@@ -487,7 +493,7 @@ TEST_P(IdentityLoginTest, AdminDisablingDuringLoginIsNotUndone) {
 // A password reset committed while a sign-in with the old password is being verified wins.
 TEST_P(IdentityLoginTest, PasswordResetDuringLoginIsNotUndone) {
   HookedDatabase hooked(w().temp->db());
-  IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{});
+  IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{}, *w().audit);
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "race-reset@acme.test", {Role::kViewer}));
   hooked.BeforeNextWrite([&] {
     auto reset = svc().ResetPassword(acme_admin(), u.id, std::string(kNewPassword));
@@ -563,7 +569,7 @@ TEST_P(IdentityAuthenticateTest, SessionEndsAtItsAbsoluteLifetimeEvenWhenActive)
 TEST_P(IdentityAuthenticateTest, ShortIdleTimeoutKeepsActiveSessionsAlive) {
   IdentityOptions options;
   options.session_idle_timeout = seconds(30);
-  IdentityService short_idle(w().temp->db(), w().clock, w().rng, options);
+  IdentityService short_idle(w().temp->db(), w().clock, w().rng, options, *w().audit);
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(short_idle, "admin@globex.test"));
   Credential c = Bearer(s.login.token);
   for (int i = 1; i <= 6; ++i) {
@@ -1114,6 +1120,30 @@ TEST_P(IdentityUsersTest, DisablingAUserRevokesEverySession) {
 
 // =============================================================================================
 // Tenants
+
+TEST_P(IdentityUsersTest, PrivilegedChangesRecordTheirEventWithBeforeAndAfter) {
+  TF_ASSERT_OK_AND_ASSIGN(User u, svc().CreateUser(acme_admin(), NewUser{"granted@acme.test", std::string(kUserPassword),
+                                                                         {"VIEWER"}, std::nullopt, "", false}));
+  TF_ASSERT_OK(svc().UpdateUser(acme_admin(), u.id, UserPatch{std::vector<std::string>{"AUDITOR"}, std::nullopt,
+                                                              std::nullopt})
+                   .status());
+  auto rows = w().temp->db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
+    return tx.Query("SELECT event_type, action, actor_id, tenant_id, details FROM audit_records "
+                    "WHERE kind = 'event' AND resource_id = ? ORDER BY leaf_index",
+                    {u.id});
+  });
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].Text(0), "user.created");
+  EXPECT_EQ((*rows)[1].Text(0), "user.updated");
+  EXPECT_EQ((*rows)[1].Text(1), "UPDATE");
+  EXPECT_EQ((*rows)[1].Text(2), acme_admin().user_id);
+  EXPECT_EQ((*rows)[1].Text(3), w().acme.id);
+  nlohmann::json details = nlohmann::json::parse((*rows)[1].Text(4));
+  EXPECT_EQ(details["before"]["roles"], nlohmann::json({"VIEWER"}));
+  EXPECT_EQ(details["after"]["roles"], nlohmann::json({"AUDITOR"}));
+  EXPECT_EQ((*rows)[1].Text(4).find("argon2"), std::string::npos) << "no password hash in the trail";
+}
 
 class IdentityTenantsTest : public IdentityWorldTest {};
 

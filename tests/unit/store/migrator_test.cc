@@ -221,3 +221,26 @@ TF_INSTANTIATE_BACKENDS(MigratorTest);
 
 }  // namespace
 }  // namespace tf::store
+
+namespace tf::store {
+namespace {
+
+TEST(SqlForDialectTest, SectionsRunOnlyOnTheirEngine) {
+  constexpr std::string_view kSql =
+      "CREATE TABLE a (x INTEGER);\n"
+      "-- dialect: sqlite\n"
+      "CREATE TRIGGER t BEFORE DELETE ON a BEGIN SELECT RAISE(ABORT, 'no'); END;\n"
+      "-- dialect: postgres\n"
+      "CREATE SEQUENCE s;\n"
+      "-- dialect: all\n"
+      "CREATE TABLE b (y INTEGER);\n";
+  EXPECT_EQ(SqlForDialect(kSql, Dialect::kSqlite),
+            "CREATE TABLE a (x INTEGER);\nCREATE TRIGGER t BEFORE DELETE ON a BEGIN SELECT RAISE(ABORT, 'no'); END;\n"
+            "CREATE TABLE b (y INTEGER);\n");
+  EXPECT_EQ(SqlForDialect(kSql, Dialect::kPostgres),
+            "CREATE TABLE a (x INTEGER);\nCREATE SEQUENCE s;\nCREATE TABLE b (y INTEGER);\n");
+  EXPECT_EQ(SqlForDialect("SELECT 1;", Dialect::kPostgres), "SELECT 1;") << "no final newline needed";
+}
+
+}  // namespace
+}  // namespace tf::store

@@ -1,0 +1,142 @@
+// Tests of TrailVerifier on both backends: an intact trail verifies, and each way of editing
+// the database behind the server's back (the immutability triggers dropped, as someone with the
+// database's files or its owner's password could) is reported at the first record it touches.
+
+#include "modules/audit/trail_verifier.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_format.h"
+#include "core/crypto.h"
+#include "core/signed_note.h"
+#include "modules/audit/audit_log.h"
+#include "modules/audit/audit_record.h"
+#include "modules/audit/tree_builder.h"
+#include "support/status_macros.h"
+#include "support/test_database.h"
+#include "unit/store/test_db.h"
+
+namespace tf::audit {
+namespace {
+
+using tf::testing::Backend;
+using tf::testing::TestDatabase;
+using Kind = TrailProblem::Kind;
+
+[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
+
+struct Tampering {
+  std::string name;
+  std::vector<std::string> sql;  //!< run as the tables' owner with the triggers off
+  Kind kind;
+  int64_t leaf_index;
+};
+
+class TrailVerifierTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  //! A fresh trail of 40 records, built, with checkpoints at 10, 20, 30 and 40.
+  void MakeTrail() {
+    TF_ASSERT_OK_AND_ASSIGN(db_, TestDatabase::Create(GetParam(), clock_));
+    metrics_ = std::make_unique<metrics::Registry>();
+    AuditLog log(db_->db(), clock_, *metrics_);
+    note::Signer signer = note::Signer::Generate("verify.test/log").value();
+    const note::Verifier& v = signer.verifier();
+    TF_ASSERT_OK(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) {
+      return AuditRepo().InsertKeyIfAbsent(tx, {absl::StrFormat("%08x", v.key_id()), v.name(),
+                                                crypto::Base64Encode(v.public_key()), v.KeyString(), 0});
+    }));
+    for (int i = 0; i < 40; ++i) {
+      AuditRecord r = log.NewRecord("request", Actor::System());
+      r.action = "READ";
+      r.status = 200;
+      r.outcome = "success";
+      r.path = "/api/things/" + std::to_string(i);
+      SetDetails(r, {{"i", i}});
+      TF_ASSERT_OK(log.AppendDurable(std::move(r)));
+    }
+    TreeBuilder builder(db_->db(), clock_, signer, CheckpointPolicy{"verify.test/log", 10, std::chrono::hours(1)},
+                        *metrics_);
+    TF_ASSERT_OK(builder.Run().status());
+  }
+
+  void Tamper(const std::vector<std::string>& statements) {
+    std::string sql = GetParam() == Backend::kSqlite
+                          ? "DROP TRIGGER audit_records_immutable; DROP TRIGGER audit_records_no_delete; "
+                            "DROP TRIGGER audit_checkpoints_immutable;"
+                          : "ALTER TABLE audit_records DISABLE TRIGGER USER; "
+                            "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER;";
+    for (const std::string& s : statements) sql += s + ";";
+    TF_ASSERT_OK(db_->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return tx.ExecScript(sql); }));
+  }
+
+  absl::StatusOr<TrailReport> Verify() { return TrailVerifier(db_->db()).Run(); }
+
+  FakeClock clock_{store::testing::TestEpoch()};
+  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<TestDatabase> db_;
+};
+
+TEST_P(TrailVerifierTest, AnIntactTrailVerifiesWithEveryCheckpoint) {
+  MakeTrail();
+  std::vector<int64_t> progress;
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db()).Run([&](int64_t done, int64_t) {
+    progress.push_back(done);
+  }));
+  EXPECT_TRUE(report.ok()) << report.problem->message;
+  EXPECT_EQ(report.records, 40);
+  EXPECT_EQ(report.checkpoints, 4);
+  EXPECT_EQ(progress, std::vector<int64_t>{40});
+}
+
+TEST_P(TrailVerifierTest, EachTamperingIsReportedAtTheFirstRecordItTouches) {
+  // Moves rows in two steps, since each step must keep leaf indexes unique.
+  auto shift = [](std::string where, int delta) {
+    return std::vector<std::string>{
+        "UPDATE audit_records SET leaf_index = leaf_index + 1000000 WHERE " + where,
+        "UPDATE audit_records SET leaf_index = leaf_index - 1000000 + (" + std::to_string(delta) +
+            ") WHERE leaf_index >= 1000000"};
+  };
+  std::vector<Tampering> cases = {
+      {"a column changed", {"UPDATE audit_records SET status = 201 WHERE leaf_index = 17"}, Kind::kModified, 17},
+      {"details changed", {"UPDATE audit_records SET details = '{\"i\":99}' WHERE leaf_index = 5"}, Kind::kModified, 5},
+      {"a row deleted", {"DELETE FROM audit_records WHERE leaf_index = 12"}, Kind::kDeleted, 12},
+      {"the last rows deleted", {"DELETE FROM audit_records WHERE leaf_index >= 38"}, Kind::kDeleted, 38},
+      {"a checkpoint's root changed",
+       {"UPDATE audit_checkpoints SET root_hash = '" + std::string(64, '0') + "' WHERE tree_size = 20"},
+       Kind::kCheckpoint, 20},
+  };
+  {
+    Tampering deleted_and_closed{"a row deleted and the gap closed", {"DELETE FROM audit_records WHERE leaf_index = 12"},
+                                 Kind::kDeleted, 12};
+    for (auto& s : shift("leaf_index > 12", -1)) deleted_and_closed.sql.push_back(s);
+    cases.push_back(deleted_and_closed);
+
+    Tampering inserted{"a row inserted", shift("leaf_index >= 12", 1), Kind::kInserted, 12};
+    inserted.sql.push_back(
+        "INSERT INTO audit_records (leaf_index, id, tenant_id, time, kind, actor_type, action, outcome, details, "
+        "details_sha256) SELECT 12, '0190f000-0000-7000-8000-0000000000aa', tenant_id, time, kind, actor_type, "
+        "'DELETE', outcome, details, details_sha256 FROM audit_records WHERE leaf_index = 3");
+    cases.push_back(inserted);
+
+    cases.push_back({"two rows swapped",
+                     {"UPDATE audit_records SET leaf_index = 1000020 WHERE leaf_index = 20",
+                      "UPDATE audit_records SET leaf_index = 20 WHERE leaf_index = 25",
+                      "UPDATE audit_records SET leaf_index = 25 WHERE leaf_index = 1000020"},
+                     Kind::kReordered, 20});
+  }
+  for (const Tampering& t : cases) {
+    SCOPED_TRACE(t.name);
+    MakeTrail();
+    Tamper(t.sql);
+    TF_ASSERT_OK_AND_ASSIGN(TrailReport report, Verify());
+    ASSERT_FALSE(report.ok()) << "not detected";
+    EXPECT_EQ(KindName(report.problem->kind), KindName(t.kind)) << report.problem->message;
+    EXPECT_EQ(report.problem->leaf_index, t.leaf_index) << report.problem->message;
+    EXPECT_FALSE(report.problem->message.empty());
+  }
+}
+
+TF_INSTANTIATE_BACKENDS(TrailVerifierTest);
+
+}  // namespace
+}  // namespace tf::audit
