@@ -2,7 +2,7 @@
 PRESET ?= $(if $(CI),ci,default)
 BUILD_DIR := $(if $(filter asan,$(PRESET)),build-asan,build)
 
-.PHONY: all deps configure web build run test test-asan fuzz bench bench-store bench-web format clean help
+.PHONY: all deps configure web build run test test-asan fuzz bench bench-store bench-web bench-audit format clean help
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make bench      HTTP benchmark against nginx (see docs/benchmarks.md)"
 	@echo "make bench-store  the store workload on SQLite and PostgreSQL, one and two instances"
 	@echo "make bench-web  console bundle size and time to first dashboard render in Chromium"
+	@echo "make bench-audit  audit appends against plain inserts, verification, proofs at 10 M leaves"
 
 deps:
 	@scripts/install-deps.sh
@@ -52,6 +53,9 @@ bench-store: build
 
 bench-web: build
 	@bench/web/run.sh
+
+bench-audit: build
+	@bench/audit/run.sh
 
 format:
 	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -29,8 +29,7 @@ RequestScope::~RequestScope() { current_request = previous_; }
 const RequestInfo* RequestScope::Current() { return current_request; }
 
 AuditLog::AuditLog(store::Database& db, const Clock& clock, metrics::Registry& metrics)
-    : db_(db),
-      clock_(clock),
+    : clock_(clock),
       appended_(metrics.AddCounter("audit_records_appended_total", "Audit records written.").Get()),
       failures_(metrics.AddCounter("audit_append_failures_total", "Audit records that could not be written.").Get()),
       batch_size_(metrics
@@ -39,7 +38,13 @@ AuditLog::AuditLog(store::Database& db, const Clock& clock, metrics::Registry& m
                       .Get()),
       durable_seconds_(
           metrics.AddHistogram("audit_append_durable_seconds", "Time from an audit append to its durable commit.")
-              .Get()) {}
+              .Get()),
+      commits_(
+          db, [this](store::Transaction& tx, std::vector<AuditRecord>& records) { return repo_.Append(tx, records); },
+          kMaxBatch, [this](size_t n, const absl::Status& status) {
+            batch_size_.Observe(static_cast<double>(n));
+            (status.ok() ? appended_ : failures_).Inc(static_cast<double>(n));
+          }) {}
 
 AuditRecord AuditLog::NewRecord(std::string kind, const Actor& actor) const {
   AuditRecord r;
@@ -80,38 +85,9 @@ absl::Status AuditLog::RecordEvent(store::Transaction& tx, const std::optional<s
 
 absl::Status AuditLog::AppendDurable(AuditRecord record) {
   auto start = std::chrono::steady_clock::now();
-  Waiter self{&record, absl::OkStatus()};
-  std::unique_lock lock(mu_);
-  queue_.push_back(&self);
-  // Group commit: whoever finds no batch being written takes every queued record (its own
-  // included) and writes them in one transaction; the others wait for that commit.
-  cv_.wait(lock, [&] { return self.done || !committing_; });
-  if (!self.done) {
-    committing_ = true;
-    std::vector<Waiter*> batch;
-    while (!queue_.empty() && batch.size() < kMaxBatch) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    lock.unlock();
-    std::vector<AuditRecord> records;
-    records.reserve(batch.size());
-    for (Waiter* w : batch) records.push_back(std::move(*w->record));
-    absl::Status status = db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::Status {
-      return repo_.Append(tx, records);
-    });
-    batch_size_.Observe(static_cast<double>(batch.size()));
-    (status.ok() ? appended_ : failures_).Inc(static_cast<double>(batch.size()));
-    lock.lock();
-    for (Waiter* w : batch) {
-      w->status = status;
-      w->done = true;
-    }
-    committing_ = false;
-    cv_.notify_all();
-  }
+  absl::Status status = commits_.Submit(std::move(record));
   durable_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return self.status;
+  return status;
 }
 
 }  // namespace tf::audit

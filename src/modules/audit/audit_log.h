@@ -8,9 +8,6 @@
 // from the RequestScope the audit middleware opens around each request.
 // Thread-safety: safe from any thread.
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -20,6 +17,7 @@
 #include "modules/audit/audit_repo.h"
 #include "nlohmann/json.hpp"
 #include "store/database.h"
+#include "store/group_commit.h"
 
 namespace tf::audit {
 
@@ -74,24 +72,13 @@ class AuditLog {
   static constexpr size_t kMaxBatch = 2048;
 
  private:
-  struct Waiter {
-    AuditRecord* record;
-    absl::Status status;
-    bool done = false;
-  };
-
-  store::Database& db_;
   const Clock& clock_;
   AuditRepo repo_;
   metrics::Counter& appended_;
   metrics::Counter& failures_;
   metrics::Histogram& batch_size_;
   metrics::Histogram& durable_seconds_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Waiter*> queue_;  // guarded by mu_
-  bool committing_ = false;    // guarded by mu_: a caller is writing a batch
+  store::GroupCommit<AuditRecord> commits_;
 };
 
 }  // namespace tf::audit

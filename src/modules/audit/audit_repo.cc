@@ -157,8 +157,8 @@ absl::StatusOr<bool> AuditRepo::InsertGap(Tx& tx, const AuditRecord& gap) {
   return inserted == 1;
 }
 
-absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTiles(Tx& tx, const std::vector<TileKey>& keys) {
-  std::vector<Tile> out;
+absl::StatusOr<std::vector<StoredTile>> AuditRepo::LoadTiles(Tx& tx, const std::vector<TileKey>& keys) {
+  std::vector<StoredTile> out;
   if (keys.empty()) return out;
   std::string sql = "SELECT level, tile_index, width, hashes FROM audit_tiles WHERE ";
   store::Params params;
@@ -169,9 +169,7 @@ absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTiles(Tx& tx, const std::vector
   }
   TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query(sql, params));
   for (const store::Row& r : rows) {
-    TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode({static_cast<int>(r.Int(0)), r.Int(1)}, static_cast<int>(r.Int(2)),
-                                                r.Text(3)));
-    out.push_back(std::move(tile));
+    out.push_back({{static_cast<int>(r.Int(0)), r.Int(1)}, static_cast<int>(r.Int(2)), r.Text(3)});
   }
   return out;
 }

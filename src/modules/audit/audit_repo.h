@@ -43,7 +43,8 @@ class AuditRepo {
   //! all (on PostgreSQL the insert waits for a transaction still holding the index).
   absl::StatusOr<bool> InsertGap(Tx& tx, const AuditRecord& gap);
 
-  absl::StatusOr<std::vector<Tile>> LoadTiles(Tx& tx, const std::vector<TileKey>& keys);
+  //! The tiles with these keys that exist, as stored.
+  absl::StatusOr<std::vector<StoredTile>> LoadTiles(Tx& tx, const std::vector<TileKey>& keys);
   //! The tiles of `level` with index in [first, last], in order.
   absl::StatusOr<std::vector<Tile>> LoadTileRange(Tx& tx, int level, int64_t first, int64_t last);
   absl::Status SaveTile(Tx& tx, const Tile& tile);

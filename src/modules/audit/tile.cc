@@ -25,6 +25,28 @@ std::string Tile::Encode() const {
   return crypto::HexEncode(bytes);
 }
 
+namespace {
+
+int Nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+//! 64 hex digits to a hash; false when one is not a hex digit. (Proofs decode many tiles: no
+//! allocation here.)
+bool DecodeHash(std::string_view hex, merkle::Hash& out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = Nibble(hex[2 * i]), lo = Nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<Tile> Tile::Decode(TileKey key, int width, std::string_view hex) {
   if (width < 1 || width > kTileWidth) return absl::DataLossError(StrCat("tile width ", width, " is out of range"));
   size_t hashes = 0;
@@ -36,13 +58,26 @@ absl::StatusOr<Tile> Tile::Decode(TileKey key, int width, std::string_view hex) 
   Tile tile{key, {}};
   size_t at = 0;
   for (int j = 0; j < kTileHeight; ++j) {
-    for (int i = 0; i < (width >> j); ++i, at += 64) {
-      absl::StatusOr<merkle::Hash> h = merkle::HashFromHex(hex.substr(at, 64));
-      if (!h.ok()) return absl::DataLossError(StrCat("tile ", key.level, "/", key.index, ": ", h.status().message()));
-      tile.rows[j].push_back(*h);
+    tile.rows[j].resize(static_cast<size_t>(width >> j));
+    for (merkle::Hash& h : tile.rows[j]) {
+      if (!DecodeHash(hex.substr(at, 64), h)) {
+        return absl::DataLossError(StrCat("tile ", key.level, "/", key.index, " holds a non-hex digit"));
+      }
+      at += 64;
     }
   }
   return tile;
+}
+
+std::optional<merkle::Hash> StoredTile::At(int row, int position) const {
+  if (row < 0 || row >= kTileHeight || position < 0 || position >= (width >> row)) return std::nullopt;
+  size_t index = static_cast<size_t>(position);
+  for (int j = 0; j < row; ++j) index += static_cast<size_t>(width >> j);
+  merkle::Hash h;
+  if (hex.size() < (index + 1) * 64 || !DecodeHash(std::string_view(hex).substr(index * 64, 64), h)) {
+    return std::nullopt;
+  }
+  return h;
 }
 
 TileSlot SlotOf(const merkle::NodeId& node) {

@@ -8,11 +8,11 @@ namespace tf::audit {
 absl::Status TileTree::Load(const std::vector<TileKey>& keys) {
   std::vector<TileKey> missing;
   for (const TileKey& k : keys) {
-    if (!tiles_.contains(k)) missing.push_back(k);
+    if (!tiles_.contains(k) && !stored_.contains(k)) missing.push_back(k);
   }
   if (missing.empty()) return absl::OkStatus();
-  TF_ASSIGN_OR_RETURN(std::vector<Tile> loaded, repo_.LoadTiles(*tx_, missing));
-  for (Tile& t : loaded) tiles_.insert_or_assign(t.key, std::move(t));
+  TF_ASSIGN_OR_RETURN(std::vector<StoredTile> loaded, repo_.LoadTiles(*tx_, missing));
+  for (StoredTile& t : loaded) stored_.insert_or_assign(t.key, std::move(t));
   return absl::OkStatus();
 }
 
@@ -24,12 +24,18 @@ absl::StatusOr<std::vector<merkle::Hash>> TileTree::Subtrees(std::span<const mer
   out.reserve(nodes.size());
   for (const merkle::NodeId& n : nodes) {
     TileSlot slot = SlotOf(n);
-    auto it = tiles_.find(slot.key);
-    if (it == tiles_.end() || static_cast<size_t>(slot.position) >= it->second.rows[slot.row].size()) {
+    std::optional<merkle::Hash> hash;
+    if (auto it = tiles_.find(slot.key); it != tiles_.end()) {
+      const auto& row = it->second.rows[slot.row];
+      if (static_cast<size_t>(slot.position) < row.size()) hash = row[slot.position];
+    } else if (auto st = stored_.find(slot.key); st != stored_.end()) {
+      hash = st->second.At(slot.row, slot.position);
+    }
+    if (!hash) {
       return absl::DataLossError(StrCat("the audit tree has no node at height ", n.level, " index ", n.index,
                                         " (tile ", slot.key.level, "/", slot.key.index, " missing or short)"));
     }
-    out.push_back(it->second.rows[slot.row][slot.position]);
+    out.push_back(*hash);
   }
   return out;
 }
@@ -38,9 +44,13 @@ absl::Status TileTree::LoadEdge(int64_t tree_size) {
   std::vector<TileKey> edge = EdgeTiles(tree_size);
   TF_RETURN_IF_ERROR(Load(edge));
   for (const TileKey& k : edge) {
-    if (!tiles_.contains(k)) {
+    auto it = stored_.find(k);
+    if (it == stored_.end()) {
       return absl::DataLossError(StrCat("the audit tree's tile ", k.level, "/", k.index, " is missing"));
     }
+    TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode(k, it->second.width, it->second.hex));
+    tiles_.insert_or_assign(k, std::move(tile));
+    stored_.erase(it);
   }
   return absl::OkStatus();
 }

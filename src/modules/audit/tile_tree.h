@@ -1,7 +1,7 @@
 #pragma once
 // The audit tree as a merkle::SubtreeSource over its stored tiles: tiles are read from the
 // store on first use (in one query per proof) and kept for the object's life; the tree
-// builder adds leaves to the edge tiles it holds.
+// builder decodes the edge tiles and adds leaves to them.
 // Thread-safety: one thread (it uses the caller's transaction).
 
 #include <map>
@@ -33,7 +33,8 @@ class TileTree final : public merkle::SubtreeSource {
 
   AuditRepo& repo_;
   store::Transaction* tx_;
-  std::map<TileKey, Tile> tiles_;
+  std::map<TileKey, StoredTile> stored_;  // read for proofs, decoded a hash at a time
+  std::map<TileKey, Tile> tiles_;         // the builder's edge tiles and the ones it changed
   std::set<TileKey> dirty_;
 };
 
