@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-for target in http_request json_body totp; do
+for target in http_request json_body totp audit_formats; do
   corpus=$(mktemp -d)
   cp tests/fuzz/corpus/$target/* "$corpus"/ 2>/dev/null || true
   echo "fuzz_$target: ${seconds}s"
