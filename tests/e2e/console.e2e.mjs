@@ -102,7 +102,7 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
   const base = `http://127.0.0.1:${port}`;
   const log = [];
   const trustd = spawn(trustdPath, ['--listen', `127.0.0.1:${port}`, '--data-dir', data], {
-    env: { ...process.env, TRUST_SERVER_CONSOLE_DIR: consoleDir },
+    env: { ...process.env, TRUST_SERVER_CONSOLE_DIR: consoleDir, TRUST_AUDIT_CHECKPOINT_INTERVAL_MS: '1000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   trustd.stdout.on('data', (d) => log.push(String(d)));
@@ -237,6 +237,35 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     assert.equal(await rows.count(), 1);
     assert.equal((await fetch(`${base}/api/auth/me`, { headers: { Authorization: `Bearer ${other}` } })).status, 401);
     await shot('account');
+  });
+
+  await t.test('the audit trail lists what happened and a record verifies in the browser', async () => {
+    await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    await page.getByLabel('Outcome').fill('denied');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const denied = page.locator('[data-record]');
+    await denied.first().waitFor();
+    assert.match(await denied.first().textContent(), /denied/);
+    await page.getByLabel('Outcome').fill('');
+    await page.getByLabel('Path contains').fill('/api/auth/me');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-record]')].every((r) => r.textContent.includes('/api/auth/me')));
+    const rows = page.locator('[data-record]');
+    // The oldest listed record is the likeliest to be in a checkpoint already (one a second).
+    await rows.last().getByRole('button').click();
+    await page.getByRole('heading', { name: 'Record detail' }).waitFor();
+    let verdict = '';
+    for (let i = 0; i < 20 && !verdict.startsWith('Verified'); i++) {
+      await page.getByRole('button', { name: 'Verify in this browser' }).click();
+      await page.locator('#audit-record [role=status]').waitFor();
+      verdict = (await page.locator('#audit-record [role=status] strong').textContent()).trim();
+      if (!verdict.startsWith('Verified')) await page.waitForTimeout(500);
+    }
+    assert.match(verdict, /^Verified: this record is in the signed audit tree, unchanged\./);
+    assert.equal(await page.locator('.checks li').count(), 4);
+    await shot('audit');
   });
 
   await t.test('no page logged an error or broke the content security policy', () => {

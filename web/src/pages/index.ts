@@ -3,6 +3,7 @@
 import type { ComponentType } from 'react';
 import type { PageInfo } from '../nav';
 import { AccountPage } from './account';
+import { AuditPage } from './audit';
 import { DashboardPage } from './dashboard';
 
 export interface PageDef extends PageInfo {
@@ -11,5 +12,6 @@ export interface PageDef extends PageInfo {
 
 export const PAGES: readonly PageDef[] = [
   { path: '/', title: 'Trust Dashboard', area: 'Dashboard', component: DashboardPage },
+  { path: '/audit', title: 'Audit trail', area: 'Audit', requires: 'audit.read', component: AuditPage },
   { path: '/account', title: 'Account', area: 'Account', component: AccountPage },
 ];

@@ -1,0 +1,219 @@
+// The audit trail: search with the trail's filters, newest first a page at a time; a record's
+// detail; and a check of that record done here in the browser, not by the server.
+import { useEffect, useState, type FormEvent } from 'react';
+import { api, type Page } from '../api';
+import { verifyRecord, type Check } from '../audit_verify';
+import { ErrorBanner, Field, Section, useAction } from '../components/common';
+import { formatTime } from '../format';
+
+interface AuditRecord {
+  id: string;
+  time: string;
+  kind: string;
+  tenant_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  event_type: string | null;
+  resource_type: string | null;
+  resource_id: string | null;
+  method: string | null;
+  route: string | null;
+  path: string | null;
+  status: number | null;
+  outcome: string;
+  source_ip: string | null;
+  request_id: string | null;
+  leaf_index: number;
+  details: unknown;
+}
+
+const FILTERS = [
+  { id: 'from', label: 'From', type: 'datetime-local', hint: 'UTC' },
+  { id: 'to', label: 'To', type: 'datetime-local', hint: 'UTC' },
+  { id: 'actor', label: 'Actor', hint: 'user or API token id' },
+  { id: 'action', label: 'Action', hint: 'READ, CREATE, UPDATE, DELETE, LOGIN, ...' },
+  { id: 'outcome', label: 'Outcome', hint: 'success, failure, denied or error' },
+  { id: 'status', label: 'HTTP status' },
+  { id: 'request_id', label: 'Request id' },
+  { id: 'q', label: 'Path contains' },
+] as const;
+
+type FilterValues = Partial<Record<(typeof FILTERS)[number]['id'], string>>;
+
+/** The query string of a search: empty filters left out, local date inputs read as UTC. */
+export function searchQuery(filters: FilterValues, cursor: string | null): string {
+  const params = new URLSearchParams({ limit: '25' });
+  for (const [k, v] of Object.entries(filters)) {
+    if (!v) continue;
+    params.set(k, k === 'from' || k === 'to' ? `${v.length === 16 ? `${v}:00` : v}Z` : v);
+  }
+  if (cursor) params.set('cursor', cursor);
+  return params.toString();
+}
+
+function who(r: AuditRecord): string {
+  if (r.actor_type === 'anonymous' || r.actor_type === 'system') return r.actor_type;
+  return `${r.actor_type === 'api_token' ? 'token' : 'user'} ${r.actor_id?.slice(-8) ?? ''}`;
+}
+
+function what(r: AuditRecord): string {
+  if (r.kind === 'event') return r.event_type ?? r.action;
+  return `${r.method ?? ''} ${r.path ?? ''}`;
+}
+
+export function AuditPage() {
+  const [filters, setFilters] = useState<FilterValues>({});
+  const [rows, setRows] = useState<AuditRecord[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [selected, setSelected] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
+
+  const search = (from: string | null) =>
+    run(async () => {
+      const page = await api<Page<AuditRecord>>('GET', `/api/audit/logs?${searchQuery(filters, from)}`);
+      setRows((r) => (from ? [...r, ...page.items] : page.items));
+      setCursor(page.next_cursor);
+      setLoaded(true);
+    });
+  useEffect(() => {
+    void search(null);
+  }, []);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSelected(null);
+    void search(null);
+  };
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Audit trail</h1>
+        <p className="hint">Every API request and every change, in a Merkle tree with signed checkpoints.</p>
+      </div>
+      <Section title="Search" id="audit-search">
+        <form className="filters" onSubmit={submit} aria-label="Search the audit trail">
+          {FILTERS.map((f) => (
+            <Field
+              key={f.id}
+              id={`audit-${f.id}`}
+              label={f.label}
+              hint={'hint' in f ? f.hint : undefined}
+              type={'type' in f ? f.type : 'text'}
+              value={filters[f.id] ?? ''}
+              onChange={(e) => setFilters({ ...filters, [f.id]: e.target.value })}
+            />
+          ))}
+          <div className="row-actions">
+            <button type="submit" className="primary" disabled={busy}>
+              Search
+            </button>
+          </div>
+        </form>
+      </Section>
+      <Section title="Records" id="audit-records">
+        <ErrorBanner error={error} />
+        {loaded && rows.length === 0 && <p className="hint">No record matches.</p>}
+        {rows.length > 0 && (
+          <table className="audit-table">
+            <caption className="visually-hidden">Audit records, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Time (UTC)</th>
+                <th scope="col">Actor</th>
+                <th scope="col">Action</th>
+                <th scope="col">What</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.id} data-record={r.id} className={selected === r.id ? 'selected' : undefined}>
+                  <td>
+                    <button type="button" className="link" onClick={() => setSelected(r.id)}>
+                      {formatTime(r.time)}
+                    </button>
+                  </td>
+                  <td>{who(r)}</td>
+                  <td>{r.action}</td>
+                  <td className="mono">{what(r)}</td>
+                  <td>
+                    <span className={`badge outcome-${r.outcome}`}>
+                      {r.outcome}
+                      {r.status ? ` ${r.status}` : ''}
+                    </span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {cursor && (
+          <button type="button" onClick={() => void search(cursor)} disabled={busy}>
+            Show older
+          </button>
+        )}
+      </Section>
+      {selected && <RecordDetail id={selected} />}
+    </>
+  );
+}
+
+function RecordDetail({ id }: { id: string }) {
+  const [record, setRecord] = useState<Record<string, unknown> | null>(null);
+  const [checks, setChecks] = useState<Check[] | null>(null);
+  const { busy, error, run } = useAction();
+
+  useEffect(() => {
+    setChecks(null);
+    void run(async () => setRecord(await api<Record<string, unknown>>('GET', `/api/audit/logs/${id}`)));
+  }, [id]);
+
+  const verify = () =>
+    run(async () => {
+      const key = await api<{ verifier_key: string }>('GET', '/api/audit/public-key');
+      setChecks(await verifyRecord(record ?? {}, key.verifier_key));
+    });
+
+  const fields = ['id', 'time', 'kind', 'tenant_id', 'actor_type', 'actor_id', 'action', 'event_type', 'resource_type',
+    'resource_id', 'route', 'path', 'status', 'outcome', 'source_ip', 'user_agent', 'request_id', 'trace_id', 'leaf_index'];
+  const passed = checks && checks.every((c) => c.ok);
+  return (
+    <Section title="Record detail" id="audit-record">
+      <ErrorBanner error={error} />
+      {record && (
+        <>
+          <dl className="profile">
+            {fields.map((f) => (
+              <div key={f} style={{ display: 'contents' }}>
+                <dt>{f.replace(/_/g, ' ')}</dt>
+                <dd className="mono">{record[f] === null || record[f] === undefined ? '—' : String(record[f])}</dd>
+              </div>
+            ))}
+          </dl>
+          <h3>Details</h3>
+          <pre className="details">{record.details === null ? 'pruned' : JSON.stringify(record.details, null, 2)}</pre>
+          <div className="row-actions">
+            <button type="button" className="primary" onClick={() => void verify()} disabled={busy}>
+              Verify in this browser
+            </button>
+          </div>
+          {checks && (
+            <div className={`banner ${passed ? 'banner-info' : 'banner-error'}`} role="status" aria-live="polite">
+              <strong>{passed ? 'Verified: this record is in the signed audit tree, unchanged.' : 'Verification failed.'}</strong>
+              <ul className="checks">
+                {checks.map((c) => (
+                  <li key={c.label}>
+                    {c.ok ? '✔' : '✘'} {c.label}: {c.detail}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+        </>
+      )}
+    </Section>
+  );
+}
