@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   double build_seconds = std::chrono::duration<double>(Clock::now() - build_start).count();
 
   tf::note::Signer signer = tf::note::Signer::Generate("bench.local/audit").value();
-  tf::audit::AuditService service(*db, signer);
+  tf::audit::AuditService service(*db, tf::SystemClock::Instance(), signer);
   std::mt19937_64 random(42);
   std::vector<double> inclusion_us, consistency_us;
   for (int p = 0; p < proofs; ++p) {

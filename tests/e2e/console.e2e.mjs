@@ -242,6 +242,8 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
   await t.test('the audit trail lists what happened and a record verifies in the browser', async () => {
     await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Audit' }).click();
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    await page.getByRole('img', { name: /Audit records per day: \d+ in all/ }).waitFor();
+    assert.ok((await page.locator('svg.chart rect').count()) >= 30, 'a bar per day of the last 30');
     await page.getByLabel('Outcome').fill('denied');
     await page.getByRole('button', { name: 'Search' }).click();
     const denied = page.locator('[data-record]');

@@ -245,6 +245,11 @@ TEST_F(AuditTest, BadQueriesAreRefusedClearly) {
   EXPECT_EQ(c.Get("/api/audit/proof/inclusion?leaf_index=0&tree_size=900000000", admin_).status, 422);
   EXPECT_EQ(c.Get("/api/audit/proof/consistency?first=3&second=2", admin_).status, 422);
   EXPECT_EQ(c.Get("/api/audit/checkpoints?cursor=!!", admin_).status, 400);
+  EXPECT_EQ(c.Get("/api/audit/stats?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", admin_).status, 422);
+  HttpResult stats = c.Get("/api/audit/stats", admin_);
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  EXPECT_GT(stats.Json()["total"].get<int64_t>(), 0);
+  EXPECT_FALSE(stats.Json()["by_day"].empty());
   HttpResult problem = c.Get("/api/audit/proof/consistency?first=1", admin_);
   EXPECT_EQ(problem.Header("Content-Type"), "application/problem+json");
 }

@@ -126,3 +126,26 @@ describe('the audit page search', () => {
     expect(searchQuery({}, 'abc')).toBe('limit=25&cursor=abc');
   });
 });
+
+describe('the audit chart', () => {
+  it('has a bar per day, empty days included, scaled to the busiest', async () => {
+    const { bars, daysBetween } = await import('../src/audit_chart');
+    expect(daysBetween('2026-11-29', '2026-12-02')).toEqual(['2026-11-29', '2026-11-30', '2026-12-01', '2026-12-02']);
+    const b = bars(
+      [
+        { day: '2026-11-29', total: 10, denied: 2, failed: 3 },
+        { day: '2026-12-01', total: 5, denied: 0, failed: 0 },
+      ],
+      '2026-11-29',
+      '2026-12-01',
+      300,
+      100,
+    );
+    expect(b.map((x) => x.day)).toEqual(['2026-11-29', '2026-11-30', '2026-12-01']);
+    expect(b[0].okHeight + b[0].problemHeight).toBe(100);
+    expect(b[0].problemHeight).toBe(50);
+    expect(b[1].total).toBe(0);
+    expect(b[2].okHeight).toBe(50);
+    expect(b[2].x).toBe(200);
+  });
+});

@@ -25,7 +25,7 @@ absl::Status AuditModule::Register(ModuleContext& context) {
   }));
 
   log_ = std::make_unique<AuditLog>(context.db, context.clock, context.metrics);
-  service_ = std::make_unique<AuditService>(context.db, *signer_);
+  service_ = std::make_unique<AuditService>(context.db, context.clock, *signer_);
   CheckpointPolicy policy{config.origin, config.checkpoint_every_records,
                           std::chrono::milliseconds(config.checkpoint_interval_ms)};
   builder_ = std::make_unique<TreeBuilder>(context.db, context.clock, *signer_, policy, context.metrics);

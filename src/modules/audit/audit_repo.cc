@@ -2,6 +2,7 @@
 
 #include "core/status.h"
 #include "core/strings.h"
+#include "core/time_format.h"
 #include "store/where.h"
 
 namespace tf::audit {
@@ -142,6 +143,44 @@ absl::StatusOr<AuditRecord> AuditRepo::Get(Tx& tx, const std::optional<std::stri
   TF_ASSIGN_OR_RETURN(auto rows, store::SelectRows(tx, kColumns, "audit_records", where, "", FromRow));
   if (rows.empty()) return absl::NotFoundError("no such audit record");
   return std::move(rows[0]);
+}
+
+absl::StatusOr<AuditStats> AuditRepo::Stats(Tx& tx, const std::optional<std::string>& tenant, int64_t from,
+                                            int64_t to) {
+  AuditStats stats;
+  stats.from = from;
+  stats.to = to;
+  store::Where where;
+  where.AddIf("tenant_id = ?", tenant);
+  where.Add("time >= ?", from);
+  where.Add("time < ?", to);
+  where.sql += " AND kind <> 'gap'";
+  auto counts = [&](std::string_view key, std::string_view tail) -> absl::StatusOr<std::vector<AuditStats::Count>> {
+    return store::SelectRows(tx, StrCat(key, ", COUNT(*)"), "audit_records", where,
+                             StrCat(" GROUP BY ", key, tail), [](const store::Row& r) {
+                               return AuditStats::Count{r.IsNull(0) ? "" : r.Text(0), r.Int(1)};
+                             });
+  };
+  TF_ASSIGN_OR_RETURN(stats.by_action, counts("action", " ORDER BY 2 DESC, 1"));
+  TF_ASSIGN_OR_RETURN(stats.by_outcome, counts("outcome", " ORDER BY 2 DESC, 1"));
+  TF_ASSIGN_OR_RETURN(stats.by_status_class, counts("status / 100", " ORDER BY 1"));
+  for (AuditStats::Count& c : stats.by_status_class) c.key = c.key.empty() ? "none" : c.key + "xx";
+  TF_ASSIGN_OR_RETURN(stats.by_actor,
+                      counts("COALESCE(actor_user_id, actor_id, actor_type)", " ORDER BY 2 DESC, 1 LIMIT 20"));
+  for (const AuditStats::Count& c : stats.by_action) stats.total += c.count;
+  constexpr int64_t kDay = int64_t{86400} * 1'000'000;
+  TF_ASSIGN_OR_RETURN(
+      auto days,
+      store::SelectRows(tx,
+                        StrCat("time / ", kDay, ", COUNT(*), SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END), "
+                               "SUM(CASE WHEN outcome IN ('failure', 'error') THEN 1 ELSE 0 END)"),
+                        "audit_records", where, StrCat(" GROUP BY time / ", kDay, " ORDER BY 1"),
+                        [&](const store::Row& r) {
+                          return AuditStats::Day{FormatRfc3339Exact(r.Int(0) * kDay).substr(0, 10), r.Int(1), r.Int(2),
+                                                 r.Int(3)};
+                        }));
+  stats.by_day = std::move(days);
+  return stats;
 }
 
 absl::StatusOr<int64_t> AuditRepo::EndOfRecords(Tx& tx) {

@@ -37,6 +37,8 @@ class AuditRepo {
   absl::StatusOr<std::vector<AuditRecord>> List(Tx& tx, const RecordFilter& filter);
   //! `tenant_scope` nullopt: any tenant.
   absl::StatusOr<AuditRecord> Get(Tx& tx, const std::optional<std::string>& tenant_scope, const std::string& id);
+  //! Counts of the records in [from, to) (of one tenant, or all when `tenant` is nullopt).
+  absl::StatusOr<AuditStats> Stats(Tx& tx, const std::optional<std::string>& tenant, int64_t from, int64_t to);
   //! One past the highest leaf index written so far (whether or not the tree has it yet).
   absl::StatusOr<int64_t> EndOfRecords(Tx& tx);
   //! Fills an index whose transaction never committed; false when the record arrived after

@@ -133,6 +133,28 @@ void RegisterAuditRoutes(http::Router& router, AuditService& service) {
     return Response::Json(200, out);
   });
 
+  Get(router, "/api/audit/stats", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(std::optional<int64_t> from, http::TimeParam(ctx, "from"));
+    TF_ASSIGN_OR_RETURN(std::optional<int64_t> to, http::TimeParam(ctx, "to"));
+    TF_ASSIGN_OR_RETURN(std::optional<std::string> tenant_id, http::TextParam(ctx, "tenant_id", 64));
+    TF_ASSIGN_OR_RETURN(AuditStats s, service.Stats(*ctx.principal, tenant_id, from, to));
+    auto counts = [](const std::vector<AuditStats::Count>& list, const char* key) {
+      json out = json::array();
+      for (const auto& c : list) out.push_back({{key, c.key}, {"count", c.count}});
+      return out;
+    };
+    json days = json::array();
+    for (const auto& d : s.by_day) days.push_back({{"day", d.day}, {"total", d.total}, {"denied", d.denied}, {"failed", d.failed}});
+    return Response::Json(200, {{"from", FormatRfc3339Exact(s.from)},
+                                {"to", FormatRfc3339Exact(s.to)},
+                                {"total", s.total},
+                                {"by_action", counts(s.by_action, "action")},
+                                {"by_outcome", counts(s.by_outcome, "outcome")},
+                                {"by_status_class", counts(s.by_status_class, "status_class")},
+                                {"by_actor", counts(s.by_actor, "actor")},
+                                {"by_day", std::move(days)}});
+  });
+
   Get(router, "/api/audit/proof/inclusion", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(int64_t leaf_index, RequiredIndex(ctx, "leaf_index"));
     TF_ASSIGN_OR_RETURN(int64_t tree_size, RequiredIndex(ctx, "tree_size"));

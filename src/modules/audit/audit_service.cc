@@ -1,5 +1,6 @@
 #include "modules/audit/audit_service.h"
 
+#include "core/errors.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "modules/audit/audit_record.h"
@@ -54,6 +55,20 @@ absl::StatusOr<RecordWithProof> AuditService::Get(const Principal& caller, const
     }
     return out;
   });
+}
+
+absl::StatusOr<AuditStats> AuditService::Stats(const Principal& caller, std::optional<std::string> tenant_id,
+                                               std::optional<int64_t> from_time, std::optional<int64_t> to_time) {
+  constexpr int64_t kDay = int64_t{86400} * 1'000'000;
+  int64_t to = to_time.value_or(clock_.NowMicros() + 1);
+  int64_t from = from_time.value_or(to - 30 * kDay);
+  if (to <= from) return FieldError("to", "must be after from");
+  if (to - from > kMaxStatsDays * kDay) {
+    return FieldError("from", StrCat("the range may span at most ", kMaxStatsDays, " days"));
+  }
+  if (std::optional<std::string> scope = caller.TenantScope()) tenant_id = *scope;
+  return db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(),
+                  [&](store::Transaction& tx) { return repo_.Stats(tx, tenant_id, from, to); });
 }
 
 absl::StatusOr<std::vector<merkle::Hash>> AuditService::InclusionProof(int64_t leaf_index, int64_t tree_size) {

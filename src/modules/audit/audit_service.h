@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/clock.h"
 #include "core/merkle.h"
 #include "core/principal.h"
 #include "core/signed_note.h"
@@ -27,7 +28,8 @@ struct RecordWithProof {
 
 class AuditService {
  public:
-  AuditService(store::Database& db, const note::Signer& signer) : db_(db), signer_(signer) {}
+  AuditService(store::Database& db, const Clock& clock, const note::Signer& signer)
+      : db_(db), clock_(clock), signer_(signer) {}
 
   const note::Signer& signer() const { return signer_; }
   //! NotFound before the first checkpoint.
@@ -36,11 +38,17 @@ class AuditService {
   absl::StatusOr<std::vector<Checkpoint>> ListCheckpoints(std::optional<int64_t> before_size, int limit);
   absl::StatusOr<std::vector<AuditRecord>> List(const Principal& caller, RecordFilter filter);
   absl::StatusOr<RecordWithProof> Get(const Principal& caller, const std::string& id);
+  //! Counts over [from, to) (default: the 30 days up to now) of the caller's tenant; platform
+  //! operators: every tenant, or `tenant_id`. At most kMaxStatsDays days.
+  absl::StatusOr<AuditStats> Stats(const Principal& caller, std::optional<std::string> tenant_id,
+                                   std::optional<int64_t> from, std::optional<int64_t> to);
+  static constexpr int64_t kMaxStatsDays = 366;
   absl::StatusOr<std::vector<merkle::Hash>> InclusionProof(int64_t leaf_index, int64_t tree_size);
   absl::StatusOr<std::vector<merkle::Hash>> ConsistencyProof(int64_t first, int64_t second);
 
  private:
   store::Database& db_;
+  const Clock& clock_;
   const note::Signer& signer_;
   AuditRepo repo_;
 };

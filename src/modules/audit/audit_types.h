@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tf::audit {
 
@@ -61,6 +62,22 @@ struct RecordFilter {
   std::optional<std::string> path_contains;
   std::optional<std::string> after_id;  //!< the cursor: records older (lower leaf index) than this one
   int limit = 50;
+};
+
+//! Counts over a time range of the trail, for the console's charts and reports.
+struct AuditStats {
+  struct Count {
+    std::string key;
+    int64_t count = 0;
+  };
+  struct Day {
+    std::string day;  //!< YYYY-MM-DD (UTC)
+    int64_t total = 0, denied = 0, failed = 0;
+  };
+  int64_t from = 0, to = 0;  //!< microseconds, [from, to)
+  int64_t total = 0;
+  std::vector<Count> by_action, by_outcome, by_status_class, by_actor;  //!< by_actor: the 20 busiest
+  std::vector<Day> by_day;
 };
 
 }  // namespace tf::audit

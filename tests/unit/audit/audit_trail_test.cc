@@ -46,7 +46,7 @@ class AuditTrailTest : public ::testing::TestWithParam<Backend> {
     TF_ASSERT_OK_AND_ASSIGN(db_, TestDatabase::Create(GetParam(), clock_));
     signer_.emplace(note::Signer::Generate("trust-fabric.test/audit").value());
     log_ = std::make_unique<AuditLog>(db_->db(), clock_, metrics_);
-    service_ = std::make_unique<AuditService>(db_->db(), *signer_);
+    service_ = std::make_unique<AuditService>(db_->db(), clock_, *signer_);
     builder_ = std::make_unique<TreeBuilder>(db_->db(), clock_, *signer_,
                                              CheckpointPolicy{"trust-fabric.test/audit", 10, std::chrono::seconds(5)},
                                              metrics_);
@@ -314,6 +314,40 @@ TEST_P(AuditTrailTest, SearchesStayInTheCallersTenantAndFilter) {
   std::vector<AuditRecord> second = service_->List(a, page).value();
   ASSERT_EQ(second.size(), 2u);
   EXPECT_LT(second[0].leaf_index, first[1].leaf_index);
+}
+
+TEST_P(AuditTrailTest, StatsCountARangeByActionOutcomeStatusActorAndDay) {
+  AppendMany(3, kTenantA);
+  TF_ASSERT_OK(log_->AppendDurable(Request(kTenantA, "/api/things/x", 403)));
+  clock_.Advance(std::chrono::hours(24));
+  TF_ASSERT_OK(log_->AppendDurable(Request(kTenantA, "/api/things/y", 500)));
+  AppendMany(2, kTenantB);
+  Principal a = Caller(kTenantA, {Permission::kAuditRead});
+  int64_t start = store::testing::TestEpoch().time_since_epoch().count();
+
+  TF_ASSERT_OK_AND_ASSIGN(AuditStats s, service_->Stats(a, std::nullopt, std::nullopt, std::nullopt));
+  EXPECT_EQ(s.total, 5) << "tenant B's records are not counted for A";
+  ASSERT_EQ(s.by_day.size(), 2u);
+  EXPECT_EQ(s.by_day[0].day, "2026-01-01");
+  EXPECT_EQ(s.by_day[0].total, 4);
+  EXPECT_EQ(s.by_day[0].failed, 1) << "the 403 is recorded as failure by this test's request helper";
+  EXPECT_EQ(s.by_day[1].day, "2026-01-02");
+  ASSERT_EQ(s.by_status_class.size(), 3u);
+  EXPECT_EQ(s.by_status_class[0].key, "2xx");
+  EXPECT_EQ(s.by_status_class[0].count, 3);
+  EXPECT_EQ(s.by_status_class[2].key, "5xx");
+  ASSERT_EQ(s.by_action.size(), 1u);
+  EXPECT_EQ(s.by_action[0].key, "READ");
+
+  TF_ASSERT_OK_AND_ASSIGN(AuditStats first_day,
+                          service_->Stats(a, std::nullopt, start, start + int64_t{86400} * 1'000'000));
+  EXPECT_EQ(first_day.total, 4);
+  Principal platform = Caller(kTenantB, {Permission::kAuditRead, Permission::kTenantsRead});
+  TF_ASSERT_OK_AND_ASSIGN(AuditStats all, service_->Stats(platform, std::nullopt, std::nullopt, std::nullopt));
+  EXPECT_EQ(all.total, 7);
+  EXPECT_EQ(service_->Stats(a, std::nullopt, start, start).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Stats(a, std::nullopt, start - int64_t{400} * 86400 * 1'000'000, start).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(AuditTrailTest, TheStoreRefusesToChangeOrRemoveRecords) {

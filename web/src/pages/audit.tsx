@@ -2,6 +2,7 @@
 // detail; and a check of that record done here in the browser, not by the server.
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, type Page } from '../api';
+import { bars, type DayCount } from '../audit_chart';
 import { verifyRecord, type Check } from '../audit_verify';
 import { ErrorBanner, Field, Section, useAction } from '../components/common';
 import { formatTime } from '../format';
@@ -93,6 +94,7 @@ export function AuditPage() {
         <h1>Audit trail</h1>
         <p className="hint">Every API request and every change, in a Merkle tree with signed checkpoints.</p>
       </div>
+      <ActivityChart />
       <Section title="Search" id="audit-search">
         <form className="filters" onSubmit={submit} aria-label="Search the audit trail">
           {FILTERS.map((f) => (
@@ -161,6 +163,49 @@ export function AuditPage() {
   );
 }
 
+interface Stats {
+  from: string;
+  to: string;
+  total: number;
+  by_day: DayCount[];
+  by_outcome: { outcome: string; count: number }[];
+}
+
+/** Records per day over the last 30 days, the denied and failed part in the warning colour. */
+function ActivityChart() {
+  const [stats, setStats] = useState<Stats | null>(null);
+  const { error, run } = useAction();
+  useEffect(() => {
+    void run(async () => setStats(await api<Stats>('GET', '/api/audit/stats')));
+  }, []);
+  const width = 720;
+  const height = 120;
+  const list = stats ? bars(stats.by_day, stats.from.slice(0, 10), stats.to.slice(0, 10), width, height) : [];
+  const problems = stats?.by_outcome.filter((o) => o.outcome !== 'success').reduce((n, o) => n + o.count, 0) ?? 0;
+  return (
+    <Section title="Activity, last 30 days" id="audit-activity">
+      <ErrorBanner error={error} />
+      {stats && (
+        <>
+          <p className="hint" data-testid="audit-totals">
+            {stats.total} records; {problems} denied, failed or in error.
+          </p>
+          <svg className="chart" viewBox={`0 0 ${width} ${height}`} role="img"
+            aria-label={`Audit records per day: ${stats.total} in all`}>
+            {list.map((b) => (
+              <g key={b.day}>
+                <title>{`${b.day}: ${b.total} records`}</title>
+                <rect className="bar-ok" x={b.x} width={b.width} y={height - b.okHeight - b.problemHeight} height={b.okHeight} />
+                <rect className="bar-problem" x={b.x} width={b.width} y={height - b.problemHeight} height={b.problemHeight} />
+              </g>
+            ))}
+          </svg>
+        </>
+      )}
+    </Section>
+  );
+}
+
 function RecordDetail({ id }: { id: string }) {
   const [record, setRecord] = useState<Record<string, unknown> | null>(null);
   const [checks, setChecks] = useState<Check[] | null>(null);
@@ -187,7 +232,7 @@ function RecordDetail({ id }: { id: string }) {
         <>
           <dl className="profile">
             {fields.map((f) => (
-              <div key={f} style={{ display: 'contents' }}>
+              <div key={f} className="contents">
                 <dt>{f.replace(/_/g, ' ')}</dt>
                 <dd className="mono">{record[f] === null || record[f] === undefined ? '—' : String(record[f])}</dd>
               </div>
