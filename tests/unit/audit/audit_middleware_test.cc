@@ -69,7 +69,8 @@ class AuditMiddlewareTest : public ::testing::TestWithParam<Backend> {
 TEST_P(AuditMiddlewareTest, RecordsTheRequestAndOpensItsScopeForEvents) {
   AuditMiddleware middleware(*log_, false);
   http::RequestContext ctx = Context("DELETE", "/api/users/u-7/sessions/s-9");
-  ctx.request.body = R"({"reason":"left the firm","token":"tft_abcdefghijklmnopqrstuvwxyz0123456789ABCD"})";
+  ctx.request.body =
+      R"({"reason":"left the firm","token":"tft_abcdefghijklmnopqrstuvwxyz0123456789ABCD","code":"492817"})";
   std::string seen_request_id;
   auto result = middleware.Handle(ctx, [&](http::RequestContext&) -> absl::StatusOr<http::Response> {
     if (const RequestInfo* info = RequestScope::Current()) seen_request_id = info->request_id;
@@ -98,6 +99,7 @@ TEST_P(AuditMiddlewareTest, RecordsTheRequestAndOpensItsScopeForEvents) {
   ASSERT_TRUE(r.details);
   EXPECT_NE(r.details->find("left the firm"), std::string::npos);
   EXPECT_EQ(r.details->find("tft_"), std::string::npos) << *r.details;
+  EXPECT_EQ(r.details->find("492817"), std::string::npos) << "one-time codes are not kept: " << *r.details;
 }
 
 TEST_P(AuditMiddlewareTest, OnlyApiRequestsAreRecorded) {
