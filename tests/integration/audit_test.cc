@@ -161,8 +161,9 @@ TEST_F(AuditTest, ReadingTheTrailIsItselfRecordedAndTenantsSeeOnlyTheirOwn) {
 
   HttpResult mine = server_->client().Get("/api/audit/logs?limit=500", admin_);
   ASSERT_EQ(mine.status, 200);
-  ASSERT_FALSE(mine.Json()["items"].empty());
-  for (const json& item : mine.Json()["items"]) EXPECT_EQ(item["tenant_id"], tenant_) << item.dump();
+  json items = mine.Json()["items"];
+  ASSERT_FALSE(items.empty());
+  for (const json& item : items) EXPECT_EQ(item["tenant_id"], tenant_) << item.dump();
   // Another tenant's record (the root's own requests) is not found by id either.
   json roots = RecordOf(Traced("GET", "/api/auth/me", root_));
   ASSERT_TRUE(roots.is_object());
