@@ -143,6 +143,7 @@ absl::StatusOr<std::string> Open(std::string_view note, const Verifier& verifier
   if (split == std::string_view::npos) return absl::InvalidArgumentError("the note has no signature block");
   std::string_view text = note.substr(0, split + 1);
   std::string_view block = note.substr(split + 2);
+  if (block.empty()) return absl::InvalidArgumentError("the note has no signature lines");
   block.remove_suffix(1);
   for (absl::string_view line : absl::StrSplit(Sv(block), '\n')) {
     std::string_view l = Sv(line);

@@ -257,14 +257,6 @@ absl::StatusOr<std::optional<Checkpoint>> AuditRepo::LatestCheckpoint(Tx& tx) {
   return OneCheckpoint(tx, "ORDER BY tree_size DESC LIMIT 1", {});
 }
 
-absl::StatusOr<std::optional<Checkpoint>> AuditRepo::CheckpointCovering(Tx& tx, int64_t tree_size) {
-  return OneCheckpoint(tx, "WHERE tree_size >= ? ORDER BY tree_size LIMIT 1", {tree_size});
-}
-
-absl::StatusOr<std::optional<Checkpoint>> AuditRepo::CheckpointAt(Tx& tx, int64_t tree_size) {
-  return OneCheckpoint(tx, "WHERE tree_size = ?", {tree_size});
-}
-
 absl::StatusOr<std::vector<Checkpoint>> AuditRepo::ListCheckpoints(Tx& tx, std::optional<int64_t> before_size,
                                                                     int limit) {
   store::Where where;

@@ -57,9 +57,6 @@ class AuditRepo {
 
   absl::Status InsertCheckpoint(Tx& tx, const Checkpoint& c);
   absl::StatusOr<std::optional<Checkpoint>> LatestCheckpoint(Tx& tx);
-  //! The smallest checkpoint covering at least `tree_size` leaves.
-  absl::StatusOr<std::optional<Checkpoint>> CheckpointCovering(Tx& tx, int64_t tree_size);
-  absl::StatusOr<std::optional<Checkpoint>> CheckpointAt(Tx& tx, int64_t tree_size);
   //! Newest first, below `before_size` when set.
   absl::StatusOr<std::vector<Checkpoint>> ListCheckpoints(Tx& tx, std::optional<int64_t> before_size, int limit);
   //! Oldest first, from `from_size` (for verification).

@@ -16,8 +16,6 @@ namespace tf::audit {
 class TileTree final : public merkle::SubtreeSource {
  public:
   TileTree(AuditRepo& repo, store::Transaction& tx) : repo_(repo), tx_(&tx) {}
-  //! Uses `tx` for tiles not yet read (the builder reads and writes in separate transactions).
-  void SetTransaction(store::Transaction& tx) { tx_ = &tx; }
 
   absl::StatusOr<std::vector<merkle::Hash>> Subtrees(std::span<const merkle::NodeId> nodes) override;
 

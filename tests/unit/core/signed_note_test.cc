@@ -40,6 +40,8 @@ TEST(SignedNoteTest, OpensTheGoNoteAndRefusesTamperedOnes) {
   EXPECT_EQ(Open(other.Sign(kGoText), verifier).status().code(), absl::StatusCode::kUnauthenticated)
       << "same name, another key";
   EXPECT_FALSE(Open(kGoText, verifier).ok()) << "no signature block";
+  EXPECT_FALSE(Open(std::string(kGoText) + "\n", verifier).ok()) << "a blank line and no signature (found by fuzzing)";
+  EXPECT_FALSE(Open("\n\n", verifier).ok());
   EXPECT_FALSE(Open(std::string(kGoNote).substr(0, kGoNote.size() - 1), verifier).ok()) << "no final newline";
 }
 
