@@ -23,6 +23,29 @@ absl::StatusOr<int> ParseLimit(const Request& request) {
   return v;
 }
 
+//! The decoded `cursor` parameter (nullopt when absent or empty), when it is the canonical
+//! base64url of at most `max_bytes` bytes that `valid` accepts.
+absl::StatusOr<std::optional<std::string>> DecodeCursor(const Request& request, size_t max_bytes,
+                                                        bool (*valid)(const std::string&)) {
+  auto cursor = request.QueryParam("cursor");
+  if (!cursor || cursor->empty()) return std::optional<std::string>();
+  std::string decoded;
+  if (cursor->size() > 2 * max_bytes || !absl::WebSafeBase64Unescape(*cursor, &decoded) ||
+      EncodeCursor(decoded) != *cursor || !valid(decoded)) {
+    return BadRequest("cursor is not one this server issued");
+  }
+  return std::optional<std::string>(std::move(decoded));
+}
+
+//! Every id is a UUID.
+bool IsIdCursor(const std::string& s) { return IsUuid(s); }
+
+bool IsNumberCursor(const std::string& s) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && ptr == s.data() + s.size() && v >= 0;
+}
+
 }  // namespace
 
 absl::StatusOr<PageRequest> ParsePageRequest(const Request& request) {
@@ -30,15 +53,9 @@ absl::StatusOr<PageRequest> ParsePageRequest(const Request& request) {
   absl::StatusOr<int> limit = ParseLimit(request);
   if (!limit.ok()) return limit.status();
   page.limit = *limit;
-  if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
-    std::string decoded;
-    // Cursors are the base64url of an item id, and every id is a UUID.
-    if (cursor->size() > 64 || !absl::WebSafeBase64Unescape(*cursor, &decoded) || !IsUuid(decoded) ||
-        EncodeCursor(decoded) != *cursor) {
-      return BadRequest("cursor is not one this server issued");
-    }
-    page.after_id = std::move(decoded);
-  }
+  absl::StatusOr<std::optional<std::string>> after = DecodeCursor(request, 36, IsIdCursor);
+  if (!after.ok()) return after.status();
+  page.after_id = std::move(*after);
   return page;
 }
 
@@ -49,17 +66,9 @@ absl::StatusOr<NumberPageRequest> ParseNumberPageRequest(const Request& request)
   absl::StatusOr<int> limit = ParseLimit(request);
   if (!limit.ok()) return limit.status();
   page.limit = *limit;
-  if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
-    std::string decoded;
-    int64_t v = 0;
-    bool ok = cursor->size() <= 32 && absl::WebSafeBase64Unescape(*cursor, &decoded) &&
-              EncodeCursor(decoded) == *cursor;
-    auto [ptr, ec] = std::from_chars(decoded.data(), decoded.data() + decoded.size(), v);
-    if (!ok || ec != std::errc() || ptr != decoded.data() + decoded.size() || v < 0) {
-      return BadRequest("cursor is not one this server issued");
-    }
-    page.after = v;
-  }
+  absl::StatusOr<std::optional<std::string>> after = DecodeCursor(request, 20, IsNumberCursor);
+  if (!after.ok()) return after.status();
+  if (*after) page.after = std::stoll(**after);
   return page;
 }
 
