@@ -17,6 +17,21 @@ namespace tf::crypto {
 std::string Sha256(std::string_view data);
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
+
+//! SHA-256 of data given in pieces.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  //! The raw 32-byte digest of everything given so far.
+  std::string Digest() const;
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
 std::string HmacSha1(std::string_view key, std::string_view data);
 
 //! Constant-time equality; different lengths compare unequal (length is not secret).

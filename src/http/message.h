@@ -3,6 +3,7 @@
 // handlers. They carry no Boost types so only src/http/server.cc compiles Beast.
 // Thread-safety: plain values; not shared between threads while being mutated.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "nlohmann/json.hpp"
 
 namespace tf::http {
@@ -43,10 +45,24 @@ struct Request {
   std::optional<std::string> QueryParam(std::string_view name) const;
 };
 
+//! Where a streamed body goes. Write buffers and sends a chunk when enough has gathered; it
+//! blocks while the client reads (so memory stays constant) and returns false once the client
+//! has gone or the server is shutting down: the producer should stop then.
+class BodyWriter {
+ public:
+  virtual ~BodyWriter() = default;
+  virtual bool Write(std::string_view data) = 0;
+};
+
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  //! A body too large to hold in memory: when set, `body` is ignored and this runs on a worker
+  //! thread after the header is sent, writing the body with chunked transfer encoding. An error
+  //! it returns (or a client that leaves) ends the connection without the last chunk, so the
+  //! client sees the body as cut short rather than complete.
+  std::function<absl::Status(BodyWriter&)> stream;
 
   static Response Json(int status, const nlohmann::json& body);
   static Response Text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -95,6 +96,7 @@ struct ServerState {
   std::atomic<int> connections{0};
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> abort_streams{false};  //!< the grace period is over: streamed bodies stop
   std::mutex mu;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
 
@@ -104,7 +106,11 @@ struct ServerState {
   }
 };
 
-//! HTTP/1.1 wire form. Header values are the server's own; CR and LF are dropped defensively
+bool HasBody(const Response& response) {
+  return !(response.status == 204 || response.status == 304 || response.status < 200);
+}
+
+//! HTTP/1.1 wire form (the header only, for a streamed body). Header values are the server's own; CR and LF are dropped defensively
 //! so no value can split the header block.
 std::string SerializeResponse(const Response& response, bool keep_alive, bool head) {
   std::string out;
@@ -124,11 +130,16 @@ std::string SerializeResponse(const Response& response, bool keep_alive, bool he
     }
     out += "\r\n";
   }
-  bool no_body = response.status == 204 || response.status == 304 || response.status < 200;
-  if (!no_body) StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
+  bool no_body = !HasBody(response);
+  if (no_body) {
+  } else if (response.stream) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else {
+    StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
+  }
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
-  if (!no_body && !head) out += response.body;
+  if (!no_body && !head && !response.stream) out += response.body;
   return out;
 }
 
@@ -304,21 +315,102 @@ class HttpSession : public Session {
   }
 
   //! Serialises the response into one buffer (cheaper than Beast's serializer for the small
-  //! bodies this server sends) and writes it.
+  //! bodies this server sends) and writes it; a streamed body follows the header.
   void Write(Response response, bool keep_alive) {
     keep_alive = keep_alive && !state_->stopping;
     auto wire = std::make_shared<std::string>(SerializeResponse(response, keep_alive, head_));
+    StreamFn stream;
+    if (response.stream && !head_ && HasBody(response)) stream = std::move(response.stream);
     head_ = false;
     SetDeadline(state_->options.body_timeout);
     net::async_write(Self().stream(), net::buffer(*wire),
-                     [self = Self().shared_from_this(), wire, keep_alive](beast::error_code ec, size_t) {
-                       if (self->counted_) {
-                         self->counted_ = false;
-                         self->state_->in_flight.fetch_sub(1);
-                       }
-                       if (ec || !keep_alive) return self->DoClose();
-                       self->DoRead();
+                     [self = Self().shared_from_this(), wire, keep_alive, stream = std::move(stream)](
+                         beast::error_code ec, size_t) mutable {
+                       if (!ec && stream) return self->RunStream(std::move(stream), keep_alive);
+                       self->Finish(!ec, keep_alive);
                      });
+  }
+
+ private:
+  using StreamFn = std::function<absl::Status(BodyWriter&)>;
+  static constexpr size_t kChunkBytes = 64 * 1024;
+
+  //! The BodyWriter of a streamed body. It runs on the worker producing the body and hands each
+  //! chunk to the connection's thread, waiting until the chunk is written: one chunk in memory.
+  class ChunkWriter final : public BodyWriter {
+   public:
+    explicit ChunkWriter(std::shared_ptr<Derived> session) : session_(std::move(session)) {}
+
+    bool Write(std::string_view data) override {
+      if (!ok_) return false;
+      buffer_.append(data);
+      return buffer_.size() < kChunkBytes || Flush();
+    }
+    //! Sends what is buffered and the last chunk.
+    bool Finish() { return Flush() && Send("0\r\n\r\n"); }
+
+   private:
+    bool Flush() {
+      if (!ok_ || buffer_.empty()) return ok_;
+      std::string frame = absl::StrCat(absl::Hex(buffer_.size()), "\r\n");
+      frame += buffer_;
+      frame += "\r\n";
+      buffer_.clear();
+      return Send(std::move(frame));
+    }
+
+    bool Send(std::string frame) {
+      if (session_->state_->abort_streams) return ok_ = false;
+      // Only the handlers hold the promise: if they are destroyed unrun, the future breaks.
+      auto done = std::make_shared<std::promise<bool>>();
+      std::future<bool> written = done->get_future();
+      auto wire = std::make_shared<std::string>(std::move(frame));
+      net::post(session_->stream().get_executor(), [s = session_, wire, done = std::move(done)]() mutable {
+        s->SetDeadline(s->state_->options.body_timeout);
+        net::async_write(s->stream(), net::buffer(*wire),
+                         [wire, done = std::move(done)](beast::error_code ec, size_t) { done->set_value(!ec); });
+      });
+      // The deadline sweeper cancels a write the client does not read; this bounds the wait
+      // even if the connection's thread is gone.
+      auto bound = session_->state_->options.body_timeout + std::chrono::seconds(5);
+      if (written.wait_for(bound) != std::future_status::ready) return ok_ = false;
+      try {
+        ok_ = written.get();
+      } catch (const std::future_error&) {
+        ok_ = false;
+      }
+      return ok_;
+    }
+
+    std::shared_ptr<Derived> session_;
+    std::string buffer_;
+    bool ok_ = true;
+  };
+
+  //! Produces a streamed body on a worker, then carries on with the connection.
+  void RunStream(StreamFn stream, bool keep_alive) {
+    net::post(*state_->workers, [self = Self().shared_from_this(), stream = std::move(stream), keep_alive] {
+      ChunkWriter writer(self);
+      absl::Status status;
+      try {
+        status = stream(writer);
+      } catch (const std::exception& e) {
+        status = absl::InternalError(e.what());
+      }
+      bool ok = status.ok() && writer.Finish();
+      if (!status.ok()) log::Warn("streamed response cut short", {{"error", std::string(status.message())}});
+      net::post(self->stream().get_executor(), [self, ok, keep_alive] { self->Finish(ok, keep_alive); });
+    });
+  }
+
+  //! The response is out (or failed): the next request, or close.
+  void Finish(bool ok, bool keep_alive) {
+    if (counted_) {
+      counted_ = false;
+      state_->in_flight.fetch_sub(1);
+    }
+    if (!ok || !keep_alive) return Self().DoClose();
+    DoRead();
   }
 
  protected:
@@ -552,6 +644,7 @@ void Server::Shutdown(std::chrono::milliseconds grace) {
   } while (std::chrono::steady_clock::now() < deadline);
   int left = state.connections.load();
   if (left > 0) log::Warn("shutdown grace period over; closing connections", {{"connections", left}});
+  state.abort_streams = true;
   impl_->workers->join();
   impl_->keep_running.clear();
   for (auto& ioc : impl_->iocs) ioc->stop();

@@ -5,8 +5,10 @@
 // RFC 9162 inclusion proof, the checkpoint's Ed25519 signed note opened with the published key.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/canonical_json.h"
 #include "core/crypto.h"
@@ -231,6 +233,87 @@ TEST_F(AuditTest, ARecordVerifiesAsAnIndependentAuditorChecksIt) {
   EXPECT_TRUE(merkle::VerifyConsistency(size, later["tree_size"], root,
                                         merkle::HashFromHex(later["root_hash"].get<std::string>()).value(),
                                         Hashes(consistency.Json()["hashes"])));
+}
+
+//! Writes `text` to a file in `dir` and returns its path.
+std::string WriteFile(const TempDir& dir, const std::string& name, const std::string& text) {
+  std::string path = dir.path() + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
+  ASSERT_TRUE(WaitFor([&] { return server_->client().Get("/api/audit/checkpoints/latest", admin_).status == 200; },
+                      std::chrono::seconds(20)));
+  std::map<std::string, std::string> headers{{"Authorization", "Bearer " + admin_}, {"X-Request-Id", "export-jsonl"}};
+  HttpResult jsonl = server_->client().Send("GET", "/api/audit/export?format=jsonl", "", headers);
+  ASSERT_EQ(jsonl.status, 200) << jsonl.body;
+  EXPECT_EQ(jsonl.Header("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(jsonl.Header("Content-Type"), "application/jsonl");
+  EXPECT_TRUE(absl::StartsWith(jsonl.Header("Content-Disposition"), "attachment; filename=\"audit-"));
+  ASSERT_TRUE(jsonl.complete);
+  std::vector<std::string> lines = absl::StrSplit(jsonl.body, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(json::parse(lines[0])["filter"], json({{"tenant_id", tenant_}})) << "scoped to the admin's tenant";
+  for (size_t i = 1; i + 1 < lines.size(); ++i) EXPECT_EQ(json::parse(lines[i])["record"]["tenant_id"], tenant_);
+
+  TempDir dir;
+  std::string key_file = WriteFile(dir, "key.json", server_->client().Get("/api/audit/public-key").body);
+  std::string bundle = WriteFile(dir, "acme.jsonl", jsonl.body);
+  CommandResult ok = RunCommand({TF_TRUSTCTL_PATH, "audit", "verify", "--quiet", "--bundle", bundle, "--public-key", key_file});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_TRUE(absl::StartsWith(ok.out, "OK: " + std::to_string(lines.size() - 2) + " records verified")) << ok.out;
+
+  // An edited record is found, and named.
+  json edited = json::parse(lines[1]);
+  edited["record"]["status"] = 500;
+  lines[1] = edited.dump();
+  std::string tampered = WriteFile(dir, "tampered.jsonl", absl::StrJoin(lines, "\n") + "\n");
+  CommandResult bad = RunCommand({TF_TRUSTCTL_PATH, "audit", "verify", "--quiet", "--bundle", tampered, "--public-key", key_file});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.out, "TAMPERED: modified at leaf index " +
+                                             std::to_string(edited["record"]["leaf_index"].get<int64_t>())))
+      << bad.out;
+
+  // The whole trail, as a platform operator exports it in one JSON document.
+  HttpResult whole = server_->client().Get("/api/audit/export?format=json", root_);
+  ASSERT_EQ(whole.status, 200);
+  ASSERT_TRUE(whole.complete);
+  EXPECT_TRUE(json::parse(whole.body)["filter"].empty());
+  std::string whole_file = WriteFile(dir, "whole.json", whole.body);
+  std::string verifier_key = json::parse(server_->client().Get("/api/audit/public-key").body)["verifier_key"];
+  CommandResult all = RunCommand({TF_TRUSTCTL_PATH, "audit", "verify", "--quiet", "--bundle", whole_file, "--public-key", verifier_key});
+  EXPECT_EQ(all.exit_code, 0) << all.out << all.err;
+
+  // The export is recorded as one, with how many records left.
+  json request = RecordOf("export-jsonl");
+  ASSERT_TRUE(request.is_object());
+  EXPECT_EQ(request["action"], "EXPORT");
+  HttpResult events = server_->client().Get("/api/audit/logs?kind=event&action=EXPORT&request_id=export-jsonl", root_);
+  ASSERT_EQ(events.Json()["items"].size(), 1u) << events.body;
+  json event = events.Json()["items"][0];
+  EXPECT_EQ(event["event_type"], "audit.exported");
+  EXPECT_EQ(event["tenant_id"], tenant_);
+  EXPECT_EQ(event["details"]["records"], static_cast<int64_t>(lines.size() - 2));
+  EXPECT_EQ(event["details"]["complete"], true);
+}
+
+TEST_F(AuditTest, ACsvExportIsForSpreadsheetsAndExportsAreGuarded) {
+  ASSERT_TRUE(WaitFor([&] { return server_->client().Get("/api/audit/checkpoints/latest", admin_).status == 200; },
+                      std::chrono::seconds(20)));
+  HttpResult csv = server_->client().Get("/api/audit/export?format=csv&action=READ", admin_);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.Header("Content-Type"), "text/csv; charset=utf-8");
+  std::vector<std::string> rows = absl::StrSplit(csv.body, "\r\n", absl::SkipEmpty());
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_TRUE(absl::StartsWith(rows[0], "leaf_index,id,time,tenant_id,"));
+  for (size_t i = 1; i < rows.size(); ++i) EXPECT_TRUE(absl::StrContains(rows[i], ",READ,")) << rows[i];
+
+  auto c = server_->client();
+  EXPECT_EQ(c.Get("/api/audit/export?format=xml", admin_).status, 422);
+  EXPECT_EQ(c.Get("/api/audit/export?from=yesterday", admin_).status, 422);
+  EXPECT_EQ(c.Get("/api/audit/export", viewer_).status, 403);
+  EXPECT_EQ(c.Get("/api/audit/export").status, 401);
 }
 
 TEST_F(AuditTest, BadQueriesAreRefusedClearly) {

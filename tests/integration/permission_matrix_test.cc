@@ -113,6 +113,7 @@ const std::vector<RouteCase>& Table() {
       {"GET", "/api/audit/logs", Needs(P::kAuditRead), "", 200},
       {"GET", "/api/audit/logs/{id}", Needs(P::kAuditRead), "", 404},
       {"GET", "/api/audit/stats", Needs(P::kAuditRead), "", 200},
+      {"GET", "/api/audit/export", Needs(P::kAuditRead), "", 200},
       {"GET", "/api/audit/proof/inclusion", Needs(P::kAuditRead), "", 422},
       {"GET", "/api/audit/proof/consistency", Needs(P::kAuditRead), "", 422},
       // monitoring

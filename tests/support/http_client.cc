@@ -24,6 +24,30 @@ std::string HttpResult::Header(const std::string& name) const {
 
 nlohmann::json HttpResult::Json() const { return nlohmann::json::parse(body, nullptr, false); }
 
+namespace {
+
+//! The body of a chunked message; `complete` is false when the last chunk never came.
+std::string DecodeChunked(std::string_view wire, bool* complete) {
+  std::string out;
+  *complete = false;
+  while (true) {
+    size_t line_end = wire.find("\r\n");
+    if (line_end == std::string_view::npos) return out;
+    size_t size = 0;
+    if (!absl::SimpleHexAtoi(absl::string_view(wire.data(), line_end), &size)) return out;
+    wire.remove_prefix(line_end + 2);
+    if (size == 0) {
+      *complete = true;
+      return out;
+    }
+    if (wire.size() < size + 2) return out;
+    out.append(wire.substr(0, size));
+    wire.remove_prefix(size + 2);
+  }
+}
+
+}  // namespace
+
 HttpResult ParseResponse(const std::string& raw) {
   HttpResult r;
   size_t end = raw.find("\r\n\r\n");
@@ -44,6 +68,10 @@ HttpResult ParseResponse(const std::string& raw) {
     pos = next + 2;
   }
   r.body = raw.substr(end + 4);
+  if (absl::AsciiStrToLower(r.Header("Transfer-Encoding")) == "chunked") {
+    r.body = DecodeChunked(r.body, &r.complete);
+    return r;
+  }
   size_t length = 0;
   if (absl::SimpleAtoi(r.Header("Content-Length"), &length) && r.body.size() > length) r.body.resize(length);
   return r;

@@ -15,7 +15,8 @@ namespace tf::testing {
 struct HttpResult {
   int status = 0;  //!< 0 when the connection failed or closed without an answer
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
+  std::string body;     //!< decoded when chunked
+  bool complete = true;  //!< false when a chunked body ended before its last chunk
 
   std::string Header(const std::string& name) const;  //!< case-insensitive; "" when absent
   nlohmann::json Json() const;                       //!< discarded value when not JSON

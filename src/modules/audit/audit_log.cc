@@ -67,10 +67,9 @@ AuditRecord AuditLog::NewRecord(std::string kind, const Actor& actor) const {
   return r;
 }
 
-absl::Status AuditLog::RecordEvent(store::Transaction& tx, const std::optional<std::string>& tenant_id,
-                                   const Actor& actor, const AuditEvent& event) {
-  std::vector<AuditRecord> records{NewRecord("event", actor)};
-  AuditRecord& r = records[0];
+AuditRecord AuditLog::EventRecord(const std::optional<std::string>& tenant_id, const Actor& actor,
+                                  const AuditEvent& event) const {
+  AuditRecord r = NewRecord("event", actor);
   r.tenant_id = tenant_id;
   r.event_type = event.type;
   r.action = event.action;
@@ -78,9 +77,20 @@ absl::Status AuditLog::RecordEvent(store::Transaction& tx, const std::optional<s
   r.resource_id = event.resource_id;
   r.outcome = event.outcome;
   SetDetails(r, event.details);
+  return r;
+}
+
+absl::Status AuditLog::RecordEvent(store::Transaction& tx, const std::optional<std::string>& tenant_id,
+                                   const Actor& actor, const AuditEvent& event) {
+  std::vector<AuditRecord> records{EventRecord(tenant_id, actor, event)};
   absl::Status status = repo_.Append(tx, records);
   if (status.ok()) appended_.Inc();
   return status;
+}
+
+absl::Status AuditLog::RecordEventDurable(const std::optional<std::string>& tenant_id, const Actor& actor,
+                                          const AuditEvent& event) {
+  return AppendDurable(EventRecord(tenant_id, actor, event));
 }
 
 absl::Status AuditLog::AppendDurable(AuditRecord record) {

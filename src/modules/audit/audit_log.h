@@ -63,6 +63,10 @@ class AuditLog {
   //! Writes `event` in `tx` (tenant nullopt: a platform-level record).
   [[nodiscard]] absl::Status RecordEvent(store::Transaction& tx, const std::optional<std::string>& tenant_id,
                                          const Actor& actor, const AuditEvent& event);
+  //! Writes `event` when it accompanies no change of its own (an export, say), by group commit;
+  //! returns once it is durable.
+  [[nodiscard]] absl::Status RecordEventDurable(const std::optional<std::string>& tenant_id, const Actor& actor,
+                                                const AuditEvent& event);
   //! Writes `record` (id, time and leaf index are set here) and returns once it is durable.
   [[nodiscard]] absl::Status AppendDurable(AuditRecord record);
   //! The id and time of a new record, and the current request's context.
@@ -72,6 +76,9 @@ class AuditLog {
   static constexpr size_t kMaxBatch = 2048;
 
  private:
+  AuditRecord EventRecord(const std::optional<std::string>& tenant_id, const Actor& actor,
+                          const AuditEvent& event) const;
+
   const Clock& clock_;
   AuditRepo repo_;
   metrics::Counter& appended_;

@@ -54,6 +54,12 @@ nlohmann::json RecordJson(const AuditRecord& r) {
   return out;
 }
 
+absl::StatusOr<std::string> LeafOfServed(nlohmann::json served) {
+  if (!served.is_object()) return absl::InvalidArgumentError("a record is a JSON object");
+  for (const char* added : {"leaf_index", "details", "pruned_at"}) served.erase(added);
+  return CanonicalJson(served);
+}
+
 void SetDetails(AuditRecord& record, const nlohmann::json& details) {
   absl::StatusOr<std::string> text = CanonicalJson(RedactJson(details));
   if (!text.ok()) {

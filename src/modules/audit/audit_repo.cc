@@ -112,7 +112,10 @@ absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Range(Tx& tx, int64_t from, 
   return store::SelectRows(tx, kColumns, "audit_records", where, " ORDER BY leaf_index", FromRow);
 }
 
-absl::StatusOr<std::vector<AuditRecord>> AuditRepo::List(Tx& tx, const RecordFilter& f) {
+namespace {
+
+//! The conditions of a filter, without its cursor.
+store::Where WhereOf(const RecordFilter& f) {
   store::Where where;
   where.AddIf("tenant_id = ?", f.tenant_id);
   where.AddIf("time >= ?", f.from);
@@ -130,9 +133,25 @@ absl::StatusOr<std::vector<AuditRecord>> AuditRepo::List(Tx& tx, const RecordFil
   where.AddIf("request_id = ?", f.request_id);
   where.AddIf("kind = ?", f.kind);
   if (f.path_contains) where.Add("LOWER(path) LIKE LOWER(?) ESCAPE '\\'", "%" + store::EscapeLike(*f.path_contains) + "%");
+  return where;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<AuditRecord>> AuditRepo::List(Tx& tx, const RecordFilter& f) {
+  store::Where where = WhereOf(f);
   where.AddIf("leaf_index < (SELECT c.leaf_index FROM audit_records c WHERE c.id = ?)", f.after_id);
   return store::SelectRows(tx, kColumns, "audit_records", where,
                            StrCat(" ORDER BY leaf_index DESC LIMIT ", f.limit), FromRow);
+}
+
+absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Scan(Tx& tx, const RecordFilter& f, int64_t from, int64_t end,
+                                                         int limit) {
+  store::Where where = WhereOf(f);
+  where.Add("leaf_index >= ?", from);
+  where.Add("leaf_index < ?", end);
+  return store::SelectRows(tx, kColumns, "audit_records", where, StrCat(" ORDER BY leaf_index LIMIT ", limit),
+                           FromRow);
 }
 
 absl::StatusOr<AuditRecord> AuditRepo::Get(Tx& tx, const std::optional<std::string>& tenant_scope,

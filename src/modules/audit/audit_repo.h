@@ -35,6 +35,10 @@ class AuditRepo {
   //! Records with leaf_index in [from, from + limit), in order.
   absl::StatusOr<std::vector<AuditRecord>> Range(Tx& tx, int64_t from, int limit);
   absl::StatusOr<std::vector<AuditRecord>> List(Tx& tx, const RecordFilter& filter);
+  //! Up to `limit` records the filter selects (its cursor and limit aside) with leaf_index in
+  //! [from, end), oldest first.
+  absl::StatusOr<std::vector<AuditRecord>> Scan(Tx& tx, const RecordFilter& filter, int64_t from, int64_t end,
+                                                int limit);
   //! `tenant_scope` nullopt: any tenant.
   absl::StatusOr<AuditRecord> Get(Tx& tx, const std::optional<std::string>& tenant_scope, const std::string& id);
   //! Counts of the records in [from, to) (of one tenant, or all when `tenant` is nullopt).

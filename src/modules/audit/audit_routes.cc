@@ -1,5 +1,8 @@
 #include "modules/audit/audit_routes.h"
 
+#include <atomic>
+#include <memory>
+
 #include "absl/strings/str_format.h"
 #include "core/crypto.h"
 #include "core/errors.h"
@@ -9,6 +12,7 @@
 #include "core/time_format.h"
 #include "http/pagination.h"
 #include "http/query_params.h"
+#include "modules/audit/audit_export.h"
 #include "modules/audit/audit_record.h"
 
 namespace tf::audit {
@@ -27,14 +31,6 @@ json HashesJson(const std::vector<merkle::Hash>& hashes) {
   return out;
 }
 
-json CheckpointJson(const Checkpoint& c) {
-  return {{"tree_size", c.tree_size},
-          {"root_hash", c.root_hash},
-          {"timestamp", FormatRfc3339Exact(c.timestamp)},
-          {"key_id", c.key_id},
-          {"note", c.note}};
-}
-
 absl::StatusOr<std::optional<std::string>> OneOf(const RequestContext& ctx, std::string_view name,
                                                  std::initializer_list<std::string_view> allowed) {
   TF_ASSIGN_OR_RETURN(std::optional<std::string> v, http::TextParam(ctx, name, 64));
@@ -47,11 +43,9 @@ absl::StatusOr<std::optional<std::string>> OneOf(const RequestContext& ctx, std:
   return FieldError(name, StrCat("must be one of ", list));
 }
 
+//! The search's filters, without paging.
 absl::StatusOr<RecordFilter> FilterOf(const RequestContext& ctx) {
   RecordFilter f;
-  TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
-  f.limit = page.limit + 1;
-  f.after_id = page.after_id;
   TF_ASSIGN_OR_RETURN(f.from, http::TimeParam(ctx, "from"));
   TF_ASSIGN_OR_RETURN(f.to, http::TimeParam(ctx, "to"));
   TF_ASSIGN_OR_RETURN(f.actor, http::TextParam(ctx, "actor", 128));
@@ -78,9 +72,57 @@ void Get(http::Router& router, std::string pattern, Access access, http::Handler
   router.Add({"GET", std::move(pattern), access, std::move(handler)});
 }
 
+//! Exports stream for as long as the client reads and hold a worker meanwhile: at most this
+//! many run at once.
+constexpr int kMaxConcurrentExports = 2;
+std::atomic<int> running_exports{0};
+
+//! A slot among the running exports, held by the streaming body.
+struct ExportSlot {
+  ~ExportSlot() { running_exports.fetch_sub(1); }
+};
+
+std::shared_ptr<ExportSlot> TakeExportSlot() {
+  if (running_exports.fetch_add(1) >= kMaxConcurrentExports) {
+    running_exports.fetch_sub(1);
+    return nullptr;
+  }
+  return std::make_shared<ExportSlot>();
+}
+
+//! The body of GET /api/audit/export, and the audit.exported event once it is written.
+absl::Status StreamExport(AuditService& service, AuditLog& log, const Principal& caller, const RecordFilter& filter,
+                          const Checkpoint& checkpoint, ExportFormat format, int64_t now, http::BodyWriter& out) {
+  ExportEncoder encoder(format, checkpoint, filter, now, service.signer());
+  bool open = out.Write(encoder.Begin());
+  absl::Status encoded = absl::OkStatus();
+  absl::Status status = service.ForEachProven(caller, filter, checkpoint, [&](const RecordWithProof& item) {
+    absl::StatusOr<std::string> text = encoder.Add(item);
+    if (!text.ok()) {
+      encoded = text.status();
+      return false;
+    }
+    open = out.Write(*text);
+    return open;
+  });
+  if (status.ok()) status = encoded;
+  if (status.ok() && open) open = out.Write(encoder.End());
+  bool complete = status.ok() && open;
+  AuditEvent event{"audit.exported", "EXPORT", "audit_log", std::nullopt,
+                   {{"format", std::string(ExtensionOf(format))},
+                    {"records", encoder.count()},
+                    {"tree_size", checkpoint.tree_size},
+                    {"filter", FilterJson(filter)},
+                    {"complete", complete}},
+                   complete ? "success" : "failure"};
+  TF_RETURN_IF_ERROR(log.RecordEventDurable(caller.TenantScope().has_value() ? caller.TenantScope() : filter.tenant_id,
+                                Actor::Of(caller), event));
+  return status;
+}
+
 }  // namespace
 
-void RegisterAuditRoutes(http::Router& router, AuditService& service) {
+void RegisterAuditRoutes(http::Router& router, AuditService& service, AuditLog& log, const Clock& clock) {
   const Access kRead = Access::Requires(Permission::kAuditRead);
 
   Get(router, "/api/audit/public-key", Access::Public(), [&service](RequestContext&) -> absl::StatusOr<Response> {
@@ -110,8 +152,11 @@ void RegisterAuditRoutes(http::Router& router, AuditService& service) {
   });
 
   Get(router, "/api/audit/logs", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
     TF_ASSIGN_OR_RETURN(RecordFilter filter, FilterOf(ctx));
-    int limit = filter.limit - 1;
+    filter.limit = page.limit + 1;
+    filter.after_id = page.after_id;
+    int limit = page.limit;
     TF_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, service.List(*ctx.principal, std::move(filter)));
     json items = json::array();
     for (const AuditRecord& r : records) items.push_back(RecordJson(r));
@@ -132,6 +177,36 @@ void RegisterAuditRoutes(http::Router& router, AuditService& service) {
     }
     return Response::Json(200, out);
   });
+
+  http::Route export_route{"GET", "/api/audit/export", kRead, [&service, &log, &clock](RequestContext& ctx) -> absl::StatusOr<Response> {
+    TF_ASSIGN_OR_RETURN(std::optional<std::string> format_name, OneOf(ctx, "format", {"json", "jsonl", "csv"}));
+    ExportFormat format = ParseExportFormat(format_name.value_or("jsonl")).value();
+    TF_ASSIGN_OR_RETURN(RecordFilter filter, FilterOf(ctx));
+    if (std::optional<std::string> scope = ctx.principal->TenantScope()) filter.tenant_id = *scope;
+    TF_ASSIGN_OR_RETURN(Checkpoint checkpoint, service.LatestCheckpoint());
+    std::shared_ptr<ExportSlot> slot = TakeExportSlot();
+    if (!slot) {
+      return WithRetryAfter(absl::ResourceExhaustedError(StrCat("at most ", kMaxConcurrentExports,
+                                                                " audit exports run at once; try again shortly")),
+                            30);
+    }
+    int64_t now = clock.NowMicros();
+    Response r;
+    r.headers.Add("Content-Type", std::string(ContentTypeOf(format)));
+    r.headers.Add("Content-Disposition", StrCat("attachment; filename=\"audit-", checkpoint.tree_size, ".",
+                                                ExtensionOf(format), "\""));
+    r.headers.Add("Cache-Control", "no-store");
+    r.headers.Add("X-Audit-Tree-Size", std::to_string(checkpoint.tree_size));
+    const RequestInfo* info = RequestScope::Current();
+    r.stream = [&service, &log, slot, caller = *ctx.principal, filter, checkpoint, format, now,
+                info = info ? *info : RequestInfo{}](http::BodyWriter& out) {
+      RequestScope scope(info);
+      return StreamExport(service, log, caller, filter, checkpoint, format, now, out);
+    };
+    return r;
+  }};
+  export_route.audit_action = "EXPORT";
+  router.Add(std::move(export_route));
 
   Get(router, "/api/audit/stats", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::optional<int64_t> from, http::TimeParam(ctx, "from"));

@@ -57,6 +57,37 @@ absl::StatusOr<RecordWithProof> AuditService::Get(const Principal& caller, const
   });
 }
 
+absl::Status AuditService::ForEachProven(const Principal& caller, RecordFilter filter, const Checkpoint& checkpoint,
+                                         const std::function<bool(const RecordWithProof&)>& each) {
+  if (std::optional<std::string> scope = caller.TenantScope()) filter.tenant_id = *scope;
+  int64_t next = 0;
+  bool more = true;
+  while (more) {
+    std::vector<RecordWithProof> page;
+    TF_RETURN_IF_ERROR(db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
+      page.clear();
+      TF_ASSIGN_OR_RETURN(std::vector<AuditRecord> records,
+                          repo_.Scan(tx, filter, next, checkpoint.tree_size, kProvenPage));
+      TileTree tree(repo_, tx);  // per page: the tiles of nearby proofs, and no more
+      for (AuditRecord& r : records) {
+        RecordWithProof p;
+        TF_ASSIGN_OR_RETURN(p.leaf, LeafBytes(r));
+        TF_ASSIGN_OR_RETURN(p.proof, merkle::InclusionProof(static_cast<uint64_t>(r.leaf_index),
+                                                            static_cast<uint64_t>(checkpoint.tree_size), tree));
+        p.record = std::move(r);
+        page.push_back(std::move(p));
+      }
+      return absl::OkStatus();
+    }));
+    more = page.size() == static_cast<size_t>(kProvenPage);
+    if (!page.empty()) next = page.back().record.leaf_index + 1;
+    for (const RecordWithProof& p : page) {
+      if (!each(p)) return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<AuditStats> AuditService::Stats(const Principal& caller, std::optional<std::string> tenant_id,
                                                std::optional<int64_t> from_time, std::optional<int64_t> to_time) {
   constexpr int64_t kDay = int64_t{86400} * 1'000'000;

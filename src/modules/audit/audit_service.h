@@ -5,6 +5,7 @@
 // for any size the tree has reached. Writing is AuditLog's; building the tree TreeBuilder's.
 // Thread-safety: safe from any thread.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,14 @@ class AuditService {
   absl::StatusOr<std::vector<Checkpoint>> ListCheckpoints(std::optional<int64_t> before_size, int limit);
   absl::StatusOr<std::vector<AuditRecord>> List(const Principal& caller, RecordFilter filter);
   absl::StatusOr<RecordWithProof> Get(const Principal& caller, const std::string& id);
+  //! Calls `each` with every record `filter` selects (its cursor and limit aside) that
+  //! `checkpoint` covers, oldest first, with its leaf and inclusion proof against `checkpoint`
+  //! (its `checkpoint` member is left empty); stops early, without error, when `each` returns
+  //! false. Pages are read in transactions of their own: the records a checkpoint covers no
+  //! longer change (pruning keeps their leaves), so no long snapshot is held.
+  absl::Status ForEachProven(const Principal& caller, RecordFilter filter, const Checkpoint& checkpoint,
+                             const std::function<bool(const RecordWithProof&)>& each);
+  static constexpr int kProvenPage = 512;
   //! Counts over [from, to) (default: the 30 days up to now) of the caller's tenant; platform
   //! operators: every tenant, or `tenant_id`. At most kMaxStatsDays days.
   absl::StatusOr<AuditStats> Stats(const Principal& caller, std::optional<std::string> tenant_id,

@@ -124,6 +124,7 @@ std::string_view KindName(TrailProblem::Kind kind) {
     case Kind::kReordered: return "reordered";
     case Kind::kCheckpoint: return "checkpoint";
     case Kind::kHead: return "tree head";
+    case Kind::kMalformed: return "malformed";
   }
   return "?";
 }

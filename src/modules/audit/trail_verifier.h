@@ -19,7 +19,7 @@
 namespace tf::audit {
 
 struct TrailProblem {
-  enum class Kind { kModified, kDeleted, kInserted, kReordered, kCheckpoint, kHead };
+  enum class Kind { kModified, kDeleted, kInserted, kReordered, kCheckpoint, kHead, kMalformed };
   Kind kind = Kind::kModified;
   int64_t leaf_index = -1;
   std::string record_id;  //!< the record found at leaf_index, when there is one

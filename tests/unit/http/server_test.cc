@@ -686,6 +686,89 @@ TEST_F(ServerTest, NoContentAnswersCarryNoBody) {
   EXPECT_EQ(after.body, "body");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Streamed bodies
+
+//! A server whose "/stream?n=N" answers N lines of 1 KiB through Response::stream; "/fail"
+//! fails after the first lines; everything else is a small answer.
+class StreamServerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<Server>(
+        Options(),
+        [this](Request request) {
+          Response r;
+          if (request.path != "/stream" && request.path != "/fail") return Response::Text(200, "small");
+          int lines = 0;
+          if (!absl::SimpleAtoi(request.QueryParam("n").value_or("0"), &lines)) lines = 0;
+          bool fail = request.path == "/fail";
+          r.headers.Add("Content-Type", "text/plain");
+          r.stream = [this, lines, fail](BodyWriter& out) -> absl::Status {
+            for (int i = 0; i < lines; ++i) {
+              if (fail && i == 100) return absl::InternalError("the producer failed");
+              if (!out.Write(StrCat(absl::Dec(i, absl::kZeroPad6), std::string(1017, 'x'), "\n"))) {
+                stopped_early_ = true;
+                return absl::OkStatus();
+              }
+              produced_ = i + 1;
+            }
+            return absl::OkStatus();
+          };
+          return r;
+        },
+        Server::BodyLimitFn([](std::string_view, std::string_view) -> uint64_t { return 1024; }));
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  std::atomic<int> produced_{0};
+  std::atomic<bool> stopped_early_{false};
+};
+
+TEST_F(StreamServerTest, AStreamedBodyArrivesWholeInChunks) {
+  HttpResult r = tf::testing::HttpClient(port()).Get("/stream?n=5000");  // 5 MB, many chunks
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(r.Header("Content-Length"), "");
+  EXPECT_TRUE(r.complete);
+  ASSERT_EQ(r.body.size(), 5000u * 1024u);
+  EXPECT_EQ(r.body.substr(4999 * 1024, 6), "004999");
+}
+
+TEST_F(StreamServerTest, TheConnectionIsKeptAliveAfterAStreamedBody) {
+  RawConn c(port());
+  ASSERT_TRUE(c.Send(Get("/stream?n=3") + Get("/after", "Connection: close\r\n")));
+  std::string raw = c.ReadAll(3000);
+  EXPECT_TRUE(absl::StrContains(raw, "\r\n0\r\n\r\nHTTP/1.1 200")) << "the last chunk, then the next answer";
+  EXPECT_TRUE(absl::EndsWith(raw, "small"));
+}
+
+TEST_F(StreamServerTest, AFailingProducerCutsTheBodyShort) {
+  HttpResult r = tf::testing::HttpClient(port()).Get("/fail?n=1000");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(r.complete) << "no last chunk: the client can tell the body is not whole";
+  EXPECT_LT(r.body.size(), 1000u * 1024u);
+}
+
+TEST_F(StreamServerTest, AClientThatLeavesStopsTheProducer) {
+  {
+    RawConn c(port());
+    ASSERT_TRUE(c.Send(Get("/stream?n=1000000")));  // 1 GB if it ran to the end
+    ASSERT_TRUE(WaitFor([&] { return produced_ > 0; }));
+  }
+  ASSERT_TRUE(WaitFor([&] { return stopped_early_.load(); }, 5000));
+  EXPECT_LT(produced_, 1000000);
+}
+
+TEST_F(StreamServerTest, HeadSendsTheHeaderWithoutRunningTheProducer) {
+  RawConn c(port());
+  ASSERT_TRUE(c.Send("HEAD /stream?n=10 HTTP/1.1\r\nHost: x\r\n\r\n" + Get("/x", "Connection: close\r\n")));
+  std::string raw = c.ReadAll(2000);
+  size_t end = raw.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << raw;
+  EXPECT_TRUE(absl::StartsWith(raw.substr(end + 4), "HTTP/1.1 200")) << raw;
+  EXPECT_EQ(produced_, 0);
+}
+
 // Regression test: with one io_context per I/O thread, an io_context without work returns from
 // run() at once, so connections handed to it round-robin were never served (seen on the
 // working tree before Impl::keep_running was added).
