@@ -9,6 +9,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -124,7 +125,7 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
   });
   await waitForHealth(base, trustd);
 
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 }, acceptDownloads: true });
   const page = await context.newPage();
   lastPage = page;
   const problems = [];
@@ -267,6 +268,18 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     }
     assert.match(verdict, /^Verified: this record is in the signed audit tree, unchanged\./);
     assert.equal(await page.locator('.checks li').count(), 4);
+
+    // The export link downloads what the filters select, as a bundle with its manifest.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'JSON Lines' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^audit-\d+\.jsonl$/);
+    const lines = (await readFile(await download.path(), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines[0].format, 'trust-fabric-audit-export/1');
+    assert.equal(lines[0].filter.q, '/api/auth/me');
+    assert.ok(lines.slice(1, -1).every((l) => l.record.path.includes('/api/auth/me')));
+    assert.equal(lines.at(-1).manifest.records, lines.length - 2);
     await shot('audit');
   });
 

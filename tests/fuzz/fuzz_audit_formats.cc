@@ -1,16 +1,21 @@
 // libFuzzer target for the audit trail's formats: signed notes and note keys (checkpoints that
-// trustctl audit verify opens), RFC 8785 canonical JSON of arbitrary JSON (request bodies become
-// audit details) and stored tiles. Any crash, leak or undefined behaviour is a finding, as is a
+// trustctl audit verify opens), export bundles and their manifests (what an auditor's
+// trustctl audit verify --bundle reads; the seeds are bundles signed with the key below),
+// RFC 8785 canonical JSON of arbitrary JSON (request bodies become audit details) and stored
+// tiles. Any crash, leak or undefined behaviour is a finding, as is a
 // canonical form that does not parse back to the same value or is not a fixed point.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "core/canonical_json.h"
 #include "core/crypto.h"
 #include "core/signed_note.h"
+#include "modules/audit/audit_export.h"
+#include "modules/audit/bundle_verifier.h"
 #include "modules/audit/tile.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -22,6 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)tf::note::Open(input, verifier);
   (void)tf::note::Verifier::FromKeyString(input);
   (void)tf::note::Signer::FromKeyString(input);
+  (void)tf::audit::Manifest::Parse(input);
+  for (auto format : {tf::audit::BundleFormat::kJsonl, tf::audit::BundleFormat::kJson}) {
+    std::istringstream bundle{std::string(input)};
+    (void)tf::audit::VerifyBundle(bundle, format, verifier);
+  }
 
   nlohmann::json value = nlohmann::json::parse(input, nullptr, false);
   if (!value.is_discarded()) {

@@ -125,6 +125,13 @@ describe('the audit page search', () => {
     );
     expect(searchQuery({}, 'abc')).toBe('limit=25&cursor=abc');
   });
+
+  it('exports what the filters select, without paging', async () => {
+    const { exportUrl } = await import('../src/pages/audit');
+    expect(exportUrl({ action: 'LOGIN', to: '2026-12-02T00:00', q: '' }, 'csv')).toBe(
+      '/api/audit/export?format=csv&action=LOGIN&to=2026-12-02T00%3A00%3A00Z',
+    );
+  });
 });
 
 describe('the audit chart', () => {

@@ -1,5 +1,6 @@
-// The audit trail: search with the trail's filters, newest first a page at a time; a record's
-// detail; and a check of that record done here in the browser, not by the server.
+// The audit trail: search with the trail's filters, newest first a page at a time; export what
+// the filters select as a bundle that verifies offline; a record's detail; and a check of that
+// record done here in the browser, not by the server.
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, type Page } from '../api';
 import { bars, type DayCount } from '../audit_chart';
@@ -42,15 +43,31 @@ const FILTERS = [
 
 type FilterValues = Partial<Record<(typeof FILTERS)[number]['id'], string>>;
 
-/** The query string of a search: empty filters left out, local date inputs read as UTC. */
-export function searchQuery(filters: FilterValues, cursor: string | null): string {
-  const params = new URLSearchParams({ limit: '25' });
+/** Adds the filters to `params`: empty ones left out, local date inputs read as UTC. */
+function addFilters(params: URLSearchParams, filters: FilterValues): URLSearchParams {
   for (const [k, v] of Object.entries(filters)) {
     if (!v) continue;
     params.set(k, k === 'from' || k === 'to' ? `${v.length === 16 ? `${v}:00` : v}Z` : v);
   }
+  return params;
+}
+
+/** The query string of a search. */
+export function searchQuery(filters: FilterValues, cursor: string | null): string {
+  const params = addFilters(new URLSearchParams({ limit: '25' }), filters);
   if (cursor) params.set('cursor', cursor);
   return params.toString();
+}
+
+export const EXPORT_FORMATS = [
+  { format: 'jsonl', label: 'JSON Lines' },
+  { format: 'json', label: 'JSON' },
+  { format: 'csv', label: 'CSV' },
+] as const;
+
+/** Where the export of what the filters select, in `format`, downloads from. */
+export function exportUrl(filters: FilterValues, format: string): string {
+  return `/api/audit/export?${addFilters(new URLSearchParams({ format }), filters).toString()}`;
 }
 
 function who(r: AuditRecord): string {
@@ -114,6 +131,19 @@ export function AuditPage() {
             </button>
           </div>
         </form>
+        <div className="export" aria-label="Export">
+          <span>Export what these filters select:</span>
+          {EXPORT_FORMATS.map((f) => (
+            <a key={f.format} className="button" href={exportUrl(filters, f.format)} download>
+              {f.label}
+            </a>
+          ))}
+          <p className="hint">
+            JSON and JSON Lines exports carry the signed checkpoint, each record&apos;s proof and a signed manifest:
+            check one anywhere with <code>trustctl audit verify --bundle FILE --public-key KEY</code>, the key being
+            the <code>verifier_key</code> of <code>/api/audit/public-key</code>. CSV is for spreadsheets.
+          </p>
+        </div>
       </Section>
       <Section title="Records" id="audit-records">
         <ErrorBanner error={error} />
