@@ -20,10 +20,10 @@ using P = Permission;
 const RoleRow kRoles[] = {
     {Role::kSuperAdmin, "SUPER_ADMIN",
      {P::kTenantsRead, P::kTenantsWrite, P::kUsersRead, P::kUsersWrite, P::kTokensRead,
-      P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite, P::kAuditRead}},
+      P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite, P::kAuditRead, P::kAuditManage}},
     {Role::kAdmin, "ADMIN",
      {P::kUsersRead, P::kUsersWrite, P::kTokensRead, P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite,
-      P::kAuditRead}},
+      P::kAuditRead, P::kAuditManage}},
     {Role::kAccountant, "ACCOUNTANT", {}},
     {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead, P::kAuditRead}},
     {Role::kViewer, "VIEWER", {}},
@@ -32,6 +32,7 @@ const RoleRow kRoles[] = {
 constexpr std::array<std::string_view, static_cast<size_t>(Permission::kCount)> kPermissionNames = {
     "tenants.read", "tenants.write", "users.read", "users.write",
     "tokens.read",  "tokens.write",  "system.health", "security_policy.write", "audit.read",
+    "audit.manage",
 };
 
 }  // namespace

@@ -24,6 +24,7 @@ enum class Permission {
   kSystemHealth,
   kSecurityPolicyWrite,  //!< the tenant's sign-in rules (MFA, device approval)
   kAuditRead,            //!< the audit trail, its checkpoints and proofs
+  kAuditManage,          //!< the tenant's audit retention, and pruning by it
   kCount,  // not a permission: the number of them
 };
 

@@ -280,6 +280,16 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     assert.equal(lines[0].filter.q, '/api/auth/me');
     assert.ok(lines.slice(1, -1).every((l) => l.record.path.includes('/api/auth/me')));
     assert.equal(lines.at(-1).manifest.records, lines.length - 2);
+
+    // The administrator sets the tenant's retention and prunes by it.
+    const retention = page.locator('#audit-retention');
+    await retention.getByText('Records keep their details forever.').waitFor();
+    await retention.getByLabel('Keep details for (days)').fill('400');
+    await retention.getByRole('button', { name: 'Save retention' }).click();
+    await retention.getByText('Retention set to 400 days.').waitFor();
+    await retention.getByText(/Records keep their details for 400 days/).waitFor();
+    await retention.getByRole('button', { name: 'Prune now' }).click();
+    await retention.getByText('Pruned the details of 0 records.').waitFor();
     await shot('audit');
   });
 

@@ -316,6 +316,51 @@ TEST_F(AuditTest, ACsvExportIsForSpreadsheetsAndExportsAreGuarded) {
   EXPECT_EQ(c.Get("/api/audit/export").status, 401);
 }
 
+TEST_F(AuditTest, AnAdminSetsTheTenantsRetentionAndPrunesByIt) {
+  auto c = server_->client();
+  std::string path = "/api/tenants/" + tenant_ + "/audit-retention";
+  HttpResult none = c.Get(path, admin_);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_TRUE(none.Json()["retention_days"].is_null()) << "kept forever until a policy is set";
+  EXPECT_EQ(c.Send("POST", path + "/prune", "", {{"Authorization", "Bearer " + admin_}}).status, 409);
+
+  auto put = [&](const std::string& body, const std::string& token) {
+    return c.Send("PUT", path, body, {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+  };
+  EXPECT_EQ(put(R"({"retention_days":29})", admin_).status, 422);
+  EXPECT_EQ(put(R"({"retention_days":"a year"})", admin_).status, 400);
+  EXPECT_EQ(put(R"({"retention_days":365,"extra":1})", admin_).status, 400);
+  EXPECT_EQ(put("{}", admin_).status, 422);
+  EXPECT_EQ(put(R"({"retention_days":365})", viewer_).status, 403);
+  HttpResult set = put(R"({"retention_days":400})", admin_);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.Json()["retention_days"], 400);
+  EXPECT_EQ(set.Json()["min_days"], 30);
+  EXPECT_EQ(c.Get(path, admin_).Json()["retention_days"], 400);
+
+  HttpResult pruned = c.Send("POST", path + "/prune", "", {{"Authorization", "Bearer " + admin_}});
+  ASSERT_EQ(pruned.status, 200) << pruned.body;
+  EXPECT_EQ(pruned.Json()["pruned"], 0) << "nothing is 400 days old yet";
+
+  HttpResult events = c.Get("/api/audit/logs?kind=event&action=UPDATE&resource_type=tenant", admin_);
+  ASSERT_EQ(events.status, 200);
+  bool recorded = false;
+  json items = events.Json()["items"];
+  for (const json& e : items) {
+    if (e.value("event_type", "") == "audit.retention_updated" && e["details"].value("after", 0) == 400) {
+      recorded = true;
+    }
+  }
+  EXPECT_TRUE(recorded) << events.body;
+
+  // Another tenant's policy is out of the admin's reach, as if it did not exist.
+  json me = c.Get("/api/auth/me", root_).Json();
+  std::string other = "/api/tenants/" + me["tenant_id"].get<std::string>() + "/audit-retention";
+  EXPECT_EQ(c.Get(other, admin_).status, 404);
+  EXPECT_EQ(c.Send("DELETE", path, "", {{"Authorization", "Bearer " + admin_}}).status, 204);
+  EXPECT_TRUE(c.Get(path, admin_).Json()["retention_days"].is_null());
+}
+
 TEST_F(AuditTest, BadQueriesAreRefusedClearly) {
   auto c = server_->client();
   EXPECT_EQ(c.Get("/api/audit/logs?status=99", admin_).status, 422);

@@ -114,6 +114,10 @@ const std::vector<RouteCase>& Table() {
       {"GET", "/api/audit/logs/{id}", Needs(P::kAuditRead), "", 404},
       {"GET", "/api/audit/stats", Needs(P::kAuditRead), "", 200},
       {"GET", "/api/audit/export", Needs(P::kAuditRead), "", 200},
+      {"GET", "/api/tenants/{id}/audit-retention", Needs(P::kAuditRead), "", 200},
+      {"PUT", "/api/tenants/{id}/audit-retention", Needs(P::kAuditManage), R"({"retention_days":365})", 200},
+      {"POST", "/api/tenants/{id}/audit-retention/prune", Needs(P::kAuditManage), "", 200, 409},
+      {"DELETE", "/api/tenants/{id}/audit-retention", Needs(P::kAuditManage), "", 204, 404},
       {"GET", "/api/audit/proof/inclusion", Needs(P::kAuditRead), "", 422},
       {"GET", "/api/audit/proof/consistency", Needs(P::kAuditRead), "", 422},
       // monitoring
@@ -423,6 +427,10 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
       {"GET", "/api/tenants/{id}/security-policy", ids_['B'].tenant, "", P::kUsersRead},
       {"PATCH", "/api/tenants/{id}/security-policy", ids_['B'].tenant, R"({"require_mfa":true})",
        P::kSecurityPolicyWrite},
+      {"GET", "/api/tenants/{id}/audit-retention", ids_['B'].tenant, "", P::kAuditRead},
+      {"PUT", "/api/tenants/{id}/audit-retention", ids_['B'].tenant, R"({"retention_days":30})", P::kAuditManage},
+      {"DELETE", "/api/tenants/{id}/audit-retention", ids_['B'].tenant, "", P::kAuditManage},
+      {"POST", "/api/tenants/{id}/audit-retention/prune", ids_['B'].tenant, "", P::kAuditManage},
   };
   int not_found = 0;
   for (const auto& [caller, token] : {std::pair<std::string, std::string>{"A/ADMIN", a_admin}, {"A/AUDITOR", a_auditor}}) {

@@ -134,6 +134,17 @@ describe('the audit page search', () => {
   });
 });
 
+describe('the audit retention', () => {
+  it('says what the policy means', async () => {
+    const { retentionSummary } = await import('../src/pages/audit/retention');
+    const base = { updated_at: null, last_pruned_at: null, last_pruned_count: 0, min_days: 30, max_days: 3650 };
+    expect(retentionSummary({ ...base, retention_days: null })).toBe('Records keep their details forever.');
+    expect(retentionSummary({ ...base, retention_days: 400 })).toMatch(/^Records keep their details for 400 days; .* Not pruned yet\.$/);
+    expect(retentionSummary({ ...base, retention_days: 90, last_pruned_at: '2026-12-01T10:00:00Z', last_pruned_count: 12 }))
+      .toMatch(/\(12 records\)\.$/);
+  });
+});
+
 describe('the audit chart', () => {
   it('has a bar per day, empty days included, scaled to the busiest', async () => {
     const { bars, daysBetween } = await import('../src/audit_chart');

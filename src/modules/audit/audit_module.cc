@@ -29,10 +29,13 @@ absl::Status AuditModule::Register(ModuleContext& context) {
   CheckpointPolicy policy{config.origin, config.checkpoint_every_records,
                           std::chrono::milliseconds(config.checkpoint_interval_ms)};
   builder_ = std::make_unique<TreeBuilder>(context.db, context.clock, *signer_, policy, context.metrics);
-  RegisterAuditRoutes(context.router, *service_, *log_, context.clock);
+  retention_ = std::make_unique<RetentionService>(context.db, context.clock, *log_);
+  RegisterAuditRoutes(context.router, *service_, *retention_, *log_, context.clock);
   context.audit = log_.get();
-  return context.scheduler.Every("audit.build_tree", std::chrono::seconds(1),
-                                 [this]() -> absl::Status { return builder_->Run().status(); });
+  TF_RETURN_IF_ERROR(context.scheduler.Every("audit.build_tree", std::chrono::seconds(1),
+                                             [this]() -> absl::Status { return builder_->Run().status(); }));
+  return context.scheduler.Every("audit.prune", std::chrono::hours(1),
+                                 [this]() -> absl::Status { return retention_->PruneAll().status(); });
 }
 
 }  // namespace tf::audit

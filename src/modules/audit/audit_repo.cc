@@ -291,6 +291,76 @@ absl::StatusOr<std::vector<Checkpoint>> AuditRepo::CheckpointsFrom(Tx& tx, int64
                            StrCat(" ORDER BY tree_size LIMIT ", limit), CheckpointFromRow);
 }
 
+namespace {
+
+constexpr std::string_view kRetentionColumns =
+    "tenant_id, retention_days, updated_at, updated_by, last_pruned_at, last_pruned_count";
+
+RetentionPolicy RetentionFromRow(const store::Row& r) {
+  return {r.Text(0), r.Int(1), r.Int(2), r.OptText(3), r.OptInt(4), r.Int(5)};
+}
+
+}  // namespace
+
+absl::StatusOr<bool> AuditRepo::TenantExists(Tx& tx, const std::string& tenant_id) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query("SELECT 1 FROM tenants WHERE id = ?", {tenant_id}));
+  return !rows.empty();
+}
+
+absl::StatusOr<std::optional<RetentionPolicy>> AuditRepo::Retention(Tx& tx, const std::string& tenant_id) {
+  store::Where where;
+  where.Add("tenant_id = ?", tenant_id);
+  TF_ASSIGN_OR_RETURN(auto rows, store::SelectRows(tx, kRetentionColumns, "audit_retention_policies", where, "",
+                                                   RetentionFromRow));
+  if (rows.empty()) return std::nullopt;
+  return rows[0];
+}
+
+absl::StatusOr<std::vector<RetentionPolicy>> AuditRepo::RetentionPolicies(Tx& tx) {
+  return store::SelectRows(tx, kRetentionColumns, "audit_retention_policies", store::Where{}, " ORDER BY tenant_id",
+                           RetentionFromRow);
+}
+
+absl::Status AuditRepo::PutRetention(Tx& tx, const RetentionPolicy& p) {
+  return tx.Exec("INSERT INTO audit_retention_policies (tenant_id, retention_days, updated_at, updated_by, "
+                 "last_pruned_count) VALUES (?, ?, ?, ?, 0) ON CONFLICT (tenant_id) DO UPDATE SET "
+                 "retention_days = excluded.retention_days, updated_at = excluded.updated_at, "
+                 "updated_by = excluded.updated_by",
+                 {p.tenant_id, p.retention_days, p.updated_at, store::OptText(p.updated_by)})
+      .status();
+}
+
+absl::StatusOr<bool> AuditRepo::DeleteRetention(Tx& tx, const std::string& tenant_id) {
+  TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec("DELETE FROM audit_retention_policies WHERE tenant_id = ?", {tenant_id}));
+  return n > 0;
+}
+
+absl::Status AuditRepo::NotePruned(Tx& tx, const std::string& tenant_id, int64_t at, int64_t count) {
+  return tx.Exec("UPDATE audit_retention_policies SET last_pruned_at = ?, last_pruned_count = ? WHERE tenant_id = ?",
+                 {at, count, tenant_id})
+      .status();
+}
+
+absl::StatusOr<PrunedRange> AuditRepo::PruneBatch(Tx& tx, const std::string& tenant_id, int64_t cutoff, int64_t now,
+                                                 int limit) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows,
+                      tx.Query(StrCat("SELECT leaf_index FROM audit_records WHERE tenant_id = ? AND time < ? AND "
+                                      "details IS NOT NULL ORDER BY leaf_index LIMIT ",
+                                      limit),
+                               {tenant_id, cutoff}));
+  PrunedRange range;
+  if (rows.empty()) return range;
+  range.first = rows.front().Int(0);
+  range.last = rows.back().Int(0);
+  // The selected rows are all the matching ones in [first, last] (they were taken in leaf
+  // order), so the same conditions over that range update exactly them.
+  TF_ASSIGN_OR_RETURN(range.count, tx.Exec("UPDATE audit_records SET details = NULL, pruned_at = ? WHERE "
+                                           "leaf_index >= ? AND leaf_index <= ? AND tenant_id = ? AND time < ? AND "
+                                           "details IS NOT NULL",
+                                           {now, range.first, range.last, tenant_id, cutoff}));
+  return range;
+}
+
 absl::Status AuditRepo::InsertKeyIfAbsent(Tx& tx, const SigningKey& k) {
   return tx.Exec("INSERT INTO audit_signing_keys (key_id, name, public_key, verifier_key, created_at) "
                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING",

@@ -21,6 +21,12 @@ struct TreeHead {
   int64_t updated_at = 0;
 };
 
+//! The records one pruning batch changed: `count` of them, with leaf indexes in [first, last].
+struct PrunedRange {
+  int64_t count = 0;
+  int64_t first = -1, last = -1;
+};
+
 struct SigningKey {
   std::string key_id, name, public_key, verifier_key;
   int64_t created_at = 0;
@@ -65,6 +71,17 @@ class AuditRepo {
   absl::StatusOr<std::vector<Checkpoint>> ListCheckpoints(Tx& tx, std::optional<int64_t> before_size, int limit);
   //! Oldest first, from `from_size` (for verification).
   absl::StatusOr<std::vector<Checkpoint>> CheckpointsFrom(Tx& tx, int64_t from_size, int limit);
+
+  absl::StatusOr<bool> TenantExists(Tx& tx, const std::string& tenant_id);
+  absl::StatusOr<std::optional<RetentionPolicy>> Retention(Tx& tx, const std::string& tenant_id);
+  absl::StatusOr<std::vector<RetentionPolicy>> RetentionPolicies(Tx& tx);
+  absl::Status PutRetention(Tx& tx, const RetentionPolicy& policy);
+  //! False when the tenant had no policy.
+  absl::StatusOr<bool> DeleteRetention(Tx& tx, const std::string& tenant_id);
+  absl::Status NotePruned(Tx& tx, const std::string& tenant_id, int64_t at, int64_t count);
+  //! Prunes the details of up to `limit` of the tenant's records older than `cutoff` that
+  //! still have them, lowest leaf indexes first.
+  absl::StatusOr<PrunedRange> PruneBatch(Tx& tx, const std::string& tenant_id, int64_t cutoff, int64_t now, int limit);
 
   absl::Status InsertKeyIfAbsent(Tx& tx, const SigningKey& key);
   absl::StatusOr<std::vector<SigningKey>> Keys(Tx& tx);

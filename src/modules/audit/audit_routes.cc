@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
+#include "http/json_body.h"
 #include "http/pagination.h"
 #include "http/query_params.h"
 #include "modules/audit/audit_export.h"
@@ -115,14 +116,56 @@ absl::Status StreamExport(AuditService& service, AuditLog& log, const Principal&
                     {"filter", FilterJson(filter)},
                     {"complete", complete}},
                    complete ? "success" : "failure"};
-  TF_RETURN_IF_ERROR(log.RecordEventDurable(caller.TenantScope().has_value() ? caller.TenantScope() : filter.tenant_id,
-                                Actor::Of(caller), event));
+  TF_RETURN_IF_ERROR(log.RecordEventDurable(filter.tenant_id, Actor::Of(caller), event));
   return status;
+}
+
+json RetentionJson(const std::string& tenant_id, const std::optional<RetentionPolicy>& p) {
+  auto opt_time = [](const std::optional<int64_t>& t) { return t ? json(FormatRfc3339Exact(*t)) : json(nullptr); };
+  return {{"tenant_id", tenant_id},
+          {"retention_days", p ? json(p->retention_days) : json(nullptr)},
+          {"updated_at", p ? json(FormatRfc3339Exact(p->updated_at)) : json(nullptr)},
+          {"updated_by", p && p->updated_by ? json(*p->updated_by) : json(nullptr)},
+          {"last_pruned_at", p ? opt_time(p->last_pruned_at) : json(nullptr)},
+          {"last_pruned_count", p ? p->last_pruned_count : 0},
+          {"min_days", RetentionService::kMinDays},
+          {"max_days", RetentionService::kMaxDays}};
+}
+
+void RegisterRetentionRoutes(http::Router& router, RetentionService& retention) {
+  const std::string pattern = "/api/tenants/{id}/audit-retention";
+  const Access kManage = Access::Requires(Permission::kAuditManage);
+  Get(router, pattern, Access::Requires(Permission::kAuditRead), [&retention](RequestContext& ctx) -> absl::StatusOr<Response> {
+    const std::string& id = ctx.PathParam("id");
+    TF_ASSIGN_OR_RETURN(std::optional<RetentionPolicy> p, retention.Get(*ctx.principal, id));
+    return Response::Json(200, RetentionJson(id, p));
+  });
+  router.Add({"PUT", pattern, kManage, [&retention](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
+                TF_ASSIGN_OR_RETURN(std::optional<int64_t> days, body.OptionalInt("retention_days"));
+                TF_RETURN_IF_ERROR(body.Finish());
+                if (!days) return FieldError("retention_days", "is required (DELETE removes the policy)");
+                const std::string& id = ctx.PathParam("id");
+                TF_ASSIGN_OR_RETURN(RetentionPolicy p, retention.Set(*ctx.principal, id, *days));
+                return Response::Json(200, RetentionJson(id, p));
+              }});
+  router.Add({"DELETE", pattern, kManage, [&retention](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_RETURN_IF_ERROR(retention.Remove(*ctx.principal, ctx.PathParam("id")));
+                return Response::NoContent();
+              }});
+  router.Add({"POST", pattern + "/prune", kManage, [&retention](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(PruneResult r, retention.Prune(*ctx.principal, ctx.PathParam("id")));
+                return Response::Json(200, {{"tenant_id", r.tenant_id},
+                                            {"cutoff", FormatRfc3339Exact(r.cutoff)},
+                                            {"pruned", r.pruned}});
+              }});
 }
 
 }  // namespace
 
-void RegisterAuditRoutes(http::Router& router, AuditService& service, AuditLog& log, const Clock& clock) {
+void RegisterAuditRoutes(http::Router& router, AuditService& service, RetentionService& retention, AuditLog& log,
+                         const Clock& clock) {
+  RegisterRetentionRoutes(router, retention);
   const Access kRead = Access::Requires(Permission::kAuditRead);
 
   Get(router, "/api/audit/public-key", Access::Public(), [&service](RequestContext&) -> absl::StatusOr<Response> {

@@ -64,6 +64,23 @@ struct RecordFilter {
   int limit = 50;
 };
 
+//! How long a tenant's records keep their details; older records' details are pruned.
+struct RetentionPolicy {
+  std::string tenant_id;
+  int64_t retention_days = 0;
+  int64_t updated_at = 0;  //!< microseconds
+  std::optional<std::string> updated_by;
+  std::optional<int64_t> last_pruned_at;
+  int64_t last_pruned_count = 0;  //!< records the last pruning run pruned
+};
+
+//! One pruning run of a tenant's records.
+struct PruneResult {
+  std::string tenant_id;
+  int64_t cutoff = 0;  //!< records before this time (microseconds) were pruned
+  int64_t pruned = 0;
+};
+
 //! Counts over a time range of the trail, for the console's charts and reports.
 struct AuditStats {
   struct Count {

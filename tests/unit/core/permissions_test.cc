@@ -36,7 +36,7 @@ TEST(PermissionsTest, AdminHasNoTenantPermissions) {
   EXPECT_FALSE(Has(s, Permission::kTenantsWrite));
   EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kUsersWrite, Permission::kTokensRead,
                     Permission::kTokensWrite, Permission::kSystemHealth, Permission::kSecurityPolicyWrite,
-                    Permission::kAuditRead}));
+                    Permission::kAuditRead, Permission::kAuditManage}));
 }
 
 TEST(PermissionsTest, AuditorIsReadOnly) {
@@ -44,7 +44,7 @@ TEST(PermissionsTest, AuditorIsReadOnly) {
   EXPECT_TRUE(s.any());
   for (Permission p : AllPermissions()) {
     std::string name(PermissionName(p));
-    if (name.ends_with(".write")) {
+    if (name.ends_with(".write") || name.ends_with(".manage")) {
       EXPECT_FALSE(Has(s, p)) << name;
     }
   }

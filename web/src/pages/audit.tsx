@@ -7,6 +7,8 @@ import { bars, type DayCount } from '../audit_chart';
 import { verifyRecord, type Check } from '../audit_verify';
 import { ErrorBanner, Field, Section, useAction } from '../components/common';
 import { formatTime } from '../format';
+import { can, useSession } from '../session';
+import { RetentionSection } from './audit/retention';
 
 interface AuditRecord {
   id: string;
@@ -81,6 +83,7 @@ function what(r: AuditRecord): string {
 }
 
 export function AuditPage() {
+  const { me } = useSession();
   const [filters, setFilters] = useState<FilterValues>({});
   const [rows, setRows] = useState<AuditRecord[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -189,6 +192,7 @@ export function AuditPage() {
         )}
       </Section>
       {selected && <RecordDetail id={selected} />}
+      <RetentionSection tenantId={me.tenant.id} canManage={can(me, 'audit.manage')} />
     </>
   );
 }
