@@ -35,6 +35,16 @@ std::u16string Utf16(std::string_view s) {
   return out;
 }
 
+//! True when byte order (which std::map keeps member names in) is also UTF-16 order for `s`
+//! against any name: UTF-8 bytes sort by code point, and code points sort as UTF-16 code units
+//! do except U+E000..U+FFFF against the supplementary planes, whose UTF-8 leads are 0xEE-0xF4.
+bool SortsAsUtf16(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0xEE) return false;
+  }
+  return true;
+}
+
 absl::Status AppendString(const std::string& s, std::string& out) {
   if (!IsValidUtf8(s)) return absl::InvalidArgumentError("a JSON string is not valid UTF-8");
   out.push_back('"');
@@ -66,9 +76,17 @@ absl::Status Append(const nlohmann::json& v, std::string& out) {
   switch (v.type()) {
     case nlohmann::json::value_t::null: out += "null"; return absl::OkStatus();
     case nlohmann::json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; return absl::OkStatus();
-    case nlohmann::json::value_t::number_integer:
-      out += EcmaScriptNumber(static_cast<double>(v.get<int64_t>()));
+    case nlohmann::json::value_t::number_integer: {
+      int64_t n = v.get<int64_t>();
+      if (n > -(int64_t{1} << 53) && n < (int64_t{1} << 53)) {  // exact as a double: ECMAScript prints the digits
+        char buffer[24];
+        auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), n);
+        out.append(buffer, end);
+      } else {
+        out += EcmaScriptNumber(static_cast<double>(n));
+      }
       return absl::OkStatus();
+    }
     case nlohmann::json::value_t::number_unsigned:
       out += EcmaScriptNumber(static_cast<double>(v.get<uint64_t>()));
       return absl::OkStatus();
@@ -91,20 +109,28 @@ absl::Status Append(const nlohmann::json& v, std::string& out) {
       return absl::OkStatus();
     }
     case nlohmann::json::value_t::object: {
-      std::vector<std::pair<std::u16string, const std::string*>> names;
+      // nlohmann keeps members in byte order; only names with characters from U+E000 up need
+      // sorting again by their UTF-16 code units.
+      std::vector<std::pair<std::u16string, nlohmann::json::const_iterator>> members;
+      bool resort = false;
       for (auto it = v.begin(); it != v.end(); ++it) {
         if (!IsValidUtf8(it.key())) return absl::InvalidArgumentError("a JSON member name is not valid UTF-8");
-        names.emplace_back(Utf16(it.key()), &it.key());
+        resort = resort || !SortsAsUtf16(it.key());
+        members.emplace_back(std::u16string(), it);
       }
-      std::sort(names.begin(), names.end());
+      if (resort) {
+        for (auto& m : members) m.first = Utf16(m.second.key());
+        std::sort(members.begin(), members.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+      }
       out.push_back('{');
       bool first = true;
-      for (const auto& [unused, name] : names) {
+      for (const auto& [unused, it] : members) {
         if (!first) out.push_back(',');
         first = false;
-        if (absl::Status s = AppendString(*name, out); !s.ok()) return s;
+        if (absl::Status s = AppendString(it.key(), out); !s.ok()) return s;
         out.push_back(':');
-        if (absl::Status s = Append(v.at(*name), out); !s.ok()) return s;
+        if (absl::Status s = Append(it.value(), out); !s.ok()) return s;
       }
       out.push_back('}');
       return absl::OkStatus();

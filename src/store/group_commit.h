@@ -1,9 +1,11 @@
 #pragma once
 // GroupCommit: many threads' small writes shared out into few transactions, as LevelDB's writer
-// queue does. Each Submit queues its item; the first caller to find no batch being written takes
-// the whole queue (up to max_batch items), writes it in one transaction and one commit (one
-// fsync), and wakes the others, whose items were in it. Under load, batches grow with the
-// number of waiting callers; alone, a caller writes its item at once.
+// queue does. Each Submit queues its item; the caller that finds no batch being written leads:
+// it takes the queue (up to max_batch items), writes it in one transaction and one commit (one
+// fsync), hands the lead to the first caller still queued and wakes those whose items were in
+// the batch, each alone (waking every waiter at once cost more than the writes under load).
+// Under load, batches grow with the number of waiting callers; alone, a caller writes its item
+// at once.
 // Thread-safety: Submit is safe from any thread; `write` runs on one caller's thread at a time.
 
 #include <condition_variable>
@@ -33,49 +35,79 @@ class GroupCommit {
 
   //! Returns once `item` committed (or its batch failed: then every item of it gets the error).
   [[nodiscard]] absl::Status Submit(T item) {
-    Waiter self{&item, absl::OkStatus(), false};
-    std::unique_lock lock(mu_);
-    queue_.push_back(&self);
-    cv_.wait(lock, [&] { return self.done || !writing_; });
-    if (self.done) return self.status;
-    writing_ = true;
-    std::vector<Waiter*> batch;
-    while (!queue_.empty() && batch.size() < max_batch_) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
+    Waiter self;
+    self.item = &item;
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(&self);
+      if (!writing_) {
+        writing_ = true;
+        self.state = State::kLead;
+      }
     }
-    lock.unlock();
+    {
+      std::unique_lock lock(self.mu);
+      self.cv.wait(lock, [&] { return self.state != State::kQueued; });
+      if (self.state == State::kDone) return self.status;
+    }
+    // The leader: it is at the queue's front, so its own item is in the batch it writes.
+    std::vector<Waiter*> batch;
+    {
+      std::lock_guard lock(mu_);
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
     std::vector<T> items;
     items.reserve(batch.size());
     for (Waiter* w : batch) items.push_back(std::move(*w->item));
     absl::Status status =
         db_.InTx(WriteTx().Retryable(), [&](Transaction& tx) -> absl::Status { return write_(tx, items); });
     if (on_batch_) on_batch_(batch.size(), status);
-    lock.lock();
-    for (Waiter* w : batch) {
-      w->status = status;
-      w->done = true;
+    // Hands the lead to the next waiter, if any, before waking this batch's.
+    Waiter* next = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) {
+        writing_ = false;
+      } else {
+        next = queue_.front();
+      }
     }
-    writing_ = false;
-    cv_.notify_all();
-    return self.status;
+    if (next) Wake(next, State::kLead, {});
+    for (Waiter* w : batch) {
+      if (w != &self) Wake(w, State::kDone, status);
+    }
+    return status;
   }
 
  private:
+  enum class State { kQueued, kLead, kDone };
+  //! One caller: woken alone (never all at once), when its batch is written or it is to lead.
   struct Waiter {
-    T* item;
+    T* item = nullptr;
     absl::Status status;
-    bool done = false;
+    State state = State::kQueued;  // guarded by mu
+    std::mutex mu;
+    std::condition_variable cv;
   };
+
+  //! The waiter may return (and its Waiter go) as soon as `mu` is released: nothing after it.
+  static void Wake(Waiter* w, State state, const absl::Status& status) {
+    std::lock_guard lock(w->mu);
+    w->status = status;
+    w->state = state;
+    w->cv.notify_one();
+  }
 
   Database& db_;
   WriteFn write_;
   size_t max_batch_;
   BatchFn on_batch_;
   std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Waiter*> queue_;  // guarded by mu_
-  bool writing_ = false;       // guarded by mu_: a caller is writing a batch
+  bool writing_ = false;       // guarded by mu_: a leader is writing a batch or about to
 };
 
 }  // namespace tf::store

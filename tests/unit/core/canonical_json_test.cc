@@ -49,6 +49,11 @@ TEST(CanonicalJsonTest, NumbersPrintAsEcmaScriptDoes) {
   EXPECT_EQ(EcmaScriptNumber(-1.5), "-1.5");
   EXPECT_EQ(EcmaScriptNumber(123.0), "123");
   EXPECT_EQ(CanonicalJson(nlohmann::json(int64_t{-42})).value(), "-42");
+  // Integers print their digits while a double holds them exactly, and as the double beyond.
+  EXPECT_EQ(CanonicalJson(nlohmann::json(int64_t{9007199254740991})).value(), "9007199254740991");
+  EXPECT_EQ(CanonicalJson(nlohmann::json(int64_t{-9007199254740991})).value(), "-9007199254740991");
+  EXPECT_EQ(CanonicalJson(nlohmann::json(int64_t{9007199254740993})).value(), "9007199254740992");
+  EXPECT_EQ(CanonicalJson(nlohmann::json(int64_t{1780000000000000})).value(), "1780000000000000");
   EXPECT_EQ(CanonicalJson(nlohmann::json(uint64_t{18446744073709551615u})).value(), "18446744073709552000");
 }
 
