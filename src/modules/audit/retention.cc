@@ -17,6 +17,12 @@ nlohmann::json DaysJson(const std::optional<RetentionPolicy>& p) {
 
 }  // namespace
 
+RetentionService::RetentionService(store::Database& db, const Clock& clock, AuditLog& log, metrics::Registry& metrics)
+    : db_(db),
+      clock_(clock),
+      log_(log),
+      pruned_(metrics.AddCounter("audit_records_pruned_total", "Audit records whose details retention pruned.").Get()) {}
+
 absl::Status RetentionService::CheckTenant(const Principal& caller, const std::string& tenant_id) {
   std::optional<std::string> scope = caller.TenantScope();
   if (scope && *scope != tenant_id) return absl::NotFoundError("no such tenant");
@@ -104,6 +110,7 @@ absl::StatusOr<PruneResult> RetentionService::PruneTenant(const RetentionPolicy&
       return r;
     }));
     result.pruned += range.count;
+    pruned_.Inc(static_cast<double>(range.count));
     if (range.count == 0) break;
   }
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(policy.tenant_id), [&](store::Transaction& tx) {

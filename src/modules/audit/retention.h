@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/principal.h"
 #include "modules/audit/audit_log.h"
 #include "modules/audit/audit_repo.h"
@@ -23,7 +24,7 @@ namespace tf::audit {
 
 class RetentionService {
  public:
-  RetentionService(store::Database& db, const Clock& clock, AuditLog& log) : db_(db), clock_(clock), log_(log) {}
+  RetentionService(store::Database& db, const Clock& clock, AuditLog& log, metrics::Registry& metrics);
 
   //! NotFound for a tenant the caller cannot see; nullopt when the tenant keeps details forever.
   absl::StatusOr<std::optional<RetentionPolicy>> Get(const Principal& caller, const std::string& tenant_id);
@@ -49,6 +50,7 @@ class RetentionService {
   const Clock& clock_;
   AuditLog& log_;
   AuditRepo repo_;
+  metrics::Counter& pruned_;
 };
 
 }  // namespace tf::audit

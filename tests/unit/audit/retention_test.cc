@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "core/crypto.h"
 #include "core/signed_note.h"
@@ -43,7 +44,7 @@ class RetentionTest : public ::testing::TestWithParam<Backend> {
   void SetUp() override {
     TF_ASSERT_OK_AND_ASSIGN(db_, TestDatabase::Create(GetParam(), clock_));
     log_ = std::make_unique<AuditLog>(db_->db(), clock_, metrics_);
-    retention_ = std::make_unique<RetentionService>(db_->db(), clock_, *log_);
+    retention_ = std::make_unique<RetentionService>(db_->db(), clock_, *log_, metrics_);
     TF_ASSERT_OK(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
       for (const char* id : {kTenantA, kTenantB}) {
         TF_RETURN_IF_ERROR(tx.Exec("INSERT INTO tenants (id, slug, name, data_region, status, created_at, updated_at) "
@@ -155,6 +156,9 @@ TEST_P(RetentionTest, PruneAllAppliesEveryPolicyInBatches) {
   auto recorded = db_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) { return AuditRepo().List(tx, events); });
   ASSERT_TRUE(recorded.ok());
   ASSERT_EQ(recorded->size(), 2u) << "one event per batch, each in its batch's transaction";
+  EXPECT_TRUE(absl::StrContains(metrics_.Render(),
+                                "audit_records_pruned_total " + std::to_string(RetentionService::kBatch + 10)))
+      << metrics_.Render();
   EXPECT_EQ((*recorded)[0].actor_type, "system");
 }
 
