@@ -15,6 +15,8 @@ packages=(
   chromium
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev postgresql prometheus curl openssl wrk nginx-light oathtool
+  # the reference verifier of audit exports (docs/verify_audit_bundle.py) and its test
+  python3 python3-cryptography
 )
 
 missing=()

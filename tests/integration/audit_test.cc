@@ -243,8 +243,22 @@ std::string WriteFile(const TempDir& dir, const std::string& name, const std::st
 }
 
 TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
-  ASSERT_TRUE(WaitFor([&] { return server_->client().Get("/api/audit/checkpoints/latest", admin_).status == 200; },
-                      std::chrono::seconds(20)));
+  // A record whose details hold numbers and names that canonical JSON must print and sort with
+  // care (RFC 8785 3.2.2.3 and 3.2.3), for the independent verifier below.
+  int status = 0;
+  std::string tricky = Traced("POST", "/api/users", admin_,
+                              R"({"email":"jcs@acme.example","n":[1.5,1e-7,1e21,-0.0,0.1,123456789012345678],)"
+                              R"("\ufb33":1,"\ud83d\ude00":2,"\u00e9":"\u00fcn\u00ef","\r":"\u0007"})",
+                              &status);
+  ASSERT_TRUE(status == 400 || status == 422) << status;
+  json tricky_record = RecordOf(tricky);
+  ASSERT_TRUE(tricky_record.is_object());
+  ASSERT_TRUE(tricky_record["details"]["body"].contains("n")) << tricky_record.dump();
+  int64_t tricky_index = tricky_record["leaf_index"];
+  ASSERT_TRUE(WaitFor([&] {
+    json latest = server_->client().Get("/api/audit/checkpoints/latest", admin_).Json();
+    return latest.is_object() && latest.value("tree_size", int64_t{0}) > tricky_index;
+  }, std::chrono::seconds(20)));
   std::map<std::string, std::string> headers{{"Authorization", "Bearer " + admin_}, {"X-Request-Id", "export-jsonl"}};
   HttpResult jsonl = server_->client().Send("GET", "/api/audit/export?format=jsonl", "", headers);
   ASSERT_EQ(jsonl.status, 200) << jsonl.body;
@@ -263,6 +277,13 @@ TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
   CommandResult ok = RunCommand({TF_TRUSTCTL_PATH, "audit", "verify", "--quiet", "--bundle", bundle, "--public-key", key_file});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_TRUE(absl::StartsWith(ok.out, "OK: " + std::to_string(lines.size() - 2) + " records verified")) << ok.out;
+  // The reference verifier of docs/, which shares no code with trustd, agrees.
+  std::string verifier_key = json::parse(server_->client().Get("/api/audit/public-key").body)["verifier_key"];
+  const std::string reference = std::string(TF_SOURCE_DIR) + "/docs/verify_audit_bundle.py";
+  CommandResult independent = RunCommand({"/usr/bin/python3", reference, "--public-key", verifier_key, bundle});
+  EXPECT_EQ(independent.exit_code, 0) << independent.out << independent.err;
+  EXPECT_TRUE(absl::StartsWith(independent.out, "OK: " + std::to_string(lines.size() - 2) + " records"))
+      << independent.out;
 
   // An edited record is found, and named.
   json edited = json::parse(lines[1]);
@@ -274,6 +295,9 @@ TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
   EXPECT_TRUE(absl::StrContains(bad.out, "TAMPERED: modified at leaf index " +
                                              std::to_string(edited["record"]["leaf_index"].get<int64_t>())))
       << bad.out;
+  CommandResult independent_bad = RunCommand({"/usr/bin/python3", reference, "--public-key", verifier_key, tampered});
+  EXPECT_EQ(independent_bad.exit_code, 2) << independent_bad.out << independent_bad.err;
+  EXPECT_TRUE(absl::StrContains(independent_bad.out, "TAMPERED: modified at leaf index")) << independent_bad.out;
 
   // The whole trail, as a platform operator exports it in one JSON document.
   HttpResult whole = server_->client().Get("/api/audit/export?format=json", root_);
@@ -281,7 +305,6 @@ TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
   ASSERT_TRUE(whole.complete);
   EXPECT_TRUE(json::parse(whole.body)["filter"].empty());
   std::string whole_file = WriteFile(dir, "whole.json", whole.body);
-  std::string verifier_key = json::parse(server_->client().Get("/api/audit/public-key").body)["verifier_key"];
   CommandResult all = RunCommand({TF_TRUSTCTL_PATH, "audit", "verify", "--quiet", "--bundle", whole_file, "--public-key", verifier_key});
   EXPECT_EQ(all.exit_code, 0) << all.out << all.err;
 
