@@ -153,7 +153,7 @@ const std::vector<KeyDef>& Keys() {
        "Address to listen on as HOST:PORT; [IPv6]:PORT for IPv6; port 0 picks a free port.", false, HostPort},
       {TF_CONFIG_KEY(server.io_threads), "Network I/O threads; 0 = one per core.", false, Range(0, 1024)},
       {TF_CONFIG_KEY(server.worker_threads),
-       "Threads for blocking work (database, crypto, files); 0 = four per core.", false, Range(0, 4096)},
+       "Threads for blocking work (database, crypto, files); 0 = sixteen per core.", false, Range(0, 4096)},
       {TF_CONFIG_KEY(server.max_connections), "Most client connections open at once.", false,
        Range(1, kMaxInt)},
       {TF_CONFIG_KEY(server.header_limit_bytes), "Largest request header block accepted, in bytes.", false,
