@@ -111,7 +111,7 @@ def verify_inclusion(index, size, leaf, proof, root):
 
 class NoteKey:
     def __init__(self, key_string):
-        parts = key_string.strip().split("+")
+        parts = key_string.strip().split("+", 2)  # base64 may hold "+" too
         if len(parts) != 3:
             raise ValueError("a verifier key is name+keyid+base64")
         self.name, key_id, raw = parts
