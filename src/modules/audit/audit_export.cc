@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/canonical_json.h"
 #include "core/status.h"
@@ -18,12 +17,6 @@ namespace {
 using nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-json ProofJson(const std::vector<merkle::Hash>& proof) {
-  json out = json::array();
-  for (const merkle::Hash& h : proof) out.push_back(merkle::ToHex(h));
-  return out;
-}
 
 // The csv columns: the record as served, then what proves it.
 constexpr std::string_view kCsvColumns[] = {
@@ -101,6 +94,12 @@ json FilterJson(const RecordFilter& f) {
   text("request_id", f.request_id);
   text("kind", f.kind);
   text("q", f.path_contains);
+  return out;
+}
+
+json HashesJson(const std::vector<merkle::Hash>& hashes) {
+  json out = json::array();
+  for (const merkle::Hash& h : hashes) out.push_back(merkle::ToHex(h));
   return out;
 }
 
@@ -192,22 +191,20 @@ absl::StatusOr<std::string> ExportEncoder::Add(const RecordWithProof& item) {
   if (format_ == ExportFormat::kCsv) {
     std::string row;
     for (std::string_view column : kCsvColumns) {
-      if (!row.empty() || column != kCsvColumns[0]) row += ',';
+      if (column != kCsvColumns[0]) row += ',';
       if (column == "leaf") {
         row += leaf;
       } else if (column == "tree_size") {
         row += std::to_string(checkpoint_.tree_size);
       } else if (column == "proof") {
-        std::vector<std::string> hex;
-        for (const merkle::Hash& h : item.proof) hex.push_back(merkle::ToHex(h));
-        row += absl::StrJoin(hex, " ");
+        for (size_t i = 0; i < item.proof.size(); ++i) StrAppend(&row, i == 0 ? "" : " ", merkle::ToHex(item.proof[i]));
       } else {
         row += CsvValue(record[std::string(column)]);
       }
     }
     return row + "\r\n";
   }
-  std::string line = Dump({{"record", std::move(record)}, {"leaf", std::move(leaf)}, {"proof", ProofJson(item.proof)}});
+  std::string line = Dump({{"record", std::move(record)}, {"leaf", std::move(leaf)}, {"proof", HashesJson(item.proof)}});
   if (format_ == ExportFormat::kJsonl) return line + "\n";
   return count_ == 1 ? line : "," + line;
 }

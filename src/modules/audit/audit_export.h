@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/crypto.h"
@@ -37,6 +38,8 @@ inline constexpr std::string_view kManifestTitle = "trust-fabric audit export";
 //! The filter's set members, as the bundle's header and manifest name them.
 nlohmann::json FilterJson(const RecordFilter& filter);
 nlohmann::json CheckpointJson(const Checkpoint& checkpoint);
+//! Proof hashes as the API serves them: hex, in RFC 9162 order.
+nlohmann::json HashesJson(const std::vector<merkle::Hash>& hashes);
 
 //! What a manifest signs: how many records, of which tree, selected how, and their digest.
 struct Manifest {

@@ -26,12 +26,6 @@ using nlohmann::json;
 
 constexpr int64_t kMaxIndex = int64_t{1} << 53;  // exact in every JSON reader
 
-json HashesJson(const std::vector<merkle::Hash>& hashes) {
-  json out = json::array();
-  for (const auto& h : hashes) out.push_back(merkle::ToHex(h));
-  return out;
-}
-
 absl::StatusOr<std::optional<std::string>> OneOf(const RequestContext& ctx, std::string_view name,
                                                  std::initializer_list<std::string_view> allowed) {
   TF_ASSIGN_OR_RETURN(std::optional<std::string> v, http::TextParam(ctx, name, 64));

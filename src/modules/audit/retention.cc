@@ -23,20 +23,21 @@ RetentionService::RetentionService(store::Database& db, const Clock& clock, Audi
       log_(log),
       pruned_(metrics.AddCounter("audit_records_pruned_total", "Audit records whose details retention pruned.").Get()) {}
 
-absl::Status RetentionService::CheckTenant(const Principal& caller, const std::string& tenant_id) {
+absl::Status RetentionService::CheckTenant(const Principal& caller, const std::string& tenant_id,
+                                          store::Transaction& tx) {
   std::optional<std::string> scope = caller.TenantScope();
   if (scope && *scope != tenant_id) return absl::NotFoundError("no such tenant");
-  TF_ASSIGN_OR_RETURN(bool exists, db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
-    return repo_.TenantExists(tx, tenant_id);
-  }));
+  TF_ASSIGN_OR_RETURN(bool exists, repo_.TenantExists(tx, tenant_id));
   return exists ? absl::OkStatus() : absl::NotFoundError("no such tenant");
 }
 
 absl::StatusOr<std::optional<RetentionPolicy>> RetentionService::Get(const Principal& caller,
                                                                      const std::string& tenant_id) {
-  TF_RETURN_IF_ERROR(CheckTenant(caller, tenant_id));
   return db_.InTx(store::ReadTx(caller.TxTenant()),
-                  [&](store::Transaction& tx) { return repo_.Retention(tx, tenant_id); });
+                  [&](store::Transaction& tx) -> absl::StatusOr<std::optional<RetentionPolicy>> {
+                    TF_RETURN_IF_ERROR(CheckTenant(caller, tenant_id, tx));
+                    return repo_.Retention(tx, tenant_id);
+                  });
 }
 
 absl::StatusOr<RetentionPolicy> RetentionService::Set(const Principal& caller, const std::string& tenant_id,
@@ -44,8 +45,8 @@ absl::StatusOr<RetentionPolicy> RetentionService::Set(const Principal& caller, c
   if (days < kMinDays || days > kMaxDays) {
     return FieldError("retention_days", StrCat("must be between ", kMinDays, " and ", kMaxDays, " days"));
   }
-  TF_RETURN_IF_ERROR(CheckTenant(caller, tenant_id));
   return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<RetentionPolicy> {
+    TF_RETURN_IF_ERROR(CheckTenant(caller, tenant_id, tx));
     TF_ASSIGN_OR_RETURN(std::optional<RetentionPolicy> before, repo_.Retention(tx, tenant_id));
     RetentionPolicy policy;
     if (before) policy = *before;
@@ -62,8 +63,8 @@ absl::StatusOr<RetentionPolicy> RetentionService::Set(const Principal& caller, c
 }
 
 absl::Status RetentionService::Remove(const Principal& caller, const std::string& tenant_id) {
-  TF_RETURN_IF_ERROR(CheckTenant(caller, tenant_id));
   return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(CheckTenant(caller, tenant_id, tx));
     TF_ASSIGN_OR_RETURN(std::optional<RetentionPolicy> before, repo_.Retention(tx, tenant_id));
     if (!before) return absl::NotFoundError("the tenant has no audit retention policy: details are kept forever");
     TF_RETURN_IF_ERROR(repo_.DeleteRetention(tx, tenant_id).status());

@@ -43,7 +43,8 @@ class RetentionService {
   static constexpr int kBatch = 5000;
 
  private:
-  absl::Status CheckTenant(const Principal& caller, const std::string& tenant_id);
+  //! NotFound for a tenant that does not exist or that the caller may not see.
+  absl::Status CheckTenant(const Principal& caller, const std::string& tenant_id, store::Transaction& tx);
   absl::StatusOr<PruneResult> PruneTenant(const RetentionPolicy& policy, const Actor& actor);
 
   store::Database& db_;

@@ -27,18 +27,11 @@ std::string Tile::Encode() const {
 
 namespace {
 
-int Nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 //! 64 hex digits to a hash; false when one is not a hex digit. (Proofs decode many tiles: no
 //! allocation here.)
 bool DecodeHash(std::string_view hex, merkle::Hash& out) {
   for (size_t i = 0; i < out.size(); ++i) {
-    int hi = Nibble(hex[2 * i]), lo = Nibble(hex[2 * i + 1]);
+    int hi = HexDigitValue(hex[2 * i]), lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<unsigned char>(hi << 4 | lo);
   }
