@@ -5,7 +5,7 @@
 // record, the speed of `trustctl audit verify` over the result, and that of an export of it
 // (GET /api/audit/export) and its offline verification (trustctl audit verify --bundle).
 //
-//   build/bench/bench_audit_append [--records N] [--threads T]
+//   build/bench/bench_audit_append [--records N] [--threads T] [--in-flight N]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -15,6 +15,7 @@
 #include <fstream>
 #include <unistd.h>
 #include <string>
+#include <semaphore>
 #include <thread>
 #include <vector>
 
@@ -86,19 +87,35 @@ AuditRecord Request(int thread, int i) {
 
 nlohmann::json Details(int i) { return {{"query", {{"limit", "50"}, {"page", std::to_string(i)}}}}; }
 
+//! `producers` threads each keep up to `in_flight / producers` appends waiting for their
+//! commit, as requests in flight do: `append(producer, i, done)` queues record i and calls
+//! `done` once it is durable. Latency is from the append to its `done`.
 template <typename Append>
-Run Drive(int threads, int per_thread, Append append) {
+Run Drive(int producers, int in_flight, int per_producer, Append append) {
   Run run;
-  std::vector<std::vector<double>> lat(static_cast<size_t>(threads));
+  std::vector<std::vector<double>> lat(static_cast<size_t>(producers));
   auto start = Clock::now();
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      for (int i = 0; i < per_thread; ++i) {
+  for (int p = 0; p < producers; ++p) {
+    pool.emplace_back([&, p] {
+      pthread_setname_np(pthread_self(), "producer");
+      std::vector<double>& mine = lat[static_cast<size_t>(p)];
+      mine.resize(static_cast<size_t>(per_producer));
+      std::counting_semaphore<> window(std::max(1, in_flight / producers));
+      std::atomic<int> pending{0};
+      for (int i = 0; i < per_producer; ++i) {
+        window.acquire();
+        ++pending;
         auto a = Clock::now();
-        if (!append(t, i).ok()) std::abort();
-        lat[static_cast<size_t>(t)].push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+        absl::Status queued = append(p, i, [&, i, a](const absl::Status& status) {
+          if (!status.ok()) std::abort();
+          mine[static_cast<size_t>(i)] = std::chrono::duration<double, std::milli>(Clock::now() - a).count();
+          window.release();
+          --pending;  // last: the producer may return once it reads 0
+        });
+        if (!queued.ok()) std::abort();
       }
+      while (pending.load() > 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
     });
   }
   for (auto& th : pool) th.join();
@@ -110,11 +127,12 @@ Run Drive(int threads, int per_thread, Append append) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int records = 200000, threads = 64;
+  int records = 200000, threads = 2, in_flight = 256;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--records") records = std::atoi(argv[i + 1]);
     else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (flag == "--in-flight") in_flight = std::atoi(argv[i + 1]);
   }
   if (!tf::crypto::InitCrypto().ok()) return 1;
   int per_thread = records / threads;
@@ -149,10 +167,10 @@ int main(int argc, char** argv) {
         ++plain_batches;
         plain_items += static_cast<int64_t>(n);
       });
-  Run plain_run = Drive(threads, per_thread, [&](int t, int i) {
+  Run plain_run = Drive(threads, in_flight, per_thread, [&](int t, int i, auto done) {
     AuditRecord r = Request(t, i);
     r.details = Details(i).dump();
-    return plain.Submit(std::move(r));
+    return plain.SubmitAsync(std::move(r), std::move(done));
   });
 
   // 2. The audit trail: AuditLog's appends with the tree builder running beside them.
@@ -173,6 +191,7 @@ int main(int argc, char** argv) {
   std::atomic<int64_t> tree_size{0};
   Clock::time_point covered_at;
   std::thread build([&] {
+    pthread_setname_np(pthread_self(), "tree-builder");
     while (true) {
       auto built = builder.Run();
       if (!built.ok()) {
@@ -186,10 +205,10 @@ int main(int argc, char** argv) {
     covered_at = Clock::now();
   });
   auto audited_start = Clock::now();
-  Run audited_run = Drive(threads, per_thread, [&](int t, int i) {
+  Run audited_run = Drive(threads, in_flight, per_thread, [&](int t, int i, auto done) {
     AuditRecord r = Request(t, i);
     tf::audit::SetDetails(r, Details(i));
-    return log.AppendDurable(std::move(r));
+    return log.AppendAsync(std::move(r), std::move(done));
   });
   appending = false;
   build.join();
@@ -248,7 +267,9 @@ int main(int argc, char** argv) {
   }
 
   double plain_rate = records / plain_run.seconds, audited_rate = records / audited_run.seconds;
-  std::printf("records %d, threads %d, SQLite synchronous=FULL (WAL), group commit up to %zu\n\n", records, threads,
+  std::printf("records %d, %d producer threads keeping %d appends in flight, SQLite synchronous=FULL (WAL), "
+              "group commit up to %zu\n\n",
+              records, threads, in_flight,
               tf::audit::AuditLog::kMaxBatch);
   std::printf("plain inserts: %lld group commits of %.1f records on average\n\n",
               static_cast<long long>(plain_batches.load()),

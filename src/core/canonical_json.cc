@@ -45,33 +45,6 @@ bool SortsAsUtf16(std::string_view s) {
   return true;
 }
 
-absl::Status AppendString(const std::string& s, std::string& out) {
-  if (!IsValidUtf8(s)) return absl::InvalidArgumentError("a JSON string is not valid UTF-8");
-  out.push_back('"');
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
-          out += buffer;
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
-  return absl::OkStatus();
-}
-
 absl::Status Append(const nlohmann::json& v, std::string& out) {
   switch (v.type()) {
     case nlohmann::json::value_t::null: out += "null"; return absl::OkStatus();
@@ -96,7 +69,7 @@ absl::Status Append(const nlohmann::json& v, std::string& out) {
       out += EcmaScriptNumber(d);
       return absl::OkStatus();
     }
-    case nlohmann::json::value_t::string: return AppendString(v.get_ref<const std::string&>(), out);
+    case nlohmann::json::value_t::string: return AppendCanonicalString(v.get_ref<const std::string&>(), out);
     case nlohmann::json::value_t::array: {
       out.push_back('[');
       bool first = true;
@@ -128,7 +101,7 @@ absl::Status Append(const nlohmann::json& v, std::string& out) {
       for (const auto& [unused, it] : members) {
         if (!first) out.push_back(',');
         first = false;
-        if (absl::Status s = AppendString(it.key(), out); !s.ok()) return s;
+        if (absl::Status s = AppendCanonicalString(it.key(), out); !s.ok()) return s;
         out.push_back(':');
         if (absl::Status s = Append(it.value(), out); !s.ok()) return s;
       }
@@ -142,6 +115,36 @@ absl::Status Append(const nlohmann::json& v, std::string& out) {
 }
 
 }  // namespace
+
+absl::Status AppendCanonicalString(std::string_view s, std::string& out) {
+  if (!IsValidUtf8(s)) return absl::InvalidArgumentError("a JSON string is not valid UTF-8");
+  out.push_back('"');
+  size_t run = 0;  // start of the characters not yet copied: they need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+      }
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+  return absl::OkStatus();
+}
 
 std::string EcmaScriptNumber(double value) {
   if (value == 0) return "0";  // also -0

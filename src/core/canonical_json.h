@@ -6,6 +6,7 @@
 // Thread-safety: stateless.
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
@@ -14,6 +15,9 @@ namespace tf {
 
 //! InvalidArgument for strings that are not UTF-8 and for non-finite numbers.
 absl::StatusOr<std::string> CanonicalJson(const nlohmann::json& value);
+
+//! Appends `s` as RFC 8785 prints a string; InvalidArgument (and nothing appended) unless UTF-8.
+absl::Status AppendCanonicalString(std::string_view s, std::string& out);
 
 //! A double as ECMAScript's Number::toString prints it (RFC 8785 §3.2.2.3); finite only.
 std::string EcmaScriptNumber(double value);

@@ -1,21 +1,29 @@
 #pragma once
-// GroupCommit: many threads' small writes shared out into few transactions, as LevelDB's writer
-// queue does. Each Submit queues its item; the caller that finds no batch being written leads:
-// it takes the queue (up to max_batch items), writes it in one transaction and one commit (one
-// fsync), hands the lead to the first caller still queued and wakes those whose items were in
-// the batch, each alone (waking every waiter at once cost more than the writes under load).
-// Under load, batches grow with the number of waiting callers; alone, a caller writes its item
+// GroupCommit: many callers' small writes shared out into few transactions. Callers queue items;
+// one writer thread takes everything queued (up to max_batch items), writes it in one
+// transaction and one commit (one fsync), tells each item's caller the outcome, and takes the
+// next batch. While a batch is being written the next one gathers, so batches grow with the
+// rate of submissions and an item waits at most about two commits; alone, an item is written
 // at once.
-// Thread-safety: Submit is safe from any thread; `write` runs on one caller's thread at a time.
+//  - Submit waits for its item's commit;
+//  - SubmitAsync returns at once and calls back on the writer thread, so callers that cannot
+//    park a thread (an I/O thread, a load generator) keep many items in flight.
+// Destruction writes what is queued, then stops the writer.
+// Thread-safety: Submit and SubmitAsync are safe from any thread; `write`, `on_batch` and the
+// callbacks run on the writer thread, one batch at a time.
+
+#include <pthread.h>
 
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "store/database.h"
 
@@ -29,85 +37,112 @@ class GroupCommit {
   using WriteFn = std::function<absl::Status(Transaction&, std::vector<T>&)>;
   //! Told each batch's size and outcome (metrics). May be empty.
   using BatchFn = std::function<void(size_t items, const absl::Status& status)>;
+  //! Told one item's outcome: OK once its batch committed, else the batch's error. Runs on the
+  //! writer thread, so it must be quick and never wait.
+  using DoneFn = absl::AnyInvocable<void(const absl::Status&)>;
 
-  GroupCommit(Database& db, WriteFn write, size_t max_batch, BatchFn on_batch = {})
-      : db_(db), write_(std::move(write)), max_batch_(max_batch), on_batch_(std::move(on_batch)) {}
+  //! `max_queued` bounds the items SubmitAsync lets wait (memory under overload).
+  GroupCommit(Database& db, WriteFn write, size_t max_batch, BatchFn on_batch = {}, size_t max_queued = 65536)
+      : db_(db),
+        write_(std::move(write)),
+        max_batch_(max_batch),
+        max_queued_(max_queued),
+        on_batch_(std::move(on_batch)),
+        writer_([this] { Run(); }) {}
+
+  ~GroupCommit() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    queued_.notify_one();
+    writer_.join();
+  }
+
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
 
   //! Returns once `item` committed (or its batch failed: then every item of it gets the error).
   [[nodiscard]] absl::Status Submit(T item) {
-    Waiter self;
-    self.item = &item;
+    struct Wait {
+      std::mutex mu;
+      std::condition_variable cv;
+      bool done = false;
+      absl::Status status;
+    } wait;
+    Enqueue(std::move(item), [&wait](const absl::Status& status) {
+      // `wait` may go as soon as `mu` is released: nothing after it.
+      std::lock_guard lock(wait.mu);
+      wait.status = status;
+      wait.done = true;
+      wait.cv.notify_one();
+    });
+    std::unique_lock lock(wait.mu);
+    wait.cv.wait(lock, [&] { return wait.done; });
+    return wait.status;
+  }
+
+  //! Queues `item`; `done` is called once its batch committed or failed. Unavailable at once
+  //! (and `done` never called) when `max_queued` items are already waiting.
+  [[nodiscard]] absl::Status SubmitAsync(T item, DoneFn done) {
     {
       std::lock_guard lock(mu_);
-      queue_.push_back(&self);
-      if (!writing_) {
-        writing_ = true;
-        self.state = State::kLead;
+      if (queue_.size() >= max_queued_) {
+        return absl::UnavailableError("too many writes are waiting for their commit");
       }
     }
-    {
-      std::unique_lock lock(self.mu);
-      self.cv.wait(lock, [&] { return self.state != State::kQueued; });
-      if (self.state == State::kDone) return self.status;
-    }
-    // The leader: it is at the queue's front, so its own item is in the batch it writes.
-    std::vector<Waiter*> batch;
-    {
-      std::lock_guard lock(mu_);
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(queue_.front());
-        queue_.pop_front();
-      }
-    }
-    std::vector<T> items;
-    items.reserve(batch.size());
-    for (Waiter* w : batch) items.push_back(std::move(*w->item));
-    absl::Status status =
-        db_.InTx(WriteTx().Retryable(), [&](Transaction& tx) -> absl::Status { return write_(tx, items); });
-    if (on_batch_) on_batch_(batch.size(), status);
-    // Hands the lead to the next waiter, if any, before waking this batch's.
-    Waiter* next = nullptr;
-    {
-      std::lock_guard lock(mu_);
-      if (queue_.empty()) {
-        writing_ = false;
-      } else {
-        next = queue_.front();
-      }
-    }
-    if (next) Wake(next, State::kLead, {});
-    for (Waiter* w : batch) {
-      if (w != &self) Wake(w, State::kDone, status);
-    }
-    return status;
+    Enqueue(std::move(item), std::move(done));
+    return absl::OkStatus();
   }
 
  private:
-  enum class State { kQueued, kLead, kDone };
-  //! One caller: woken alone (never all at once), when its batch is written or it is to lead.
-  struct Waiter {
-    T* item = nullptr;
-    absl::Status status;
-    State state = State::kQueued;  // guarded by mu
-    std::mutex mu;
-    std::condition_variable cv;
+  struct Entry {
+    T item;
+    DoneFn done;
   };
 
-  //! The waiter may return (and its Waiter go) as soon as `mu` is released: nothing after it.
-  static void Wake(Waiter* w, State state, const absl::Status& status) {
-    std::lock_guard lock(w->mu);
-    w->status = status;
-    w->state = state;
-    w->cv.notify_one();
+  void Enqueue(T item, DoneFn done) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back({std::move(item), std::move(done)});
+    }
+    queued_.notify_one();
+  }
+
+  void Run() {
+    pthread_setname_np(pthread_self(), "group-commit");
+    std::vector<T> items;
+    std::vector<DoneFn> dones;
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        queued_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        if (queue_.empty()) return;  // stopping, and everything queued is written
+        while (!queue_.empty() && items.size() < max_batch_) {
+          items.push_back(std::move(queue_.front().item));
+          dones.push_back(std::move(queue_.front().done));
+          queue_.pop_front();
+        }
+      }
+      absl::Status status =
+          db_.InTx(WriteTx().Retryable(), [&](Transaction& tx) -> absl::Status { return write_(tx, items); });
+      if (on_batch_) on_batch_(items.size(), status);
+      for (DoneFn& done : dones) done(status);
+      items.clear();
+      dones.clear();
+    }
   }
 
   Database& db_;
   WriteFn write_;
   size_t max_batch_;
+  size_t max_queued_;
   BatchFn on_batch_;
   std::mutex mu_;
-  std::deque<Waiter*> queue_;  // guarded by mu_
-  bool writing_ = false;       // guarded by mu_: a leader is writing a batch or about to
+  std::condition_variable queued_;
+  std::deque<Entry> queue_;  // guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
+  std::thread writer_;       // last: it starts once the rest is built
 };
 
 }  // namespace tf::store

@@ -100,4 +100,15 @@ absl::Status AuditLog::AppendDurable(AuditRecord record) {
   return status;
 }
 
+absl::Status AuditLog::AppendAsync(AuditRecord record, store::GroupCommit<AuditRecord>::DoneFn done) {
+  absl::Status queued = commits_.SubmitAsync(
+      std::move(record), [this, start = std::chrono::steady_clock::now(), done = std::move(done)](
+                             const absl::Status& status) mutable {
+        durable_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        done(status);
+      });
+  if (!queued.ok()) failures_.Inc();
+  return queued;
+}
+
 }  // namespace tf::audit

@@ -3,7 +3,8 @@
 //  - RecordEvent: a domain event (role granted, MFA disabled, key rotated, ...) written in the
 //    caller's transaction, so the change and its record commit together or not at all.
 //  - AppendDurable: an API request's record, written by group commit (concurrent callers share
-//    one transaction and one fsync) and durable when it returns.
+//    one transaction and one fsync) and durable when it returns; AppendAsync, the same without
+//    waiting: it calls back once the record is durable.
 // Both fill the request's context (request id, trace, method, route, path, address, user agent)
 // from the RequestScope the audit middleware opens around each request.
 // Thread-safety: safe from any thread.
@@ -69,6 +70,10 @@ class AuditLog {
                                                 const AuditEvent& event);
   //! Writes `record` (id, time and leaf index are set here) and returns once it is durable.
   [[nodiscard]] absl::Status AppendDurable(AuditRecord record);
+  //! Queues `record` (id, time and leaf index are set here); `done` is told once it is durable
+  //! or could not be written, on the group commit's thread (quick, never waiting). An error at
+  //! once (and no call of `done`) when too many records are already waiting.
+  [[nodiscard]] absl::Status AppendAsync(AuditRecord record, store::GroupCommit<AuditRecord>::DoneFn done);
   //! The id and time of a new record, and the current request's context.
   AuditRecord NewRecord(std::string kind, const Actor& actor) const;
 

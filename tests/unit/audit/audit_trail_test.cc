@@ -394,6 +394,38 @@ TEST(AuditRecordTest, LeafIsCanonicalJsonWithoutServedOnlyMembers) {
   EXPECT_EQ(CanonicalJson(served).value(), leaf);
 }
 
+TEST(AuditRecordTest, LeafIsTheServedFormCanonicalisedWithEveryMemberSetOrNull) {
+  auto served_leaf = [](const AuditRecord& r) { return LeafOfServed(RecordJson(r)); };
+  AuditRecord empty;
+  EXPECT_EQ(LeafBytes(empty).value(), served_leaf(empty).value());
+  AuditRecord r;
+  r.id = "0190f000-0000-7000-8000-000000000002";
+  r.tenant_id = "t";
+  r.time = -1;
+  r.kind = "event";
+  r.actor_type = "api_token";
+  r.actor_id = "tok";
+  r.actor_user_id = "u";
+  r.actor_via = "jit";
+  r.action = "EXPORT";
+  r.event_type = "audit.exported";
+  r.resource_type = "audit.export";
+  r.resource_id = "r\"1\\";
+  r.method = "GET";
+  r.route = "/api/audit/export";
+  r.path = "/api/caf\u00e9/\U0001F600/\uFB33";
+  r.status = int64_t{1} << 60;  // beyond 2^53: printed as ECMAScript prints the double
+  r.outcome = "success";
+  r.source_ip = "::1";
+  r.user_agent = "tab\tnl\ncr\rbs\bff\f\x01\x1f\x7f end";
+  r.request_id = "";
+  r.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  SetDetails(r, {{"q", 1}});
+  EXPECT_EQ(LeafBytes(r).value(), served_leaf(r).value());
+  r.user_agent = "\xff";
+  EXPECT_EQ(LeafBytes(r).status().code(), absl::StatusCode::kInvalidArgument) << "not UTF-8";
+}
+
 TEST(AuditRecordTest, OversizedDetailsAreSummarised) {
   AuditRecord r;
   SetDetails(r, {{"body", std::string(20000, 'x')}});

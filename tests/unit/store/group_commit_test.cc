@@ -1,11 +1,15 @@
 // Tests of store::GroupCommit on both backends: many threads' items all commit exactly once,
 // concurrent callers share batches, a failed batch fails every item in it and nothing of it is
-// written, and the writer after a failure carries on.
+// written, and the writer after a failure carries on; asynchronous submissions are told their
+// outcome once, are refused beyond the queue's bound, and are written before destruction ends.
 #include "store/group_commit.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -94,6 +98,73 @@ TEST_P(GroupCommitTest, AFailedBatchFailsEachOfItsItemsAndWritesNoneOfThem) {
   EXPECT_EQ(ok + failed, 400);
   EXPECT_EQ(Stored().size(), static_cast<size_t>(ok.load()));
   EXPECT_TRUE(commits.Submit(99999).ok()) << "the writer carries on after a failed batch";
+}
+
+TEST_P(GroupCommitTest, AsynchronousItemsAreEachToldOnceAndAllWritten) {
+  constexpr int kItems = 3000;
+  std::mutex mu;
+  std::vector<int> told(kItems, 0);
+  std::atomic<int> failures{0}, done{0};
+  {
+    GroupCommit<int64_t> commits(db(), Insert(), 256);
+    for (int i = 0; i < kItems; ++i) {
+      ASSERT_TRUE(commits
+                      .SubmitAsync(i,
+                                   [&, i](const absl::Status& s) {
+                                     if (!s.ok()) ++failures;
+                                     std::lock_guard lock(mu);
+                                     ++told[static_cast<size_t>(i)];
+                                     ++done;
+                                   })
+                      .ok());
+    }
+    // Destruction writes what is still queued.
+  }
+  EXPECT_EQ(done, kItems);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(std::count(told.begin(), told.end(), 1), kItems) << "each item told exactly once";
+  EXPECT_EQ(Stored().size(), static_cast<size_t>(kItems));
+}
+
+TEST_P(GroupCommitTest, AsynchronousItemsBeyondTheBoundAreRefusedAndNotWritten) {
+  // The first batch blocks until released, so whatever follows waits in the queue.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  auto insert = Insert();
+  GroupCommit<int64_t> commits(
+      db(),
+      [&](Transaction& tx, std::vector<int64_t>& items) {
+        {
+          std::unique_lock lock(mu);
+          entered = true;
+          cv.notify_all();
+          cv.wait(lock, [&] { return release; });
+        }
+        return insert(tx, items);
+      },
+      64, {}, /*max_queued=*/4);
+  std::atomic<int> told{0};
+  auto count = [&](const absl::Status& s) {
+    EXPECT_TRUE(s.ok()) << s;
+    ++told;
+  };
+  ASSERT_TRUE(commits.SubmitAsync(1, count).ok());
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  for (int64_t v = 2; v <= 5; ++v) ASSERT_TRUE(commits.SubmitAsync(v, count).ok());
+  absl::Status refused = commits.SubmitAsync(6, [&](const absl::Status&) { ADD_FAILURE() << "a refused item is told"; });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(commits.Submit(7).ok());
+  EXPECT_EQ(told, 5);
+  EXPECT_EQ(Stored(), (std::set<int64_t>{1, 2, 3, 4, 5, 7}));
 }
 
 TF_INSTANTIATE_BACKENDS(GroupCommitTest);
