@@ -127,7 +127,7 @@ Run Drive(int producers, int in_flight, int per_producer, Append append) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int records = 200000, threads = 2, in_flight = 256;
+  int records = 200000, threads = 2, in_flight = 128;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--records") records = std::atoi(argv[i + 1]);

@@ -13,6 +13,11 @@ constexpr std::string_view kColumns =
     "leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, actor_via, action, event_type, "
     "resource_type, resource_id, method, route, path, status, outcome, source_ip, user_agent, request_id, "
     "trace_id, details, details_sha256, pruned_at";
+//! kColumns with the details left out (read as NULL): all a leaf needs.
+constexpr std::string_view kColumnsWithoutDetails =
+    "leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, actor_via, action, event_type, "
+    "resource_type, resource_id, method, route, path, status, outcome, source_ip, user_agent, request_id, "
+    "trace_id, NULL, details_sha256, pruned_at";
 
 AuditRecord FromRow(const store::Row& r) {
   AuditRecord a;
@@ -105,11 +110,12 @@ absl::Status AuditRepo::Append(Tx& tx, std::vector<AuditRecord>& records) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Range(Tx& tx, int64_t from, int limit) {
+absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Range(Tx& tx, int64_t from, int limit, bool with_details) {
   store::Where where;
   where.Add("leaf_index >= ?", from);
   where.Add("leaf_index < ?", from + limit);
-  return store::SelectRows(tx, kColumns, "audit_records", where, " ORDER BY leaf_index", FromRow);
+  return store::SelectRows(tx, with_details ? kColumns : kColumnsWithoutDetails, "audit_records", where,
+                           " ORDER BY leaf_index", FromRow);
 }
 
 namespace {

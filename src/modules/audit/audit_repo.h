@@ -38,8 +38,9 @@ class AuditRepo {
 
   //! Gives `records` new leaf indexes, ascending, and inserts them.
   absl::Status Append(Tx& tx, std::vector<AuditRecord>& records);
-  //! Records with leaf_index in [from, from + limit), in order.
-  absl::StatusOr<std::vector<AuditRecord>> Range(Tx& tx, int64_t from, int limit);
+  //! Records with leaf_index in [from, from + limit), in order; without details (NULL) when
+  //! `with_details` is false, as building leaves needs only their hash.
+  absl::StatusOr<std::vector<AuditRecord>> Range(Tx& tx, int64_t from, int limit, bool with_details = true);
   absl::StatusOr<std::vector<AuditRecord>> List(Tx& tx, const RecordFilter& filter);
   //! Up to `limit` records the filter selects (its cursor and limit aside) with leaf_index in
   //! [from, end), oldest first.

@@ -55,7 +55,7 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
   if (!read.ok()) return read.status();
   TF_ASSIGN_OR_RETURN(head, repo_.Head(**read));
   TF_ASSIGN_OR_RETURN(written, repo_.EndOfRecords(**read));
-  TF_ASSIGN_OR_RETURN(records, repo_.Range(**read, head.tree_size, kBatch));
+  TF_ASSIGN_OR_RETURN(records, repo_.Range(**read, head.tree_size, kBatch, /*with_details=*/false));
   tree.emplace(repo_, **read);
   TF_RETURN_IF_ERROR(tree->LoadEdge(head.tree_size));
   int64_t size = head.tree_size;

@@ -1,12 +1,14 @@
 #include "store/sqlite/sqlite_database.h"
 #include "core/strings.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "core/log.h"
 #include "core/status.h"
 
 namespace tf::store {
@@ -59,6 +61,8 @@ class SqliteConnection {
     return conn;
   }
 
+  sqlite3* handle() const { return db_; }
+
   absl::Status ExecScript(std::string_view sql) {
     std::string z(sql);
     char* err = nullptr;
@@ -93,7 +97,8 @@ class SqliteConnection {
             if constexpr (std::is_same_v<T, std::nullptr_t>) return sqlite3_bind_null(stmt, idx);
             else if constexpr (std::is_same_v<T, int64_t>) return sqlite3_bind_int64(stmt, idx, v);
             else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(stmt, idx, v);
-            else return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+            // `params` outlives the statement's use of it (the Resetter clears the bindings).
+            else return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
           },
           params[i]);
       if (rc != SQLITE_OK) return SqliteError(db_, rc, "binding a parameter");
@@ -127,7 +132,7 @@ class SqliteConnection {
   SqliteConnection() = default;
 
   absl::StatusOr<sqlite3_stmt*> Prepare(std::string_view sql) {
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);
     if (it != cache_.end()) return it->second;
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
@@ -140,7 +145,12 @@ class SqliteConnection {
   }
 
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  //! Looked up by the SQL's view, without copying it.
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view sql) const { return std::hash<std::string_view>{}(sql); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 class SqliteTransaction final : public Transaction {
@@ -192,7 +202,16 @@ class SqliteTransaction final : public Transaction {
 };
 
 SqliteDatabase::SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {}
-SqliteDatabase::~SqliteDatabase() = default;
+
+SqliteDatabase::~SqliteDatabase() {
+  if (!checkpointer_.joinable()) return;
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    stopping_ = true;
+  }
+  checkpoint_cv_.notify_one();
+  checkpointer_.join();
+}
 
 absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions& options) {
   auto db = std::unique_ptr<SqliteDatabase>(new SqliteDatabase(options));
@@ -202,7 +221,49 @@ absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const Sqlit
     db->free_readers_.push_back(reader.get());
     db->readers_.push_back(std::move(reader));
   }
+  // A WAL reset after a checkpoint also gives the file back, beyond this size.
+  TF_RETURN_IF_ERROR(db->writer_->ExecScript(StrCat("PRAGMA journal_size_limit = ", kWalSizeLimitBytes)));
+  TF_ASSIGN_OR_RETURN(db->checkpoint_conn_, SqliteConnection::Open(options, /*writer=*/true));
+  // The hook replaces SQLite's automatic checkpoint in the committing connection.
+  sqlite3_wal_hook(db->writer_->handle(), &SqliteDatabase::OnWalCommit, db.get());
+  db->checkpointer_ = std::thread([raw = db.get()] { raw->RunCheckpointer(); });
   return db;
+}
+
+int SqliteDatabase::OnWalCommit(void* self, sqlite3* handle, const char*, int pages) {
+  auto* db = static_cast<SqliteDatabase*>(self);
+  // Runs on the writing thread after each commit, under writer_mu_.
+  if (pages < db->wal_pages_at_request_) db->wal_pages_at_request_ = 0;  // the WAL was reset
+  if (pages >= kCheckpointBackstopPages) {
+    // The checkpointer is not keeping up: copy in the commit's path, as SQLite would.
+    sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= db->wal_pages_at_request_ + kCheckpointPages) {
+    db->wal_pages_at_request_ = pages;
+    {
+      std::lock_guard lock(db->checkpoint_mu_);
+      db->checkpoint_wanted_ = true;
+    }
+    db->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteDatabase::RunCheckpointer() {
+  pthread_setname_np(pthread_self(), "sqlite-ckpt");
+  std::unique_lock lock(checkpoint_mu_);
+  while (true) {
+    checkpoint_cv_.wait(lock, [&] { return checkpoint_wanted_ || stopping_; });
+    if (stopping_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs, without blocking writers or readers.
+    int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                       nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      log::Warn("WAL checkpoint failed", {{"error", sqlite3_errmsg(checkpoint_conn_->handle())}});
+    }
+    lock.lock();
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Transaction>> SqliteDatabase::Begin(const TxOptions& options) {

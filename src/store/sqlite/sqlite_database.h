@@ -2,15 +2,22 @@
 // SQLite implementation of store::Database: WAL mode, busy timeout, foreign keys on, one
 // writer connection (write transactions are serialised and start with BEGIN IMMEDIATE) plus a
 // small pool of reader connections. Statements are prepared once per connection and cached.
+// WAL checkpoints (copying committed pages into the database file) run on a thread and
+// connection of their own, so a commit never waits for one: the writer's WAL hook asks for a
+// checkpoint every kCheckpointPages pages, and copies in the commit's path only if the WAL
+// reaches kCheckpointBackstopPages.
 // Thread-safety: safe from any thread; each Transaction holds its connection exclusively.
 
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/database.h"
+
+struct sqlite3;
 
 namespace tf::store {
 
@@ -36,6 +43,13 @@ class SqliteDatabase final : public Database {
  private:
   friend class SqliteTransaction;
   explicit SqliteDatabase(SqliteOptions options);
+  static int OnWalCommit(void* self, sqlite3* handle, const char* name, int pages);
+  void RunCheckpointer();
+
+  static constexpr int kCheckpointPages = 8000;
+  static constexpr int kCheckpointBackstopPages = 16 * kCheckpointPages;
+  static constexpr int64_t kWalSizeLimitBytes = 64 << 20;
+
   SqliteConnection* AcquireReader();
   void ReleaseReader(SqliteConnection* conn);
 
@@ -47,6 +61,14 @@ class SqliteDatabase final : public Database {
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
   std::vector<SqliteConnection*> free_readers_;
+
+  std::unique_ptr<SqliteConnection> checkpoint_conn_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;  // guarded by checkpoint_mu_
+  bool stopping_ = false;           // guarded by checkpoint_mu_
+  int wal_pages_at_request_ = 0;    // guarded by writer_mu_: the WAL's size at the last request
+  std::thread checkpointer_;
 };
 
 }  // namespace tf::store
