@@ -16,6 +16,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -70,6 +71,7 @@ class GroupCommit {
       bool done = false;
       absl::Status status;
     } wait;
+    // Callers that wait are few (one per thread), so they are not bounded.
     Enqueue(std::move(item), [&wait](const absl::Status& status) {
       // `wait` may go as soon as `mu` is released: nothing after it.
       std::lock_guard lock(wait.mu);
@@ -85,13 +87,9 @@ class GroupCommit {
   //! Queues `item`; `done` is called once its batch committed or failed. Unavailable at once
   //! (and `done` never called) when `max_queued` items are already waiting.
   [[nodiscard]] absl::Status SubmitAsync(T item, DoneFn done) {
-    {
-      std::lock_guard lock(mu_);
-      if (queue_.size() >= max_queued_) {
-        return absl::UnavailableError("too many writes are waiting for their commit");
-      }
+    if (!Enqueue(std::move(item), std::move(done), max_queued_)) {
+      return absl::UnavailableError("too many writes are waiting for their commit");
     }
-    Enqueue(std::move(item), std::move(done));
     return absl::OkStatus();
   }
 
@@ -101,12 +99,15 @@ class GroupCommit {
     DoneFn done;
   };
 
-  void Enqueue(T item, DoneFn done) {
+  //! False (nothing queued) when `bound` items are already waiting.
+  bool Enqueue(T item, DoneFn done, size_t bound = SIZE_MAX) {
     {
       std::lock_guard lock(mu_);
+      if (queue_.size() >= bound) return false;
       queue_.push_back({std::move(item), std::move(done)});
     }
     queued_.notify_one();
+    return true;
   }
 
   void Run() {

@@ -1,5 +1,6 @@
 #include "modules/audit/audit_repo.h"
 
+#include "absl/strings/str_replace.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
@@ -13,11 +14,12 @@ constexpr std::string_view kColumns =
     "leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, actor_via, action, event_type, "
     "resource_type, resource_id, method, route, path, status, outcome, source_ip, user_agent, request_id, "
     "trace_id, details, details_sha256, pruned_at";
-//! kColumns with the details left out (read as NULL): all a leaf needs.
-constexpr std::string_view kColumnsWithoutDetails =
-    "leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, actor_via, action, event_type, "
-    "resource_type, resource_id, method, route, path, status, outcome, source_ip, user_agent, request_id, "
-    "trace_id, NULL, details_sha256, pruned_at";
+
+//! kColumns with the details read as NULL: all a leaf needs.
+const std::string& ColumnsWithoutDetails() {
+  static const std::string columns = absl::StrReplaceAll(Sv(kColumns), {{" details,", " NULL,"}});
+  return columns;
+}
 
 AuditRecord FromRow(const store::Row& r) {
   AuditRecord a;
@@ -114,7 +116,7 @@ absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Range(Tx& tx, int64_t from, 
   store::Where where;
   where.Add("leaf_index >= ?", from);
   where.Add("leaf_index < ?", from + limit);
-  return store::SelectRows(tx, with_details ? kColumns : kColumnsWithoutDetails, "audit_records", where,
+  return store::SelectRows(tx, with_details ? kColumns : ColumnsWithoutDetails(), "audit_records", where,
                            " ORDER BY leaf_index", FromRow);
 }
 

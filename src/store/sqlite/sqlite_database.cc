@@ -234,8 +234,11 @@ int SqliteDatabase::OnWalCommit(void* self, sqlite3* handle, const char*, int pa
   auto* db = static_cast<SqliteDatabase*>(self);
   // Runs on the writing thread after each commit, under writer_mu_.
   if (pages < db->wal_pages_at_request_) db->wal_pages_at_request_ = 0;  // the WAL was reset
-  if (pages >= kCheckpointBackstopPages) {
-    // The checkpointer is not keeping up: copy in the commit's path, as SQLite would.
+  // The WAL restarts from its beginning only when the next write finds every frame copied,
+  // which a checkpoint racing the writes never gets to: once the checkpointer is within
+  // kCheckpointFinishPages of the end, the commit copies the rest itself (a few pages), or
+  // all of it if the WAL reaches kCheckpointBackstopPages (the checkpointer is not keeping up).
+  if (db->checkpoint_nearly_done_.exchange(false) || pages >= kCheckpointBackstopPages) {
     sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   } else if (pages >= db->wal_pages_at_request_ + kCheckpointPages) {
     db->wal_pages_at_request_ = pages;
@@ -256,11 +259,23 @@ void SqliteDatabase::RunCheckpointer() {
     if (stopping_) return;
     checkpoint_wanted_ = false;
     lock.unlock();
-    // PASSIVE: copies what no reader still needs, without blocking writers or readers.
-    int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                       nullptr);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-      log::Warn("WAL checkpoint failed", {{"error", sqlite3_errmsg(checkpoint_conn_->handle())}});
+    // PASSIVE: copies what no reader still needs, without blocking writers or readers; again
+    // while the writes it raced left more than a few pages behind.
+    for (int frames = 0, copied = 0;;) {
+      int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames,
+                                         &copied);
+      if (rc != SQLITE_OK) {
+        if (rc != SQLITE_BUSY) {
+          log::Warn("WAL checkpoint failed", {{"error", sqlite3_errmsg(checkpoint_conn_->handle())}});
+        }
+        break;
+      }
+      if (frames - copied < kCheckpointFinishPages) {
+        checkpoint_nearly_done_ = true;
+        break;
+      }
+      std::lock_guard stop(checkpoint_mu_);
+      if (stopping_) break;
     }
     lock.lock();
   }

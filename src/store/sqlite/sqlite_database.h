@@ -3,11 +3,13 @@
 // writer connection (write transactions are serialised and start with BEGIN IMMEDIATE) plus a
 // small pool of reader connections. Statements are prepared once per connection and cached.
 // WAL checkpoints (copying committed pages into the database file) run on a thread and
-// connection of their own, so a commit never waits for one: the writer's WAL hook asks for a
-// checkpoint every kCheckpointPages pages, and copies in the commit's path only if the WAL
+// connection of their own, so a commit does not wait for one: the writer's WAL hook asks for a
+// checkpoint every kCheckpointPages pages; a commit copies only the last few pages the
+// checkpointer left (so the WAL can restart from its beginning), or everything if the WAL
 // reaches kCheckpointBackstopPages.
 // Thread-safety: safe from any thread; each Transaction holds its connection exclusively.
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -47,7 +49,8 @@ class SqliteDatabase final : public Database {
   void RunCheckpointer();
 
   static constexpr int kCheckpointPages = 8000;
-  static constexpr int kCheckpointBackstopPages = 16 * kCheckpointPages;
+  static constexpr int kCheckpointFinishPages = 256;
+  static constexpr int kCheckpointBackstopPages = 4 * kCheckpointPages;
   static constexpr int64_t kWalSizeLimitBytes = 64 << 20;
 
   SqliteConnection* AcquireReader();
@@ -68,6 +71,7 @@ class SqliteDatabase final : public Database {
   bool checkpoint_wanted_ = false;  // guarded by checkpoint_mu_
   bool stopping_ = false;           // guarded by checkpoint_mu_
   int wal_pages_at_request_ = 0;    // guarded by writer_mu_: the WAL's size at the last request
+  std::atomic<bool> checkpoint_nearly_done_{false};  // the next commit copies what is left
   std::thread checkpointer_;
 };
 

@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -530,6 +534,37 @@ TEST(SqliteDatabaseOpenTest, MissingDirectoryIsAnError) {
   options.path = "/nonexistent-dir-for-tf-tests/sub/trust.db";
   auto db = SqliteDatabase::Open(options);
   EXPECT_FALSE(db.ok());
+}
+
+TEST(SqliteDatabaseOpenTest, CheckpointsCopyTheWalIntoTheDatabaseFileAndKeepItBounded) {
+  // 80 MiB through 320 commits: the checkpointer, not the commits, copies it into the database
+  // file, and the WAL is reused rather than grown to hold it all.
+  std::string dir = ::testing::TempDir() + "/tf-wal-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  SqliteOptions options;
+  options.path = dir + "/trust.db";
+  {
+    auto db = SqliteDatabase::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->InTx(WriteTx(), [](Transaction& tx) {
+                       return tx.ExecScript("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)");
+                     }).ok());
+    constexpr int kCommits = 320, kBytes = 256 * 1024;
+    for (int i = 0; i < kCommits; ++i) {
+      ASSERT_TRUE((*db)->InTx(WriteTx(), [&](Transaction& tx) {
+                         return tx.Exec("INSERT INTO blobs (b) VALUES (randomblob(?))", {int64_t{kBytes}}).status();
+                       }).ok());
+    }
+    auto size = [&](const std::string& suffix) { return std::filesystem::file_size(options.path + suffix); };
+    for (int i = 0; i < 200 && size("") < 70u << 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_GE(size(""), 70u << 20) << "the pages reached the database file";
+    EXPECT_LT(size("-wal"), 60u << 20) << "the WAL was reused, not grown to hold every commit";
+    auto count = (*db)->InTx(ReadTx(), [](Transaction& tx) { return tx.QueryOne("SELECT COUNT(*) FROM blobs", {}, "count"); });
+    ASSERT_TRUE(count.ok()) << count.status();
+    EXPECT_EQ(count->Int(0), kCommits);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
