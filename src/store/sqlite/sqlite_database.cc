@@ -214,6 +214,9 @@ SqliteDatabase::~SqliteDatabase() {
 }
 
 absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions& options) {
+  if (options.wal_checkpoint_pages < 1) {
+    return absl::InvalidArgumentError("wal_checkpoint_pages must be at least 1");
+  }
   auto db = std::unique_ptr<SqliteDatabase>(new SqliteDatabase(options));
   TF_ASSIGN_OR_RETURN(db->writer_, SqliteConnection::Open(options, /*writer=*/true));
   for (int i = 0; i < std::max(1, options.readers); ++i) {
@@ -236,11 +239,17 @@ int SqliteDatabase::OnWalCommit(void* self, sqlite3* handle, const char*, int pa
   if (pages < db->wal_pages_at_request_) db->wal_pages_at_request_ = 0;  // the WAL was reset
   // The WAL restarts from its beginning only when the next write finds every frame copied,
   // which a checkpoint racing the writes never gets to: once the checkpointer is within
-  // kCheckpointFinishPages of the end, the commit copies the rest itself (a few pages), or
-  // all of it if the WAL reaches kCheckpointBackstopPages (the checkpointer is not keeping up).
-  if (db->checkpoint_nearly_done_.exchange(false) || pages >= kCheckpointBackstopPages) {
+  // kCheckpointFinishPages of the end, the commit copies the rest itself (a few pages). If the
+  // checkpointer is not keeping up and the WAL reaches the backstop, the commit waits for the
+  // pass in progress and copies everything: with the writer held, nothing escapes that pass.
+  const int interval = db->options_.wal_checkpoint_pages;
+  if (pages >= interval * kCheckpointBackstopFactor) {
+    std::lock_guard run(db->checkpoint_run_mu_);
     sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  } else if (pages >= db->wal_pages_at_request_ + kCheckpointPages) {
+    db->checkpoint_nearly_done_ = false;
+  } else if (db->checkpoint_nearly_done_.exchange(false)) {
+    sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= db->wal_pages_at_request_ + interval) {
     db->wal_pages_at_request_ = pages;
     {
       std::lock_guard lock(db->checkpoint_mu_);
@@ -262,8 +271,12 @@ void SqliteDatabase::RunCheckpointer() {
     // PASSIVE: copies what no reader still needs, without blocking writers or readers; again
     // while the writes it raced left more than a few pages behind.
     for (int frames = 0, copied = 0;;) {
-      int rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames,
-                                         &copied);
+      int rc;
+      {
+        std::lock_guard run(checkpoint_run_mu_);
+        rc = sqlite3_wal_checkpoint_v2(checkpoint_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames,
+                                       &copied);
+      }
       if (rc != SQLITE_OK) {
         if (rc != SQLITE_BUSY) {
           log::Warn("WAL checkpoint failed", {{"error", sqlite3_errmsg(checkpoint_conn_->handle())}});

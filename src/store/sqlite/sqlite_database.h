@@ -4,9 +4,9 @@
 // small pool of reader connections. Statements are prepared once per connection and cached.
 // WAL checkpoints (copying committed pages into the database file) run on a thread and
 // connection of their own, so a commit does not wait for one: the writer's WAL hook asks for a
-// checkpoint every kCheckpointPages pages; a commit copies only the last few pages the
-// checkpointer left (so the WAL can restart from its beginning), or everything if the WAL
-// reaches kCheckpointBackstopPages.
+// checkpoint every wal_checkpoint_pages pages; a commit copies only the last few pages the
+// checkpointer left (so the WAL can restart from its beginning), or, once the WAL reaches four
+// times that, waits for the checkpointer's pass and copies everything itself.
 // Thread-safety: safe from any thread; each Transaction holds its connection exclusively.
 
 #include <atomic>
@@ -29,6 +29,7 @@ struct SqliteOptions {
   std::string path;          //!< database file
   int readers = 4;           //!< reader connections
   int busy_timeout_ms = 5000;
+  int wal_checkpoint_pages = 8000;  //!< WAL pages between checkpoints (4 KiB pages: 32 MiB)
 };
 
 class SqliteDatabase final : public Database {
@@ -48,9 +49,8 @@ class SqliteDatabase final : public Database {
   static int OnWalCommit(void* self, sqlite3* handle, const char* name, int pages);
   void RunCheckpointer();
 
-  static constexpr int kCheckpointPages = 8000;
   static constexpr int kCheckpointFinishPages = 256;
-  static constexpr int kCheckpointBackstopPages = 4 * kCheckpointPages;
+  static constexpr int kCheckpointBackstopFactor = 4;
   static constexpr int64_t kWalSizeLimitBytes = 64 << 20;
 
   SqliteConnection* AcquireReader();
@@ -67,6 +67,7 @@ class SqliteDatabase final : public Database {
 
   std::unique_ptr<SqliteConnection> checkpoint_conn_;
   std::mutex checkpoint_mu_;
+  std::mutex checkpoint_run_mu_;  // held through each checkpoint call, by either thread
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;  // guarded by checkpoint_mu_
   bool stopping_ = false;           // guarded by checkpoint_mu_
