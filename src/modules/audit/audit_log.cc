@@ -95,12 +95,22 @@ absl::Status AuditLog::RecordEventDurable(const std::optional<std::string>& tena
 
 absl::Status AuditLog::AppendDurable(AuditRecord record) {
   auto start = std::chrono::steady_clock::now();
-  absl::Status status = commits_.Submit(std::move(record));
+  // The leaf is hashed here, on the caller's thread, not by the one writer.
+  absl::Status status = SetLeafHash(record);
+  if (!status.ok()) {
+    failures_.Inc();
+    return status;
+  }
+  status = commits_.Submit(std::move(record));
   durable_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return status;
 }
 
 absl::Status AuditLog::AppendAsync(AuditRecord record, store::GroupCommit<AuditRecord>::DoneFn done) {
+  if (absl::Status hashed = SetLeafHash(record); !hashed.ok()) {
+    failures_.Inc();
+    return hashed;
+  }
   absl::Status queued = commits_.SubmitAsync(
       std::move(record), [this, start = std::chrono::steady_clock::now(), done = std::move(done)](
                              const absl::Status& status) mutable {

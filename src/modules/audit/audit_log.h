@@ -72,7 +72,8 @@ class AuditLog {
   [[nodiscard]] absl::Status AppendDurable(AuditRecord record);
   //! Queues `record` (id, time and leaf index are set here); `done` is told once it is durable
   //! or could not be written, on the group commit's thread (quick, never waiting). An error at
-  //! once (and no call of `done`) when too many records are already waiting.
+  //! once (and no call of `done`) when too many records are already waiting, or when the
+  //! record has no leaf (text that is not UTF-8).
   [[nodiscard]] absl::Status AppendAsync(AuditRecord record, store::GroupCommit<AuditRecord>::DoneFn done);
   //! The id and time of a new record, and the current request's context.
   AuditRecord NewRecord(std::string kind, const Actor& actor) const;

@@ -2,7 +2,9 @@
 
 #include "core/canonical_json.h"
 #include "core/crypto.h"
+#include "core/merkle.h"
 #include "core/redact.h"
+#include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
 
@@ -114,6 +116,12 @@ absl::StatusOr<std::string> LeafBytes(const AuditRecord& r) {
   w.Text("user_agent", r.user_agent);
   w.Int("version", 1);
   return std::move(w).Finish();
+}
+
+absl::Status SetLeafHash(AuditRecord& record) {
+  TF_ASSIGN_OR_RETURN(std::string leaf, LeafBytes(record));
+  record.leaf_hash = merkle::ToHex(merkle::LeafHash(leaf));
+  return absl::OkStatus();
 }
 
 nlohmann::json RecordJson(const AuditRecord& r) {

@@ -18,6 +18,8 @@ namespace tf::audit {
 nlohmann::json LeafJson(const AuditRecord& record);
 //! The canonical leaf bytes.
 absl::StatusOr<std::string> LeafBytes(const AuditRecord& record);
+//! Sets record.leaf_hash from the record's fields (an error for text that is not UTF-8).
+absl::Status SetLeafHash(AuditRecord& record);
 //! The record as the API serves it: LeafJson plus leaf_index, details (parsed) and pruned_at.
 nlohmann::json RecordJson(const AuditRecord& record);
 //! The leaf bytes a served record gives (what an independent verifier computes): its members

@@ -1,9 +1,12 @@
 #include "modules/audit/audit_repo.h"
 
+#include <map>
+
 #include "absl/strings/str_replace.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
+#include "modules/audit/audit_record.h"
 #include "store/where.h"
 
 namespace tf::audit {
@@ -56,13 +59,13 @@ constexpr char kLeafIndexSequence[] = "audit_leaf_index";
 constexpr std::string_view kInsert =
     "INSERT INTO audit_records (leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, "
     "actor_via, action, event_type, resource_type, resource_id, method, route, path, status, outcome, source_ip, "
-    "user_agent, request_id, trace_id, details, details_sha256, pruned_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "user_agent, request_id, trace_id, details, details_sha256, pruned_at, leaf_hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 //! The parameters of kInsert, in its column order.
 store::Params ParamsOf(const AuditRecord& a) {
   store::Params p;
-  p.reserve(25);
+  p.reserve(26);
   p.emplace_back(a.leaf_index);
   p.emplace_back(a.id);
   p.push_back(store::OptText(a.tenant_id));
@@ -81,6 +84,7 @@ store::Params ParamsOf(const AuditRecord& a) {
   }
   p.emplace_back(a.details_sha256);
   p.push_back(store::OptInt(a.pruned_at));
+  p.emplace_back(a.leaf_hash);
   return p;
 }
 
@@ -107,9 +111,46 @@ absl::Status AuditRepo::Append(Tx& tx, std::vector<AuditRecord>& records) {
   for (size_t i = 0; i < records.size(); ++i) {
     AuditRecord& a = records[i];
     a.leaf_index = indexes.at(i);
+    if (a.leaf_hash.empty()) TF_RETURN_IF_ERROR(SetLeafHash(a));
     TF_RETURN_IF_ERROR(tx.Exec(kInsert, ParamsOf(a)).status());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LeafHashAt>> AuditRepo::LeafHashes(Tx& tx, int64_t from, int limit) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query("SELECT leaf_index, leaf_hash FROM audit_records WHERE leaf_index >= ? "
+                                                 "AND leaf_index < ? ORDER BY leaf_index",
+                                                 {from, from + limit}));
+  std::vector<LeafHashAt> out;
+  out.reserve(rows.size());
+  std::optional<int64_t> first_missing, last_missing;
+  for (const store::Row& r : rows) {
+    LeafHashAt& leaf = out.emplace_back(LeafHashAt{r.Int(0), {}});
+    if (r.IsNull(1)) {
+      if (!first_missing) first_missing = leaf.leaf_index;
+      last_missing = leaf.leaf_index;
+      continue;
+    }
+    absl::StatusOr<merkle::Hash> hash = merkle::HashFromHex(r.Text(1));
+    if (!hash.ok()) {
+      return absl::DataLossError(StrCat("the audit record at leaf index ", leaf.leaf_index,
+                                        " holds a malformed leaf hash"));
+    }
+    leaf.hash = *hash;
+  }
+  if (!first_missing) return out;
+  // Records written before leaf hashes were stored: recomputed from their fields.
+  TF_ASSIGN_OR_RETURN(std::vector<AuditRecord> older,
+                      Range(tx, *first_missing, static_cast<int>(*last_missing - *first_missing + 1), false));
+  std::map<int64_t, const AuditRecord*> by_index;
+  for (const AuditRecord& r : older) by_index[r.leaf_index] = &r;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].IsNull(1)) continue;
+    const AuditRecord& r = *by_index.at(out[i].leaf_index);
+    TF_ASSIGN_OR_RETURN(std::string leaf, LeafBytes(r));
+    out[i].hash = merkle::LeafHash(leaf);
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Range(Tx& tx, int64_t from, int limit, bool with_details) {
@@ -216,9 +257,10 @@ absl::StatusOr<int64_t> AuditRepo::EndOfRecords(Tx& tx) {
   return row.Int(0);
 }
 
-absl::StatusOr<bool> AuditRepo::InsertGap(Tx& tx, const AuditRecord& gap) {
+absl::StatusOr<bool> AuditRepo::InsertGap(Tx& tx, AuditRecord gap) {
   std::string sql(kInsert);
   sql += " ON CONFLICT (leaf_index) DO NOTHING";
+  if (gap.leaf_hash.empty()) TF_RETURN_IF_ERROR(SetLeafHash(gap));
   TF_ASSIGN_OR_RETURN(int64_t inserted, tx.Exec(sql, ParamsOf(gap)));
   return inserted == 1;
 }
@@ -254,7 +296,8 @@ absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTileRange(Tx& tx, int level, in
 
 absl::Status AuditRepo::SaveTile(Tx& tx, const Tile& tile) {
   return tx.Exec("INSERT INTO audit_tiles (level, tile_index, width, hashes) VALUES (?, ?, ?, ?) "
-                 "ON CONFLICT (level, tile_index) DO UPDATE SET width = excluded.width, hashes = excluded.hashes",
+                 "ON CONFLICT (level, tile_index) DO UPDATE SET width = excluded.width, hashes = excluded.hashes "
+                 "WHERE audit_tiles.width < excluded.width",
                  {int64_t{tile.key.level}, tile.key.index, int64_t{tile.width()}, tile.Encode()})
       .status();
 }

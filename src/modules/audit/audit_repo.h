@@ -27,6 +27,12 @@ struct PrunedRange {
   int64_t first = -1, last = -1;
 };
 
+//! A record's leaf hash, by leaf index.
+struct LeafHashAt {
+  int64_t leaf_index = 0;
+  merkle::Hash hash{};
+};
+
 struct SigningKey {
   std::string key_id, name, public_key, verifier_key;
   int64_t created_at = 0;
@@ -36,8 +42,12 @@ class AuditRepo {
  public:
   using Tx = store::Transaction;
 
-  //! Gives `records` new leaf indexes, ascending, and inserts them.
+  //! Gives `records` new leaf indexes, ascending, and inserts them (with their leaf hashes,
+  //! computed here for records that have none yet).
   absl::Status Append(Tx& tx, std::vector<AuditRecord>& records);
+  //! The leaf hashes of the records with leaf_index in [from, from + limit), in order: as
+  //! stored at append, or recomputed for records from before leaf hashes were stored.
+  absl::StatusOr<std::vector<LeafHashAt>> LeafHashes(Tx& tx, int64_t from, int limit);
   //! Records with leaf_index in [from, from + limit), in order; without details (NULL) when
   //! `with_details` is false, as building leaves needs only their hash.
   absl::StatusOr<std::vector<AuditRecord>> Range(Tx& tx, int64_t from, int limit, bool with_details = true);
@@ -54,12 +64,13 @@ class AuditRepo {
   absl::StatusOr<int64_t> EndOfRecords(Tx& tx);
   //! Fills an index whose transaction never committed; false when the record arrived after
   //! all (on PostgreSQL the insert waits for a transaction still holding the index).
-  absl::StatusOr<bool> InsertGap(Tx& tx, const AuditRecord& gap);
+  absl::StatusOr<bool> InsertGap(Tx& tx, AuditRecord gap);
 
   //! The tiles with these keys that exist, as stored.
   absl::StatusOr<std::vector<StoredTile>> LoadTiles(Tx& tx, const std::vector<TileKey>& keys);
   //! The tiles of `level` with index in [first, last], in order.
   absl::StatusOr<std::vector<Tile>> LoadTileRange(Tx& tx, int level, int64_t first, int64_t last);
+  //! Stores the tile unless the store already holds it at least as wide (tiles only grow).
   absl::Status SaveTile(Tx& tx, const Tile& tile);
 
   absl::StatusOr<TreeHead> Head(Tx& tx);

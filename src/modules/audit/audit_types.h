@@ -37,6 +37,9 @@ struct AuditRecord {
   std::optional<std::string> details;  //!< RFC 8785 JSON of the redacted payload; none once pruned
   std::string details_sha256;          //!< hex SHA-256 of `details`, kept when it is pruned
   std::optional<int64_t> pruned_at;
+  //! Hex RFC 9162 hash of the leaf, computed when the record is appended (not served: verifiers
+  //! recompute it from the fields above). The tree builder reads it instead of the record.
+  std::string leaf_hash;
 };
 
 struct Checkpoint {

@@ -48,7 +48,14 @@ absl::Status TileTree::LoadEdge(int64_t tree_size) {
     if (it == stored_.end()) {
       return absl::DataLossError(StrCat("the audit tree's tile ", k.level, "/", k.index, " is missing"));
     }
+    // A tile may have been written wider than the tree (by a step that did not advance it).
+    auto width = static_cast<int>((static_cast<uint64_t>(tree_size) >> (kTileHeight * k.level)) % kTileWidth);
+    if (it->second.width < width) {
+      return absl::DataLossError(StrCat("the audit tree's tile ", k.level, "/", k.index, " holds ", it->second.width,
+                                        " nodes, not the tree's ", width));
+    }
     TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode(k, it->second.width, it->second.hex));
+    for (int j = 0; j < kTileHeight; ++j) tile.rows[j].resize(static_cast<size_t>(width >> j));
     tiles_.insert_or_assign(k, std::move(tile));
     stored_.erase(it);
   }

@@ -19,7 +19,8 @@ class TileTree final : public merkle::SubtreeSource {
 
   absl::StatusOr<std::vector<merkle::Hash>> Subtrees(std::span<const merkle::NodeId> nodes) override;
 
-  //! Reads the edge tiles of a tree of `tree_size` leaves, so Append can follow.
+  //! Reads the edge tiles of a tree of `tree_size` leaves (cut to that size), so Append can
+  //! follow.
   absl::Status LoadEdge(int64_t tree_size);
   //! Adds the leaf at index `tree_size` (the tree's current size); marks changed tiles dirty.
   void Append(int64_t tree_size, const merkle::Hash& leaf_hash);

@@ -47,7 +47,7 @@ absl::StatusOr<BuildResult> TreeBuilder::Run() {
 absl::StatusOr<int64_t> TreeBuilder::Step() {
   auto start = std::chrono::steady_clock::now();
   TreeHead head;
-  std::vector<AuditRecord> records;
+  std::vector<LeafHashAt> leaves;
   int64_t written = 0;
   std::optional<TileTree> tree;
   // Read and hash outside the writer's lock; the write below is short.
@@ -55,14 +55,13 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
   if (!read.ok()) return read.status();
   TF_ASSIGN_OR_RETURN(head, repo_.Head(**read));
   TF_ASSIGN_OR_RETURN(written, repo_.EndOfRecords(**read));
-  TF_ASSIGN_OR_RETURN(records, repo_.Range(**read, head.tree_size, kBatch, /*with_details=*/false));
+  TF_ASSIGN_OR_RETURN(leaves, repo_.LeafHashes(**read, head.tree_size, kBatch));
   tree.emplace(repo_, **read);
   TF_RETURN_IF_ERROR(tree->LoadEdge(head.tree_size));
   int64_t size = head.tree_size;
-  for (const AuditRecord& r : records) {
-    if (r.leaf_index != size) break;  // a gap: the index's transaction is running or rolled back
-    TF_ASSIGN_OR_RETURN(std::string leaf, LeafBytes(r));
-    tree->Append(size++, merkle::LeafHash(leaf));
+  for (const LeafHashAt& leaf : leaves) {
+    if (leaf.leaf_index != size) break;  // a gap: the index's transaction is running or rolled back
+    tree->Append(size++, leaf.hash);
   }
   pending_.Set(static_cast<double>(written - size));
   tree_size_.Set(static_cast<double>(size));
@@ -74,11 +73,22 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
   TF_ASSIGN_OR_RETURN(merkle::Hash root, merkle::Root(static_cast<uint64_t>(size), *tree));
   read->reset();
 
+  std::vector<const Tile*> dirty = tree->TakeDirty();
+  auto save = [&](store::Transaction& tx, size_t from, size_t to) -> absl::Status {
+    for (size_t i = from; i < to; ++i) TF_RETURN_IF_ERROR(repo_.SaveTile(tx, *dirty[i]));
+    return absl::OkStatus();
+  };
+  size_t from = 0;
+  for (; dirty.size() - from > kTilesPerWrite; from += kTilesPerWrite) {
+    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(), [&](store::Transaction& tx) {
+      return save(tx, from, from + kTilesPerWrite);
+    }));
+  }
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(save(tx, from, dirty.size()));
     TF_ASSIGN_OR_RETURN(bool advanced,
                         repo_.AdvanceHead(tx, head.tree_size, {size, merkle::ToHex(root), clock_.NowMicros()}));
     if (!advanced) return absl::AbortedError("another builder advanced the audit tree");
-    for (const Tile* tile : tree->TakeDirty()) TF_RETURN_IF_ERROR(repo_.SaveTile(tx, *tile));
     return absl::OkStatus();
   }));
   build_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

@@ -1,10 +1,15 @@
 #pragma once
 // TreeBuilder: brings the audit tree up to the records written so far and issues signed
-// checkpoints. It reads records from the tree's size onwards, recomputes each leaf from the
-// record's fields, appends it to the tiles, and moves the tree head with a conditional update
-// (so two builders never both advance it). It stops at a missing index (PostgreSQL's sequence
-// hands indexes out before their transactions commit): once the index has been missing for
-// kGapGrace, it is filled with a `gap` record, unless its record arrives meanwhile. A checkpoint is issued at every
+// checkpoints. It reads the leaf hashes of the records from the tree's size onwards (computed
+// from each record's fields when it was appended; `trustctl audit verify` recomputes them),
+// appends them to the tiles, and moves the tree head with a conditional update (so two
+// builders never both advance it).
+// Tiles are written ahead of the head in short transactions of kTilesPerWrite, so appends never
+// wait long behind the builder: a tile only grows (a wider copy holds a narrower one's hashes as
+// its prefix), the store keeps the widest copy, and the head decides how much of it is the tree.
+// It stops at a missing index (PostgreSQL's sequence hands indexes out before their
+// transactions commit): once the index has been missing for kGapGrace, it is filled with a
+// `gap` record, unless its record arrives meanwhile. A checkpoint is issued at every
 // `checkpoint_every_records` leaves and, while the tree has grown, after `checkpoint_interval`.
 // The audit module runs it as a periodic task on the instance holding the scheduler lease.
 // Thread-safety: Run may be called from any thread, one call at a time.
@@ -42,8 +47,10 @@ class TreeBuilder {
               metrics::Registry& metrics);
   //! Builds until the tree holds every record written when it started, then checkpoints.
   absl::StatusOr<BuildResult> Run();
-  //! Leaves read per step (one read and one short write transaction each).
+  //! Leaves read per step (one read transaction, then short write transactions).
   static constexpr int kBatch = 8192;
+  //! Tiles per write transaction (about 2 KiB each).
+  static constexpr size_t kTilesPerWrite = 64;
   static constexpr std::chrono::seconds kGapGrace{5};
 
  private:

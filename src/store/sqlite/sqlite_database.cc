@@ -269,8 +269,9 @@ void SqliteDatabase::RunCheckpointer() {
     checkpoint_wanted_ = false;
     lock.unlock();
     // PASSIVE: copies what no reader still needs, without blocking writers or readers; again
-    // while the writes it raced left more than a few pages behind.
-    for (int frames = 0, copied = 0;;) {
+    // while the writes it raced left more than a few pages behind, pausing when a pass copied
+    // nothing new (a reader's snapshot holds the rest back).
+    for (int frames = 0, copied = 0, before = -1;; before = copied) {
       int rc;
       {
         std::lock_guard run(checkpoint_run_mu_);
@@ -284,11 +285,25 @@ void SqliteDatabase::RunCheckpointer() {
         break;
       }
       if (frames - copied < kCheckpointFinishPages) {
+        // SQLite syncs the database file only when a checkpoint reaches the end of the WAL it
+        // saw; otherwise sync what this pass copied now, so the commit that copies the last
+        // pages (and syncs) has little to flush.
+        if (copied < frames) {
+          sqlite3_file* file = nullptr;
+          if (sqlite3_file_control(checkpoint_conn_->handle(), "main", SQLITE_FCNTL_FILE_POINTER, &file) ==
+                  SQLITE_OK &&
+              file && file->pMethods) {
+            file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+          }
+        }
         checkpoint_nearly_done_ = true;
         break;
       }
-      std::lock_guard stop(checkpoint_mu_);
+      std::unique_lock stop(checkpoint_mu_);
       if (stopping_) break;
+      if (copied == before) {  // a reader holds the rest back for now
+        checkpoint_cv_.wait_for(stop, kCheckpointRetry, [&] { return stopping_; });
+      }
     }
     lock.lock();
   }

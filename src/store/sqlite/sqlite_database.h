@@ -10,6 +10,7 @@
 // Thread-safety: safe from any thread; each Transaction holds its connection exclusively.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,7 @@ class SqliteDatabase final : public Database {
 
   static constexpr int kCheckpointFinishPages = 256;
   static constexpr int kCheckpointBackstopFactor = 4;
+  static constexpr std::chrono::milliseconds kCheckpointRetry{5};
   static constexpr int64_t kWalSizeLimitBytes = 64 << 20;
 
   SqliteConnection* AcquireReader();

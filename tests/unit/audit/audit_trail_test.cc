@@ -1,7 +1,8 @@
 // Tests of the audit trail on both backends: appends by group commit and in the caller's
 // transaction, gap-free leaf indexes under concurrency, the tree built into tiles matching an
-// independent in-memory tree, signed checkpoints on their schedule, inclusion and consistency
-// proofs from the stored tiles, tenant scope, and the store refusing changes to records.
+// independent in-memory tree (also after a step that wrote tiles ahead of the head), signed
+// checkpoints on their schedule, inclusion and consistency proofs from the stored tiles, tenant
+// scope, and the store refusing changes to records.
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,8 @@
 #include "modules/audit/audit_log.h"
 #include "modules/audit/audit_record.h"
 #include "modules/audit/audit_service.h"
+#include "modules/audit/tile_tree.h"
+#include "modules/audit/trail_verifier.h"
 #include "modules/audit/tree_builder.h"
 #include "support/status_macros.h"
 #include "support/test_database.h"
@@ -272,6 +275,52 @@ TEST_P(AuditTrailTest, ProofsFromStoredTilesMatchAnIndependentTreeAndVerify) {
                                       merkle::HashFromHex(got.checkpoint->root_hash).value()));
 }
 
+TEST_P(AuditTrailTest, TilesWrittenAheadOfTheHeadAreCutToItAndNeverShrink) {
+  // A build step writes its tiles before it moves the head; one that stops between the two
+  // leaves tiles wider than the tree. The next step must cut its edge tiles to the head.
+  AppendMany(40);
+  TF_ASSERT_OK(builder_->Run().status());
+  AppendMany(300);
+  AuditRepo repo;
+  TF_ASSERT_OK(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
+    TileTree ahead(repo, tx);
+    TF_RETURN_IF_ERROR(ahead.LoadEdge(40));
+    TF_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, repo.Range(tx, 40, 300));
+    int64_t size = 40;
+    for (const AuditRecord& r : records) ahead.Append(size++, merkle::LeafHash(LeafBytes(r).value()));
+    for (const Tile* tile : ahead.TakeDirty()) TF_RETURN_IF_ERROR(repo.SaveTile(tx, *tile));
+    return absl::OkStatus();
+  }));
+  auto stored_width = [&](TileKey key) {
+    return db_->db()
+        .InTx(store::ReadTx(), [&](store::Transaction& tx) { return repo.LoadTiles(tx, {key}); })
+        .value()
+        .at(0)
+        .width;
+  };
+  ASSERT_EQ(stored_width({0, 2}), 16) << "the edge tile of the 40-leaf tree, written ahead";
+
+  TF_ASSERT_OK_AND_ASSIGN(BuildResult built, builder_->Run());
+  EXPECT_EQ(built.tree_size, 340);
+  merkle::MemoryTree reference = Reference();
+  TF_ASSERT_OK_AND_ASSIGN(Checkpoint latest, service_->LatestCheckpoint());
+  EXPECT_EQ(latest.tree_size, 340);
+  EXPECT_EQ(latest.root_hash, merkle::ToHex(merkle::Root(340, reference).value()));
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<merkle::Hash> proof, service_->InclusionProof(45, 340));
+  EXPECT_EQ(proof, merkle::InclusionProof(45, 340, reference).value());
+  for (int64_t t = 0; t * kTileWidth < 340; ++t) {
+    EXPECT_EQ(stored_width({0, t}), std::min<int64_t>(kTileWidth, 340 - t * kTileWidth)) << "tile 0/" << t;
+  }
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db()).Run());
+  EXPECT_FALSE(report.problem) << report.problem->message;
+
+  // A narrower copy of a tile does not replace the wider one.
+  Tile narrow{{0, 0}, {}};
+  for (int i = 0; i < 3; ++i) narrow.Append(reference.Node(0, static_cast<uint64_t>(i)));
+  TF_ASSERT_OK(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo.SaveTile(tx, narrow); }));
+  EXPECT_EQ(stored_width({0, 0}), 16);
+}
+
 TEST_P(AuditTrailTest, SearchesStayInTheCallersTenantAndFilter) {
   AppendMany(3, kTenantA);
   AppendMany(2, kTenantB);
@@ -356,6 +405,9 @@ TEST_P(AuditTrailTest, TheStoreRefusesToChangeOrRemoveRecords) {
   EXPECT_FALSE(Exec("UPDATE audit_records SET status = 500 WHERE leaf_index = 3").ok());
   EXPECT_FALSE(Exec("UPDATE audit_records SET details = NULL, pruned_at = 1, path = '/x' WHERE leaf_index = 3").ok())
       << "pruning may not touch other columns";
+  EXPECT_FALSE(Exec("UPDATE audit_records SET leaf_hash = NULL WHERE leaf_index = 5").ok());
+  EXPECT_FALSE(Exec("UPDATE audit_records SET details = NULL, pruned_at = 1, leaf_hash = 'x' WHERE leaf_index = 5").ok())
+      << "nor the leaf hash";
   EXPECT_FALSE(Exec("DELETE FROM audit_records WHERE leaf_index = 3").ok());
   EXPECT_FALSE(Exec("DELETE FROM audit_checkpoints").ok());
   EXPECT_FALSE(Exec("UPDATE audit_checkpoints SET root_hash = 'x'").ok());

@@ -1,6 +1,7 @@
 // Tests of TrailVerifier on both backends: an intact trail verifies, and each way of editing
 // the database behind the server's back (the immutability triggers dropped, as someone with the
-// database's files or its owner's password could) is reported at the first record it touches.
+// database's files or its owner's password could) is reported at the first record it touches,
+// also when it came before the tree held the record.
 
 #include "modules/audit/trail_verifier.h"
 
@@ -34,30 +35,37 @@ struct Tampering {
 
 class TrailVerifierTest : public ::testing::TestWithParam<Backend> {
  protected:
-  //! A fresh trail of 40 records, built, with checkpoints at 10, 20, 30 and 40.
-  void MakeTrail() {
+  //! A fresh trail of 40 records, built, with checkpoints at 10, 20, 30 and 40; then
+  //! `unbuilt` more records that the tree does not hold yet.
+  void MakeTrail(int unbuilt = 0) {
     TF_ASSERT_OK_AND_ASSIGN(db_, TestDatabase::Create(GetParam(), clock_));
     metrics_ = std::make_unique<metrics::Registry>();
-    AuditLog log(db_->db(), clock_, *metrics_);
-    note::Signer signer = note::Signer::Generate("verify.test/log").value();
-    const note::Verifier& v = signer.verifier();
+    signer_.emplace(note::Signer::Generate("verify.test/log").value());
+    const note::Verifier& v = signer_->verifier();
     TF_ASSERT_OK(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) {
       return AuditRepo().InsertKeyIfAbsent(tx, {absl::StrFormat("%08x", v.key_id()), v.name(),
                                                 crypto::Base64Encode(v.public_key()), v.KeyString(), 0});
     }));
-    for (int i = 0; i < 40; ++i) {
-      AuditRecord r = log.NewRecord("request", Actor::System());
-      r.action = "READ";
-      r.status = 200;
-      r.outcome = "success";
-      r.path = "/api/things/" + std::to_string(i);
-      SetDetails(r, {{"i", i}});
-      TF_ASSERT_OK(log.AppendDurable(std::move(r)));
-    }
-    TreeBuilder builder(db_->db(), clock_, signer, CheckpointPolicy{"verify.test/log", 10, std::chrono::hours(1)},
-                        *metrics_);
-    TF_ASSERT_OK(builder.Run().status());
+    AuditLog log(db_->db(), clock_, *metrics_);
+    auto append = [&](int from, int to) {
+      for (int i = from; i < to; ++i) {
+        AuditRecord r = log.NewRecord("request", Actor::System());
+        r.action = "READ";
+        r.status = 200;
+        r.outcome = "success";
+        r.path = "/api/things/" + std::to_string(i);
+        SetDetails(r, {{"i", i}});
+        TF_ASSERT_OK(log.AppendDurable(std::move(r)));
+      }
+    };
+    builder_ = std::make_unique<TreeBuilder>(db_->db(), clock_, *signer_,
+                                             CheckpointPolicy{"verify.test/log", 10, std::chrono::hours(1)}, *metrics_);
+    append(0, 40);
+    TF_ASSERT_OK(Build().status());
+    append(40, 40 + unbuilt);
   }
+
+  absl::StatusOr<BuildResult> Build() { return builder_->Run(); }
 
   void Tamper(const std::vector<std::string>& statements) {
     std::string sql = GetParam() == Backend::kSqlite
@@ -74,6 +82,8 @@ class TrailVerifierTest : public ::testing::TestWithParam<Backend> {
   FakeClock clock_{store::testing::TestEpoch()};
   std::unique_ptr<metrics::Registry> metrics_;
   std::unique_ptr<TestDatabase> db_;
+  std::optional<note::Signer> signer_;
+  std::unique_ptr<TreeBuilder> builder_;
 };
 
 TEST_P(TrailVerifierTest, AnIntactTrailVerifiesWithEveryCheckpoint) {
@@ -134,6 +144,35 @@ TEST_P(TrailVerifierTest, EachTamperingIsReportedAtTheFirstRecordItTouches) {
     EXPECT_EQ(report.problem->leaf_index, t.leaf_index) << report.problem->message;
     EXPECT_FALSE(report.problem->message.empty());
   }
+}
+
+TEST_P(TrailVerifierTest, ARecordChangedBeforeTheTreeHeldItIsReported) {
+  // The tree is built from the leaf hashed when the record was appended, so an edit made
+  // before the builder reached the record does not become part of the tree.
+  MakeTrail(/*unbuilt=*/10);
+  Tamper({"UPDATE audit_records SET outcome = 'failure' WHERE leaf_index = 44"});
+  TF_ASSERT_OK_AND_ASSIGN(BuildResult built, Build());
+  EXPECT_EQ(built.tree_size, 50);
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, Verify());
+  ASSERT_FALSE(report.ok()) << "not detected";
+  EXPECT_EQ(KindName(report.problem->kind), KindName(Kind::kModified)) << report.problem->message;
+  EXPECT_EQ(report.problem->leaf_index, 44);
+}
+
+TEST_P(TrailVerifierTest, RecordsWithoutAStoredLeafHashAreBuiltFromTheirFields) {
+  // Records written before leaf hashes were stored have none: the builder recomputes theirs.
+  MakeTrail(/*unbuilt=*/10);
+  Tamper({"UPDATE audit_records SET leaf_hash = NULL WHERE leaf_index IN (41, 42, 43, 47)"});
+  TF_ASSERT_OK_AND_ASSIGN(BuildResult built, Build());
+  EXPECT_EQ(built.tree_size, 50);
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, Verify());
+  EXPECT_TRUE(report.ok()) << report.problem->message;
+  EXPECT_EQ(report.records, 50);
+
+  // A stored hash that is not one stops the builder rather than entering the tree.
+  MakeTrail(/*unbuilt=*/5);
+  Tamper({"UPDATE audit_records SET leaf_hash = 'not hex' WHERE leaf_index = 42"});
+  EXPECT_EQ(Build().status().code(), absl::StatusCode::kDataLoss);
 }
 
 TF_INSTANTIATE_BACKENDS(TrailVerifierTest);
