@@ -5,7 +5,7 @@ set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-for target in http_request json_body totp audit_formats; do
+for target in http_request json_body totp audit_formats keyring; do
   corpus=$(mktemp -d)
   cp tests/fuzz/corpus/$target/* "$corpus"/ 2>/dev/null || true
   echo "fuzz_$target: ${seconds}s"

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "core/status.h"
 
 namespace tf::crypto {
 
@@ -93,6 +94,52 @@ std::string Base64UrlEncode(std::string_view bytes) { return absl::WebSafeBase64
 
 std::string NewToken(Rng& rng, std::string_view prefix) {
   return std::string(prefix) + Base64UrlEncode(rng.Bytes(32));
+}
+
+std::string RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), n);
+  return out;
+}
+
+namespace {
+
+absl::Status CheckAeadSizes(std::string_view key, std::string_view nonce) {
+  if (key.size() != kAeadKeyBytes) return absl::InvalidArgumentError("an AEAD key is 32 bytes");
+  if (nonce.size() != kAeadNonceBytes) return absl::InvalidArgumentError("an XChaCha20 nonce is 24 bytes");
+  return absl::OkStatus();
+}
+
+const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+}  // namespace
+
+absl::StatusOr<std::string> AeadSeal(std::string_view key, std::string_view nonce, std::string_view plaintext,
+                                     std::string_view aad) {
+  TF_RETURN_IF_ERROR(CheckAeadSizes(key, nonce));
+  std::string out(plaintext.size() + kAeadTagBytes, '\0');
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out.data()), &written, Bytes(plaintext),
+                                             plaintext.size(), Bytes(aad), aad.size(), nullptr, Bytes(nonce),
+                                             Bytes(key));
+  out.resize(written);
+  return out;
+}
+
+absl::StatusOr<std::string> AeadOpen(std::string_view key, std::string_view nonce, std::string_view sealed,
+                                     std::string_view aad) {
+  TF_RETURN_IF_ERROR(CheckAeadSizes(key, nonce));
+  if (sealed.size() < kAeadTagBytes) return absl::InvalidArgumentError("the ciphertext is shorter than its tag");
+  std::string out(sealed.size() - kAeadTagBytes, '\0');
+  unsigned long long written = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()), &written, nullptr,
+                                                 Bytes(sealed), sealed.size(), Bytes(aad), aad.size(), Bytes(nonce),
+                                                 Bytes(key)) != 0) {
+    sodium_memzero(out.data(), out.size());
+    return absl::InvalidArgumentError("the ciphertext does not authenticate");
+  }
+  out.resize(written);
+  return out;
 }
 
 absl::StatusOr<std::string> HashPassword(std::string_view password) {

@@ -1,6 +1,7 @@
 #pragma once
 // Vetted cryptographic primitives behind small functions: SHA-256 and HMAC (OpenSSL),
-// argon2id password hashing and constant-time comparison (libsodium), and encodings.
+// argon2id password hashing, XChaCha20-Poly1305, random keys and constant-time comparison
+// (libsodium), and encodings.
 // Call InitCrypto() once at start-up. Thread-safety: all functions are safe from any thread.
 
 #include <string>
@@ -52,6 +53,21 @@ absl::StatusOr<std::string> HashPassword(std::string_view password);
 bool VerifyPassword(std::string_view encoded, std::string_view password);
 //! Runs one argon2id verification against a fixed hash, so unknown users cost the same time.
 void BurnPasswordVerification(std::string_view password);
+
+inline constexpr size_t kAeadKeyBytes = 32;
+inline constexpr size_t kAeadNonceBytes = 24;
+inline constexpr size_t kAeadTagBytes = 16;
+
+//! `n` bytes from libsodium's CSPRNG (keys, nonces).
+std::string RandomBytes(size_t n);
+//! XChaCha20-Poly1305 (IETF, draft-irtf-cfrg-xchacha): ciphertext || tag of `plaintext` under
+//! `key` (kAeadKeyBytes) and `nonce` (kAeadNonceBytes), bound to `aad`.
+absl::StatusOr<std::string> AeadSeal(std::string_view key, std::string_view nonce, std::string_view plaintext,
+                                     std::string_view aad);
+//! The plaintext of AeadSeal's output; InvalidArgument when it does not authenticate under
+//! this key, nonce and `aad` (tampered, truncated, another key or another context).
+absl::StatusOr<std::string> AeadOpen(std::string_view key, std::string_view nonce, std::string_view sealed,
+                                     std::string_view aad);
 
 inline constexpr unsigned long long kArgonOpsLimit = 2;
 inline constexpr size_t kArgonMemLimitBytes = 19456u * 1024u;

@@ -1,5 +1,5 @@
 // Tests of core/crypto.h against published vectors (FIPS 180-2 / RFC 4231 / RFC 2202 /
-// RFC 4648) and of the argon2id and token helpers.
+// RFC 4648 / draft-irtf-cfrg-xchacha) and of the argon2id and token helpers.
 
 #include "core/crypto.h"
 
@@ -146,6 +146,44 @@ TEST_F(CryptoTest, ConstantTimeEquals) {
   std::string h = Sha256Hex("x");
   EXPECT_TRUE(ConstantTimeEquals(h, Sha256Hex("x")));
   EXPECT_FALSE(ConstantTimeEquals(h, Sha256Hex("y")));
+}
+
+TEST_F(CryptoTest, XChaCha20Poly1305DraftVectorA31SealsAndOpens) {
+  // draft-irtf-cfrg-xchacha-03, appendix A.3.1.
+  std::string key = Unhex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+  std::string nonce = Unhex("404142434445464748494a4b4c4d4e4f5051525354555657");
+  std::string aad = Unhex("50515253c0c1c2c3c4c5c6c7");
+  std::string plaintext =
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would "
+      "be it.";
+  std::string expected =
+      "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54"
+      "c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9768812f6"
+      "15c68b13b52e"
+      "c0875924c1c7987947deafd8780acf49";
+  auto sealed = AeadSeal(key, nonce, plaintext, aad);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(Hex(*sealed), expected);
+  auto opened = AeadOpen(key, nonce, *sealed, aad);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(*opened, plaintext);
+}
+
+TEST_F(CryptoTest, AeadOpenRefusesAnyChangeAndBadSizes) {
+  std::string key = RandomBytes(kAeadKeyBytes), nonce = RandomBytes(kAeadNonceBytes);
+  std::string sealed = AeadSeal(key, nonce, "salary 85,000", "users/42/email").value();
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    std::string flipped = sealed;
+    flipped[i] = static_cast<char>(flipped[i] ^ 0x01);
+    EXPECT_EQ(AeadOpen(key, nonce, flipped, "users/42/email").status().code(), absl::StatusCode::kInvalidArgument)
+        << "byte " << i;
+  }
+  EXPECT_FALSE(AeadOpen(key, nonce, sealed, "users/43/email").ok()) << "another context";
+  EXPECT_FALSE(AeadOpen(RandomBytes(kAeadKeyBytes), nonce, sealed, "users/42/email").ok()) << "another key";
+  EXPECT_FALSE(AeadOpen(key, nonce, sealed.substr(0, 10), "users/42/email").ok()) << "shorter than the tag";
+  EXPECT_EQ(AeadSeal(key.substr(1), nonce, "x", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AeadSeal(key, nonce.substr(1), "x", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(RandomBytes(32), RandomBytes(32));
 }
 
 TEST_F(CryptoTest, HashPasswordIsArgon2idWithOwaspParametersAndVerifies) {
