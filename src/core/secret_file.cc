@@ -13,7 +13,8 @@
 
 namespace tf {
 
-absl::StatusOr<std::optional<std::string>> ReadOwnerOnlyFile(const std::string& path, std::string_view setting) {
+absl::StatusOr<std::optional<std::string>> ReadOwnerOnlyFile(const std::string& path,
+                                                             std::string_view setting) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
@@ -22,14 +23,16 @@ absl::StatusOr<std::optional<std::string>> ReadOwnerOnlyFile(const std::string& 
   struct stat st {};
   if (::fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
     ::close(fd);
-    return absl::FailedPreconditionError(StrCat(setting, ": ", path, " is readable by group or others; chmod 600 it"));
+    return absl::FailedPreconditionError(
+        StrCat(setting, ": ", path, " is readable by group or others; chmod 600 it"));
   }
   std::string text;
   char buf[4096];
   ssize_t n;
   while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
   ::close(fd);
-  if (n < 0) return absl::UnavailableError(StrCat(setting, ": cannot read ", path, ": ", std::strerror(errno)));
+  if (n < 0)
+    return absl::UnavailableError(StrCat(setting, ": cannot read ", path, ": ", std::strerror(errno)));
   return text;
 }
 
@@ -37,7 +40,8 @@ absl::Status WriteOwnerOnlyFile(const std::string& path, std::string_view conten
                                 bool create_only) {
   std::string temp = path + ".tmp";
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(StrCat(setting, ": cannot create ", temp, ": ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::UnavailableError(StrCat(setting, ": cannot create ", temp, ": ", std::strerror(errno)));
   bool ok = ::fchmod(fd, 0600) == 0 &&
             ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
             ::fsync(fd) == 0;
@@ -52,7 +56,8 @@ absl::Status WriteOwnerOnlyFile(const std::string& path, std::string_view conten
   }
   int saved = errno;
   if (create_only || !ok) ::unlink(temp.c_str());
-  if (!ok) return absl::UnavailableError(StrCat(setting, ": cannot write ", path, ": ", std::strerror(saved)));
+  if (!ok)
+    return absl::UnavailableError(StrCat(setting, ": cannot write ", path, ": ", std::strerror(saved)));
   // The new name is durable only once its directory is.
   std::string dir = std::filesystem::path(path).parent_path().string();
   int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -15,7 +15,8 @@ namespace tf {
 
 //! The file's contents; nullopt when it does not exist. FailedPrecondition when group or
 //! others have any access to it.
-absl::StatusOr<std::optional<std::string>> ReadOwnerOnlyFile(const std::string& path, std::string_view setting);
+absl::StatusOr<std::optional<std::string>> ReadOwnerOnlyFile(const std::string& path,
+                                                             std::string_view setting);
 
 //! Writes `contents` with mode 0600, replacing any file at `path` atomically; with
 //! `create_only`, fails (AlreadyExists) if a file is there.

@@ -43,7 +43,8 @@ absl::StatusOr<std::string> Open(std::string_view key, std::string_view box, std
   }
   absl::StatusOr<std::string> plain =
       crypto::AeadOpen(key, box.substr(0, crypto::kAeadNonceBytes), box.substr(crypto::kAeadNonceBytes), aad);
-  if (!plain.ok()) return absl::DataLossError(StrCat(what, " does not decrypt here: it was altered or belongs elsewhere"));
+  if (!plain.ok())
+    return absl::DataLossError(StrCat(what, " does not decrypt here: it was altered or belongs elsewhere"));
   return plain;
 }
 
@@ -63,7 +64,8 @@ absl::StatusOr<VersionedText> ParseVersioned(std::string_view text, std::string_
   auto bad = [&] {
     return absl::InvalidArgumentError(StrCat("not a ", expected_prefix, ":v<version>:<data> value"));
   };
-  if (!text.starts_with(expected_prefix) || text.substr(expected_prefix.size()).substr(0, 2) != ":v") return bad();
+  if (!text.starts_with(expected_prefix) || text.substr(expected_prefix.size()).substr(0, 2) != ":v")
+    return bad();
   std::string_view rest = text.substr(expected_prefix.size() + 2);
   size_t colon = rest.find(':');
   if (colon == std::string_view::npos || colon == 0 || colon > 9) return bad();
@@ -95,9 +97,11 @@ absl::StatusOr<std::vector<LocalKms::Version>> LocalKms::Parse(std::string_view 
       }
       continue;
     }
-    if (fields.size() != 3 || !fields[0].starts_with("v")) return bad("expected 'v<N> <created RFC 3339> <base64 key>'");
+    if (fields.size() != 3 || !fields[0].starts_with("v"))
+      return bad("expected 'v<N> <created RFC 3339> <base64 key>'");
     Version v;
-    auto [end, ec] = std::from_chars(fields[0].data() + 1, fields[0].data() + fields[0].size(), v.info.version);
+    auto [end, ec] =
+        std::from_chars(fields[0].data() + 1, fields[0].data() + fields[0].size(), v.info.version);
     if (ec != std::errc() || end != fields[0].data() + fields[0].size() || v.info.version < 1) {
       return bad("the version is not v<positive number>");
     }
@@ -107,30 +111,34 @@ absl::StatusOr<std::vector<LocalKms::Version>> LocalKms::Parse(std::string_view 
     absl::StatusOr<std::string> key = crypto::Base64Decode(fields[2]);
     if (!key.ok() || key->size() != crypto::kAeadKeyBytes) return bad("the key is not base64 of 32 bytes");
     v.key = SecretKey(std::move(*key));
-    if (!out.empty() && v.info.version != out.back().info.version + 1) return bad("versions must count up from v1");
+    if (!out.empty() && v.info.version != out.back().info.version + 1)
+      return bad("versions must count up from v1");
     if (out.empty() && v.info.version != 1) return bad("versions must count up from v1");
     out.push_back(std::move(v));
   }
   if (out.empty()) return absl::FailedPreconditionError(StrCat(kKekSetting, ": ", path, " holds no key"));
   if (min_version > out.back().info.version) {
-    return absl::FailedPreconditionError(StrCat(kKekSetting, ": ", path, ": min_decryption_version ", min_version,
-                                                " is above the latest version ", out.back().info.version));
+    return absl::FailedPreconditionError(StrCat(kKekSetting, ": ", path, ": min_decryption_version ",
+                                                min_version, " is above the latest version ",
+                                                out.back().info.version));
   }
   return out;
 }
 
 std::string LocalKms::Serialize() const {
-  std::string out = StrCat("# Trust Fabric key-encryption key versions. Owner-only; back it up apart from the data.\n",
-                           "min_decryption_version ", min_decryption_version_, "\n");
+  std::string out =
+      StrCat("# Trust Fabric key-encryption key versions. Owner-only; back it up apart from the data.\n",
+             "min_decryption_version ", min_decryption_version_, "\n");
   for (const auto& [n, v] : versions_) {
-    StrAppend(&out, "v", n, " ", FormatRfc3339Exact(v.info.created_at), " ", crypto::Base64Encode(v.key.bytes()),
-              "\n");
+    StrAppend(&out, "v", n, " ", FormatRfc3339Exact(v.info.created_at), " ",
+              crypto::Base64Encode(v.key.bytes()), "\n");
   }
   return out;
 }
 
 absl::Status LocalKms::Save() const {
-  if (path_.empty()) return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
+  if (path_.empty())
+    return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
   std::string text = Serialize();
   absl::Status status = WriteOwnerOnlyFile(path_, text, kKekSetting);
   sodium_memzero(text.data(), text.size());
@@ -155,7 +163,8 @@ absl::StatusOr<std::unique_ptr<LocalKms>> LocalKms::FromFile(const std::string& 
   return kms;
 }
 
-absl::StatusOr<std::unique_ptr<LocalKms>> LocalKms::FromValue(std::string_view base64_key, const Clock& clock) {
+absl::StatusOr<std::unique_ptr<LocalKms>> LocalKms::FromValue(std::string_view base64_key,
+                                                              const Clock& clock) {
   absl::StatusOr<std::string> key = crypto::Base64Decode(base64_key);
   if (!key.ok() || key->size() != crypto::kAeadKeyBytes) {
     return absl::InvalidArgumentError("the KEK variable must hold base64 of 32 bytes");
@@ -183,7 +192,8 @@ absl::StatusOr<std::string> LocalKms::Unwrap(std::string_view wrapped, std::stri
     return absl::FailedPreconditionError(StrCat("KEK version ", parsed.version, " is not in the keyring"));
   }
   if (parsed.version < min_decryption_version_) {
-    return absl::FailedPreconditionError(StrCat("KEK version ", parsed.version, " is retired (min_decryption_version ",
+    return absl::FailedPreconditionError(StrCat("KEK version ", parsed.version,
+                                                " is retired (min_decryption_version ",
                                                 min_decryption_version_, ")"));
   }
   return Open(it->second.key.bytes(), *box, AssociatedData({"tf-kek", context}), "the wrapped key");
@@ -198,7 +208,8 @@ absl::StatusOr<std::string> LocalKms::Rewrap(std::string_view wrapped, std::stri
 
 absl::StatusOr<int> LocalKms::Rotate() {
   std::lock_guard lock(mu_);
-  if (path_.empty()) return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
+  if (path_.empty())
+    return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
   int next = versions_.rbegin()->first + 1;
   versions_[next] = {{next, clock_.NowMicros()}, SecretKey(crypto::RandomBytes(crypto::kAeadKeyBytes))};
   if (absl::Status saved = Save(); !saved.ok()) {
@@ -212,7 +223,8 @@ absl::Status LocalKms::SetMinDecryptionVersion(int version) {
   std::lock_guard lock(mu_);
   int latest = versions_.rbegin()->first;
   if (version < 1 || version > latest) {
-    return absl::InvalidArgumentError(StrCat("min_decryption_version must be between 1 and the latest version, ", latest));
+    return absl::InvalidArgumentError(
+        StrCat("min_decryption_version must be between 1 and the latest version, ", latest));
   }
   int before = min_decryption_version_;
   min_decryption_version_ = version;
@@ -236,26 +248,31 @@ absl::StatusOr<std::string> EncryptField(const DataKeyRing& ring, const FieldCon
                                          std::string_view plaintext) {
   auto it = ring.keys.find(ring.latest);
   if (it == ring.keys.end()) return absl::FailedPreconditionError("the tenant has no data key");
-  TF_ASSIGN_OR_RETURN(std::string box,
-                      Seal(it->second.bytes(), plaintext,
-                           AssociatedData({"tf-field", where.tenant_id, where.table, where.column, where.row_id})));
+  TF_ASSIGN_OR_RETURN(
+      std::string box,
+      Seal(it->second.bytes(), plaintext,
+           AssociatedData({"tf-field", where.tenant_id, where.table, where.column, where.row_id})));
   return StrCat(kFieldPrefix, ":v", ring.latest, ":", crypto::Base64UrlEncode(box));
 }
 
 absl::StatusOr<std::string> DecryptField(const DataKeyRing& ring, const FieldContext& where,
                                          std::string_view ciphertext) {
   absl::StatusOr<VersionedText> parsed = ParseVersioned(ciphertext, kFieldPrefix);
-  if (!parsed.ok()) return absl::DataLossError(StrCat(where.table, ".", where.column, " holds a value that is not a ", kFieldPrefix, " ciphertext"));
+  if (!parsed.ok())
+    return absl::DataLossError(
+        StrCat(where.table, ".", where.column, " holds a value that is not a ", kFieldPrefix, " ciphertext"));
   if (parsed->version < ring.min_decryption_version) {
     return absl::FailedPreconditionError(StrCat("data key version ", parsed->version, " is retired"));
   }
   auto it = ring.keys.find(parsed->version);
   if (it == ring.keys.end()) {
-    return absl::FailedPreconditionError(StrCat("data key version ", parsed->version, " is not in the tenant's keyring"));
+    return absl::FailedPreconditionError(
+        StrCat("data key version ", parsed->version, " is not in the tenant's keyring"));
   }
   std::string box;
   if (!absl::WebSafeBase64Unescape(Sv(parsed->payload), &box)) {
-    return absl::DataLossError(StrCat(where.table, ".", where.column, " holds a ciphertext that is not base64url"));
+    return absl::DataLossError(
+        StrCat(where.table, ".", where.column, " holds a ciphertext that is not base64url"));
   }
   return Open(it->second.bytes(), box,
               AssociatedData({"tf-field", where.tenant_id, where.table, where.column, where.row_id}),

@@ -102,9 +102,10 @@ class LocalKms final : public Kms {
     SecretKey key;
   };
   LocalKms(std::string path, const Clock& clock) : path_(std::move(path)), clock_(clock) {}
-  absl::Status Save() const;  // requires mu_
+  absl::Status Save() const;      // requires mu_
   std::string Serialize() const;  // requires mu_
-  static absl::StatusOr<std::vector<Version>> Parse(std::string_view text, const std::string& path, int& min_version);
+  static absl::StatusOr<std::vector<Version>> Parse(std::string_view text, const std::string& path,
+                                                    int& min_version);
 
   const std::string path_;  // empty: from the environment
   const Clock& clock_;

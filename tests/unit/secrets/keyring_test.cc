@@ -58,14 +58,17 @@ TEST_F(KeyringTest, AKeyFileIsCreatedOwnerOnlyAndReloads) {
 TEST_F(KeyringTest, WrappedKeysHaveTheDocumentedFormat) {
   // A key file written by hand, and a wrapped key built from the documented format with the
   // AEAD checked against its published vector: the keyring must read both.
-  std::string kek = crypto::HexDecode("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f").value();
-  ASSERT_TRUE(WriteOwnerOnlyFile(path_, "min_decryption_version 1\nv1 2026-01-01T00:00:00.000000Z " +
-                                            crypto::Base64Encode(kek) + "\n",
+  std::string kek =
+      crypto::HexDecode("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f").value();
+  ASSERT_TRUE(WriteOwnerOnlyFile(path_,
+                                 "min_decryption_version 1\nv1 2026-01-01T00:00:00.000000Z " +
+                                     crypto::Base64Encode(kek) + "\n",
                                  "test")
                   .ok());
   std::string nonce(24, '\x07'), dek(32, '\x2a');
   std::string aad = "6:tf-kek;14:tenant-a/dek/3;";
-  std::string wrapped = "local:v1:" + crypto::Base64Encode(nonce + crypto::AeadSeal(kek, nonce, dek, aad).value());
+  std::string wrapped =
+      "local:v1:" + crypto::Base64Encode(nonce + crypto::AeadSeal(kek, nonce, dek, aad).value());
   TF_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalKms> kms, LocalKms::FromFile(path_, clock_));
   TF_ASSERT_OK_AND_ASSIGN(std::string back, kms->Unwrap(wrapped, "tenant-a/dek/3"));
   EXPECT_EQ(back, dek);
@@ -79,12 +82,13 @@ TEST_F(KeyringTest, UnwrapRefusesAnotherContextTamperingAndGarbage) {
   std::string tampered = wrapped;
   tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'A' ? 'B' : 'A';
   EXPECT_EQ(kms->Unwrap(tampered, "tenant-a/dek/1").status().code(), absl::StatusCode::kDataLoss);
-  for (std::string bad : {"", "local", "local:v1", "local:v:abc", "local:v0:abc", "local:v01:abc", "vault:v1:abc",
-                          "local:v1:not base64!"}) {
+  for (std::string bad : {"", "local", "local:v1", "local:v:abc", "local:v0:abc", "local:v01:abc",
+                          "vault:v1:abc", "local:v1:not base64!"}) {
     EXPECT_EQ(kms->Unwrap(bad, "tenant-a/dek/1").status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
-  EXPECT_EQ(kms->Unwrap("local:v9:" + crypto::Base64Encode(std::string(60, 'x')), "tenant-a/dek/1").status().code(),
-            absl::StatusCode::kFailedPrecondition)
+  EXPECT_EQ(
+      kms->Unwrap("local:v9:" + crypto::Base64Encode(std::string(60, 'x')), "tenant-a/dek/1").status().code(),
+      absl::StatusCode::kFailedPrecondition)
       << "an unknown version";
   EXPECT_EQ(kms->Unwrap("local:v1:" + crypto::Base64Encode("short"), "tenant-a/dek/1").status().code(),
             absl::StatusCode::kDataLoss);
@@ -106,7 +110,8 @@ TEST_F(KeyringTest, RotationAddsAVersionAndRetiringOldOnesFollowsRewrap) {
 
   TF_ASSERT_OK(kms->SetMinDecryptionVersion(2));
   EXPECT_EQ(kms->Unwrap(old_wrap, "ctx").status().code(), absl::StatusCode::kFailedPrecondition) << "retired";
-  EXPECT_EQ(kms->SetMinDecryptionVersion(3).code(), absl::StatusCode::kInvalidArgument) << "beyond the latest";
+  EXPECT_EQ(kms->SetMinDecryptionVersion(3).code(), absl::StatusCode::kInvalidArgument)
+      << "beyond the latest";
 
   // All of it is in the file.
   TF_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalKms> reopened, LocalKms::FromFile(path_, clock_));
@@ -125,11 +130,12 @@ TEST_F(KeyringTest, KeyFilesOthersMayReadOrThatAreMalformedAreRefused) {
   EXPECT_EQ(LocalKms::FromFile(path_, clock_).status().code(), absl::StatusCode::kFailedPrecondition);
 
   std::string key = crypto::Base64Encode(std::string(32, 'k'));
-  for (std::string text : std::vector<std::string>{"# nothing\n", "v2 2026-01-01T00:00:00Z " + key + "\n",
-                           "v1 yesterday " + key + "\n", "v1 2026-01-01T00:00:00Z c2hvcnQ=\n",
-                           "v1 2026-01-01T00:00:00Z " + key + "\nv3 2026-01-01T00:00:00Z " + key + "\n",
-                           "min_decryption_version 2\nv1 2026-01-01T00:00:00Z " + key + "\n",
-                           "min_decryption_version x\nv1 2026-01-01T00:00:00Z " + key + "\n"}) {
+  for (std::string text :
+       std::vector<std::string>{"# nothing\n", "v2 2026-01-01T00:00:00Z " + key + "\n",
+                                "v1 yesterday " + key + "\n", "v1 2026-01-01T00:00:00Z c2hvcnQ=\n",
+                                "v1 2026-01-01T00:00:00Z " + key + "\nv3 2026-01-01T00:00:00Z " + key + "\n",
+                                "min_decryption_version 2\nv1 2026-01-01T00:00:00Z " + key + "\n",
+                                "min_decryption_version x\nv1 2026-01-01T00:00:00Z " + key + "\n"}) {
     ASSERT_TRUE(WriteOwnerOnlyFile(path_, text, "test").ok());
     absl::Status status = LocalKms::FromFile(path_, clock_).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << text;
@@ -171,7 +177,8 @@ TEST_F(KeyringTest, FieldsDecryptOnlyWhereTheyWereWritten) {
                                  FieldContext{here.tenant_id, here.table, here.column, "another-row"}}) {
     absl::StatusOr<std::string> moved = DecryptField(ring, elsewhere, c);
     EXPECT_EQ(moved.status().code(), absl::StatusCode::kDataLoss)
-        << elsewhere.tenant_id << " " << elsewhere.table << " " << elsewhere.column << " " << elsewhere.row_id;
+        << elsewhere.tenant_id << " " << elsewhere.table << " " << elsewhere.column << " "
+        << elsewhere.row_id;
   }
   // The associated data's parts are length-prefixed: moving text between them changes it.
   EXPECT_FALSE(DecryptField(ring, {"tenant-au", "sers", "email", here.row_id}, c).ok());

@@ -1,0 +1,63 @@
+#pragma once
+// DataKeys: each tenant's data-encryption keys (DEKs), stored only wrapped by the KMS and
+// unwrapped into a DataKeyRing on first use. A tenant's first key is created when its ring
+// is first asked for; Rotate adds a version that new values use (old ones still decrypt);
+// Retire raises min_decryption_version; RewrapAll moves every stored DEK to the KMS's latest
+// KEK version in batches, so the KEK's older versions can be retired.
+// Rings are cached per process; a ciphertext naming a version the cached ring lacks (another
+// instance rotated) reloads the ring once.
+// Thread-safety: safe from any thread.
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/clock.h"
+#include "modules/secrets/keyring.h"
+#include "modules/secrets/secrets_repo.h"
+#include "store/database.h"
+
+namespace tf::secrets {
+
+struct RewrapResult {
+  int64_t rewrapped = 0;
+  int kek_version = 0;  //!< the version every data key is now wrapped by
+};
+
+class DataKeys {
+ public:
+  DataKeys(store::Database& db, Kms& kms, const Clock& clock) : db_(db), kms_(kms), clock_(clock) {}
+
+  //! The tenant's ring, with a first key created if it has none.
+  absl::StatusOr<DataKeyRing> Ring(const std::string& tenant_id);
+  //! Encrypts/decrypts a field with the tenant's ring (FieldContext::tenant_id names it).
+  absl::StatusOr<std::string> Encrypt(const FieldContext& where, std::string_view plaintext);
+  absl::StatusOr<std::string> Decrypt(const FieldContext& where, std::string_view ciphertext);
+  //! Adds a DEK version for the tenant; returns it.
+  absl::StatusOr<int> Rotate(const std::string& tenant_id);
+  //! Refuses values encrypted under versions below `min_version` from now on.
+  absl::Status Retire(const std::string& tenant_id, int min_version);
+  //! Rewraps every stored DEK under the KMS's latest version, `batch` per transaction;
+  //! `progress(done)` after each batch.
+  absl::StatusOr<RewrapResult> RewrapAll(int batch = 500, const std::function<void(int64_t)>& progress = {});
+
+  static std::string WrapContext(std::string_view tenant_id, int version);
+
+ private:
+  absl::StatusOr<DataKeyRing> Load(const std::string& tenant_id);
+  //! Stores a new DEK as `version` unless the tenant's latest is no longer version - 1;
+  //! returns the tenant's latest version after.
+  absl::StatusOr<int> AddVersion(const std::string& tenant_id, int version);
+  void Forget(const std::string& tenant_id);
+
+  store::Database& db_;
+  Kms& kms_;
+  const Clock& clock_;
+  SecretsRepo repo_;
+  std::mutex mu_;
+  std::map<std::string, DataKeyRing> rings_;  // guarded by mu_
+};
+
+}  // namespace tf::secrets
