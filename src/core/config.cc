@@ -234,6 +234,16 @@ const std::vector<KeyDef>& Keys() {
        "Answer read-only requests whose audit record cannot be written (state changes always need theirs).", false,
        {}},
 
+      {TF_CONFIG_KEY(secrets.kek_file),
+       "File holding the versions of the key-encryption key that wraps every data key (created on first "
+       "start, owner-only; back it up apart from the database); empty = kek.keys in data_dir. Instances "
+       "sharing a database share this file.",
+       false, {}},
+      {TF_CONFIG_KEY(secrets.kek),
+       "The key-encryption key itself, base64 of 32 bytes, instead of secrets.kek_file (one version, rotated "
+       "by changing it). Prefer TRUST_SECRETS_KEK.",
+       true, {}},
+
       {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false, LogLevelCheck},
       {TF_CONFIG_KEY(log.file), "File the JSON-lines log is appended to; empty = stderr.", false, {}},
       {TF_CONFIG_KEY(log.access_log), "Log one line per HTTP request.", false, {}},

@@ -5,7 +5,7 @@
 // Every key is declared once, in the key table in config.cc (dotted name = member path, help
 // text, whether it may carry a secret, value check); TOML, environment, flags, validation,
 // printing (ToToml) and documentation (ConfigKeys) all read that table, so no key is handled in
-// two places. Keys: `data_dir`, `server.*`, `database.*`, `auth.*`, `audit.*`, `log.*`; the environment
+// two places. Keys: `data_dir`, `server.*`, `database.*`, `auth.*`, `audit.*`, `secrets.*`, `log.*`; the environment
 // variable of a key is TRUST_ + the key upper-cased with '.' as '_' (TRUST_SERVER_LISTEN).
 //
 // Loading never throws: toml++ exceptions are caught here. A failed Apply* leaves the Config
@@ -73,12 +73,18 @@ struct AuditConfig {
   bool fail_open_reads = false;  //!< answer reads whose audit record cannot be written
 };
 
+struct SecretsConfig {
+  std::string kek_file;  //!< empty = kek.keys in data_dir
+  std::string kek;       //!< base64 KEK from the environment; when set, used instead of kek_file
+};
+
 struct Config {
   std::string data_dir = "./var";
   ServerConfig server;
   DatabaseConfig database;
   AuthConfig auth;
   AuditConfig audit;
+  SecretsConfig secrets;
   LogConfig log;
 };
 
@@ -95,7 +101,7 @@ struct ConfigKeyInfo {
 //! True for the database.url forms that select PostgreSQL (postgresql:// or postgres://).
 bool IsPostgresUrl(std::string_view url);
 
-//! Every key, in table order (top-level keys first, then [server], [database], [auth], [audit], [log]).
+//! Every key, in table order (top-level keys first, then [server], [database], [auth], [audit], [secrets], [log]).
 std::vector<ConfigKeyInfo> ConfigKeys();
 
 //! Applies the TOML file at `path`. Unknown keys ("unknown configuration key 'server.lisen' in

@@ -1,12 +1,17 @@
 #include "modules/secrets/keyring.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <charconv>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 #include "core/crypto.h"
+#include "core/log.h"
 #include "core/secret_file.h"
 #include "core/status.h"
 #include "core/strings.h"
@@ -47,6 +52,25 @@ absl::StatusOr<std::string> Open(std::string_view key, std::string_view box, std
     return absl::DataLossError(StrCat(what, " does not decrypt here: it was altered or belongs elsewhere"));
   return plain;
 }
+
+//! An exclusive lock on `path` + ".lock" for the life of the object, so two processes never
+//! both add "the next" version to one key file.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path)
+      : fd_(::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
 
 }  // namespace
 
@@ -136,13 +160,48 @@ std::string LocalKms::Serialize() const {
   return out;
 }
 
-absl::Status LocalKms::Save() const {
-  if (path_.empty())
+absl::Status LocalKms::Save() {
+  if (path_.empty()) {
     return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
+  }
   std::string text = Serialize();
   absl::Status status = WriteOwnerOnlyFile(path_, text, kKekSetting);
   sodium_memzero(text.data(), text.size());
+  if (status.ok()) stamp_ = Stamp();
   return status;
+}
+
+std::string LocalKms::Stamp() const {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) return "";
+  return StrCat(st.st_dev, ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
+}
+
+void LocalKms::Refresh() const {
+  if (path_.empty()) return;
+  std::string now = Stamp();
+  if (now == stamp_) return;
+  stamp_ = now;  // one attempt (and at most one warning) per change
+  absl::StatusOr<std::optional<std::string>> text = ReadOwnerOnlyFile(path_, kKekSetting);
+  absl::Status problem = text.status();
+  if (text.ok() && !*text) problem = absl::NotFoundError(StrCat(path_, " is gone"));
+  if (problem.ok()) {
+    int min_version = 1;
+    absl::StatusOr<std::vector<Version>> versions = Parse(**text, path_, min_version);
+    sodium_memzero((*text)->data(), (*text)->size());
+    if (!versions.ok()) {
+      problem = versions.status();
+    } else if (versions->back().info.version < versions_.rbegin()->first) {
+      problem = absl::FailedPreconditionError(StrCat(path_, " holds fewer versions than are in use"));
+    } else {
+      versions_.clear();
+      for (Version& v : *versions) versions_[v.info.version] = std::move(v);
+      min_decryption_version_ = min_version;
+      return;
+    }
+  }
+  // Keep serving with the versions already loaded.
+  log::Warn("the KEK file changed but was not reloaded", {{"error", std::string(problem.message())}});
 }
 
 absl::StatusOr<std::unique_ptr<LocalKms>> LocalKms::FromFile(const std::string& path, const Clock& clock) {
@@ -154,12 +213,14 @@ absl::StatusOr<std::unique_ptr<LocalKms>> LocalKms::FromFile(const std::string& 
     absl::Status written = WriteOwnerOnlyFile(path, first, kKekSetting, /*create_only=*/true);
     sodium_memzero(first.data(), first.size());
     TF_RETURN_IF_ERROR(written);
+    kms->stamp_ = kms->Stamp();
     return kms;
   }
   absl::StatusOr<std::vector<Version>> versions = Parse(*text, path, kms->min_decryption_version_);
   sodium_memzero(text->data(), text->size());
   if (!versions.ok()) return versions.status();
   for (Version& v : *versions) kms->versions_[v.info.version] = std::move(v);
+  kms->stamp_ = kms->Stamp();
   return kms;
 }
 
@@ -176,6 +237,7 @@ absl::StatusOr<std::unique_ptr<LocalKms>> LocalKms::FromValue(std::string_view b
 
 absl::StatusOr<std::string> LocalKms::Wrap(std::string_view data_key, std::string_view context) {
   std::lock_guard lock(mu_);
+  Refresh();
   const Version& latest = versions_.rbegin()->second;
   TF_ASSIGN_OR_RETURN(std::string box,
                       Seal(latest.key.bytes(), data_key, AssociatedData({"tf-kek", context})));
@@ -187,6 +249,7 @@ absl::StatusOr<std::string> LocalKms::Unwrap(std::string_view wrapped, std::stri
   absl::StatusOr<std::string> box = crypto::Base64Decode(parsed.payload);
   if (!box.ok()) return absl::InvalidArgumentError("the wrapped key's data is not base64");
   std::lock_guard lock(mu_);
+  Refresh();
   auto it = versions_.find(parsed.version);
   if (it == versions_.end()) {
     return absl::FailedPreconditionError(StrCat("KEK version ", parsed.version, " is not in the keyring"));
@@ -208,8 +271,12 @@ absl::StatusOr<std::string> LocalKms::Rewrap(std::string_view wrapped, std::stri
 
 absl::StatusOr<int> LocalKms::Rotate() {
   std::lock_guard lock(mu_);
-  if (path_.empty())
+  if (path_.empty()) {
     return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
+  }
+  FileLock file_lock(path_);
+  if (!file_lock.held()) return absl::UnavailableError(StrCat(kKekSetting, ": cannot lock ", path_, ".lock"));
+  Refresh();
   int next = versions_.rbegin()->first + 1;
   versions_[next] = {{next, clock_.NowMicros()}, SecretKey(crypto::RandomBytes(crypto::kAeadKeyBytes))};
   if (absl::Status saved = Save(); !saved.ok()) {
@@ -221,6 +288,11 @@ absl::StatusOr<int> LocalKms::Rotate() {
 
 absl::Status LocalKms::SetMinDecryptionVersion(int version) {
   std::lock_guard lock(mu_);
+  if (path_.empty()) {
+    return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
+  }
+  FileLock file_lock(path_);
+  Refresh();
   int latest = versions_.rbegin()->first;
   if (version < 1 || version > latest) {
     return absl::InvalidArgumentError(
@@ -237,6 +309,7 @@ absl::Status LocalKms::SetMinDecryptionVersion(int version) {
 
 KmsStatus LocalKms::Status() const {
   std::lock_guard lock(mu_);
+  Refresh();
   KmsStatus s{std::string(kProvider), versions_.rbegin()->first, min_decryption_version_, {}};
   for (const auto& [n, v] : versions_) s.versions.push_back(v.info);
   return s;

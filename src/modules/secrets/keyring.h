@@ -6,7 +6,8 @@
 //    "vault:v<N>:...", and bound to a context (the tenant and DEK version they belong to).
 //  - LocalKms: KEK versions in an owner-only key file (or one version from an environment
 //    variable). Rotation adds a version used for new wraps; min_decryption_version retires
-//    older ones once nothing is wrapped by them.
+//    older ones once nothing is wrapped by them. The file is read again whenever it changed
+//    (another process, such as `trustctl keys`, rotated it).
 //  - DataKeyRing and EncryptField/DecryptField: one tenant's unwrapped DEK versions and field
 //    encryption, "tfenc:v<N>:<base64url>", with associated data binding the value to its
 //    tenant, table, column and row, so a ciphertext copied anywhere else fails to decrypt.
@@ -102,7 +103,11 @@ class LocalKms final : public Kms {
     SecretKey key;
   };
   LocalKms(std::string path, const Clock& clock) : path_(std::move(path)), clock_(clock) {}
-  absl::Status Save() const;      // requires mu_
+  absl::Status Save();  // requires mu_
+  //! Reads the file again if it changed since it was last read or written; requires mu_.
+  void Refresh() const;
+  //! The file's identity, size and modification time (to notice a change); requires mu_.
+  std::string Stamp() const;
   std::string Serialize() const;  // requires mu_
   static absl::StatusOr<std::vector<Version>> Parse(std::string_view text, const std::string& path,
                                                     int& min_version);
@@ -110,8 +115,10 @@ class LocalKms final : public Kms {
   const std::string path_;  // empty: from the environment
   const Clock& clock_;
   mutable std::mutex mu_;
-  std::map<int, Version> versions_;  // guarded by mu_
-  int min_decryption_version_ = 1;   // guarded by mu_
+  // Mutable: Refresh, which const Status also runs, may reload them.
+  mutable std::map<int, Version> versions_;  // guarded by mu_
+  mutable int min_decryption_version_ = 1;   // guarded by mu_
+  mutable std::string stamp_;                // guarded by mu_
 };
 
 //! One tenant's data keys, unwrapped: version -> key.

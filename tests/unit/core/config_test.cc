@@ -72,6 +72,8 @@ TEST(ConfigKeysTest, ListsEveryKeyWithEnvVarTypeDefaultAndHelp) {
                                           "auth.api_token_max_lifetime_days", "audit.origin", "audit.signing_key_file",
                                           "audit.checkpoint_every_records", "audit.checkpoint_interval_ms",
                                           "audit.fail_open_reads",
+                                          "secrets.kek_file",
+                                          "secrets.kek",
                                           "log.level",
                                           "log.file",
                                           "log.access_log"}));

@@ -124,6 +124,27 @@ TEST_F(KeyringTest, RotationAddsAVersionAndRetiringOldOnesFollowsRewrap) {
   EXPECT_FALSE(reopened->Unwrap(old_wrap, "ctx").ok());
 }
 
+TEST_F(KeyringTest, AnotherProcessRotatingTheFileIsSeenAtOnce) {
+  // trustd holds one LocalKms while `trustctl keys` rotates and retires with another.
+  TF_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalKms> server, LocalKms::FromFile(path_, clock_));
+  TF_ASSERT_OK_AND_ASSIGN(std::string v1_wrap, server->Wrap("dek-1", "ctx"));
+  TF_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalKms> operator_kms, LocalKms::FromFile(path_, clock_));
+  TF_ASSERT_OK(operator_kms->Rotate().status());
+  TF_ASSERT_OK_AND_ASSIGN(std::string v2_wrap, operator_kms->Rewrap(v1_wrap, "ctx"));
+
+  EXPECT_EQ(server->Unwrap(v2_wrap, "ctx").value(), "dek-1") << "the new version is read from the file";
+  TF_ASSERT_OK_AND_ASSIGN(std::string fresh, server->Wrap("dek-2", "ctx"));
+  EXPECT_TRUE(fresh.starts_with("local:v2:")) << "and used for new wraps";
+  TF_ASSERT_OK(operator_kms->SetMinDecryptionVersion(2));
+  EXPECT_EQ(server->Unwrap(v1_wrap, "ctx").status().code(), absl::StatusCode::kFailedPrecondition)
+      << "retired everywhere";
+
+  // A file broken by hand does not take the loaded versions away.
+  ASSERT_TRUE(WriteOwnerOnlyFile(path_, "garbage\n", "test").ok());
+  EXPECT_EQ(server->Unwrap(v2_wrap, "ctx").value(), "dek-1");
+  EXPECT_EQ(server->Status().latest_version, 2);
+}
+
 TEST_F(KeyringTest, KeyFilesOthersMayReadOrThatAreMalformedAreRefused) {
   TF_ASSERT_OK(LocalKms::FromFile(path_, clock_).status());
   ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
