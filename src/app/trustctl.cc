@@ -9,6 +9,7 @@
 
 #include "CLI/CLI.hpp"
 #include "app/cli_config.h"
+#include "app/trustctl_keys.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -160,6 +161,20 @@ int main(int argc, char** argv) {
   verify->add_option("--format", bundle_format, "With --bundle: json or jsonl (default: from the file name)")
       ->check(CLI::IsMember({"json", "jsonl"}));
 
+  auto* keys_cmd = cli.add_subcommand("keys", "The keyring: the key-encryption key (KEK) and the tenants' data keys");
+  keys_cmd->require_subcommand(1);
+  auto* keys_status = keys_cmd->add_subcommand(
+      "status", "Show the KEK's versions and ages, and how many data keys each version wraps (rewrap progress)");
+  auto* keys_rotate = keys_cmd->add_subcommand(
+      "rotate", "Add a KEK version for new data keys, or with --tenant a data key version for that tenant's new values");
+  std::string rotate_tenant;
+  keys_rotate->add_option("--tenant", rotate_tenant, "Rotate this tenant's data key instead of the KEK");
+  auto* keys_rewrap = keys_cmd->add_subcommand(
+      "rewrap", "Rewrap every data key under the KEK's latest version, in batches, printing progress");
+  bool retire = false, rewrap_quiet = false;
+  keys_rewrap->add_flag("--retire", retire, "Afterwards retire the older KEK versions (min_decryption_version)");
+  keys_rewrap->add_flag("--quiet", rewrap_quiet, "No progress lines, only the result");
+
   CLI11_PARSE(cli, argc, argv);
   if (*verify && !bundle.empty()) {
     if (absl::Status s = tf::crypto::InitCrypto(); !s.ok()) return Fail(s);
@@ -169,6 +184,11 @@ int main(int argc, char** argv) {
   if (!config.ok()) return Fail(config.status());
   if (absl::Status s = tf::crypto::InitCrypto(); !s.ok()) return Fail(s);
 
+  if (*keys_status) return tf::keys_cli::Status(*config);
+  if (*keys_rotate) {
+    return tf::keys_cli::Rotate(*config, rotate_tenant.empty() ? std::nullopt : std::optional(rotate_tenant));
+  }
+  if (*keys_rewrap) return tf::keys_cli::Rewrap(*config, retire, rewrap_quiet);
   if (*status) {
     auto db = tf::store::OpenDatabase(config->database, config->data_dir);
     if (!db.ok()) return Fail(db.status());

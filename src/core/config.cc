@@ -240,8 +240,8 @@ const std::vector<KeyDef>& Keys() {
        "sharing a database share this file.",
        false, {}},
       {TF_CONFIG_KEY(secrets.kek),
-       "The key-encryption key itself, base64 of 32 bytes, instead of secrets.kek_file (one version, rotated "
-       "by changing it). Prefer TRUST_SECRETS_KEK.",
+       "The key-encryption key itself, base64 of 32 bytes, instead of secrets.kek_file (one version that "
+       "cannot be rotated; see docs/operations.md, Keys). Prefer TRUST_SECRETS_KEK.",
        true, {}},
 
       {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false, LogLevelCheck},
@@ -813,7 +813,9 @@ std::string ToToml(const Config& config) {
     Value value = Read(def, config);
     std::string rendered;
     if (const auto* s = std::get_if<std::string>(&value)) {
-      rendered = TomlQuote(RedactString(*s));
+      // A secret URL keeps all but its credentials; any other secret value is hidden whole.
+      bool hidden = def.secret && !s->empty() && !absl::StrContains(*s, "://");
+      rendered = TomlQuote(hidden ? std::string(kRedacted) : RedactString(*s));
     } else {
       rendered = ToString(value);
     }

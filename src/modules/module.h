@@ -27,6 +27,9 @@ namespace tf {
 namespace audit {
 class AuditLog;
 }
+namespace secrets {
+class DataKeys;
+}
 
 //! A named check for /health/ready and /health/detailed.
 struct HealthCheck {
@@ -50,6 +53,8 @@ struct ModuleContext {
   http::Authenticator* authenticator = nullptr;
   //! Set by the audit module (registered first): how modules record domain events.
   audit::AuditLog* audit = nullptr;
+  //! Set by the secrets module (registered second): each tenant's data keys, for encrypting fields.
+  secrets::DataKeys* data_keys = nullptr;
   //! Live server figures (connections, in-flight, threads); empty until the server runs.
   std::function<nlohmann::json()> server_stats;
   //! This process among the instances sharing the database (host:pid): lease holder name.

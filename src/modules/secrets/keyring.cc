@@ -22,6 +22,9 @@ namespace tf::secrets {
 namespace {
 
 constexpr std::string_view kKekSetting = "secrets.kek_file";
+constexpr std::string_view kEnvironmentKek =
+    "a KEK given in secrets.kek has one version and cannot be rotated; move it into a key file first "
+    "(docs/operations.md, Keys)";
 
 //! Associated data as length-prefixed parts, so no two different part lists give the same bytes.
 std::string AssociatedData(std::initializer_list<std::string_view> parts) {
@@ -162,7 +165,7 @@ std::string LocalKms::Serialize() const {
 
 absl::Status LocalKms::Save() {
   if (path_.empty()) {
-    return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
+    return absl::FailedPreconditionError(Sv(kEnvironmentKek));
   }
   std::string text = Serialize();
   absl::Status status = WriteOwnerOnlyFile(path_, text, kKekSetting);
@@ -272,7 +275,7 @@ absl::StatusOr<std::string> LocalKms::Rewrap(std::string_view wrapped, std::stri
 absl::StatusOr<int> LocalKms::Rotate() {
   std::lock_guard lock(mu_);
   if (path_.empty()) {
-    return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
+    return absl::FailedPreconditionError(Sv(kEnvironmentKek));
   }
   FileLock file_lock(path_);
   if (!file_lock.held()) return absl::UnavailableError(StrCat(kKekSetting, ": cannot lock ", path_, ".lock"));
@@ -289,7 +292,7 @@ absl::StatusOr<int> LocalKms::Rotate() {
 absl::Status LocalKms::SetMinDecryptionVersion(int version) {
   std::lock_guard lock(mu_);
   if (path_.empty()) {
-    return absl::FailedPreconditionError("the KEK comes from the environment; change it there");
+    return absl::FailedPreconditionError(Sv(kEnvironmentKek));
   }
   FileLock file_lock(path_);
   Refresh();

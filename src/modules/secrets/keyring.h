@@ -84,8 +84,8 @@ class LocalKms final : public Kms {
  public:
   //! The KEK versions in `path` (owner-only), created with a first version when absent.
   static absl::StatusOr<std::unique_ptr<LocalKms>> FromFile(const std::string& path, const Clock& clock);
-  //! One version from an environment variable's value: base64 of 32 bytes. Its rotation is
-  //! refused: the operator changes the variable and keeps the old value as a file version.
+  //! One version from an environment variable's value: base64 of 32 bytes. It cannot be
+  //! rotated (Rotate and SetMinDecryptionVersion refuse); operators move it into a key file.
   static absl::StatusOr<std::unique_ptr<LocalKms>> FromValue(std::string_view base64_key, const Clock& clock);
 
   absl::StatusOr<std::string> Wrap(std::string_view data_key, std::string_view context) override;

@@ -1,0 +1,137 @@
+#include "app/trustctl_keys.h"
+
+#include <cstdio>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "core/strings.h"
+#include "core/time_format.h"
+#include "modules/audit/audit_log.h"
+#include "modules/secrets/data_keys.h"
+#include "modules/secrets/secrets_module.h"
+#include "store/migrator.h"
+#include "store/open.h"
+
+namespace tf::keys_cli {
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "trustctl: %s\n", std::string(status.message()).c_str());
+  return status.code() == absl::StatusCode::kFailedPrecondition ? 3 : 1;
+}
+
+struct Opened {
+  std::unique_ptr<secrets::Kms> kms;
+  std::unique_ptr<store::Database> db;
+};
+
+absl::StatusOr<Opened> Open(const Config& config) {
+  Opened o;
+  absl::StatusOr<std::unique_ptr<secrets::Kms>> kms = secrets::OpenKms(config, SystemClock::Instance());
+  if (!kms.ok()) return kms.status();
+  o.kms = std::move(*kms);
+  absl::StatusOr<std::unique_ptr<store::Database>> db = store::OpenDatabase(config.database, config.data_dir);
+  if (!db.ok()) return db.status();
+  if (absl::Status ready = store::CheckReadyToServe(**db); !ready.ok()) return ready;
+  o.db = std::move(*db);
+  return o;
+}
+
+absl::Status Record(store::Database& db, const std::optional<std::string>& tenant, audit::AuditEvent event) {
+  metrics::Registry metrics;
+  audit::AuditLog log(db, SystemClock::Instance(), metrics);
+  return log.RecordEventDurable(tenant, audit::Actor::System(), event);
+}
+
+}  // namespace
+
+int Status(const Config& config) {
+  absl::StatusOr<Opened> o = Open(config);
+  if (!o.ok()) return Fail(o.status());
+  secrets::KmsStatus s = o->kms->Status();
+  std::printf("provider: %s\nKEK latest version: %d\nKEK min_decryption_version: %d\n", s.provider.c_str(),
+              s.latest_version, s.min_decryption_version);
+  int64_t now = SystemClock::Instance().NowMicros();
+  for (const secrets::KekVersion& v : s.versions) {
+    std::printf("  v%d  created %s  (%lld days ago)%s\n", v.version,
+                FormatRfc3339(SysTime(std::chrono::microseconds(v.created_at))).c_str(),
+                static_cast<long long>((now - v.created_at) / 86'400'000'000),
+                v.version < s.min_decryption_version ? "  retired" : "");
+  }
+  absl::StatusOr<std::vector<std::pair<int, int64_t>>> counts = o->db->InTx(
+      store::ReadTx(), [](store::Transaction& tx) { return secrets::SecretsRepo().CountByKekVersion(tx); });
+  if (!counts.ok()) return Fail(counts.status());
+  int64_t total = 0, current = 0;
+  for (const auto& [version, n] : *counts) {
+    std::printf("data keys wrapped by KEK v%d: %lld\n", version, static_cast<long long>(n));
+    total += n;
+    if (version == s.latest_version) current = n;
+  }
+  std::printf("data keys under the latest KEK version: %lld of %lld\n", static_cast<long long>(current),
+              static_cast<long long>(total));
+  return 0;
+}
+
+int Rotate(const Config& config, const std::optional<std::string>& tenant) {
+  absl::StatusOr<Opened> o = Open(config);
+  if (!o.ok()) return Fail(o.status());
+  if (tenant) {
+    absl::StatusOr<store::Rows> found = o->db->InTx(store::ReadTx(), [&](store::Transaction& tx) {
+      return tx.Query("SELECT id FROM tenants WHERE id = ?", {*tenant});
+    });
+    if (!found.ok()) return Fail(found.status());
+    if (found->empty()) return Fail(absl::NotFoundError(StrCat("there is no tenant ", *tenant)));
+    secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
+    absl::StatusOr<int> version = keys.Rotate(*tenant);
+    if (!version.ok()) return Fail(version.status());
+    if (absl::Status s =
+            Record(*o->db, *tenant, {"key.rotated", "UPDATE", "data_key", *tenant, {{"version", *version}}});
+        !s.ok()) {
+      return Fail(s);
+    }
+    std::printf("data key of tenant %s rotated: new values use v%d; older values still decrypt\n",
+                tenant->c_str(), *version);
+    return 0;
+  }
+  absl::StatusOr<int> version = o->kms->Rotate();
+  if (!version.ok()) return Fail(version.status());
+  if (absl::Status s =
+          Record(*o->db, std::nullopt,
+                 {"key.rotated", "UPDATE", "kek", o->kms->Status().provider, {{"version", *version}}});
+      !s.ok()) {
+    return Fail(s);
+  }
+  std::printf(
+      "KEK rotated: new data keys are wrapped by v%d. Run `trustctl keys rewrap --retire` to move the "
+      "existing ones and retire the older versions.\n",
+      *version);
+  return 0;
+}
+
+int Rewrap(const Config& config, bool retire, bool quiet) {
+  absl::StatusOr<Opened> o = Open(config);
+  if (!o.ok()) return Fail(o.status());
+  secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
+  absl::StatusOr<secrets::RewrapResult> result = keys.RewrapAll(500, [quiet](int64_t done) {
+    if (!quiet) std::fprintf(stderr, "rewrapped %lld data keys\n", static_cast<long long>(done));
+  });
+  if (!result.ok()) return Fail(result.status());
+  if (retire) {
+    if (absl::Status s = o->kms->SetMinDecryptionVersion(result->kek_version); !s.ok()) return Fail(s);
+  }
+  nlohmann::json details = {{"rewrapped", result->rewrapped},
+                            {"kek_version", result->kek_version},
+                            {"retired_below", retire ? result->kek_version : 0}};
+  if (absl::Status s = Record(*o->db, std::nullopt,
+                              {"keys.rewrapped", "UPDATE", "kek", o->kms->Status().provider, details});
+      !s.ok()) {
+    return Fail(s);
+  }
+  std::printf("%lld data keys rewrapped; every data key is now wrapped by KEK v%d%s\n",
+              static_cast<long long>(result->rewrapped), result->kek_version,
+              retire ? "; older KEK versions are retired" : "");
+  return 0;
+}
+
+}  // namespace tf::keys_cli

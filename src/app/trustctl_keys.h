@@ -1,0 +1,22 @@
+#pragma once
+// `trustctl keys ...`: the keyring for operators. Each command opens the configured KMS and
+// store as trustd does, prints what it did, records it in the audit trail, and returns the
+// process exit code.
+// Thread-safety: one call per process.
+
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+
+namespace tf::keys_cli {
+
+//! The KEK's versions and ages, and how many data keys each version wraps.
+int Status(const Config& config);
+//! A new KEK version (no tenant), or a new data key version for `tenant`.
+int Rotate(const Config& config, const std::optional<std::string>& tenant);
+//! Every data key rewrapped under the KEK's latest version; with `retire`, older KEK versions
+//! retired afterwards.
+int Rewrap(const Config& config, bool retire, bool quiet);
+
+}  // namespace tf::keys_cli

@@ -1,0 +1,41 @@
+#include "modules/secrets/secrets_module.h"
+
+#include <filesystem>
+
+#include "core/status.h"
+#include "core/time_format.h"
+
+namespace tf::secrets {
+
+absl::StatusOr<std::unique_ptr<Kms>> OpenKms(const Config& config, const Clock& clock) {
+  if (!config.secrets.kek.empty()) {
+    absl::StatusOr<std::unique_ptr<LocalKms>> kms = LocalKms::FromValue(config.secrets.kek, clock);
+    if (!kms.ok()) return absl::InvalidArgumentError(StrCat("secrets.kek: ", kms.status().message()));
+    return std::unique_ptr<Kms>(std::move(*kms));
+  }
+  std::string path = config.secrets.kek_file.empty()
+                         ? (std::filesystem::path(config.data_dir) / "kek.keys").string()
+                         : config.secrets.kek_file;
+  TF_ASSIGN_OR_RETURN(std::unique_ptr<LocalKms> kms, LocalKms::FromFile(path, clock));
+  return std::unique_ptr<Kms>(std::move(kms));
+}
+
+absl::Status SecretsModule::Register(ModuleContext& context) {
+  TF_ASSIGN_OR_RETURN(kms_, OpenKms(context.config, context.clock));
+  data_keys_ = std::make_unique<DataKeys>(context.db, *kms_, context.clock);
+  context.data_keys = data_keys_.get();
+  context.health_checks.push_back({"keyring", false, [this, &clock = context.clock](nlohmann::json& details) {
+                                     KmsStatus s = kms_->Status();
+                                     details["provider"] = s.provider;
+                                     details["kek_latest_version"] = s.latest_version;
+                                     details["kek_min_decryption_version"] = s.min_decryption_version;
+                                     int64_t created = s.versions.empty() ? 0 : s.versions.back().created_at;
+                                     details["kek_latest_created_at"] = FormatRfc3339Micros(created);
+                                     details["kek_latest_age_days"] =
+                                         (clock.NowMicros() - created) / 86'400'000'000;
+                                     return absl::OkStatus();
+                                   }});
+  return absl::OkStatus();
+}
+
+}  // namespace tf::secrets

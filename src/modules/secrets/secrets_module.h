@@ -1,0 +1,30 @@
+#pragma once
+// The secrets module: opens the KMS named by the configuration (the local key file, or a KEK
+// from the environment), builds DataKeys for the modules that encrypt fields (handed out
+// through ModuleContext::data_keys), and reports the keyring in /health/detailed. Registered
+// right after the audit module, so every later module can encrypt.
+// Thread-safety: see Module.
+
+#include <memory>
+
+#include "modules/module.h"
+#include "modules/secrets/data_keys.h"
+#include "modules/secrets/keyring.h"
+
+namespace tf::secrets {
+
+//! The KMS the configuration names: secrets.kek when set, else the key file secrets.kek_file
+//! (default kek.keys in data_dir), created with a first version when absent.
+absl::StatusOr<std::unique_ptr<Kms>> OpenKms(const Config& config, const Clock& clock);
+
+class SecretsModule final : public Module {
+ public:
+  std::string_view name() const override { return "secrets"; }
+  absl::Status Register(ModuleContext& context) override;
+
+ private:
+  std::unique_ptr<Kms> kms_;
+  std::unique_ptr<DataKeys> data_keys_;
+};
+
+}  // namespace tf::secrets
