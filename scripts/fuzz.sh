@@ -6,6 +6,10 @@ shopt -s nullglob
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 for target in http_request json_body totp audit_formats keyring; do
+  if [[ ! -x build-fuzz/tests/fuzz_$target ]]; then
+    echo "fuzz_$target was not built (is it in the fuzz build preset?)"
+    exit 1
+  fi
   corpus=$(mktemp -d)
   cp tests/fuzz/corpus/$target/* "$corpus"/ 2>/dev/null || true
   echo "fuzz_$target: ${seconds}s"
