@@ -184,11 +184,14 @@ int main(int argc, char** argv) {
   if (!config.ok()) return Fail(config.status());
   if (absl::Status s = tf::crypto::InitCrypto(); !s.ok()) return Fail(s);
 
-  if (*keys_status) return tf::keys_cli::Status(*config);
-  if (*keys_rotate) {
-    return tf::keys_cli::Rotate(*config, rotate_tenant.empty() ? std::nullopt : std::optional(rotate_tenant));
+  if (*keys_status || *keys_rotate || *keys_rewrap) {
+    absl::Status done = *keys_status ? tf::keys_cli::Status(*config)
+                        : *keys_rotate
+                            ? tf::keys_cli::Rotate(*config, rotate_tenant.empty() ? std::nullopt
+                                                                                  : std::optional(rotate_tenant))
+                            : tf::keys_cli::Rewrap(*config, retire, rewrap_quiet);
+    return done.ok() ? 0 : Fail(done);
   }
-  if (*keys_rewrap) return tf::keys_cli::Rewrap(*config, retire, rewrap_quiet);
   if (*status) {
     auto db = tf::store::OpenDatabase(config->database, config->data_dir);
     if (!db.ok()) return Fail(db.status());

@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "modules/audit/audit_log.h"
@@ -15,11 +16,6 @@
 namespace tf::keys_cli {
 
 namespace {
-
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "trustctl: %s\n", std::string(status.message()).c_str());
-  return status.code() == absl::StatusCode::kFailedPrecondition ? 3 : 1;
-}
 
 struct Opened {
   std::unique_ptr<secrets::Kms> kms;
@@ -46,9 +42,9 @@ absl::Status Record(store::Database& db, const std::optional<std::string>& tenan
 
 }  // namespace
 
-int Status(const Config& config) {
+absl::Status Status(const Config& config) {
   absl::StatusOr<Opened> o = Open(config);
-  if (!o.ok()) return Fail(o.status());
+  if (!o.ok()) return o.status();
   secrets::KmsStatus s = o->kms->Status();
   std::printf("provider: %s\nKEK latest version: %d\nKEK min_decryption_version: %d\n", s.provider.c_str(),
               s.latest_version, s.min_decryption_version);
@@ -61,7 +57,7 @@ int Status(const Config& config) {
   }
   absl::StatusOr<std::vector<std::pair<int, int64_t>>> counts = o->db->InTx(
       store::ReadTx(), [](store::Transaction& tx) { return secrets::SecretsRepo().CountByKekVersion(tx); });
-  if (!counts.ok()) return Fail(counts.status());
+  if (!counts.ok()) return counts.status();
   int64_t total = 0, current = 0;
   for (const auto& [version, n] : *counts) {
     std::printf("data keys wrapped by KEK v%d: %lld\n", version, static_cast<long long>(n));
@@ -70,68 +66,57 @@ int Status(const Config& config) {
   }
   std::printf("data keys under the latest KEK version: %lld of %lld\n", static_cast<long long>(current),
               static_cast<long long>(total));
-  return 0;
+  return absl::OkStatus();
 }
 
-int Rotate(const Config& config, const std::optional<std::string>& tenant) {
+absl::Status Rotate(const Config& config, const std::optional<std::string>& tenant) {
   absl::StatusOr<Opened> o = Open(config);
-  if (!o.ok()) return Fail(o.status());
+  if (!o.ok()) return o.status();
   if (tenant) {
     absl::StatusOr<store::Rows> found = o->db->InTx(store::ReadTx(), [&](store::Transaction& tx) {
       return tx.Query("SELECT id FROM tenants WHERE id = ?", {*tenant});
     });
-    if (!found.ok()) return Fail(found.status());
-    if (found->empty()) return Fail(absl::NotFoundError(StrCat("there is no tenant ", *tenant)));
+    if (!found.ok()) return found.status();
+    if (found->empty()) return absl::NotFoundError(StrCat("there is no tenant ", *tenant));
     secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
     absl::StatusOr<int> version = keys.Rotate(*tenant);
-    if (!version.ok()) return Fail(version.status());
-    if (absl::Status s =
-            Record(*o->db, *tenant, {"key.rotated", "UPDATE", "data_key", *tenant, {{"version", *version}}});
-        !s.ok()) {
-      return Fail(s);
-    }
+    if (!version.ok()) return version.status();
+    TF_RETURN_IF_ERROR(
+        Record(*o->db, *tenant, {"key.rotated", "UPDATE", "data_key", *tenant, {{"version", *version}}}));
     std::printf("data key of tenant %s rotated: new values use v%d; older values still decrypt\n",
                 tenant->c_str(), *version);
-    return 0;
+    return absl::OkStatus();
   }
   absl::StatusOr<int> version = o->kms->Rotate();
-  if (!version.ok()) return Fail(version.status());
-  if (absl::Status s =
-          Record(*o->db, std::nullopt,
-                 {"key.rotated", "UPDATE", "kek", o->kms->Status().provider, {{"version", *version}}});
-      !s.ok()) {
-    return Fail(s);
-  }
+  if (!version.ok()) return version.status();
+  TF_RETURN_IF_ERROR(
+      Record(*o->db, std::nullopt,
+             {"key.rotated", "UPDATE", "kek", o->kms->Status().provider, {{"version", *version}}}));
   std::printf(
       "KEK rotated: new data keys are wrapped by v%d. Run `trustctl keys rewrap --retire` to move the "
       "existing ones and retire the older versions.\n",
       *version);
-  return 0;
+  return absl::OkStatus();
 }
 
-int Rewrap(const Config& config, bool retire, bool quiet) {
+absl::Status Rewrap(const Config& config, bool retire, bool quiet) {
   absl::StatusOr<Opened> o = Open(config);
-  if (!o.ok()) return Fail(o.status());
+  if (!o.ok()) return o.status();
   secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
   absl::StatusOr<secrets::RewrapResult> result = keys.RewrapAll(500, [quiet](int64_t done) {
     if (!quiet) std::fprintf(stderr, "rewrapped %lld data keys\n", static_cast<long long>(done));
   });
-  if (!result.ok()) return Fail(result.status());
-  if (retire) {
-    if (absl::Status s = o->kms->SetMinDecryptionVersion(result->kek_version); !s.ok()) return Fail(s);
-  }
+  if (!result.ok()) return result.status();
+  if (retire) TF_RETURN_IF_ERROR(o->kms->SetMinDecryptionVersion(result->kek_version));
   nlohmann::json details = {{"rewrapped", result->rewrapped},
                             {"kek_version", result->kek_version},
                             {"retired_below", retire ? result->kek_version : 0}};
-  if (absl::Status s = Record(*o->db, std::nullopt,
-                              {"keys.rewrapped", "UPDATE", "kek", o->kms->Status().provider, details});
-      !s.ok()) {
-    return Fail(s);
-  }
+  TF_RETURN_IF_ERROR(
+      Record(*o->db, std::nullopt, {"keys.rewrapped", "UPDATE", "kek", o->kms->Status().provider, details}));
   std::printf("%lld data keys rewrapped; every data key is now wrapped by KEK v%d%s\n",
               static_cast<long long>(result->rewrapped), result->kek_version,
               retire ? "; older KEK versions are retired" : "");
-  return 0;
+  return absl::OkStatus();
 }
 
 }  // namespace tf::keys_cli

@@ -1,22 +1,23 @@
 #pragma once
 // `trustctl keys ...`: the keyring for operators. Each command opens the configured KMS and
-// store as trustd does, prints what it did, records it in the audit trail, and returns the
-// process exit code.
+// store as trustd does, prints what it did and records it in the audit trail; an error is
+// returned for trustctl to report.
 // Thread-safety: one call per process.
 
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "core/config.h"
 
 namespace tf::keys_cli {
 
 //! The KEK's versions and ages, and how many data keys each version wraps.
-int Status(const Config& config);
+absl::Status Status(const Config& config);
 //! A new KEK version (no tenant), or a new data key version for `tenant`.
-int Rotate(const Config& config, const std::optional<std::string>& tenant);
+absl::Status Rotate(const Config& config, const std::optional<std::string>& tenant);
 //! Every data key rewrapped under the KEK's latest version; with `retire`, older KEK versions
 //! retired afterwards.
-int Rewrap(const Config& config, bool retire, bool quiet);
+absl::Status Rewrap(const Config& config, bool retire, bool quiet);
 
 }  // namespace tf::keys_cli
