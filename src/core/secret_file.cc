@@ -38,10 +38,13 @@ absl::StatusOr<std::optional<std::string>> ReadOwnerOnlyFile(const std::string& 
 
 absl::Status WriteOwnerOnlyFile(const std::string& path, std::string_view contents, std::string_view setting,
                                 bool create_only) {
-  std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return absl::UnavailableError(StrCat(setting, ": cannot create ", temp, ": ", std::strerror(errno)));
+  // A temporary file of this writer's own (mkstemp: 0600, a fresh name), so two processes
+  // writing at once never share one before it is renamed or linked.
+  std::string temp = path + ".XXXXXX";
+  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return absl::UnavailableError(StrCat(setting, ": cannot create a file beside ", path, ": ", std::strerror(errno)));
+  }
   bool ok = ::fchmod(fd, 0600) == 0 &&
             ::write(fd, contents.data(), contents.size()) == static_cast<ssize_t>(contents.size()) &&
             ::fsync(fd) == 0;

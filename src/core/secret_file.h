@@ -19,7 +19,8 @@ absl::StatusOr<std::optional<std::string>> ReadOwnerOnlyFile(const std::string& 
                                                              std::string_view setting);
 
 //! Writes `contents` with mode 0600, replacing any file at `path` atomically; with
-//! `create_only`, fails (AlreadyExists) if a file is there.
+//! `create_only`, fails (AlreadyExists) if a file is there, also when another process created
+//! it a moment before (the caller then reads that one).
 absl::Status WriteOwnerOnlyFile(const std::string& path, std::string_view contents, std::string_view setting,
                                 bool create_only = false);
 

@@ -19,6 +19,7 @@ absl::StatusOr<note::Signer> LoadOrCreateSigningKey(const std::string& path, con
     absl::StatusOr<note::Signer> signer = note::Signer::Generate(name);
     if (!signer.ok()) return absl::InvalidArgumentError(StrCat("audit.origin: ", signer.status().message()));
     absl::Status written = WriteOwnerOnlyFile(path, signer->KeyString() + "\n", kSetting, /*create_only=*/true);
+    if (written.code() == absl::StatusCode::kAlreadyExists) return LoadOrCreateSigningKey(path, name);  // another instance's
     if (!written.ok()) return written;
     return signer;
   }

@@ -215,6 +215,7 @@ absl::StatusOr<std::unique_ptr<LocalKms>> LocalKms::FromFile(const std::string& 
     std::string first = kms->Serialize();
     absl::Status written = WriteOwnerOnlyFile(path, first, kKekSetting, /*create_only=*/true);
     sodium_memzero(first.data(), first.size());
+    if (written.code() == absl::StatusCode::kAlreadyExists) return FromFile(path, clock);  // another process's
     TF_RETURN_IF_ERROR(written);
     kms->stamp_ = kms->Stamp();
     return kms;

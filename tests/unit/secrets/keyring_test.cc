@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "core/crypto.h"
 #include "core/secret_file.h"
@@ -53,6 +54,18 @@ TEST_F(KeyringTest, AKeyFileIsCreatedOwnerOnlyAndReloads) {
   TF_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LocalKms> reopened, LocalKms::FromFile(path_, clock_));
   TF_ASSERT_OK_AND_ASSIGN(std::string back, reopened->Unwrap(wrapped, "tenant-a/dek/1"));
   EXPECT_EQ(back, dek);
+}
+
+TEST_F(KeyringTest, InstancesCreatingTheKeyFileAtOnceAllUseTheSameKey) {
+  constexpr int kInstances = 8;
+  std::vector<absl::StatusOr<std::unique_ptr<LocalKms>>> opened;
+  for (int i = 0; i < kInstances; ++i) opened.emplace_back(absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kInstances; ++i) threads.emplace_back([&, i] { opened[i] = LocalKms::FromFile(path_, clock_); });
+  for (auto& t : threads) t.join();
+  for (const auto& kms : opened) ASSERT_TRUE(kms.ok()) << kms.status();
+  TF_ASSERT_OK_AND_ASSIGN(std::string wrapped, (*opened[0])->Wrap("dek", "ctx"));
+  for (const auto& kms : opened) EXPECT_EQ((*kms)->Unwrap(wrapped, "ctx").value_or(""), "dek");
 }
 
 TEST_F(KeyringTest, WrappedKeysHaveTheDocumentedFormat) {
