@@ -104,7 +104,6 @@ absl::StatusOr<int> DataKeys::Rotate(const std::string& tenant_id) {
 }
 
 absl::Status DataKeys::Retire(const std::string& tenant_id, int min_version) {
-  TF_RETURN_IF_ERROR(Ring(tenant_id).status());  // the tenant has keys
   TF_RETURN_IF_ERROR(
       db_.InTx(store::WriteTx(tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
         TF_ASSIGN_OR_RETURN(std::optional<KeyState> state, repo_.State(tx, tenant_id));
