@@ -20,19 +20,20 @@ using P = Permission;
 const RoleRow kRoles[] = {
     {Role::kSuperAdmin, "SUPER_ADMIN",
      {P::kTenantsRead, P::kTenantsWrite, P::kUsersRead, P::kUsersWrite, P::kTokensRead,
-      P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite, P::kAuditRead, P::kAuditManage}},
+      P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite, P::kAuditRead, P::kAuditManage,
+      P::kSecretsRead, P::kSecretsManage, P::kSecretsFetch}},
     {Role::kAdmin, "ADMIN",
      {P::kUsersRead, P::kUsersWrite, P::kTokensRead, P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite,
-      P::kAuditRead, P::kAuditManage}},
+      P::kAuditRead, P::kAuditManage, P::kSecretsRead, P::kSecretsFetch}},
     {Role::kAccountant, "ACCOUNTANT", {}},
-    {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead, P::kAuditRead}},
+    {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead, P::kAuditRead, P::kSecretsRead}},
     {Role::kViewer, "VIEWER", {}},
 };
 
 constexpr std::array<std::string_view, static_cast<size_t>(Permission::kCount)> kPermissionNames = {
     "tenants.read", "tenants.write", "users.read", "users.write",
     "tokens.read",  "tokens.write",  "system.health", "security_policy.write", "audit.read",
-    "audit.manage",
+    "audit.manage", "secrets.read", "secrets.manage", "secrets.fetch",
 };
 
 }  // namespace

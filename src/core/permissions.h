@@ -25,6 +25,9 @@ enum class Permission {
   kSecurityPolicyWrite,  //!< the tenant's sign-in rules (MFA, device approval)
   kAuditRead,            //!< the audit trail, its checkpoints and proofs
   kAuditManage,          //!< the tenant's audit retention, and pruning by it
+  kSecretsRead,          //!< the secret inventory and rotation ledger (never values)
+  kSecretsManage,        //!< registering secrets, rotating them, their rotation policies
+  kSecretsFetch,         //!< managed secrets' values, served to API tokens only
   kCount,  // not a permission: the number of them
 };
 

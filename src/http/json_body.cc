@@ -73,6 +73,14 @@ absl::StatusOr<std::optional<bool>> JsonReader::OptionalBool(std::string_view ke
   return std::optional<bool>(v->get<bool>());
 }
 
+absl::StatusOr<std::optional<nlohmann::json>> JsonReader::OptionalObject(std::string_view key, size_t max_bytes) {
+  const nlohmann::json* v = Find(key);
+  if (!v) return std::optional<nlohmann::json>();
+  if (!v->is_object()) return BadRequest(StrCat("field '", key, "' must be an object"));
+  if (v->dump().size() > max_bytes) return FieldError(key, StrCat("must be at most ", max_bytes, " bytes of JSON"));
+  return std::optional<nlohmann::json>(*v);
+}
+
 absl::Status JsonReader::Finish() const {
   for (const auto& [k, v] : obj_.items()) {
     if (!read_.contains(k)) return BadRequest(StrCat("unknown field '", k.substr(0, 64), "'"));

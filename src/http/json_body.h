@@ -29,6 +29,8 @@ class JsonReader {
                                                                               size_t max_bytes = 256);
   absl::StatusOr<std::optional<int64_t>> OptionalInt(std::string_view key);
   absl::StatusOr<std::optional<bool>> OptionalBool(std::string_view key);
+  //! An object field whose serialized form is at most max_bytes.
+  absl::StatusOr<std::optional<nlohmann::json>> OptionalObject(std::string_view key, size_t max_bytes = 4096);
   //! Fails on any field that was not read.
   absl::Status Finish() const;
 

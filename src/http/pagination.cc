@@ -46,6 +46,11 @@ bool IsNumberCursor(const std::string& s) {
   return ec == std::errc() && ptr == s.data() + s.size() && v >= 0;
 }
 
+bool IsKeyedCursor(const std::string& s) {
+  size_t slash = s.find('/');
+  return slash != std::string::npos && IsNumberCursor(s.substr(0, slash)) && IsUuid(s.substr(slash + 1));
+}
+
 }  // namespace
 
 absl::StatusOr<PageRequest> ParsePageRequest(const Request& request) {
@@ -71,6 +76,22 @@ absl::StatusOr<NumberPageRequest> ParseNumberPageRequest(const Request& request)
   if (*after) page.after = std::stoll(**after);
   return page;
 }
+
+absl::StatusOr<KeyedPageRequest> ParseKeyedPageRequest(const Request& request) {
+  KeyedPageRequest page;
+  absl::StatusOr<int> limit = ParseLimit(request);
+  if (!limit.ok()) return limit.status();
+  page.limit = *limit;
+  absl::StatusOr<std::optional<std::string>> after = DecodeCursor(request, 60, IsKeyedCursor);
+  if (!after.ok()) return after.status();
+  if (*after) {
+    size_t slash = (*after)->find('/');
+    page.after = std::pair<int64_t, std::string>(std::stoll((*after)->substr(0, slash)), (*after)->substr(slash + 1));
+  }
+  return page;
+}
+
+std::string EncodeKeyedCursor(int64_t number, const std::string& id) { return EncodeCursor(StrCat(number, "/", id)); }
 
 nlohmann::json PageResponse(nlohmann::json items, int limit) {
   nlohmann::json next = nullptr;

@@ -32,6 +32,15 @@ struct NumberPageRequest {
 };
 absl::StatusOr<NumberPageRequest> ParseNumberPageRequest(const Request& request);
 
+//! For lists ordered by a number and then the id (secrets by due date): the cursor is the
+//! base64url of "<number>/<id>" of the last item.
+struct KeyedPageRequest {
+  int limit = kDefaultPageSize;
+  std::optional<std::pair<int64_t, std::string>> after;
+};
+absl::StatusOr<KeyedPageRequest> ParseKeyedPageRequest(const Request& request);
+std::string EncodeKeyedCursor(int64_t number, const std::string& id);
+
 //! Builds the list answer; `items` may hold limit + 1 entries (the extra one only signals that
 //! another page exists and is dropped). Items are objects with an "id".
 nlohmann::json PageResponse(nlohmann::json items, int limit);

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "core/errors.h"
+#include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
 
@@ -34,6 +35,26 @@ absl::StatusOr<std::optional<std::string>> TextParam(const RequestContext& ctx, 
   if (!text) return std::optional<std::string>();
   if (text->size() > max_bytes) return FieldError(name, StrCat("must be at most ", max_bytes, " bytes"));
   return std::optional<std::string>(std::string(*text));
+}
+
+absl::StatusOr<std::optional<std::string>> OneOfParam(const RequestContext& ctx, std::string_view name,
+                                                      std::initializer_list<std::string_view> allowed) {
+  TF_ASSIGN_OR_RETURN(std::optional<std::string> v, TextParam(ctx, name, 64));
+  if (!v) return v;
+  for (std::string_view a : allowed) {
+    if (*v == a) return v;
+  }
+  std::string list;
+  for (std::string_view a : allowed) StrAppend(&list, list.empty() ? "" : ", ", a);
+  return FieldError(name, StrCat("must be one of ", list));
+}
+
+absl::StatusOr<std::optional<bool>> BoolParam(const RequestContext& ctx, std::string_view name) {
+  auto text = ctx.request.QueryParam(std::string(name));
+  if (!text) return std::optional<bool>();
+  if (*text == "true") return std::optional<bool>(true);
+  if (*text == "false") return std::optional<bool>(false);
+  return FieldError(name, "must be true or false");
 }
 
 }  // namespace tf::http

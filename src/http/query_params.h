@@ -4,6 +4,7 @@
 // Thread-safety: stateless.
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,5 +22,10 @@ absl::StatusOr<std::optional<int64_t>> IntParam(const RequestContext& ctx, std::
 //! Text of at most `max_bytes` bytes.
 absl::StatusOr<std::optional<std::string>> TextParam(const RequestContext& ctx, std::string_view name,
                                                      size_t max_bytes);
+//! One of `allowed`.
+absl::StatusOr<std::optional<std::string>> OneOfParam(const RequestContext& ctx, std::string_view name,
+                                                      std::initializer_list<std::string_view> allowed);
+//! true or false.
+absl::StatusOr<std::optional<bool>> BoolParam(const RequestContext& ctx, std::string_view name);
 
 }  // namespace tf::http

@@ -33,6 +33,9 @@ struct Route {
   //! The audit trail's action for this route (LOGIN, LOGOUT, EXPORT, ...); empty = the
   //! method's (GET READ, POST CREATE, PUT/PATCH UPDATE, DELETE DELETE).
   std::string audit_action = {};
+  //! Top-level body fields that carry secrets (a secret's value): the audit trail keeps them
+  //! as "[REDACTED]" whatever their names.
+  std::vector<std::string> secret_fields = {};
 };
 
 struct RouteMatch {

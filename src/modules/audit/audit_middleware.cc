@@ -39,6 +39,11 @@ nlohmann::json DetailsOf(const http::RequestContext& ctx) {
     // `code` carries second-factor, recovery and device-approval codes (the sign-in and MFA
     // routes): secrets for a while, under a name too common for the redaction module.
     if (body.is_object() && body.contains("code")) body["code"] = std::string(kRedacted);
+    if (body.is_object() && ctx.route) {
+      for (const std::string& field : ctx.route->secret_fields) {
+        if (body.contains(field)) body[field] = std::string(kRedacted);
+      }
+    }
     if (body.is_discarded()) details["body_bytes"] = ctx.request.body.size();
     else details["body"] = std::move(body);
   }

@@ -26,18 +26,6 @@ using nlohmann::json;
 
 constexpr int64_t kMaxIndex = int64_t{1} << 53;  // exact in every JSON reader
 
-absl::StatusOr<std::optional<std::string>> OneOf(const RequestContext& ctx, std::string_view name,
-                                                 std::initializer_list<std::string_view> allowed) {
-  TF_ASSIGN_OR_RETURN(std::optional<std::string> v, http::TextParam(ctx, name, 64));
-  if (!v) return v;
-  for (std::string_view a : allowed) {
-    if (*v == a) return v;
-  }
-  std::string list;
-  for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  return FieldError(name, StrCat("must be one of ", list));
-}
-
 //! The search's filters, without paging.
 absl::StatusOr<RecordFilter> FilterOf(const RequestContext& ctx) {
   RecordFilter f;
@@ -48,8 +36,8 @@ absl::StatusOr<RecordFilter> FilterOf(const RequestContext& ctx) {
   TF_ASSIGN_OR_RETURN(f.resource_type, http::TextParam(ctx, "resource_type", 128));
   TF_ASSIGN_OR_RETURN(f.resource_id, http::TextParam(ctx, "resource_id", 256));
   TF_ASSIGN_OR_RETURN(f.status, http::IntParam(ctx, "status", 100, 599));
-  TF_ASSIGN_OR_RETURN(f.outcome, OneOf(ctx, "outcome", {"success", "failure", "denied", "error"}));
-  TF_ASSIGN_OR_RETURN(f.kind, OneOf(ctx, "kind", {"request", "event"}));
+  TF_ASSIGN_OR_RETURN(f.outcome, http::OneOfParam(ctx, "outcome", {"success", "failure", "denied", "error"}));
+  TF_ASSIGN_OR_RETURN(f.kind, http::OneOfParam(ctx, "kind", {"request", "event"}));
   TF_ASSIGN_OR_RETURN(f.request_id, http::TextParam(ctx, "request_id", 128));
   TF_ASSIGN_OR_RETURN(f.path_contains, http::TextParam(ctx, "q", 256));
   TF_ASSIGN_OR_RETURN(f.tenant_id, http::TextParam(ctx, "tenant_id", 64));
@@ -216,7 +204,7 @@ void RegisterAuditRoutes(http::Router& router, AuditService& service, RetentionS
   });
 
   http::Route export_route{"GET", "/api/audit/export", kRead, [&service, &log, &clock](RequestContext& ctx) -> absl::StatusOr<Response> {
-    TF_ASSIGN_OR_RETURN(std::optional<std::string> format_name, OneOf(ctx, "format", {"json", "jsonl", "csv"}));
+    TF_ASSIGN_OR_RETURN(std::optional<std::string> format_name, http::OneOfParam(ctx, "format", {"json", "jsonl", "csv"}));
     ExportFormat format = ParseExportFormat(format_name.value_or("jsonl")).value();
     TF_ASSIGN_OR_RETURN(RecordFilter filter, FilterOf(ctx));
     if (std::optional<std::string> scope = ctx.principal->TenantScope()) filter.tenant_id = *scope;

@@ -8,26 +8,36 @@
 
 namespace tf::secrets {
 
+namespace {
+
+//! The data key version that holds the tenant's keyed-hash key.
+constexpr int kHashKeyVersion = 0;
+
+}  // namespace
+
 std::string DataKeys::WrapContext(std::string_view tenant_id, int version) {
   return StrCat("dek/", tenant_id, "/", version);
 }
 
-absl::StatusOr<int> DataKeys::AddVersion(const std::string& tenant_id, int version) {
+absl::StatusOr<StoredDataKey> DataKeys::NewKey(const std::string& tenant_id, int version) {
   std::string dek = crypto::RandomBytes(crypto::kAeadKeyBytes);
   absl::StatusOr<std::string> wrapped = kms_.Wrap(dek, WrapContext(tenant_id, version));
   sodium_memzero(dek.data(), dek.size());
   if (!wrapped.ok()) return wrapped.status();
   TF_ASSIGN_OR_RETURN(VersionedText kek, ParseVersioned(*wrapped, kms_.Status().provider));
-  int64_t now = clock_.NowMicros();
+  return StoredDataKey{tenant_id, version, *wrapped, kek.version, clock_.NowMicros(), std::nullopt};
+}
+
+absl::StatusOr<int> DataKeys::AddVersion(const std::string& tenant_id, int version) {
+  TF_ASSIGN_OR_RETURN(StoredDataKey key, NewKey(tenant_id, version));
   return db_.InTx(store::WriteTx(tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<int> {
     TF_ASSIGN_OR_RETURN(std::optional<KeyState> state, repo_.State(tx, tenant_id));
     int expected = state ? state->latest_version + 1 : 1;
     if (version != expected) return expected - 1;  // another writer got there first
-    TF_ASSIGN_OR_RETURN(bool inserted, repo_.InsertDataKey(tx, {tenant_id, version, *wrapped, kek.version,
-                                                                now, std::nullopt}));
+    TF_ASSIGN_OR_RETURN(bool inserted, repo_.InsertDataKey(tx, key));
     if (!inserted) return absl::AbortedError("the data key version was taken meanwhile");
     TF_RETURN_IF_ERROR(
-        repo_.PutState(tx, {tenant_id, version, state ? state->min_decryption_version : 1, now}));
+        repo_.PutState(tx, {tenant_id, version, state ? state->min_decryption_version : 1, key.created_at}));
     return version;
   });
 }
@@ -48,6 +58,14 @@ absl::StatusOr<DataKeyRing> DataKeys::Load(const std::string& tenant_id) {
     TF_RETURN_IF_ERROR(read());
     if (!state) return absl::InternalError("the tenant's first data key was not stored");
   }
+  if (stored.empty() || stored.front().version != kHashKeyVersion) {
+    TF_ASSIGN_OR_RETURN(StoredDataKey key, NewKey(tenant_id, kHashKeyVersion));
+    // Another instance may have stored one meanwhile: the first stored is the key.
+    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant_id).Retryable(), [&](store::Transaction& tx) {
+                            return repo_.InsertDataKey(tx, key).status();
+                          }));
+    TF_RETURN_IF_ERROR(read());
+  }
   DataKeyRing ring;
   ring.latest = state->latest_version;
   ring.min_decryption_version = state->min_decryption_version;
@@ -57,7 +75,8 @@ absl::StatusOr<DataKeyRing> DataKeys::Load(const std::string& tenant_id) {
       return absl::Status(dek.status().code(), StrCat("data key v", k.version, " of tenant ", tenant_id, ": ",
                                                       dek.status().message()));
     }
-    ring.keys[k.version] = SecretKey(std::move(*dek));
+    if (k.version == kHashKeyVersion) ring.hash_key = SecretKey(std::move(*dek));
+    else ring.keys[k.version] = SecretKey(std::move(*dek));
   }
   return ring;
 }
@@ -92,6 +111,12 @@ absl::StatusOr<std::string> DataKeys::Decrypt(const FieldContext& where, std::st
     TF_ASSIGN_OR_RETURN(ring, Ring(tenant));
   }
   return DecryptField(ring, where, ciphertext);
+}
+
+absl::StatusOr<std::string> DataKeys::KeyedHash(const std::string& tenant_id, std::string_view purpose,
+                                                std::string_view value) {
+  TF_ASSIGN_OR_RETURN(DataKeyRing ring, Ring(tenant_id));
+  return crypto::HexEncode(crypto::HmacSha256(ring.hash_key.bytes(), StrCat(purpose.size(), ":", purpose, ";", value)));
 }
 
 absl::StatusOr<int> DataKeys::Rotate(const std::string& tenant_id) {

@@ -1,7 +1,7 @@
 #pragma once
 // DataKeys: each tenant's data-encryption keys (DEKs), stored only wrapped by the KMS and
-// unwrapped into a DataKeyRing on first use. A tenant's first key is created when its ring
-// is first asked for; Rotate adds a version that new values use (old ones still decrypt);
+// unwrapped into a DataKeyRing on first use. A tenant's first key, and its keyed-hash key
+// (version 0), are created when its ring is first asked for; Rotate adds a version that new values use (old ones still decrypt);
 // Retire raises min_decryption_version; RewrapAll moves every stored DEK to the KMS's latest
 // KEK version in batches, so the KEK's older versions can be retired.
 // Rings are cached per process; a ciphertext naming a version the cached ring lacks (another
@@ -35,6 +35,11 @@ class DataKeys {
   //! Encrypts/decrypts a field with the tenant's ring (FieldContext::tenant_id names it).
   absl::StatusOr<std::string> Encrypt(const FieldContext& where, std::string_view plaintext);
   absl::StatusOr<std::string> Decrypt(const FieldContext& where, std::string_view ciphertext);
+  //! Hex HMAC-SHA256 of `value` under the tenant's keyed-hash key, separated by `purpose`
+  //! ("secret-fingerprint", "users.email"): equal values give equal hashes within one tenant
+  //! and purpose, and nothing can be learnt of a value without the key.
+  absl::StatusOr<std::string> KeyedHash(const std::string& tenant_id, std::string_view purpose,
+                                        std::string_view value);
   //! Adds a DEK version for the tenant; returns it.
   absl::StatusOr<int> Rotate(const std::string& tenant_id);
   //! Refuses values encrypted under versions below `min_version` from now on.
@@ -50,6 +55,8 @@ class DataKeys {
   //! Stores a new DEK as `version` unless the tenant's latest is no longer version - 1;
   //! returns the tenant's latest version after.
   absl::StatusOr<int> AddVersion(const std::string& tenant_id, int version);
+  //! The tenant's wrapped key `version` (0: the keyed-hash key), freshly generated.
+  absl::StatusOr<StoredDataKey> NewKey(const std::string& tenant_id, int version);
   void Forget(const std::string& tenant_id);
 
   store::Database& db_;

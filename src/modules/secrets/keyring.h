@@ -121,11 +121,13 @@ class LocalKms final : public Kms {
   mutable std::string stamp_;                // guarded by mu_
 };
 
-//! One tenant's data keys, unwrapped: version -> key.
+//! One tenant's data keys, unwrapped: version -> key; and its keyed-hash key (stored as
+//! version 0), which keys fingerprints and blind indexes and never encrypts.
 struct DataKeyRing {
   std::map<int, SecretKey> keys;
   int latest = 0;
   int min_decryption_version = 1;
+  SecretKey hash_key;
 };
 
 //! Where a field's value lives; all of it goes into the associated data.

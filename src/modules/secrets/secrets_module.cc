@@ -4,6 +4,7 @@
 
 #include "core/status.h"
 #include "core/time_format.h"
+#include "modules/secrets/secrets_routes.h"
 
 namespace tf::secrets {
 
@@ -35,7 +36,12 @@ absl::Status SecretsModule::Register(ModuleContext& context) {
                                          (clock.NowMicros() - created) / 86'400'000'000;
                                      return absl::OkStatus();
                                    }});
-  return absl::OkStatus();
+  if (!context.audit) return absl::FailedPreconditionError("the secrets module needs the audit module before it");
+  inventory_ = std::make_unique<InventoryService>(context.db, *data_keys_, *context.audit, context.clock, context.rng,
+                                                  context.metrics);
+  RegisterSecretsRoutes(context.router, *inventory_, context.clock);
+  return context.scheduler.Every("secrets.sweep", std::chrono::minutes(1),
+                                 [this]() -> absl::Status { return inventory_->Sweep().status(); });
 }
 
 }  // namespace tf::secrets

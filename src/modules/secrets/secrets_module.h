@@ -1,14 +1,17 @@
 #pragma once
 // The secrets module: opens the KMS named by the configuration (the local key file, or a KEK
 // from the environment), builds DataKeys for the modules that encrypt fields (handed out
-// through ModuleContext::data_keys), and reports the keyring in /health/detailed. Registered
-// right after the audit module, so every later module can encrypt.
+// through ModuleContext::data_keys), and reports the keyring in /health/detailed. It also
+// serves the secret inventory and rotation ledger (InventoryService, secrets_routes.h) and
+// sweeps it every minute. Registered right after the audit module, so every later module can
+// encrypt.
 // Thread-safety: see Module.
 
 #include <memory>
 
 #include "modules/module.h"
 #include "modules/secrets/data_keys.h"
+#include "modules/secrets/inventory_service.h"
 #include "modules/secrets/keyring.h"
 
 namespace tf::secrets {
@@ -25,6 +28,7 @@ class SecretsModule final : public Module {
  private:
   std::unique_ptr<Kms> kms_;
   std::unique_ptr<DataKeys> data_keys_;
+  std::unique_ptr<InventoryService> inventory_;
 };
 
 }  // namespace tf::secrets

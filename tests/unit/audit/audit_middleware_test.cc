@@ -102,6 +102,20 @@ TEST_P(AuditMiddlewareTest, RecordsTheRequestAndOpensItsScopeForEvents) {
   EXPECT_EQ(r.details->find("492817"), std::string::npos) << "one-time codes are not kept: " << *r.details;
 }
 
+TEST_P(AuditMiddlewareTest, TheRoutesSecretFieldsAreRedactedWhateverTheirNames) {
+  route_ = {"POST", "/api/secrets", Access::Authenticated(), nullptr};
+  route_.secret_fields = {"value"};
+  AuditMiddleware middleware(*log_, false);
+  http::RequestContext ctx = Context("POST", "/api/secrets");
+  ctx.request.body = R"({"name":"db-main","value":"plain words anyone could guess"})";
+  ASSERT_TRUE(middleware.Handle(ctx, [](http::RequestContext&) { return absl::StatusOr<http::Response>(http::Response::NoContent()); }).ok());
+  std::vector<AuditRecord> records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_TRUE(records[0].details);
+  EXPECT_NE(records[0].details->find("db-main"), std::string::npos) << *records[0].details;
+  EXPECT_EQ(records[0].details->find("anyone could guess"), std::string::npos) << *records[0].details;
+}
+
 TEST_P(AuditMiddlewareTest, OnlyApiRequestsAreRecorded) {
   AuditMiddleware middleware(*log_, false);
   http::RequestContext ctx = Context("GET", "/health");

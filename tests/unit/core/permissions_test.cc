@@ -36,7 +36,9 @@ TEST(PermissionsTest, AdminHasNoTenantPermissions) {
   EXPECT_FALSE(Has(s, Permission::kTenantsWrite));
   EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kUsersWrite, Permission::kTokensRead,
                     Permission::kTokensWrite, Permission::kSystemHealth, Permission::kSecurityPolicyWrite,
-                    Permission::kAuditRead, Permission::kAuditManage}));
+                    Permission::kAuditRead, Permission::kAuditManage, Permission::kSecretsRead,
+                    Permission::kSecretsFetch}));
+  EXPECT_FALSE(Has(s, Permission::kSecretsManage)) << "only platform operators register and rotate secrets";
 }
 
 TEST(PermissionsTest, AuditorIsReadOnly) {
@@ -48,7 +50,8 @@ TEST(PermissionsTest, AuditorIsReadOnly) {
       EXPECT_FALSE(Has(s, p)) << name;
     }
   }
-  EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kTokensRead, Permission::kAuditRead}));
+  EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kTokensRead, Permission::kAuditRead,
+                    Permission::kSecretsRead}));
 }
 
 TEST(PermissionsTest, AccountantAndViewerHoldNothingYet) {
@@ -91,7 +94,7 @@ TEST(PermissionsTest, PermissionNamesRoundTrip) {
   EXPECT_EQ(ParsePermission("users.admin"), std::nullopt);
   EXPECT_EQ(ParsePermission("USERS.READ"), std::nullopt);
   EXPECT_EQ(ParsePermission(""), std::nullopt);
-  EXPECT_EQ(PermissionNames(PermissionsOf(Role::kAuditor)), (std::vector<std::string>{"users.read", "tokens.read", "audit.read"}));
+  EXPECT_EQ(PermissionNames(PermissionsOf(Role::kAuditor)), (std::vector<std::string>{"users.read", "tokens.read", "audit.read", "secrets.read"}));
   EXPECT_TRUE(PermissionNames(PermissionSet()).empty());
   EXPECT_EQ(PermissionNames(PermissionsOf(Role::kSuperAdmin)).size(), static_cast<size_t>(Permission::kCount));
 }

@@ -105,6 +105,22 @@ TEST(PaginationTest, OnlyCursorsOfIdsAreAccepted) {
   }
 }
 
+TEST(PaginationTest, KeyedCursorsCarryANumberAndAnId) {
+  auto page = ParseKeyedPageRequest(WithQuery("/x?limit=5&cursor=" + EncodeKeyedCursor(1767225600000000, Id(3))));
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->limit, 5);
+  ASSERT_TRUE(page->after.has_value());
+  EXPECT_EQ(page->after->first, 1767225600000000);
+  EXPECT_EQ(page->after->second, Id(3));
+  EXPECT_FALSE(ParseKeyedPageRequest(WithQuery("/x")).value().after.has_value());
+  for (std::string forged : {EncodeCursor(Id(3)), EncodeCursor("12/" + std::string("id-3")),
+                             EncodeCursor("-1/" + Id(3)), EncodeCursor("x/" + Id(3)), EncodeCursor("/" + Id(3))}) {
+    auto bad = ParseKeyedPageRequest(WithQuery("/x?cursor=" + forged));
+    ASSERT_FALSE(bad.ok()) << forged;
+    EXPECT_EQ(HttpStatusFor(bad.status()), 400);
+  }
+}
+
 TEST(PaginationTest, PageResponseKeepsAShortPage) {
   nlohmann::json out = PageResponse(Items(3), 5);
   ASSERT_EQ(out["items"].size(), 3u);

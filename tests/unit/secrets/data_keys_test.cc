@@ -61,12 +61,16 @@ TEST_P(DataKeysTest, AFirstKeyIsMadeOnFirstUseStoredWrappedAndSharedByInstances)
   TF_ASSERT_OK_AND_ASSIGN(DataKeyRing ring, keys_->Ring(kTenantA));
   ASSERT_EQ(ring.keys.size(), 1u);
   std::vector<StoredDataKey> stored = Stored(kTenantA);
-  ASSERT_EQ(stored.size(), 1u);
-  EXPECT_TRUE(stored[0].wrapped.starts_with("local:v1:")) << stored[0].wrapped;
-  EXPECT_EQ(stored[0].kek_version, 1);
+  ASSERT_EQ(stored.size(), 2u) << "the first data key and the keyed-hash key (version 0)";
+  EXPECT_EQ(stored[0].version, 0);
+  EXPECT_EQ(stored[1].version, 1);
+  EXPECT_TRUE(stored[1].wrapped.starts_with("local:v1:")) << stored[1].wrapped;
+  EXPECT_EQ(stored[1].kek_version, 1);
   std::string dek(ring.keys.at(1).bytes());
-  EXPECT_EQ(stored[0].wrapped.find(crypto::Base64Encode(dek)), std::string::npos) << "only wrapped";
-  EXPECT_EQ(stored[0].wrapped.find(crypto::HexEncode(dek)), std::string::npos);
+  EXPECT_EQ(stored[1].wrapped.find(crypto::Base64Encode(dek)), std::string::npos) << "only wrapped";
+  EXPECT_EQ(stored[1].wrapped.find(crypto::HexEncode(dek)), std::string::npos);
+  EXPECT_EQ(ring.hash_key.bytes().size(), crypto::kAeadKeyBytes);
+  EXPECT_NE(ring.hash_key.bytes(), dek);
 
   DataKeys other(db_->db(), *kms_, clock_);  // another instance, nothing cached
   EXPECT_EQ(other.Decrypt(Email(kTenantA, "u1"), c).value(), "ada@example.com");
@@ -107,9 +111,9 @@ TEST_P(DataKeysTest, AKekRotationThenARewrapLetsTheOldKekRetire) {
   std::vector<int64_t> progress;
   TF_ASSERT_OK_AND_ASSIGN(RewrapResult result,
                           keys_->RewrapAll(3, [&](int64_t done) { progress.push_back(done); }));
-  EXPECT_EQ(result.rewrapped, 4);
+  EXPECT_EQ(result.rewrapped, 6) << "two data keys and the keyed-hash key of each tenant";
   EXPECT_EQ(result.kek_version, 2);
-  EXPECT_EQ(progress, (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(progress, (std::vector<int64_t>{3, 6, 6}));
   for (const char* tenant : {kTenantA, kTenantB}) {
     for (const StoredDataKey& k : Stored(tenant)) {
       EXPECT_EQ(k.kek_version, 2);
@@ -155,8 +159,28 @@ TEST_P(DataKeysTest, InstancesAskingForANewTenantsKeyAtOnceAllGetTheSameOne) {
     ASSERT_TRUE(ring.ok()) << ring.status();
     ASSERT_EQ(ring->keys.size(), 1u);
     EXPECT_EQ(ring->keys.at(1).bytes(), rings[0]->keys.at(1).bytes());
+    EXPECT_EQ(ring->hash_key.bytes(), rings[0]->hash_key.bytes());
   }
-  EXPECT_EQ(Stored(kTenantA).size(), 1u);
+  EXPECT_EQ(Stored(kTenantA).size(), 2u);
+}
+
+TEST_P(DataKeysTest, KeyedHashesDependOnTenantAndPurposeAndOutliveRotations) {
+  TF_ASSERT_OK_AND_ASSIGN(std::string h, keys_->KeyedHash(kTenantA, "users.email", "ada@example.com"));
+  EXPECT_EQ(h.size(), 64u);
+  EXPECT_EQ(h.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(h, crypto::Sha256Hex("ada@example.com")) << "keyed, not a plain hash";
+  EXPECT_NE(keys_->KeyedHash(kTenantB, "users.email", "ada@example.com").value(), h);
+  EXPECT_NE(keys_->KeyedHash(kTenantA, "users.name", "ada@example.com").value(), h);
+  EXPECT_NE(keys_->KeyedHash(kTenantA, "users.email", "bob@example.com").value(), h);
+
+  ASSERT_TRUE(keys_->Rotate(kTenantA).ok());
+  ASSERT_TRUE(kms_->Rotate().ok());
+  ASSERT_TRUE(keys_->RewrapAll().ok());
+  TF_ASSERT_OK(kms_->SetMinDecryptionVersion(2));
+  TF_ASSERT_OK(keys_->Retire(kTenantA, 2));
+  DataKeys another(db_->db(), *kms_, clock_);
+  EXPECT_EQ(another.KeyedHash(kTenantA, "users.email", "ada@example.com").value(), h)
+      << "blind indexes and fingerprints stay valid across key rotations";
 }
 
 TF_INSTANTIATE_BACKENDS(DataKeysTest);
