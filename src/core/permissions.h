@@ -38,6 +38,8 @@ struct Access {
   //! Reachable while the caller must still change their password or enrol MFA (the routes
   //! that let them do so, and sign-out).
   bool allow_pending_setup = false;
+  //! Only API tokens may call it (services fetching secret values); sessions get 403.
+  bool api_tokens_only = false;
 
   static Access Public() { return {}; }
   static Access Authenticated() { return {Kind::kAuthenticated, Permission::kCount, false}; }
@@ -45,6 +47,11 @@ struct Access {
   Access AllowPendingSetup() const {
     Access a = *this;
     a.allow_pending_setup = true;
+    return a;
+  }
+  Access ApiTokensOnly() const {
+    Access a = *this;
+    a.api_tokens_only = true;
     return a;
   }
 };

@@ -164,6 +164,9 @@ absl::StatusOr<Response> PermissionMiddleware::Handle(RequestContext& ctx, const
     return absl::PermissionDeniedError(
         StrCat("this action needs the permission ", PermissionName(access.permission)));
   }
+  if (access.api_tokens_only && p.kind != Principal::Kind::kApiToken) {
+    return absl::PermissionDeniedError("this route serves API tokens only: call it with a service's API token");
+  }
   return next(ctx);
 }
 

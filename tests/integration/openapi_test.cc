@@ -1,7 +1,7 @@
 // docs/api/openapi.yaml against the routes trustd really registers: every registered route must
 // be documented, every documented route must exist, and each documented operation must carry an
-// operationId, at least one response, and the x-permission (and x-allow-pending-setup)
-// of the route's access rule.
+// operationId, at least one response, and the x-permission (and x-allow-pending-setup,
+// x-api-tokens-only) of the route's access rule.
 //
 // The spec is read without a YAML library, by layout: under the top-level `paths:` key, path
 // keys are lines indented by exactly 2 spaces that start with '/' and end with ':'; method keys
@@ -41,6 +41,7 @@ struct SpecOperation {
   int responses = 0;
   std::string permission;  //!< x-permission
   bool allow_pending_setup = false;
+  bool api_tokens_only = false;
 
   std::string Key() const { return method + " " + path; }
 };
@@ -50,6 +51,7 @@ struct RouteInfo {
   std::string pattern;
   std::string permission;  //!< "public", "authenticated" or a permission name
   bool allow_pending_setup = false;
+  bool api_tokens_only = false;
 
   std::string Key() const { return method + " " + pattern; }
 };
@@ -159,6 +161,8 @@ std::vector<SpecOperation> ParseSpec(const std::string& file, std::string* error
         op->permission = value;
       else if (key == "x-allow-pending-setup")
         op->allow_pending_setup = value == "true";
+      else if (key == "x-api-tokens-only")
+        op->api_tokens_only = value == "true";
       else if (key == "responses")
         in_responses = value.empty();
     } else if (indent == 8 && in_responses && SplitKey(text, &key, &value) && value.empty()) {
@@ -206,7 +210,8 @@ class OpenApiTest : public ::testing::Test {
       return;
     }
     for (const http::Route& r : (*app)->router().routes()) {
-      routes_->push_back({r.method, r.pattern, AccessName(r.access), r.access.allow_pending_setup});
+      routes_->push_back(
+          {r.method, r.pattern, AccessName(r.access), r.access.allow_pending_setup, r.access.api_tokens_only});
     }
   }
   static void TearDownTestSuite() {
@@ -300,6 +305,9 @@ TEST_F(OpenApiTest, DocumentedPermissionsMatchTheRoutes) {
     EXPECT_EQ(op.allow_pending_setup, r.allow_pending_setup)
         << r.Key() << " (openapi.yaml:" << op.line << "): x-allow-pending-setup should be "
         << (r.allow_pending_setup ? "true" : "absent");
+    EXPECT_EQ(op.api_tokens_only, r.api_tokens_only)
+        << r.Key() << " (openapi.yaml:" << op.line << "): x-api-tokens-only should be "
+        << (r.api_tokens_only ? "true" : "absent");
   }
 }
 

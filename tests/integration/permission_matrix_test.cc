@@ -120,6 +120,18 @@ const std::vector<RouteCase>& Table() {
       {"DELETE", "/api/tenants/{id}/audit-retention", Needs(P::kAuditManage), "", 204, 404},
       {"GET", "/api/audit/proof/inclusion", Needs(P::kAuditRead), "", 422},
       {"GET", "/api/audit/proof/consistency", Needs(P::kAuditRead), "", 422},
+      // the secret inventory and rotation ledger ({name} names no secret; values go to API
+      // tokens only)
+      {"POST", "/api/secrets", Needs(P::kSecretsManage),
+       R"({"name":"matrix-{n}","type":"API_KEY","rotation_days":30,"managed":true})", 201},
+      {"GET", "/api/secrets", Needs(P::kSecretsRead), "", 200},
+      {"GET", "/api/secrets/{name}", Needs(P::kSecretsFetch).ApiTokensOnly(), "", 404},
+      {"POST", "/api/security/secret-rotations", Needs(P::kSecretsManage),
+       R"({"secret_name":"no-such-secret","reason":"matrix"})", 404},
+      {"GET", "/api/security/secret-rotations", Needs(P::kSecretsRead), "", 200},
+      {"GET", "/api/security/secret-rotations/due", Needs(P::kSecretsRead), "", 200},
+      {"PUT", "/api/security/secret-rotations/policy", Needs(P::kSecretsManage),
+       R"({"secret_name":"no-such-secret","rotation_days":30})", 404},
       // monitoring
       {"GET", "/health", Pub(), "", 200},
       {"GET", "/health/ready", Pub(), "", 200},
@@ -136,7 +148,8 @@ std::string AccessName(const Access& a) {
     case Access::Kind::kAuthenticated:
       return a.allow_pending_setup ? "authenticated(pending ok)" : "authenticated";
     case Access::Kind::kPermission:
-      return absl::StrCat(std::string(PermissionName(a.permission)), a.allow_pending_setup ? "(pending ok)" : "");
+      return absl::StrCat(std::string(PermissionName(a.permission)), a.allow_pending_setup ? "(pending ok)" : "",
+                          a.api_tokens_only ? "(api tokens only)" : "");
   }
   return "?";
 }
@@ -161,7 +174,10 @@ std::string Fill(const RouteCase& rc, const TenantIds& ids) {
   std::string id = absl::StartsWith(rc.pattern, "/api/users/")    ? ids.user
                    : absl::StartsWith(rc.pattern, "/api/tenants/") ? ids.tenant
                                                                    : ids.token;
-  return absl::StrReplaceAll(rc.pattern, {{"{id}", id}, {"{session_id}", kNoSuchId}, {"{device_id}", kNoSuchId}});
+  return absl::StrReplaceAll(rc.pattern, {{"{id}", id},
+                                          {"{session_id}", kNoSuchId},
+                                          {"{device_id}", kNoSuchId},
+                                          {"{name}", "no-such-secret"}});
 }
 
 std::string BodyFor(const RouteCase& rc) {
@@ -375,6 +391,10 @@ TEST_F(PermissionMatrixTest, EveryRouteForEveryCaller) {
       } else if (caller.token.empty()) {
         EXPECT_EQ(r.status, 401) << what;
         EXPECT_EQ(r.Header("Content-Type"), "application/problem+json") << what;
+      } else if (rc.access.api_tokens_only && !caller.is_api_token &&
+                 caller.permissions.test(static_cast<size_t>(rc.access.permission))) {
+        EXPECT_EQ(r.status, 403) << what << " (a session, on a route for API tokens only)";
+        EXPECT_TRUE(absl::StrContains(r.body, "API tokens only")) << what;
       } else if (rc.access.kind == Access::Kind::kAuthenticated || caller.permissions.test(static_cast<size_t>(rc.access.permission))) {
         EXPECT_NE(r.status, 401) << what;
         EXPECT_NE(r.status, 403) << what;

@@ -22,6 +22,9 @@ constexpr int64_t kDayMicros = int64_t{86400} * 1'000'000;
 constexpr int64_t kHourMicros = int64_t{3600} * 1'000'000;
 //! How long a service may reuse a fetched value before asking again (with If-None-Match).
 constexpr int kFetchMaxAgeSeconds = 60;
+//! Bodies that may carry a value (up to InventoryService::kMaxValueBytes), and the others.
+constexpr uint64_t kValueBody = 64 * 1024;
+constexpr uint64_t kSmallBody = 16 * 1024;
 
 json OptTime(const std::optional<int64_t>& t) { return t ? json(FormatRfc3339Exact(*t)) : json(nullptr); }
 json OptText(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
@@ -267,20 +270,21 @@ void RegisterSecretsRoutes(http::Router& router, InventoryService& service, cons
   };
   auto plain = [&](auto fn) { return [&service, fn](RequestContext& ctx) { return fn(service, ctx); }; };
 
-  http::Route create{"POST", "/api/secrets", kManage, with(RegisterSecret)};
+  http::Route create{"POST", "/api/secrets", kManage, with(RegisterSecret), kValueBody};
   create.secret_fields = {"value"};
   router.Add(std::move(create));
   router.Add({"GET", "/api/secrets", kRead, with(ListSecrets)});
-  router.Add({"GET", "/api/secrets/{name}", Access::Requires(Permission::kSecretsFetch), plain(FetchSecret)});
+  router.Add({"GET", "/api/secrets/{name}", Access::Requires(Permission::kSecretsFetch).ApiTokensOnly(),
+              plain(FetchSecret)});
 
   const std::string rotations = "/api/security/secret-rotations";
-  http::Route rotate{"POST", rotations, kManage, plain(RotateSecret)};
+  http::Route rotate{"POST", rotations, kManage, plain(RotateSecret), kValueBody};
   rotate.secret_fields = {"value"};
   rotate.audit_action = "ROTATE";
   router.Add(std::move(rotate));
   router.Add({"GET", rotations, kRead, plain(ListRotations)});
   router.Add({"GET", rotations + "/due", kRead, with(ListDue)});
-  router.Add({"PUT", rotations + "/policy", kManage, with(PutPolicy)});
+  router.Add({"PUT", rotations + "/policy", kManage, with(PutPolicy), kSmallBody});
 }
 
 }  // namespace tf::secrets
