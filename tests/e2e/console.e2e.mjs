@@ -1,8 +1,9 @@
 // Browser tests of the web console: a real trustd (fresh SQLite store) and Debian's Chromium,
 // driven by playwright-core. Signs in with the bootstrap administrator's one-time password,
 // changes it, enrols TOTP by computing codes from the secret the page shows, signs out and in
-// again with the second factor, reads the dashboard tiles, ends another session, and opens the
-// Terms of Service without signing in. Screenshots of every page go to the output folder.
+// again with the second factor, reads the dashboard tiles, ends another session, searches and
+// verifies the audit trail, registers and rotates a secret in the Security Center, and opens
+// the Terms of Service without signing in. Screenshots of every page go to the output folder.
 //
 //   node tests/e2e/console.e2e.mjs --trustd build/src/trustd --trustctl build/src/trustctl \
 //        --console web/dist --out build/e2e
@@ -291,6 +292,40 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     await retention.getByRole('button', { name: 'Prune now' }).click();
     await retention.getByText('Pruned the details of 0 records.').waitFor();
     await shot('audit');
+  });
+
+  await t.test('the Security Center shows encryption, registers and rotates a secret, and lists its history', async () => {
+    await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Security' }).click();
+    await page.getByRole('heading', { name: 'Security Center' }).waitFor();
+    await page.locator('[data-tile="kek"]').waitFor();
+    assert.equal(await page.locator('[data-tile="in-transit"] .tile-value').textContent(), 'TLS off');
+    assert.match(await page.locator('[data-tile="kek"] h3').textContent(), /local/);
+    await page.getByText('No secret is registered.').waitFor();
+
+    const inventory = page.locator('#security-secrets');
+    await inventory.getByText('Register a secret').click();
+    await inventory.getByLabel('Name').fill('billing-webhook');
+    await inventory.getByLabel('Type').selectOption('WEBHOOK_SECRET');
+    await inventory.getByLabel('Rotate every (days)').fill('5');
+    await inventory.getByLabel('Grace period (days)').fill('1');
+    await inventory.getByRole('button', { name: 'Register' }).click();
+    await inventory.getByText('billing-webhook is registered.').waitFor();
+    const row = page.locator('[data-secret="billing-webhook"]');
+    await row.waitFor();
+    assert.match(await row.getAttribute('class'), /state-due/, 'five days away: due within the week');
+    assert.equal(await page.locator('[data-tile="due"] .tile-value').textContent(), '1');
+
+    await row.getByRole('button', { name: 'Rotate' }).click();
+    await page.getByLabel('Reason').fill('e2e rotation');
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await inventory.getByText('billing-webhook is at version 2.').waitFor();
+    // The list reloads after the notice appears.
+    await page.waitForFunction(() => document.querySelector('[data-secret="billing-webhook"]')?.textContent.includes('v2'));
+    const history = page.locator('#security-rotations [data-rotation]');
+    await page.waitForFunction(() => document.querySelectorAll('#security-rotations [data-rotation]').length === 2);
+    assert.match(await history.first().textContent(), /Manual.*v2.*ACTIVE.*e2e rotation/);
+    assert.match(await history.nth(1).textContent(), /Registered.*v1.*DEPRECATED/);
+    await shot('security');
   });
 
   await t.test('no page logged an error or broke the content security policy', () => {

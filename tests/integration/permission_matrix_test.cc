@@ -132,6 +132,7 @@ const std::vector<RouteCase>& Table() {
       {"GET", "/api/security/secret-rotations/due", Needs(P::kSecretsRead), "", 200},
       {"PUT", "/api/security/secret-rotations/policy", Needs(P::kSecretsManage),
        R"({"secret_name":"no-such-secret","rotation_days":30})", 404},
+      {"GET", "/api/security/encryption-status", Needs(P::kSecretsRead), "", 200},
       // monitoring
       {"GET", "/health", Pub(), "", 200},
       {"GET", "/health/ready", Pub(), "", 200},

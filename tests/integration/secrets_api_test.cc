@@ -184,6 +184,24 @@ TEST_F(SecretsApiTest, TheContractScriptsRelyOn) {
   EXPECT_EQ(recorded.Json()["kind"], "external");
   EXPECT_EQ(Fetch("orders-db", service_token_).status, 409);
 
+  HttpResult status = c.Get("/api/security/encryption-status", admin_);
+  ASSERT_EQ(status.status, 200) << status.body;
+  json at_rest = status.Json()["at_rest"];
+  bool found = false;
+  for (const json& col : at_rest["columns"]) {
+    if (col["table"] != "secret_versions") continue;
+    found = true;
+    EXPECT_EQ(col["values"], 2) << "both versions are valid during the grace period: " << col.dump();
+    EXPECT_EQ(col["by_key_version"]["v1"], 2) << col.dump();
+  }
+  EXPECT_TRUE(found) << status.body;
+  EXPECT_EQ(at_rest["data_keys"]["latest_version"], 1);
+  EXPECT_EQ(status.Json()["in_transit"]["tls"], false);
+  EXPECT_EQ(status.Json()["key_management"]["provider"], "local");
+  EXPECT_EQ(status.Json()["key_management"]["rewrap"]["scope"], "tenant") << "tenants see their own keys only";
+  EXPECT_EQ(status.Json()["key_management"]["rewrap"]["progress"], 1.0);
+  EXPECT_EQ(c.Get("/api/security/encryption-status?tenant_id=" + std::string(36, 'f'), admin_).status, 404);
+
   // Everything here was recorded; no value was.
   HttpResult events = c.Get("/api/audit/logs?kind=event&resource_type=secret&limit=500", root_);
   ASSERT_EQ(events.status, 200) << events.body;

@@ -1,5 +1,5 @@
-// HTTPS from a certificate/key pair: trustd serves TLS, refuses plain HTTP on that port, and
-// marks session cookies Secure.
+// HTTPS from a certificate/key pair: trustd serves TLS, refuses plain HTTP on that port,
+// marks session cookies Secure, and reports the certificate in the encryption status.
 #include <gtest/gtest.h>
 
 #include "support/trustd_process.h"
@@ -38,6 +38,18 @@ TEST_F(TlsTest, ServesHttpsAndSecureCookies) {
   ASSERT_EQ(login.exit_code, 0) << login.err;
   EXPECT_NE(login.out.find("tf_session="), std::string::npos) << login.out;
   EXPECT_NE(login.out.find("HttpOnly; Secure"), std::string::npos) << login.out;
+
+  size_t at = login.out.find("\"token\":\"");
+  ASSERT_NE(at, std::string::npos) << login.out;
+  std::string token = login.out.substr(at + 9, login.out.find('"', at + 9) - at - 9);
+  CommandResult status = RunCommand({"/usr/bin/curl", "-sk", base + "/api/security/encryption-status", "-H",
+                                     "Authorization: Bearer " + token});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  nlohmann::json in_transit = nlohmann::json::parse(status.out)["in_transit"];
+  EXPECT_EQ(in_transit["tls"], true) << status.out;
+  EXPECT_EQ(in_transit["certificate"]["subject"], "CN=127.0.0.1") << status.out;
+  EXPECT_EQ(in_transit["certificate"]["days_left"], 0) << "a one-day certificate: " << status.out;
+  EXPECT_EQ(in_transit["certificate"]["expired"], false);
 
   // Plain HTTP to the TLS port gets no HTTP answer.
   HttpResult plain = server.client().SendRaw("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", 2000);

@@ -67,3 +67,117 @@ export function accountTiles(s: AccountSummary): Tile[] {
     },
   ];
 }
+
+/** GET /api/security/encryption-status, the parts the Security Center shows. */
+export interface EncryptionStatus {
+  at_rest: {
+    columns: { table: string; column: string; holds: string; values: number; by_key_version: Record<string, number> }[];
+    data_keys: { latest_version: number | null; versions: { version: number; age_days: number; retired: boolean }[] };
+  };
+  in_transit: { tls: boolean; certificate: { days_left?: number; expired?: boolean; error?: string } | null };
+  key_management: {
+    provider: string;
+    kek_latest_version: number;
+    kek_versions: { version: number; age_days: number; retired: boolean }[];
+    rewrap: { data_keys: number; under_latest_kek: number; progress: number };
+  };
+}
+
+/** Keys older than this are due for rotation (NIST SP 800-57's one-year cryptoperiod). */
+export const KEY_ROTATION_DAYS = 365;
+/** A TLS certificate expiring within this many days needs renewing. */
+export const CERTIFICATE_WARN_DAYS = 30;
+
+function ageTone(days: number | undefined): Tone {
+  if (days === undefined) return 'bad';
+  return days > KEY_ROTATION_DAYS ? 'warn' : 'good';
+}
+
+export function encryptionTiles(s: EncryptionStatus): Tile[] {
+  const values = s.at_rest.columns.reduce((n, c) => n + c.values, 0);
+  const dek = s.at_rest.data_keys.versions.find((v) => v.version === s.at_rest.data_keys.latest_version);
+  const kek = s.key_management.kek_versions.find((v) => v.version === s.key_management.kek_latest_version);
+  const cert = s.in_transit.certificate;
+  const { rewrap } = s.key_management;
+  let transit: Tile;
+  if (!s.in_transit.tls) {
+    transit = { id: 'in-transit', label: 'In transit', value: 'TLS off', detail: 'trustd serves plain HTTP: terminate TLS in front of it', tone: 'warn' };
+  } else if (!cert || cert.error || cert.days_left === undefined) {
+    transit = { id: 'in-transit', label: 'In transit', value: 'TLS on', detail: cert?.error ?? 'certificate unreadable', tone: 'bad' };
+  } else {
+    transit = {
+      id: 'in-transit',
+      label: 'In transit',
+      value: 'TLS on',
+      detail: cert.expired ? 'the certificate has expired' : `certificate expires in ${plural(cert.days_left, 'day', 'days')}`,
+      tone: cert.expired ? 'bad' : cert.days_left < CERTIFICATE_WARN_DAYS ? 'warn' : 'good',
+    };
+  }
+  return [
+    {
+      id: 'at-rest',
+      label: 'Encrypted at rest',
+      value: plural(values, 'value', 'values'),
+      detail: `in ${plural(s.at_rest.columns.length, 'column', 'columns')}, XChaCha20-Poly1305`,
+      tone: 'good',
+    },
+    {
+      id: 'data-key',
+      label: 'Data key',
+      value: dek ? `v${dek.version}` : 'none yet',
+      detail: dek ? `${plural(dek.age_days, 'day', 'days')} old` : 'made when the first value is encrypted',
+      tone: dek ? ageTone(dek.age_days) : 'neutral',
+    },
+    {
+      id: 'kek',
+      label: `Key-encryption key (${s.key_management.provider})`,
+      value: `v${s.key_management.kek_latest_version}`,
+      detail: `${kek ? plural(kek.age_days, 'day', 'days') + ' old; ' : ''}${rewrap.under_latest_kek} of ${rewrap.data_keys} data keys under it`,
+      tone: rewrap.progress < 1 ? 'warn' : ageTone(kek?.age_days),
+      ratio: Math.max(0, Math.min(1, rewrap.progress)),
+    },
+    transit,
+  ];
+}
+
+/** A secret as GET /api/secrets and the due list answer it. */
+export interface SecretInfo {
+  id: string;
+  name: string;
+  type: string;
+  managed: boolean;
+  generated: boolean;
+  owner: string | null;
+  current_version: number;
+  next_rotation_at: string;
+  days_until_due: number;
+  rotation_state: 'ok' | 'due' | 'overdue';
+  last_rotated_at: string | null;
+}
+
+export function rotationTiles(due: SecretInfo[]): Tile[] {
+  const overdue = due.filter((s) => s.rotation_state === 'overdue').length;
+  const soon = due.filter((s) => s.rotation_state === 'due').length;
+  return [
+    {
+      id: 'overdue',
+      label: 'Overdue rotations',
+      value: overdue.toLocaleString('en-GB'),
+      detail: overdue === 0 ? 'every secret is within its policy' : 'past their rotation date: rotate them now',
+      tone: overdue === 0 ? 'good' : 'bad',
+    },
+    {
+      id: 'due',
+      label: 'Due within 7 days',
+      value: soon.toLocaleString('en-GB'),
+      detail: soon === 0 ? 'nothing due this week' : 'reminders raised for their owners',
+      tone: soon === 0 ? 'good' : 'warn',
+    },
+  ];
+}
+
+/** "in 3 days", "today", "2 days ago". */
+export function dueIn(days: number): string {
+  if (days === 0) return 'today';
+  return days > 0 ? `in ${plural(days, 'day', 'days')}` : `${plural(-days, 'day', 'days')} ago`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountTiles, percent } from '../src/dashboard_tiles';
+import { accountTiles, dueIn, encryptionTiles, percent, rotationTiles } from '../src/dashboard_tiles';
 
 describe('percent', () => {
   it('never rounds a partial share to 0% or 100%', () => {
@@ -34,5 +34,64 @@ describe('accountTiles', () => {
   it('counts disabled users apart', () => {
     expect(accountTiles({ ...base, users: 5 })[0].detail).toBe('3 active, 2 disabled');
     expect(accountTiles(base)[0].detail).toBe('all active');
+  });
+});
+
+describe('encryptionTiles', () => {
+  const base = {
+    at_rest: {
+      columns: [{ table: 'secret_versions', column: 'value', holds: "managed secrets' values", values: 3, by_key_version: { v1: 3 } }],
+      data_keys: { latest_version: 2, versions: [{ version: 1, age_days: 400, retired: false }, { version: 2, age_days: 10, retired: false }] },
+    },
+    in_transit: { tls: true, certificate: { days_left: 60, expired: false } },
+    key_management: {
+      provider: 'local',
+      kek_latest_version: 1,
+      kek_versions: [{ version: 1, age_days: 20, retired: false }],
+      rewrap: { data_keys: 4, under_latest_kek: 4, progress: 1 },
+    },
+  };
+
+  it('shows values at rest, the current keys and TLS', () => {
+    const tiles = encryptionTiles(base);
+    expect(tiles.map((t) => t.id)).toEqual(['at-rest', 'data-key', 'kek', 'in-transit']);
+    expect(tiles[0].value).toBe('3 values');
+    expect(tiles[1].value).toBe('v2');
+    expect(tiles[1].tone).toBe('good');
+    expect(tiles[2].detail).toBe('20 days old; 4 of 4 data keys under it');
+    expect(tiles[3].tone).toBe('good');
+  });
+
+  it('warns of an unfinished rewrap, old keys, plain HTTP and a certificate near expiry', () => {
+    const rewrapping = encryptionTiles({ ...base, key_management: { ...base.key_management, rewrap: { data_keys: 4, under_latest_kek: 1, progress: 0.25 } } });
+    expect(rewrapping[2].tone).toBe('warn');
+    expect(rewrapping[2].ratio).toBe(0.25);
+    const old = encryptionTiles({ ...base, at_rest: { ...base.at_rest, data_keys: { ...base.at_rest.data_keys, latest_version: 1 } } });
+    expect(old[1].tone).toBe('warn');
+    expect(encryptionTiles({ ...base, in_transit: { tls: false, certificate: null } })[3].value).toBe('TLS off');
+    expect(encryptionTiles({ ...base, in_transit: { tls: true, certificate: { days_left: 5, expired: false } } })[3].tone).toBe('warn');
+    expect(encryptionTiles({ ...base, in_transit: { tls: true, certificate: { days_left: -2, expired: true } } })[3].tone).toBe('bad');
+  });
+});
+
+describe('rotationTiles and dueIn', () => {
+  const secret = (state: 'ok' | 'due' | 'overdue') => ({
+    id: state, name: state, type: 'API_KEY', managed: true, generated: true, owner: null, current_version: 1,
+    next_rotation_at: '2026-12-01T00:00:00Z', days_until_due: 0, rotation_state: state, last_rotated_at: null,
+  });
+
+  it('counts what is overdue and what is due', () => {
+    const tiles = rotationTiles([secret('overdue'), secret('due'), secret('due')]);
+    expect(tiles[0].value).toBe('1');
+    expect(tiles[0].tone).toBe('bad');
+    expect(tiles[1].value).toBe('2');
+    expect(tiles[1].tone).toBe('warn');
+    expect(rotationTiles([]).map((t) => t.tone)).toEqual(['good', 'good']);
+  });
+
+  it('says when a rotation falls', () => {
+    expect(dueIn(0)).toBe('today');
+    expect(dueIn(1)).toBe('in 1 day');
+    expect(dueIn(-3)).toBe('3 days ago');
   });
 });

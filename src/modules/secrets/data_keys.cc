@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <tuple>
+
 #include "core/crypto.h"
 #include "core/status.h"
 #include "core/strings.h"
@@ -45,12 +47,10 @@ absl::StatusOr<int> DataKeys::AddVersion(const std::string& tenant_id, int versi
 absl::StatusOr<DataKeyRing> DataKeys::Load(const std::string& tenant_id) {
   std::optional<KeyState> state;
   std::vector<StoredDataKey> stored;
-  auto read = [&] {
-    return db_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) -> absl::Status {
-      TF_ASSIGN_OR_RETURN(state, repo_.State(tx, tenant_id));
-      TF_ASSIGN_OR_RETURN(stored, repo_.DataKeys(tx, tenant_id));
-      return absl::OkStatus();
-    });
+  auto read = [&]() -> absl::Status {
+    TF_ASSIGN_OR_RETURN(auto both, Stored(tenant_id));
+    std::tie(state, stored) = std::move(both);
+    return absl::OkStatus();
   };
   TF_RETURN_IF_ERROR(read());
   if (!state) {
@@ -111,6 +111,27 @@ absl::StatusOr<std::string> DataKeys::Decrypt(const FieldContext& where, std::st
     TF_ASSIGN_OR_RETURN(ring, Ring(tenant));
   }
   return DecryptField(ring, where, ciphertext);
+}
+
+void DataKeys::DeclareColumn(EncryptedColumn column) {
+  std::lock_guard lock(mu_);
+  columns_.push_back(std::move(column));
+}
+
+std::vector<EncryptedColumn> DataKeys::Columns() const {
+  std::lock_guard lock(mu_);
+  return columns_;
+}
+
+absl::StatusOr<std::pair<std::optional<KeyState>, std::vector<StoredDataKey>>> DataKeys::Stored(
+    const std::string& tenant_id) {
+  std::pair<std::optional<KeyState>, std::vector<StoredDataKey>> out;
+  TF_RETURN_IF_ERROR(db_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    TF_ASSIGN_OR_RETURN(out.first, repo_.State(tx, tenant_id));
+    TF_ASSIGN_OR_RETURN(out.second, repo_.DataKeys(tx, tenant_id));
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<std::string> DataKeys::KeyedHash(const std::string& tenant_id, std::string_view purpose,

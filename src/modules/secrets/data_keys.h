@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/clock.h"
@@ -20,6 +21,12 @@
 #include "store/database.h"
 
 namespace tf::secrets {
+
+//! A column whose values a module encrypts with these keys, for the encryption status.
+struct EncryptedColumn {
+  std::string table, column;
+  std::string holds;  //!< what the values are, for people ("managed secrets' values")
+};
 
 struct RewrapResult {
   int64_t rewrapped = 0;
@@ -50,6 +57,14 @@ class DataKeys {
 
   static std::string WrapContext(std::string_view tenant_id, int version);
 
+  //! Declares a column encrypted with these keys (at start-up, by the module that owns it).
+  void DeclareColumn(EncryptedColumn column);
+  std::vector<EncryptedColumn> Columns() const;
+  //! The tenant's stored keys (version 0, the keyed-hash key, first) and state; no keys are
+  //! created.
+  absl::StatusOr<std::pair<std::optional<KeyState>, std::vector<StoredDataKey>>> Stored(const std::string& tenant_id);
+  Kms& kms() { return kms_; }
+
  private:
   absl::StatusOr<DataKeyRing> Load(const std::string& tenant_id);
   //! Stores a new DEK as `version` unless the tenant's latest is no longer version - 1;
@@ -63,8 +78,9 @@ class DataKeys {
   Kms& kms_;
   const Clock& clock_;
   SecretsRepo repo_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, DataKeyRing> rings_;  // guarded by mu_
+  std::vector<EncryptedColumn> columns_;      // guarded by mu_
 };
 
 }  // namespace tf::secrets

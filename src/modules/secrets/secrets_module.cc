@@ -39,7 +39,9 @@ absl::Status SecretsModule::Register(ModuleContext& context) {
   if (!context.audit) return absl::FailedPreconditionError("the secrets module needs the audit module before it");
   inventory_ = std::make_unique<InventoryService>(context.db, *data_keys_, *context.audit, context.clock, context.rng,
                                                   context.metrics);
-  RegisterSecretsRoutes(context.router, *inventory_, context.clock);
+  data_keys_->DeclareColumn({"secret_versions", "value", "managed secrets' values"});
+  status_ = std::make_unique<EncryptionStatus>(context.db, *data_keys_, context.config, context.clock);
+  RegisterSecretsRoutes(context.router, *inventory_, *status_, context.clock);
   return context.scheduler.Every("secrets.sweep", std::chrono::minutes(1),
                                  [this]() -> absl::Status { return inventory_->Sweep().status(); });
 }

@@ -11,6 +11,7 @@
 
 #include "modules/module.h"
 #include "modules/secrets/data_keys.h"
+#include "modules/secrets/encryption_status.h"
 #include "modules/secrets/inventory_service.h"
 #include "modules/secrets/keyring.h"
 
@@ -29,6 +30,7 @@ class SecretsModule final : public Module {
   std::unique_ptr<Kms> kms_;
   std::unique_ptr<DataKeys> data_keys_;
   std::unique_ptr<InventoryService> inventory_;
+  std::unique_ptr<EncryptionStatus> status_;
 };
 
 }  // namespace tf::secrets

@@ -262,7 +262,8 @@ absl::StatusOr<Response> PutPolicy(InventoryService& service, const Clock& clock
 
 }  // namespace
 
-void RegisterSecretsRoutes(http::Router& router, InventoryService& service, const Clock& clock) {
+void RegisterSecretsRoutes(http::Router& router, InventoryService& service, EncryptionStatus& status,
+                           const Clock& clock) {
   const Access kRead = Access::Requires(Permission::kSecretsRead);
   const Access kManage = Access::Requires(Permission::kSecretsManage);
   auto with = [&](auto fn) {
@@ -285,6 +286,11 @@ void RegisterSecretsRoutes(http::Router& router, InventoryService& service, cons
   router.Add({"GET", rotations, kRead, plain(ListRotations)});
   router.Add({"GET", rotations + "/due", kRead, with(ListDue)});
   router.Add({"PUT", rotations + "/policy", kManage, with(PutPolicy), kSmallBody});
+  router.Add({"GET", "/api/security/encryption-status", kRead, [&status](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(std::optional<std::string> tenant_id, http::TextParam(ctx, "tenant_id", 64));
+                TF_ASSIGN_OR_RETURN(json out, status.Get(*ctx.principal, tenant_id));
+                return Response::Json(200, out);
+              }});
 }
 
 }  // namespace tf::secrets

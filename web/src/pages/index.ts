@@ -5,6 +5,7 @@ import type { PageInfo } from '../nav';
 import { AccountPage } from './account';
 import { AuditPage } from './audit';
 import { DashboardPage } from './dashboard';
+import { SecurityPage } from './security';
 
 export interface PageDef extends PageInfo {
   component: ComponentType;
@@ -12,6 +13,7 @@ export interface PageDef extends PageInfo {
 
 export const PAGES: readonly PageDef[] = [
   { path: '/', title: 'Trust Dashboard', area: 'Dashboard', component: DashboardPage },
+  { path: '/security', title: 'Security Center', area: 'Security', requires: 'secrets.read', component: SecurityPage },
   { path: '/audit', title: 'Audit trail', area: 'Audit', requires: 'audit.read', component: AuditPage },
   { path: '/account', title: 'Account', area: 'Account', component: AccountPage },
 ];

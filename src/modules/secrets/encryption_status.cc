@@ -1,0 +1,135 @@
+#include "modules/secrets/encryption_status.h"
+
+#include <map>
+
+#include "core/certificate.h"
+#include "core/status.h"
+#include "core/strings.h"
+#include "core/time_format.h"
+#include "modules/secrets/inventory_repo.h"
+
+namespace tf::secrets {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kDayMicros = int64_t{86400} * 1'000'000;
+
+int64_t AgeDays(int64_t since, int64_t now) { return (now - since) / kDayMicros; }
+
+}  // namespace
+
+absl::StatusOr<json> EncryptionStatus::Columns(const std::string& tenant_id) {
+  json out = json::array();
+  for (const EncryptedColumn& c : keys_.Columns()) {
+    // Table and column names come from the declaring modules' code, never from requests.
+    TF_ASSIGN_OR_RETURN(store::Rows rows, db_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
+                          return tx.Query(StrCat("SELECT SUBSTR(", c.column, ", 1, 16) FROM ", c.table,
+                                                 " WHERE tenant_id = ? AND ", c.column, " IS NOT NULL"),
+                                          {tenant_id});
+                        }));
+    std::map<std::string, int64_t> by_version;
+    for (const store::Row& r : rows) {
+      absl::StatusOr<VersionedText> v = ParseVersioned(StrCat(r.Text(0), ":"), kFieldPrefix);
+      ++by_version[v.ok() ? StrCat("v", v->version) : "unreadable"];
+    }
+    out.push_back({{"table", c.table},
+                   {"column", c.column},
+                   {"holds", c.holds},
+                   {"cipher", "XChaCha20-Poly1305"},
+                   {"values", static_cast<int64_t>(rows.size())},
+                   {"by_key_version", by_version}});
+  }
+  return out;
+}
+
+json EncryptionStatus::InTransit() const {
+  const std::string& cert_file = config_.server.tls_cert_file;
+  json out = {{"tls", !cert_file.empty()}, {"certificate", nullptr}};
+  if (cert_file.empty()) return out;
+  absl::StatusOr<CertificateInfo> cert = ReadCertificateFile(cert_file);
+  if (!cert.ok()) {
+    out["certificate"] = {{"error", std::string(cert.status().message())}};
+    return out;
+  }
+  int64_t now = clock_.NowMicros();
+  out["certificate"] = {{"subject", cert->subject},
+                        {"issuer", cert->issuer},
+                        {"not_before", FormatRfc3339Exact(cert->not_before)},
+                        {"not_after", FormatRfc3339Exact(cert->not_after)},
+                        {"days_left", (cert->not_after - now) / kDayMicros},
+                        {"expired", cert->not_after <= now}};
+  return out;
+}
+
+absl::StatusOr<json> EncryptionStatus::Get(const Principal& caller, const std::optional<std::string>& tenant_id) {
+  std::string tenant = tenant_id.value_or(caller.tenant_id);
+  if (!caller.IsPlatform() && tenant != caller.tenant_id) return absl::NotFoundError("no such tenant");
+  TF_ASSIGN_OR_RETURN(bool exists, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+                        return InventoryRepo().TenantExists(tx, tenant);
+                      }));
+  if (!exists) return absl::NotFoundError("no such tenant");
+  int64_t now = clock_.NowMicros();
+  KmsStatus kms = keys_.kms().Status();
+
+  TF_ASSIGN_OR_RETURN(auto stored, keys_.Stored(tenant));
+  const auto& [state, keys] = stored;
+  json versions = json::array();
+  int64_t tenant_keys = 0, under_latest = 0;
+  std::optional<int64_t> last_rotated;
+  for (const StoredDataKey& k : keys) {
+    ++tenant_keys;
+    if (k.kek_version == kms.latest_version) ++under_latest;
+    if (k.version == 0) continue;  // the keyed-hash key, shown apart
+    if (k.version > 1) last_rotated = k.created_at;
+    versions.push_back({{"version", k.version},
+                        {"created_at", FormatRfc3339Exact(k.created_at)},
+                        {"age_days", AgeDays(k.created_at, now)},
+                        {"kek_version", k.kek_version},
+                        {"retired", state && k.version < state->min_decryption_version}});
+  }
+  TF_ASSIGN_OR_RETURN(json columns, Columns(tenant));
+  json data_keys = {{"versions", std::move(versions)},
+                    {"latest_version", state ? json(state->latest_version) : json(nullptr)},
+                    {"min_decryption_version", state ? json(state->min_decryption_version) : json(nullptr)},
+                    {"last_rotated_at", last_rotated ? json(FormatRfc3339Exact(*last_rotated)) : json(nullptr)},
+                    {"keyed_hash", "HMAC-SHA256, a key of its own that does not rotate with the versions"}};
+
+  json kek_versions = json::array();
+  for (const KekVersion& v : kms.versions) {
+    kek_versions.push_back({{"version", v.version},
+                            {"created_at", FormatRfc3339Exact(v.created_at)},
+                            {"age_days", AgeDays(v.created_at, now)},
+                            {"retired", v.version < kms.min_decryption_version}});
+  }
+  json rewrap = {{"scope", "tenant"}, {"data_keys", tenant_keys}, {"under_latest_kek", under_latest}};
+  if (caller.IsPlatform()) {
+    TF_ASSIGN_OR_RETURN(auto counts, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+                          return repo_.CountByKekVersion(tx);
+                        }));
+    int64_t all = 0, latest = 0;
+    for (const auto& [version, n] : counts) {
+      all += n;
+      if (version == kms.latest_version) latest += n;
+    }
+    rewrap = {{"scope", "platform"}, {"data_keys", all}, {"under_latest_kek", latest}};
+  }
+  int64_t total = rewrap["data_keys"];
+  rewrap["progress"] = total == 0 ? 1.0 : static_cast<double>(rewrap["under_latest_kek"].get<int64_t>()) / total;
+  json key_management = {
+      {"provider", kms.provider},
+      {"kek_latest_version", kms.latest_version},
+      {"kek_min_decryption_version", kms.min_decryption_version},
+      {"kek_versions", std::move(kek_versions)},
+      {"kek_last_rotated_at", kms.versions.size() > 1 ? json(FormatRfc3339Exact(kms.versions.back().created_at))
+                                                       : json(nullptr)},
+      {"rewrap", std::move(rewrap)}};
+  return json{{"tenant_id", tenant},
+              {"as_of", FormatRfc3339Exact(now)},
+              {"at_rest", {{"columns", std::move(columns)}, {"data_keys", std::move(data_keys)}}},
+              {"in_transit", InTransit()},
+              {"key_management", std::move(key_management)}};
+}
+
+}  // namespace tf::secrets
