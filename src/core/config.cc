@@ -139,6 +139,21 @@ std::string OptionalPostgresUrl(const Value& v) {
   return "expected a postgresql:// or postgres:// URL (or nothing)";
 }
 
+std::string KmsCheck(const Value& v) {
+  const std::string& s = std::get<std::string>(v);
+  return s == "local" || s == "vault-transit" ? "" : "expected local or vault-transit";
+}
+
+//! A Vault path segment (mount or key name).
+std::string VaultNameCheck(const Value& v) {
+  const std::string& s = std::get<std::string>(v);
+  if (s.empty() || s.size() > 128) return "must be 1-128 characters";
+  for (char c : s) {
+    if (!IsHostChar(c) && c != '/') return "must be letters, digits, '.', '-', '_' or '/'";
+  }
+  return s.front() == '/' || s.back() == '/' ? "must not start or end with '/'" : "";
+}
+
 std::string LogLevelCheck(const Value& v) {
   return ParseLogLevel(std::get<std::string>(v)).ok() ? "" : "expected debug, info, warn or error";
 }
@@ -234,6 +249,10 @@ const std::vector<KeyDef>& Keys() {
        "Answer read-only requests whose audit record cannot be written (state changes always need theirs).", false,
        {}},
 
+      {TF_CONFIG_KEY(secrets.kms),
+       "Where the key-encryption key lives: local (secrets.kek_file or secrets.kek) or vault-transit (a key "
+       "of HashiCorp Vault's or OpenBao's Transit engine, secrets.vault_*).",
+       false, KmsCheck},
       {TF_CONFIG_KEY(secrets.kek_file),
        "File holding the versions of the key-encryption key that wraps every data key (created on first "
        "start, owner-only; back it up apart from the database); empty = kek.keys in data_dir. Instances "
@@ -243,6 +262,23 @@ const std::vector<KeyDef>& Keys() {
        "The key-encryption key itself, base64 of 32 bytes, instead of secrets.kek_file (one version that "
        "cannot be rotated; see docs/operations.md, Keys). Prefer TRUST_SECRETS_KEK.",
        true, {}},
+      {TF_CONFIG_KEY(secrets.vault_address),
+       "vault-transit: the Vault or OpenBao server, https://HOST:PORT (http:// only for a local test server).",
+       false, {}},
+      {TF_CONFIG_KEY(secrets.vault_token),
+       "vault-transit: the token trustd authenticates with (policy: the Transit key's encrypt, decrypt, "
+       "rewrap, read, rotate and config paths). Prefer TRUST_SECRETS_VAULT_TOKEN.",
+       true, {}},
+      {TF_CONFIG_KEY(secrets.vault_namespace), "vault-transit: the namespace (Vault Enterprise, OpenBao); empty = none.",
+       false, {}},
+      {TF_CONFIG_KEY(secrets.vault_mount), "vault-transit: where the Transit engine is mounted.", false,
+       VaultNameCheck},
+      {TF_CONFIG_KEY(secrets.vault_key), "vault-transit: the Transit key that wraps the data keys.", false,
+       VaultNameCheck},
+      {TF_CONFIG_KEY(secrets.vault_ca_file),
+       "vault-transit: PEM file of the CA that signed Vault's certificate; empty = the system's CAs.", false, {}},
+      {TF_CONFIG_KEY(secrets.vault_timeout_ms), "vault-transit: time one Vault request may take, in milliseconds.",
+       false, Range(100, 600000)},
 
       {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false, LogLevelCheck},
       {TF_CONFIG_KEY(log.file), "File the JSON-lines log is appended to; empty = stderr.", false, {}},
@@ -802,6 +838,17 @@ absl::Status Validate(const Config& config) {
         absl::StrCat("auth.login_delay_after_failures: must not exceed "
                      "auth.login_lock_after_failures (",
                      auth.login_delay_after_failures, " > ", auth.login_lock_after_failures, ")"));
+  }
+  const SecretsConfig& secrets = config.secrets;
+  if (secrets.kms == "vault-transit") {
+    if (!absl::StartsWith(Sv(secrets.vault_address), "https://") &&
+        !absl::StartsWith(Sv(secrets.vault_address), "http://")) {
+      problems.push_back("secrets.vault_address: expected an https:// URL of the Vault server (secrets.kms is vault-transit)");
+    }
+    if (secrets.vault_token.empty()) {
+      problems.push_back("secrets.vault_token: required with secrets.kms = vault-transit (TRUST_SECRETS_VAULT_TOKEN)");
+    }
+    if (!secrets.kek.empty()) problems.push_back("secrets.kek: only for secrets.kms = local");
   }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("invalid configuration: ", absl::StrJoin(problems, "; ")));

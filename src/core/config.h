@@ -74,8 +74,16 @@ struct AuditConfig {
 };
 
 struct SecretsConfig {
-  std::string kek_file;  //!< empty = kek.keys in data_dir
-  std::string kek;       //!< base64 KEK from the environment; when set, used instead of kek_file
+  std::string kms = "local";  //!< local or vault-transit
+  std::string kek_file;       //!< empty = kek.keys in data_dir
+  std::string kek;            //!< base64 KEK from the environment; when set, used instead of kek_file
+  std::string vault_address;  //!< https://vault.internal:8200
+  std::string vault_token;
+  std::string vault_namespace;
+  std::string vault_mount = "transit";
+  std::string vault_key = "trust-fabric";
+  std::string vault_ca_file;
+  int vault_timeout_ms = 5000;
 };
 
 struct Config {

@@ -26,7 +26,7 @@ absl::StatusOr<StoredDataKey> DataKeys::NewKey(const std::string& tenant_id, int
   absl::StatusOr<std::string> wrapped = kms_.Wrap(dek, WrapContext(tenant_id, version));
   sodium_memzero(dek.data(), dek.size());
   if (!wrapped.ok()) return wrapped.status();
-  TF_ASSIGN_OR_RETURN(VersionedText kek, ParseVersioned(*wrapped, kms_.Status().provider));
+  TF_ASSIGN_OR_RETURN(VersionedText kek, ParseVersioned(*wrapped, kms_.Status().wrap_prefix));
   return StoredDataKey{tenant_id, version, *wrapped, kek.version, clock_.NowMicros(), std::nullopt};
 }
 

@@ -314,7 +314,7 @@ absl::Status LocalKms::SetMinDecryptionVersion(int version) {
 KmsStatus LocalKms::Status() const {
   std::lock_guard lock(mu_);
   Refresh();
-  KmsStatus s{std::string(kProvider), versions_.rbegin()->first, min_decryption_version_, {}};
+  KmsStatus s{std::string(kProvider), std::string(kProvider), versions_.rbegin()->first, min_decryption_version_, {}};
   for (const auto& [n, v] : versions_) s.versions.push_back(v.info);
   return s;
 }

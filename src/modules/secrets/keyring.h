@@ -47,7 +47,9 @@ struct KekVersion {
 };
 
 struct KmsStatus {
-  std::string provider;
+  std::string provider;     //!< "local", "vault-transit"
+  std::string wrap_prefix;  //!< what its wrapped keys start with: "local", "vault"
+
   int latest_version = 0;
   int min_decryption_version = 1;
   std::vector<KekVersion> versions;  //!< oldest first, retired ones included

@@ -5,10 +5,19 @@
 #include "core/status.h"
 #include "core/time_format.h"
 #include "modules/secrets/secrets_routes.h"
+#include "modules/secrets/vault_kms.h"
 
 namespace tf::secrets {
 
 absl::StatusOr<std::unique_ptr<Kms>> OpenKms(const Config& config, const Clock& clock) {
+  const SecretsConfig& c = config.secrets;
+  if (c.kms == "vault-transit") {
+    VaultOptions options{c.vault_address, c.vault_token, c.vault_namespace, c.vault_mount, c.vault_key, {}};
+    options.http.timeout = std::chrono::milliseconds(c.vault_timeout_ms);
+    options.http.ca_file = c.vault_ca_file;
+    TF_ASSIGN_OR_RETURN(std::unique_ptr<VaultTransitKms> kms, VaultTransitKms::Open(std::move(options), clock));
+    return std::unique_ptr<Kms>(std::move(kms));
+  }
   if (!config.secrets.kek.empty()) {
     absl::StatusOr<std::unique_ptr<LocalKms>> kms = LocalKms::FromValue(config.secrets.kek, clock);
     if (!kms.ok()) return absl::InvalidArgumentError(StrCat("secrets.kek: ", kms.status().message()));

@@ -17,8 +17,9 @@
 
 namespace tf::secrets {
 
-//! The KMS the configuration names: secrets.kek when set, else the key file secrets.kek_file
-//! (default kek.keys in data_dir), created with a first version when absent.
+//! The KMS the configuration names: Vault's Transit engine (secrets.kms = vault-transit);
+//! else secrets.kek when set, else the key file secrets.kek_file (default kek.keys in
+//! data_dir), created with a first version when absent.
 absl::StatusOr<std::unique_ptr<Kms>> OpenKms(const Config& config, const Clock& clock);
 
 class SecretsModule final : public Module {

@@ -72,8 +72,16 @@ TEST(ConfigKeysTest, ListsEveryKeyWithEnvVarTypeDefaultAndHelp) {
                                           "auth.api_token_max_lifetime_days", "audit.origin", "audit.signing_key_file",
                                           "audit.checkpoint_every_records", "audit.checkpoint_interval_ms",
                                           "audit.fail_open_reads",
+                                          "secrets.kms",
                                           "secrets.kek_file",
                                           "secrets.kek",
+                                          "secrets.vault_address",
+                                          "secrets.vault_token",
+                                          "secrets.vault_namespace",
+                                          "secrets.vault_mount",
+                                          "secrets.vault_key",
+                                          "secrets.vault_ca_file",
+                                          "secrets.vault_timeout_ms",
                                           "log.level",
                                           "log.file",
                                           "log.access_log"}));
@@ -96,6 +104,9 @@ TEST(ConfigKeysTest, ListsEveryKeyWithEnvVarTypeDefaultAndHelp) {
   EXPECT_EQ(find("log.access_log").type, "boolean");
   EXPECT_EQ(find("log.access_log").default_value, "true");
   EXPECT_EQ(find("auth.session_idle_timeout_s").env_var, "TRUST_AUTH_SESSION_IDLE_TIMEOUT_S");
+  EXPECT_EQ(find("secrets.vault_token").env_var, "TRUST_SECRETS_VAULT_TOKEN");
+  EXPECT_TRUE(find("secrets.vault_token").secret);
+  EXPECT_EQ(find("secrets.kms").default_value, "local");
 }
 
 TEST(ConfigKeysTest, EveryKeyCanBeSetAndReadBack) {
@@ -387,6 +398,21 @@ TEST(ConfigValidateTest, LimitsMustBePositive) {
   config = Config{};
   config.server.shutdown_grace_ms = 0;  // allowed: stop at once
   EXPECT_TRUE(Validate(config).ok());
+}
+
+TEST(ConfigValidateTest, VaultTransitNeedsAnAddressAndAToken) {
+  Config config;
+  ASSERT_TRUE(Set(config, "secrets.kms", "vault-transit").ok());
+  std::string message = Message(Validate(config));
+  EXPECT_TRUE(Contains(message, "secrets.vault_address: expected an https:// URL")) << message;
+  EXPECT_TRUE(Contains(message, "secrets.vault_token: required")) << message;
+  config.secrets.vault_address = "https://vault.internal:8200";
+  config.secrets.vault_token = "hvs.secret-token-value";
+  EXPECT_TRUE(Validate(config).ok()) << Validate(config);
+  config.secrets.vault_key = "/bad";
+  EXPECT_FALSE(Contains(Message(Validate(config)), "hvs.")) << "the token is never echoed";
+  EXPECT_TRUE(Contains(Message(Validate(config)), "secrets.vault_key")) << Validate(config);
+  EXPECT_FALSE(Set(config, "secrets.kms", "aws-kms").ok() && Validate(config).ok());
 }
 
 TEST(ConfigValidateTest, RulesBetweenKeys) {
