@@ -82,13 +82,30 @@ absl::StatusOr<DataKeyRing> DataKeys::Load(const std::string& tenant_id) {
 }
 
 absl::StatusOr<DataKeyRing> DataKeys::Ring(const std::string& tenant_id) {
+  int64_t now = clock_.NowMicros();
+  std::optional<DataKeyRing> cached;
   {
     std::lock_guard lock(mu_);
-    if (auto it = rings_.find(tenant_id); it != rings_.end()) return it->second;
+    if (auto it = rings_.find(tenant_id); it != rings_.end()) {
+      if (now - it->second.checked_at < std::chrono::microseconds(kRingCheckInterval).count()) return it->second.ring;
+      cached = it->second.ring;
+    }
+  }
+  if (cached) {
+    // Another process (trustctl keys, another instance) may have rotated or retired a version.
+    TF_ASSIGN_OR_RETURN(std::optional<KeyState> state, db_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
+                          return repo_.State(tx, tenant_id);
+                        }));
+    if (state && state->latest_version == cached->latest &&
+        state->min_decryption_version == cached->min_decryption_version) {
+      std::lock_guard lock(mu_);
+      rings_[tenant_id] = {*cached, now};
+      return *cached;
+    }
   }
   TF_ASSIGN_OR_RETURN(DataKeyRing ring, Load(tenant_id));
   std::lock_guard lock(mu_);
-  rings_[tenant_id] = ring;
+  rings_[tenant_id] = {ring, now};
   return ring;
 }
 

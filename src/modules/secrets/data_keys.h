@@ -4,13 +4,17 @@
 // (version 0), are created when its ring is first asked for; Rotate adds a version that new values use (old ones still decrypt);
 // Retire raises min_decryption_version; RewrapAll moves every stored DEK to the KMS's latest
 // KEK version in batches, so the KEK's older versions can be retired.
-// Rings are cached per process; a ciphertext naming a version the cached ring lacks (another
-// instance rotated) reloads the ring once.
+// Rings are cached per process. A cached ring is compared with the stored latest and minimum
+// versions at most every kRingCheckInterval (one small read) and reloaded when another
+// process rotated or retired a version; a ciphertext naming a version the cached ring lacks
+// reloads it at once.
 // Thread-safety: safe from any thread.
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +60,7 @@ class DataKeys {
   absl::StatusOr<RewrapResult> RewrapAll(int batch = 500, const std::function<void(int64_t)>& progress = {});
 
   static std::string WrapContext(std::string_view tenant_id, int version);
+  static constexpr std::chrono::seconds kRingCheckInterval{5};
 
   //! Declares a column encrypted with these keys (at start-up, by the module that owns it).
   void DeclareColumn(EncryptedColumn column);
@@ -79,7 +84,11 @@ class DataKeys {
   const Clock& clock_;
   SecretsRepo repo_;
   mutable std::mutex mu_;
-  std::map<std::string, DataKeyRing> rings_;  // guarded by mu_
+  struct CachedRing {
+    DataKeyRing ring;
+    int64_t checked_at = 0;  //!< when the stored versions were last compared with it
+  };
+  std::map<std::string, CachedRing> rings_;  // guarded by mu_
   std::vector<EncryptedColumn> columns_;      // guarded by mu_
 };
 

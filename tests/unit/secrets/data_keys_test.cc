@@ -164,6 +164,25 @@ TEST_P(DataKeysTest, InstancesAskingForANewTenantsKeyAtOnceAllGetTheSameOne) {
   EXPECT_EQ(Stored(kTenantA).size(), 2u);
 }
 
+TEST_P(DataKeysTest, ARunningInstanceFollowsRotationsAndRetirementsMadeElsewhere) {
+  FieldContext where = Email(kTenantA, "u1");
+  TF_ASSERT_OK_AND_ASSIGN(std::string first, keys_->Encrypt(where, "ada@example.com"));
+  EXPECT_TRUE(first.starts_with("tfenc:v1:"));
+  DataKeys elsewhere(db_->db(), *kms_, clock_);  // trustctl keys, or another instance
+  TF_ASSERT_OK_AND_ASSIGN(int v2, elsewhere.Rotate(kTenantA));
+  ASSERT_EQ(v2, 2);
+  clock_.Advance(DataKeys::kRingCheckInterval + std::chrono::seconds(1));
+  TF_ASSERT_OK_AND_ASSIGN(std::string second, keys_->Encrypt(where, "ada@example.com"));
+  EXPECT_TRUE(second.starts_with("tfenc:v2:")) << "new values use the new version: " << second;
+  EXPECT_EQ(keys_->Decrypt(where, first).value(), "ada@example.com");
+
+  TF_ASSERT_OK(elsewhere.Retire(kTenantA, 2));
+  clock_.Advance(DataKeys::kRingCheckInterval + std::chrono::seconds(1));
+  EXPECT_EQ(keys_->Decrypt(where, first).status().code(), absl::StatusCode::kFailedPrecondition)
+      << "a retired version is refused here too";
+  EXPECT_EQ(keys_->Decrypt(where, second).value(), "ada@example.com");
+}
+
 TEST_P(DataKeysTest, KeyedHashesDependOnTenantAndPurposeAndOutliveRotations) {
   TF_ASSERT_OK_AND_ASSIGN(std::string h, keys_->KeyedHash(kTenantA, "users.email", "ada@example.com"));
   EXPECT_EQ(h.size(), 64u);
