@@ -174,6 +174,15 @@ int main(int argc, char** argv) {
   bool retire = false, rewrap_quiet = false;
   keys_rewrap->add_flag("--retire", retire, "Afterwards retire the older KEK versions (min_decryption_version)");
   keys_rewrap->add_flag("--quiet", rewrap_quiet, "No progress lines, only the result");
+  auto* keys_reencrypt = keys_cmd->add_subcommand(
+      "reencrypt",
+      "Re-encrypt every value still under an older data key version with its tenant's latest, printing progress");
+  std::string reencrypt_tenant;
+  bool reencrypt_retire = false, reencrypt_quiet = false;
+  keys_reencrypt->add_option("--tenant", reencrypt_tenant, "Only this tenant's values");
+  keys_reencrypt->add_flag("--retire", reencrypt_retire,
+                           "Afterwards retire the older data key versions of each tenant left with none under them");
+  keys_reencrypt->add_flag("--quiet", reencrypt_quiet, "No progress lines, only the result");
 
   CLI11_PARSE(cli, argc, argv);
   if (*verify && !bundle.empty()) {
@@ -184,12 +193,14 @@ int main(int argc, char** argv) {
   if (!config.ok()) return Fail(config.status());
   if (absl::Status s = tf::crypto::InitCrypto(); !s.ok()) return Fail(s);
 
-  if (*keys_status || *keys_rotate || *keys_rewrap) {
+  auto optional_tenant = [](const std::string& t) { return t.empty() ? std::nullopt : std::optional(t); };
+  if (*keys_status || *keys_rotate || *keys_rewrap || *keys_reencrypt) {
     absl::Status done = *keys_status ? tf::keys_cli::Status(*config)
-                        : *keys_rotate
-                            ? tf::keys_cli::Rotate(*config, rotate_tenant.empty() ? std::nullopt
-                                                                                  : std::optional(rotate_tenant))
-                            : tf::keys_cli::Rewrap(*config, retire, rewrap_quiet);
+                        : *keys_rotate ? tf::keys_cli::Rotate(*config, optional_tenant(rotate_tenant))
+                        : *keys_rewrap
+                            ? tf::keys_cli::Rewrap(*config, retire, rewrap_quiet)
+                            : tf::keys_cli::Reencrypt(*config, optional_tenant(reencrypt_tenant), reencrypt_retire,
+                                                      reencrypt_quiet);
     return done.ok() ? 0 : Fail(done);
   }
   if (*status) {

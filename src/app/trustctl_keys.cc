@@ -9,6 +9,7 @@
 #include "core/time_format.h"
 #include "modules/audit/audit_log.h"
 #include "modules/secrets/data_keys.h"
+#include "modules/secrets/reencrypt.h"
 #include "modules/secrets/secrets_module.h"
 #include "store/migrator.h"
 #include "store/open.h"
@@ -116,6 +117,46 @@ absl::Status Rewrap(const Config& config, bool retire, bool quiet) {
   std::printf("%lld data keys rewrapped; every data key is now wrapped by KEK v%d%s\n",
               static_cast<long long>(result->rewrapped), result->kek_version,
               retire ? "; older KEK versions are retired" : "");
+  return absl::OkStatus();
+}
+
+absl::Status Reencrypt(const Config& config, const std::optional<std::string>& tenant, bool retire, bool quiet) {
+  absl::StatusOr<Opened> o = Open(config);
+  if (!o.ok()) return o.status();
+  secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
+  secrets::Reencryptor reencryptor(*o->db, keys);
+  if (tenant) {
+    absl::StatusOr<std::pair<std::optional<secrets::KeyState>, std::vector<secrets::StoredDataKey>>> stored =
+        keys.Stored(*tenant);
+    if (!stored.ok()) return stored.status();
+    if (!stored->first) return absl::NotFoundError(StrCat("no tenant ", *tenant, " with data keys"));
+  }
+  absl::StatusOr<std::vector<secrets::ReencryptResult>> results =
+      reencryptor.Run(tenant, 500, 0, [quiet](const std::string& t, int64_t done) {
+        if (!quiet) std::fprintf(stderr, "tenant %s: re-encrypted %lld values\n", t.c_str(), static_cast<long long>(done));
+      });
+  if (!results.ok()) return results.status();
+  int64_t failed = 0;
+  for (const secrets::ReencryptResult& r : *results) {
+    bool retired = retire && r.remaining == 0 && r.failed == 0;
+    if (retired) TF_RETURN_IF_ERROR(keys.Retire(r.tenant_id, r.latest_version));
+    failed += r.failed;
+    nlohmann::json details = {{"reencrypted", r.reencrypted},
+                              {"failed", r.failed},
+                              {"remaining", r.remaining},
+                              {"data_key_version", r.latest_version},
+                              {"retired_below", retired ? r.latest_version : 0}};
+    TF_RETURN_IF_ERROR(Record(*o->db, r.tenant_id, {"keys.reencrypted", "UPDATE", "data_key", r.tenant_id, details}));
+    std::printf("tenant %s: %lld values re-encrypted under data key v%d; %lld failed, %lld still under older "
+                "versions%s\n",
+                r.tenant_id.c_str(), static_cast<long long>(r.reencrypted), r.latest_version,
+                static_cast<long long>(r.failed), static_cast<long long>(r.remaining),
+                retired ? "; older versions retired" : retire ? "; nothing retired" : "");
+  }
+  if (failed > 0) {
+    return absl::DataLossError(StrCat(failed, " values did not decrypt (tampered, or under a retired version); "
+                                              "their tenants' older versions were not retired"));
+  }
   return absl::OkStatus();
 }
 

@@ -19,5 +19,9 @@ absl::Status Rotate(const Config& config, const std::optional<std::string>& tena
 //! Every data key rewrapped under the KEK's latest version; with `retire`, older KEK versions
 //! retired afterwards.
 absl::Status Rewrap(const Config& config, bool retire, bool quiet);
+//! Every encrypted value (of `tenant`, or of every tenant) moved to its tenant's latest data
+//! key version; with `retire`, each tenant left with nothing under older versions has them
+//! retired.
+absl::Status Reencrypt(const Config& config, const std::optional<std::string>& tenant, bool retire, bool quiet);
 
 }  // namespace tf::keys_cli

@@ -44,6 +44,12 @@ TEST(KeysCliTest, RotateRewrapAndRetireTheKekWithEveryStepAudited) {
   EXPECT_TRUE(absl::StrContains(status.out, "KEK min_decryption_version: 2")) << status.out;
   EXPECT_TRUE(absl::StrContains(status.out, "retired")) << status.out;
 
+  CommandResult nothing = Trustctl(dir, {"keys", "reencrypt", "--retire"});
+  EXPECT_EQ(nothing.exit_code, 0) << nothing.err;
+  CommandResult stranger = Trustctl(dir, {"keys", "reencrypt", "--tenant", "0190f000-0000-7000-8000-00000000dead"});
+  EXPECT_NE(stranger.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(stranger.err, "no tenant")) << stranger.err;
+
   CommandResult unknown = Trustctl(dir, {"keys", "rotate", "--tenant", "0190f000-0000-7000-8000-00000000dead"});
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(unknown.err, "no tenant")) << unknown.err;

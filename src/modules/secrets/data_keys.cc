@@ -130,16 +130,6 @@ absl::StatusOr<std::string> DataKeys::Decrypt(const FieldContext& where, std::st
   return DecryptField(ring, where, ciphertext);
 }
 
-void DataKeys::DeclareColumn(EncryptedColumn column) {
-  std::lock_guard lock(mu_);
-  columns_.push_back(std::move(column));
-}
-
-std::vector<EncryptedColumn> DataKeys::Columns() const {
-  std::lock_guard lock(mu_);
-  return columns_;
-}
-
 absl::StatusOr<std::pair<std::optional<KeyState>, std::vector<StoredDataKey>>> DataKeys::Stored(
     const std::string& tenant_id) {
   std::pair<std::optional<KeyState>, std::vector<StoredDataKey>> out;

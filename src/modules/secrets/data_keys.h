@@ -26,12 +26,6 @@
 
 namespace tf::secrets {
 
-//! A column whose values a module encrypts with these keys, for the encryption status.
-struct EncryptedColumn {
-  std::string table, column;
-  std::string holds;  //!< what the values are, for people ("managed secrets' values")
-};
-
 struct RewrapResult {
   int64_t rewrapped = 0;
   int kek_version = 0;  //!< the version every data key is now wrapped by
@@ -62,9 +56,6 @@ class DataKeys {
   static std::string WrapContext(std::string_view tenant_id, int version);
   static constexpr std::chrono::seconds kRingCheckInterval{5};
 
-  //! Declares a column encrypted with these keys (at start-up, by the module that owns it).
-  void DeclareColumn(EncryptedColumn column);
-  std::vector<EncryptedColumn> Columns() const;
   //! The tenant's stored keys (version 0, the keyed-hash key, first) and state; no keys are
   //! created.
   absl::StatusOr<std::pair<std::optional<KeyState>, std::vector<StoredDataKey>>> Stored(const std::string& tenant_id);
@@ -89,7 +80,6 @@ class DataKeys {
     int64_t checked_at = 0;  //!< when the stored versions were last compared with it
   };
   std::map<std::string, CachedRing> rings_;  // guarded by mu_
-  std::vector<EncryptedColumn> columns_;      // guarded by mu_
 };
 
 }  // namespace tf::secrets

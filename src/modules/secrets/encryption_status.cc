@@ -7,6 +7,7 @@
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "modules/secrets/inventory_repo.h"
+#include "modules/secrets/reencrypt.h"
 
 namespace tf::secrets {
 
@@ -22,8 +23,8 @@ int64_t AgeDays(int64_t since, int64_t now) { return (now - since) / kDayMicros;
 
 absl::StatusOr<json> EncryptionStatus::Columns(const std::string& tenant_id) {
   json out = json::array();
-  for (const EncryptedColumn& c : keys_.Columns()) {
-    // Table and column names come from the declaring modules' code, never from requests.
+  for (const EncryptedColumn& c : EncryptedColumns()) {
+    // Table and column names come from EncryptedColumns(), never from requests.
     TF_ASSIGN_OR_RETURN(store::Rows rows, db_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
                           return tx.Query(StrCat("SELECT SUBSTR(", c.column, ", 1, 16) FROM ", c.table,
                                                  " WHERE tenant_id = ? AND ", c.column, " IS NOT NULL"),

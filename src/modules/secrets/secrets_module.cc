@@ -30,6 +30,14 @@ absl::StatusOr<std::unique_ptr<Kms>> OpenKms(const Config& config, const Clock& 
   return std::unique_ptr<Kms>(std::move(kms));
 }
 
+namespace {
+
+//! Values one tenant's re-encryption changes per minute in trustd (trustctl keys reencrypt
+//! does them all at once).
+constexpr int64_t kReencryptPerRun = 5000;
+
+}  // namespace
+
 absl::Status SecretsModule::Register(ModuleContext& context) {
   TF_ASSIGN_OR_RETURN(kms_, OpenKms(context.config, context.clock));
   data_keys_ = std::make_unique<DataKeys>(context.db, *kms_, context.clock);
@@ -48,11 +56,30 @@ absl::Status SecretsModule::Register(ModuleContext& context) {
   if (!context.audit) return absl::FailedPreconditionError("the secrets module needs the audit module before it");
   inventory_ = std::make_unique<InventoryService>(context.db, *data_keys_, *context.audit, context.clock, context.rng,
                                                   context.metrics);
-  data_keys_->DeclareColumn({"secret_versions", "value", "managed secrets' values"});
   status_ = std::make_unique<EncryptionStatus>(context.db, *data_keys_, context.config, context.clock);
   RegisterSecretsRoutes(context.router, *inventory_, *status_, context.clock);
-  return context.scheduler.Every("secrets.sweep", std::chrono::minutes(1),
-                                 [this]() -> absl::Status { return inventory_->Sweep().status(); });
+  TF_RETURN_IF_ERROR(context.scheduler.Every("secrets.sweep", std::chrono::minutes(1),
+                                             [this]() -> absl::Status { return inventory_->Sweep().status(); }));
+  reencryptor_ = std::make_unique<Reencryptor>(context.db, *data_keys_);
+  metrics::Counter& reencrypted =
+      context.metrics
+          .AddCounter("secret_values_reencrypted_total", "Encrypted values moved to their tenant's latest data key.")
+          .Get();
+  metrics::Gauge& pending =
+      context.metrics
+          .AddGauge("secret_values_pending_reencryption",
+                    "Encrypted values still under an older data key version (after the last re-encryption run).")
+          .Get();
+  return context.scheduler.Every("secrets.reencrypt", std::chrono::minutes(1), [this, &reencrypted, &pending]() -> absl::Status {
+    TF_ASSIGN_OR_RETURN(std::vector<ReencryptResult> results, reencryptor_->Run(std::nullopt, 500, kReencryptPerRun));
+    int64_t remaining = 0;
+    for (const ReencryptResult& r : results) {
+      reencrypted.Inc(static_cast<double>(r.reencrypted));
+      remaining += r.remaining;
+    }
+    pending.Set(static_cast<double>(remaining));
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace tf::secrets

@@ -3,7 +3,8 @@
 // from the environment), builds DataKeys for the modules that encrypt fields (handed out
 // through ModuleContext::data_keys), and reports the keyring in /health/detailed. It also
 // serves the secret inventory and rotation ledger (InventoryService, secrets_routes.h) and
-// sweeps it every minute. Registered right after the audit module, so every later module can
+// sweeps it every minute, and every minute re-encrypts values still under older data key
+// versions (Reencryptor). Registered right after the audit module, so every later module can
 // encrypt.
 // Thread-safety: see Module.
 
@@ -14,6 +15,7 @@
 #include "modules/secrets/encryption_status.h"
 #include "modules/secrets/inventory_service.h"
 #include "modules/secrets/keyring.h"
+#include "modules/secrets/reencrypt.h"
 
 namespace tf::secrets {
 
@@ -32,6 +34,7 @@ class SecretsModule final : public Module {
   std::unique_ptr<DataKeys> data_keys_;
   std::unique_ptr<InventoryService> inventory_;
   std::unique_ptr<EncryptionStatus> status_;
+  std::unique_ptr<Reencryptor> reencryptor_;
 };
 
 }  // namespace tf::secrets

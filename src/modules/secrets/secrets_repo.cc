@@ -21,6 +21,12 @@ std::vector<StoredDataKey> KeysFrom(const store::Rows& rows) {
   return out;
 }
 
+constexpr std::string_view kStateColumns = "tenant_id, latest_version, min_decryption_version, updated_at";
+
+KeyState StateFromRow(const store::Row& r) {
+  return KeyState{r.Text(0), static_cast<int>(r.Int(1)), static_cast<int>(r.Int(2)), r.Int(3)};
+}
+
 }  // namespace
 
 absl::StatusOr<bool> SecretsRepo::InsertDataKey(Tx& tx, const StoredDataKey& key) {
@@ -41,12 +47,19 @@ absl::StatusOr<std::vector<StoredDataKey>> SecretsRepo::DataKeys(Tx& tx, const s
 }
 
 absl::StatusOr<std::optional<KeyState>> SecretsRepo::State(Tx& tx, const std::string& tenant_id) {
-  TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query("SELECT tenant_id, latest_version, min_decryption_version, "
-                                                 "updated_at FROM secrets_key_state WHERE tenant_id = ?",
+  TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query(StrCat("SELECT ", kStateColumns,
+                                                        " FROM secrets_key_state WHERE tenant_id = ?"),
                                                  {tenant_id}));
   if (rows.empty()) return std::nullopt;
-  const store::Row& r = rows[0];
-  return KeyState{r.Text(0), static_cast<int>(r.Int(1)), static_cast<int>(r.Int(2)), r.Int(3)};
+  return StateFromRow(rows[0]);
+}
+
+absl::StatusOr<std::vector<KeyState>> SecretsRepo::States(Tx& tx) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows,
+                      tx.Query(StrCat("SELECT ", kStateColumns, " FROM secrets_key_state ORDER BY tenant_id")));
+  std::vector<KeyState> out;
+  for (const store::Row& r : rows) out.push_back(StateFromRow(r));
+  return out;
 }
 
 absl::Status SecretsRepo::PutState(Tx& tx, const KeyState& s) {

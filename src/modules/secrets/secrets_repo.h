@@ -38,6 +38,8 @@ class SecretsRepo {
   absl::StatusOr<std::vector<StoredDataKey>> DataKeys(Tx& tx, const std::string& tenant_id);
   absl::StatusOr<std::optional<KeyState>> State(Tx& tx, const std::string& tenant_id);
   absl::Status PutState(Tx& tx, const KeyState& state);
+  //! Every tenant's state, by tenant id.
+  absl::StatusOr<std::vector<KeyState>> States(Tx& tx);
   //! Up to `limit` keys wrapped by a KEK version below `kek_version`, in (tenant, version)
   //! order after `after` (tenant, version).
   absl::StatusOr<std::vector<StoredDataKey>> WrappedBelow(Tx& tx, int kek_version,

@@ -3,9 +3,11 @@
 // valid through the grace period and then destroys it, its ledger row holding a keyed hash of
 // the previous value; policies move secrets through due and overdue, each reminder raised
 // once; self-rotating secrets rotate when due; tenants see only their own; racing rotations
-// each make one version.
+// each make one version; after a data key rotation the values are re-encrypted in batches and
+// the old version retired.
 
 #include "modules/secrets/inventory_service.h"
+#include "modules/secrets/reencrypt.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -154,6 +156,7 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
 
   FakeClock clock_{store::testing::TestEpoch()};
   metrics::Registry metrics_;
+  metrics::Registry other_metrics_;  // a second service's
   Rng& rng_ = SystemRng::Instance();  // thread-safe: the racing test shares it
   std::unique_ptr<TestDatabase> db_;
   std::string dir_;
@@ -472,6 +475,57 @@ TEST_P(InventoryTest, RacingRotationsEachMakeOneVersion) {
   int active = 0;
   for (const secrets::Rotation& r : ledger) active += r.status == kActive;
   EXPECT_EQ(active, 1);
+}
+
+TEST_P(InventoryTest, AfterADataKeyRotationValuesAreReencryptedAndTheOldVersionRetired) {
+  for (int i = 0; i < 7; ++i) {
+    TF_ASSERT_OK(service_->Register(Operator(), Managed("hook-" + std::to_string(i), "value-of-hook-" + std::to_string(i)))
+                     .status());
+  }
+  Reencryptor reencryptor(db_->db(), *keys_);
+  TF_ASSERT_OK_AND_ASSIGN(int v2, keys_->Rotate(kTenantA));
+  ASSERT_EQ(v2, 2);
+  TF_ASSERT_OK_AND_ASSIGN(int64_t before, reencryptor.Remaining(kTenantA, 2));
+  EXPECT_EQ(before, 7);
+
+  std::vector<int64_t> progress;
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<ReencryptResult> limited,
+                          reencryptor.Run(std::string(kTenantA), 2, 4,
+                                          [&](const std::string&, int64_t done) { progress.push_back(done); }));
+  ASSERT_EQ(limited.size(), 1u);
+  EXPECT_EQ(limited[0].reencrypted, 4) << "at most the limit per run";
+  EXPECT_EQ(limited[0].remaining, 3);
+  EXPECT_EQ(progress, (std::vector<int64_t>{2, 4}));
+
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<ReencryptResult> all, reencryptor.Run(std::nullopt));
+  ASSERT_EQ(all.size(), 1u) << "every tenant with data keys";
+  EXPECT_EQ(all[0].reencrypted, 3);
+  EXPECT_EQ(all[0].remaining, 0);
+  for (const auto& [version, value] : StoredValues(service_->List(Operator(), SecretFilter{}).value()[0].id)) {
+    EXPECT_TRUE(value->starts_with("tfenc:v2:")) << *value;
+  }
+  TF_ASSERT_OK(keys_->Retire(kTenantA, 2));
+  DataKeys fresh(db_->db(), *kms_, clock_);
+  InventoryService after(db_->db(), fresh, *audit_, clock_, rng_, other_metrics_);
+  for (int i = 0; i < 7; ++i) {
+    TF_ASSERT_OK_AND_ASSIGN(FetchedSecret f, after.Fetch(TokenOf(kTenantA), std::nullopt, "hook-" + std::to_string(i)));
+    EXPECT_EQ(f.value, "value-of-hook-" + std::to_string(i));
+  }
+
+  // A value that no longer decrypts is counted and left, never retried forever.
+  TF_ASSERT_OK_AND_ASSIGN(int v3, keys_->Rotate(kTenantA));
+  ASSERT_EQ(v3, 3);
+  TF_ASSERT_OK(db_->owner_db()
+                   .InTx(store::WriteTx(),
+                         [&](store::Transaction& tx) {
+                           return tx.Exec("UPDATE secret_versions SET value = 'tfenc:v2:AAAA' WHERE version = 1 AND "
+                                          "secret_id = (SELECT id FROM secrets WHERE name = 'hook-0')");
+                         })
+                   .status());
+  TF_ASSERT_OK_AND_ASSIGN(all, reencryptor.Run(std::string(kTenantA), 2));
+  EXPECT_EQ(all[0].failed, 1);
+  EXPECT_EQ(all[0].reencrypted, 6);
+  EXPECT_EQ(all[0].remaining, 1);
 }
 
 TF_INSTANTIATE_BACKENDS(InventoryTest);

@@ -1,0 +1,104 @@
+#include "modules/secrets/reencrypt.h"
+
+#include "core/status.h"
+#include "core/strings.h"
+
+namespace tf::secrets {
+
+namespace {
+
+//! Values of `c` in the tenant that are not under `latest`, after the row id `after`.
+std::string PendingSql(const EncryptedColumn& c, bool with_cursor, std::string_view tail) {
+  return StrCat("SELECT ", c.row_sql, ", ", c.column, " FROM ", c.table, " WHERE tenant_id = ? AND ", c.column,
+                " IS NOT NULL AND ", c.column, " NOT LIKE ?", with_cursor ? StrCat(" AND ", c.row_sql, " > ?") : "",
+                tail);
+}
+
+std::string LatestPattern(int latest) { return StrCat(kFieldPrefix, ":v", latest, ":%"); }
+
+}  // namespace
+
+const std::vector<EncryptedColumn>& EncryptedColumns() {
+  static const auto* columns = new std::vector<EncryptedColumn>{
+      {"secret_versions", "value", "secret_id || '/' || CAST(version AS TEXT)", "managed secrets' values"},
+  };
+  return *columns;
+}
+
+absl::StatusOr<int64_t> Reencryptor::Remaining(const std::string& tenant_id, int latest) {
+  int64_t n = 0;
+  for (const EncryptedColumn& c : EncryptedColumns()) {
+    TF_ASSIGN_OR_RETURN(store::Rows rows, db_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
+                          return tx.Query(StrCat("SELECT COUNT(*) FROM ", c.table, " WHERE tenant_id = ? AND ",
+                                                 c.column, " IS NOT NULL AND ", c.column, " NOT LIKE ?"),
+                                          {tenant_id, LatestPattern(latest)});
+                        }));
+    n += rows.at(0).Int(0);
+  }
+  return n;
+}
+
+absl::StatusOr<ReencryptResult> Reencryptor::RunTenant(
+    const std::string& tenant_id, int batch, int64_t limit,
+    const std::function<void(const std::string&, int64_t)>& progress) {
+  TF_ASSIGN_OR_RETURN(DataKeyRing ring, keys_.Ring(tenant_id));
+  ReencryptResult result{tenant_id, ring.latest, 0, 0, 0};
+  for (const EncryptedColumn& c : EncryptedColumns()) {
+    std::optional<std::string> after;
+    for (;;) {
+      if (limit > 0 && result.reencrypted + result.failed >= limit) break;
+      int64_t done = 0;
+      TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant_id), [&](store::Transaction& tx) -> absl::Status {
+        store::Params params{tenant_id, LatestPattern(ring.latest)};
+        if (after) params.push_back(*after);
+        TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query(PendingSql(c, after.has_value(),
+                                                                  StrCat(" ORDER BY ", c.row_sql, " LIMIT ", batch)),
+                                                       params));
+        for (const store::Row& r : rows) {
+          std::string row_id = r.Text(0), old_value = r.Text(1);
+          after = row_id;
+          ++done;
+          FieldContext where{tenant_id, c.table, c.column, row_id};
+          absl::StatusOr<std::string> plain = DecryptField(ring, where, old_value);
+          if (!plain.ok()) {
+            ++result.failed;
+            continue;
+          }
+          TF_ASSIGN_OR_RETURN(std::string fresh, EncryptField(ring, where, *plain));
+          // Only if unchanged since it was read: a value rewritten meanwhile is already current.
+          TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec(StrCat("UPDATE ", c.table, " SET ", c.column, " = ? WHERE tenant_id = ? AND ",
+                                                        c.row_sql, " = ? AND ", c.column, " = ?"),
+                                                 {fresh, tenant_id, row_id, old_value}));
+          result.reencrypted += n;
+        }
+        return absl::OkStatus();
+      }));
+      if (progress && done > 0) progress(tenant_id, result.reencrypted);
+      if (done < batch) break;
+    }
+  }
+  TF_ASSIGN_OR_RETURN(result.remaining, Remaining(tenant_id, ring.latest));
+  return result;
+}
+
+absl::StatusOr<std::vector<ReencryptResult>> Reencryptor::Run(
+    const std::optional<std::string>& tenant_id, int batch, int64_t limit,
+    const std::function<void(const std::string&, int64_t)>& progress) {
+  std::vector<std::string> tenants;
+  if (tenant_id) {
+    tenants.push_back(*tenant_id);
+  } else {
+    TF_ASSIGN_OR_RETURN(std::vector<KeyState> states, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+                          return SecretsRepo().States(tx);
+                        }));
+    for (const KeyState& s : states) tenants.push_back(s.tenant_id);
+  }
+  std::vector<ReencryptResult> out;
+  for (const std::string& t : tenants) {
+    TF_ASSIGN_OR_RETURN(ReencryptResult r, RunTenant(t, batch, limit, progress));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace tf::secrets
