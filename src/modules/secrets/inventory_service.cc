@@ -168,6 +168,21 @@ absl::StatusOr<std::string> InventoryService::Decrypt(const SecretVersion& v) {
   return keys_.Decrypt({v.tenant_id, "secret_versions", "value", row}, *v.value);
 }
 
+Rotation InventoryService::LedgerRow(const Secret& s, std::string_view kind, std::string_view status,
+                                     const std::string& actor, int64_t now) {
+  Rotation row;
+  row.id = NewUuidV7(clock_, rng_);
+  row.tenant_id = s.tenant_id;
+  row.secret_id = s.id;
+  row.secret_name = s.name;
+  row.secret_type = s.type;
+  row.kind = std::string(kind);
+  row.status = std::string(status);
+  row.actor = actor;
+  row.rotated_at = row.status_changed_at = now;
+  return row;
+}
+
 absl::StatusOr<Secret> InventoryService::Register(const Principal& caller, NewSecret n) {
   TF_ASSIGN_OR_RETURN(std::string tenant, TenantFor(caller, n.tenant_id));
   TF_RETURN_IF_ERROR(ValidName("name", n.name));
@@ -219,17 +234,8 @@ absl::StatusOr<Secret> InventoryService::Register(const Principal& caller, NewSe
     TF_ASSIGN_OR_RETURN(std::string fingerprint, keys_.KeyedHash(tenant, kFingerprintPurpose, value));
     version = SecretVersion{s.id, 1, tenant, std::move(encrypted), std::move(fingerprint), now, std::nullopt};
   }
-  Rotation first;
-  first.id = NewUuidV7(clock_, rng_);
-  first.tenant_id = tenant;
-  first.secret_id = s.id;
-  first.secret_name = s.name;
-  first.secret_type = s.type;
-  first.kind = kRegistered;
-  first.status = kActive;
+  Rotation first = LedgerRow(s, kRegistered, kActive, caller.Actor(), now);
   first.version = 1;
-  first.actor = caller.Actor();
-  first.rotated_at = first.status_changed_at = now;
   first.next_due_at = s.next_rotation_at;
 
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant), [&](store::Transaction& tx) -> absl::Status {
@@ -353,20 +359,10 @@ absl::StatusOr<Rotation> InventoryService::Rotate(const Principal& caller, Rotat
 absl::StatusOr<Rotation> InventoryService::RecordFailure(const Secret& s, std::string_view kind,
                                                          const std::string& actor, const Actor& audit_actor,
                                                          const RotationRequest& r, std::string error) {
-  int64_t now = clock_.NowMicros();
-  Rotation row;
-  row.id = NewUuidV7(clock_, rng_);
-  row.tenant_id = s.tenant_id;
-  row.secret_id = s.id;
-  row.secret_name = s.name;
-  row.secret_type = s.type;
-  row.kind = std::string(kind);
-  row.status = kFailed;
+  Rotation row = LedgerRow(s, kind, kFailed, actor, clock_.NowMicros());
   row.previous_version = s.current_version;
   row.reason = r.reason;
   row.error = RedactString(error).substr(0, 500);
-  row.actor = actor;
-  row.rotated_at = row.status_changed_at = now;
   row.next_due_at = s.next_rotation_at;
   row.metadata = r.metadata.dump();
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(s.tenant_id), [&](store::Transaction& tx) -> absl::Status {
@@ -408,19 +404,10 @@ absl::StatusOr<Rotation> InventoryService::Apply(const Secret& s, std::string_vi
   after.reminded_at = std::nullopt;
   after.updated_at = now;
 
-  Rotation row;
-  row.id = NewUuidV7(clock_, rng_);
-  row.tenant_id = s.tenant_id;
-  row.secret_id = s.id;
-  row.secret_name = s.name;
-  row.secret_type = s.type;
-  row.kind = std::string(kind);
-  row.status = kActive;
+  Rotation row = LedgerRow(s, kind, kActive, actor, now);
   row.version = version;
   row.previous_version = s.current_version;
   row.reason = r.reason;
-  row.actor = actor;
-  row.rotated_at = row.status_changed_at = now;
   row.grace_until = grace_end;
   row.next_due_at = after.next_rotation_at;
   row.metadata = r.metadata.dump();

@@ -124,6 +124,9 @@ class InventoryService {
   absl::StatusOr<Rotation> RecordFailure(const Secret& s, std::string_view kind, const std::string& actor,
                                          const audit::Actor& audit_actor, const RotationRequest& r,
                                          std::string error);
+  //! A new ledger row of `s` with its common fields set.
+  Rotation LedgerRow(const Secret& s, std::string_view kind, std::string_view status, const std::string& actor,
+                     int64_t now);
   absl::StatusOr<std::string> Encrypt(const Secret& s, int64_t version, std::string_view value);
   absl::StatusOr<std::string> Decrypt(const SecretVersion& v);
   absl::Status SweepReminders(int64_t now, SweepResult& result);
