@@ -1,6 +1,6 @@
 // libFuzzer target: raw bytes as a JSON request body through JsonReader (Parse, every
 // accessor, Finish) and the problem+json mapper for every error it returns; the same bytes as a
-// request target through http::ParseTarget and the pagination parser.
+// request target through http::ParseTarget and the pagination parsers.
 //
 // Oracles besides the sanitizers: errors are 400 or 422 only, their problem documents parse,
 // strings read back are valid UTF-8 within their byte limits, and ParseTarget never yields a
@@ -73,6 +73,12 @@ void FuzzJsonReader(std::string_view in) {
   if (!count.ok()) CheckError(count.status());
   auto active = reader->OptionalBool("active");
   if (!active.ok()) CheckError(active.status());
+  auto metadata = reader->OptionalObject("metadata", 64);
+  if (!metadata.ok()) {
+    CheckError(metadata.status());
+  } else if (metadata->has_value() && (!(*metadata)->is_object() || (*metadata)->dump().size() > 64)) {
+    Fail("object over its limit or not an object", (*metadata)->dump());
+  }
   // Reading the same key twice and as another type must be harmless.
   CheckString(reader->OptionalString("count", 4), 4);
   // A key taken from the input itself, so the fuzzer can reach "every field read" (Finish ok).
@@ -100,6 +106,14 @@ void FuzzTarget(std::string_view in) {
   request.target = std::string(in);
   request.path = path;
   request.query = query;
+  auto keyed = tf::http::ParseKeyedPageRequest(request);
+  if (!keyed.ok() && tf::http::HttpStatusFor(keyed.status()) != 400) Fail("keyed pagination error is not 400");
+  if (keyed.ok() && keyed->after) {
+    tf::http::Request again;
+    again.query.emplace("cursor", tf::http::EncodeKeyedCursor(keyed->after->first, keyed->after->second));
+    auto round = tf::http::ParseKeyedPageRequest(again);
+    if (!round.ok() || round->after != keyed->after) Fail("keyed cursor round trip", keyed->after->second);
+  }
   auto page = tf::http::ParsePageRequest(request);
   if (!page.ok()) {
     if (tf::http::HttpStatusFor(page.status()) != 400) Fail("pagination error is not 400");
