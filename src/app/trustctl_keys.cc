@@ -41,6 +41,19 @@ absl::Status Record(store::Database& db, const std::optional<std::string>& tenan
   return log.RecordEventDurable(tenant, audit::Actor::System(), event);
 }
 
+//! Whether the tenant's data key `version` is old enough that no instance writes under an
+//! older one any more.
+absl::StatusOr<bool> Settled(secrets::DataKeys& keys, const std::string& tenant, int version) {
+  TF_ASSIGN_OR_RETURN(auto stored, keys.Stored(tenant));
+  int64_t now = SystemClock::Instance().NowMicros();
+  for (const secrets::StoredDataKey& k : stored.second) {
+    if (k.version == version) {
+      return now - k.created_at >= std::chrono::microseconds(secrets::DataKeys::kSettleTime).count();
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::Status Status(const Config& config) {
@@ -138,7 +151,19 @@ absl::Status Reencrypt(const Config& config, const std::optional<std::string>& t
   if (!results.ok()) return results.status();
   int64_t failed = 0;
   for (const secrets::ReencryptResult& r : *results) {
-    bool retired = retire && r.remaining == 0 && r.failed == 0;
+    bool retired = false;
+    if (retire && r.remaining == 0 && r.failed == 0) {
+      TF_ASSIGN_OR_RETURN(bool settled, Settled(keys, r.tenant_id, r.latest_version));
+      // Counted again at the last moment: a value written meanwhile keeps the versions.
+      TF_ASSIGN_OR_RETURN(int64_t remaining, reencryptor.Remaining(r.tenant_id, r.latest_version));
+      retired = settled && remaining == 0;
+      if (!settled) {
+        std::printf("tenant %s: data key v%d is newer than %lld s, so instances may still write under older "
+                    "versions; run this again shortly to retire them\n",
+                    r.tenant_id.c_str(), r.latest_version,
+                    static_cast<long long>(secrets::DataKeys::kSettleTime.count()));
+      }
+    }
     if (retired) TF_RETURN_IF_ERROR(keys.Retire(r.tenant_id, r.latest_version));
     failed += r.failed;
     nlohmann::json details = {{"reencrypted", r.reencrypted},

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/crypto.h"
+#include "modules/secrets/data_keys.h"
 #include "support/trustd_process.h"
 
 namespace tf::testing {
@@ -350,8 +351,9 @@ TEST_F(SecretsApiTest, KeysRotateUnderLoadWithoutAFailedRequest) {
   EXPECT_EQ(kek.exit_code, 0) << kek.err;
   CommandResult dek = trustctl({"keys", "rotate", "--tenant", tenant});
   EXPECT_EQ(dek.exit_code, 0) << dek.err;
-  // Long enough for trustd to notice the new data key version (it checks every 5 s).
-  std::this_thread::sleep_for(std::chrono::seconds(6));
+  // Long enough for every instance to write under the new data key version (trustd checks
+  // every 5 s, and trustctl retires nothing sooner).
+  std::this_thread::sleep_for(secrets::DataKeys::kSettleTime + std::chrono::seconds(1));
   CommandResult rewrap = trustctl({"keys", "rewrap", "--retire"});
   EXPECT_EQ(rewrap.exit_code, 0) << rewrap.err;
   CommandResult reencrypt = trustctl({"keys", "reencrypt", "--tenant", tenant, "--retire"});

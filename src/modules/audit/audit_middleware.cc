@@ -34,12 +34,15 @@ nlohmann::json DetailsOf(const http::RequestContext& ctx) {
     for (const auto& [k, v] : ctx.request.query) query[CleanText(k)] = CleanText(v);
     details["query"] = std::move(query);
   }
-  if (!ctx.request.body.empty()) {
+  if (!ctx.request.body.empty() && !ctx.route) {
+    // No route (404, 405): nothing says which of its fields carry secrets.
+    details["body_bytes"] = ctx.request.body.size();
+  } else if (!ctx.request.body.empty()) {
     nlohmann::json body = nlohmann::json::parse(ctx.request.body, nullptr, false);
     // `code` carries second-factor, recovery and device-approval codes (the sign-in and MFA
     // routes): secrets for a while, under a name too common for the redaction module.
     if (body.is_object() && body.contains("code")) body["code"] = std::string(kRedacted);
-    if (body.is_object() && ctx.route) {
+    if (body.is_object()) {
       for (const std::string& field : ctx.route->secret_fields) {
         if (body.contains(field)) body[field] = std::string(kRedacted);
       }

@@ -55,6 +55,9 @@ class DataKeys {
 
   static std::string WrapContext(std::string_view tenant_id, int version);
   static constexpr std::chrono::seconds kRingCheckInterval{5};
+  //! After a rotation, how long until every instance surely writes under the new version
+  //! (the check interval, and requests that encrypted just before it): retire no earlier.
+  static constexpr std::chrono::seconds kSettleTime = kRingCheckInterval + std::chrono::seconds(2);
 
   //! The tenant's stored keys (version 0, the keyed-hash key, first) and state; no keys are
   //! created.

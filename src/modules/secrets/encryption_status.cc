@@ -51,7 +51,8 @@ json EncryptionStatus::InTransit() const {
   if (cert_file.empty()) return out;
   absl::StatusOr<CertificateInfo> cert = ReadCertificateFile(cert_file);
   if (!cert.ok()) {
-    out["certificate"] = {{"error", std::string(cert.status().message())}};
+    // The file's path stays in the server's configuration.
+    out["certificate"] = {{"error", "the configured certificate cannot be read"}};
     return out;
   }
   int64_t now = clock_.NowMicros();

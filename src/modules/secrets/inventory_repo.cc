@@ -76,6 +76,13 @@ Rotation RotationFromRow(const store::Row& r) {
   return x;
 }
 
+//! Rows after (next_rotation_at, id) `after`, for lists in that order.
+void AddAfter(store::Where& where, const std::optional<std::pair<int64_t, std::string>>& after) {
+  if (!after) return;
+  where.sql += " AND (next_rotation_at > ? OR (next_rotation_at = ? AND id > ?))";
+  where.params.insert(where.params.end(), {after->first, after->first, after->second});
+}
+
 template <typename T>
 std::optional<T> First(std::vector<T> rows) {
   if (rows.empty()) return std::nullopt;
@@ -111,7 +118,9 @@ absl::StatusOr<std::vector<Secret>> InventoryRepo::ListSecrets(Tx& tx, const Sec
   where.AddIf("tenant_id = ?", f.tenant_id);
   where.AddIf("type = ?", f.type);
   where.AddIf("owner = ?", f.owner);
-  if (f.name_contains) where.Add("name LIKE ? ESCAPE '\\'", StrCat("%", store::EscapeLike(*f.name_contains), "%"));
+  if (f.name_contains) {
+    where.Add("LOWER(name) LIKE LOWER(?) ESCAPE '\\'", StrCat("%", store::EscapeLike(*f.name_contains), "%"));
+  }
   if (f.managed) where.Add("managed = ?", int64_t{*f.managed});
   where.AddIf("next_rotation_at <= ?", f.due_before);
   where.AddIf("next_rotation_at > ?", f.due_after);
@@ -125,30 +134,29 @@ absl::StatusOr<std::vector<Secret>> InventoryRepo::DueSecrets(
   store::Where where;
   where.AddIf("tenant_id = ?", tenant_id);
   where.Add("next_rotation_at <= ?", before);
-  if (after) {
-    where.sql += " AND (next_rotation_at > ? OR (next_rotation_at = ? AND id > ?))";
-    where.params.insert(where.params.end(), {after->first, after->first, after->second});
-  }
+  AddAfter(where, after);
   return store::SelectRows(tx, kSecretColumns, "secrets", where,
                            StrCat(" ORDER BY next_rotation_at, id LIMIT ", limit), SecretFromRow);
 }
 
-absl::StatusOr<std::vector<Secret>> InventoryRepo::AutoRotationsDue(Tx& tx, int64_t now, int limit) {
+absl::StatusOr<std::vector<Secret>> InventoryRepo::AutoRotationsDue(
+    Tx& tx, int64_t now, const std::optional<std::pair<int64_t, std::string>>& after, int limit) {
   store::Where where;
   where.Add("managed = ?", int64_t{1});
   where.Add("auto_rotate = ?", int64_t{1});
   where.Add("next_rotation_at <= ?", now);
+  AddAfter(where, after);
   return store::SelectRows(tx, kSecretColumns, "secrets", where, StrCat(" ORDER BY next_rotation_at, id LIMIT ", limit),
                            SecretFromRow);
 }
 
-absl::StatusOr<bool> InventoryRepo::UpdateRotated(Tx& tx, const Secret& s, int64_t expected_version) {
+absl::StatusOr<bool> InventoryRepo::UpdateRotated(Tx& tx, const Secret& s, const Secret& expected) {
   TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE secrets SET current_version = ?, last_rotated_at = ?, "
                                          "next_rotation_at = ?, reminder_state = ?, reminded_at = ?, updated_at = ? "
-                                         "WHERE id = ? AND current_version = ?",
+                                         "WHERE id = ? AND current_version = ? AND updated_at = ?",
                                          {s.current_version, OptInt(s.last_rotated_at), s.next_rotation_at,
                                           OptText(s.reminder_state), OptInt(s.reminded_at), s.updated_at, s.id,
-                                          expected_version}));
+                                          expected.current_version, expected.updated_at}));
   return n == 1;
 }
 
@@ -161,13 +169,12 @@ absl::Status InventoryRepo::UpdatePolicy(Tx& tx, const Secret& s) {
       .status();
 }
 
-absl::StatusOr<bool> InventoryRepo::SetReminder(Tx& tx, const std::string& secret_id,
-                                                const std::optional<std::string>& from,
-                                                const std::optional<std::string>& to, int64_t at) {
+absl::StatusOr<bool> InventoryRepo::SetReminder(Tx& tx, const Secret& s, const std::optional<std::string>& to,
+                                                int64_t at) {
   TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE secrets SET reminder_state = ?, reminded_at = ? "
-                                         "WHERE id = ? AND COALESCE(reminder_state, '') = ?",
-                                         {OptText(to), to ? store::Value(at) : store::Value(nullptr), secret_id,
-                                          from.value_or("")}));
+                                         "WHERE id = ? AND COALESCE(reminder_state, '') = ? AND next_rotation_at = ?",
+                                         {OptText(to), to ? store::Value(at) : store::Value(nullptr), s.id,
+                                          s.reminder_state.value_or(""), s.next_rotation_at}));
   return n == 1;
 }
 

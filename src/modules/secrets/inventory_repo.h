@@ -45,16 +45,20 @@ class InventoryRepo {
   absl::StatusOr<std::vector<Secret>> DueSecrets(Tx& tx, const std::optional<std::string>& tenant_id, int64_t before,
                                                  const std::optional<std::pair<int64_t, std::string>>& after,
                                                  int limit);
-  //! Managed secrets that rotate themselves and are due at `now`.
-  absl::StatusOr<std::vector<Secret>> AutoRotationsDue(Tx& tx, int64_t now, int limit);
-  //! Writes the rotation fields of `s` (version, times, reminder) if its version is still
-  //! `expected_version`; false when another rotation came first.
-  absl::StatusOr<bool> UpdateRotated(Tx& tx, const Secret& s, int64_t expected_version);
+  //! Managed secrets that rotate themselves and are due at `now`, soonest first, after the
+  //! (next_rotation_at, id) `after`.
+  absl::StatusOr<std::vector<Secret>> AutoRotationsDue(Tx& tx, int64_t now,
+                                                       const std::optional<std::pair<int64_t, std::string>>& after,
+                                                       int limit);
+  //! Writes the rotation fields of `s` (version, times, reminder) if the secret is still as
+  //! `expected` was read (version and last update); false when a rotation or a policy change
+  //! came first.
+  absl::StatusOr<bool> UpdateRotated(Tx& tx, const Secret& s, const Secret& expected);
   //! Writes the policy fields (rotation_days, grace_days, auto_rotate, next_rotation_at).
   absl::Status UpdatePolicy(Tx& tx, const Secret& s);
-  //! Moves the secret's reminder from `from` to `to`; false when it was no longer `from`.
-  absl::StatusOr<bool> SetReminder(Tx& tx, const std::string& secret_id, const std::optional<std::string>& from,
-                                   const std::optional<std::string>& to, int64_t at);
+  //! Moves the secret's reminder from the one `s` was read with to `to`; false when the
+  //! reminder or the due date changed since.
+  absl::StatusOr<bool> SetReminder(Tx& tx, const Secret& s, const std::optional<std::string>& to, int64_t at);
   //! Secrets due by `before` (the reminder window's end), and those with a reminder raised.
   absl::StatusOr<std::vector<Secret>> DueOrReminded(Tx& tx, int64_t before);
 

@@ -218,6 +218,10 @@ absl::StatusOr<Secret> InventoryService::Register(const Principal& caller, NewSe
   s.created_at = s.updated_at = now;
   s.created_by = caller.Actor();
 
+  TF_ASSIGN_OR_RETURN(bool exists, db_.InTx(store::ReadTx(tenant), [&](store::Transaction& tx) {
+                        return repo_.TenantExists(tx, tenant);
+                      }));
+  if (!exists) return absl::NotFoundError("no such tenant");
   std::optional<SecretVersion> version;
   if (n.managed) {
     std::string value;
@@ -239,8 +243,6 @@ absl::StatusOr<Secret> InventoryService::Register(const Principal& caller, NewSe
   first.next_due_at = s.next_rotation_at;
 
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant), [&](store::Transaction& tx) -> absl::Status {
-    TF_ASSIGN_OR_RETURN(bool exists, repo_.TenantExists(tx, tenant));
-    if (!exists) return absl::NotFoundError("no such tenant");
     TF_ASSIGN_OR_RETURN(bool inserted, repo_.InsertSecret(tx, s));
     if (!inserted) return absl::AlreadyExistsError(StrCat("a secret named '", s.name, "' already exists"));
     if (version) TF_RETURN_IF_ERROR(repo_.InsertVersion(tx, *version));
@@ -295,19 +297,25 @@ absl::StatusOr<FetchedSecret> InventoryService::Fetch(const Principal& caller,
     return absl::PermissionDeniedError("secret values are served to API tokens only");
   }
   TF_ASSIGN_OR_RETURN(std::string tenant, TenantFor(caller, tenant_id));
-  TF_ASSIGN_OR_RETURN(Secret s, Find(tenant, name));
+  // One transaction: a rotation committing meanwhile must not pair a secret with versions
+  // it no longer has.
+  std::optional<Secret> found;
+  std::optional<SecretVersion> current, previous;
+  TF_RETURN_IF_ERROR(db_.InTx(store::ReadTx(tenant), [&](store::Transaction& tx) -> absl::Status {
+    TF_ASSIGN_OR_RETURN(found, repo_.FindSecret(tx, tenant, name));
+    if (!found || !found->managed) return absl::OkStatus();
+    TF_ASSIGN_OR_RETURN(current, repo_.Version(tx, found->id, found->current_version));
+    if (found->current_version > 1) {
+      TF_ASSIGN_OR_RETURN(previous, repo_.Version(tx, found->id, found->current_version - 1));
+    }
+    return absl::OkStatus();
+  }));
+  if (!found) return absl::NotFoundError(StrCat("no secret named '", name, "'"));
+  const Secret& s = *found;
   if (!s.managed) {
     return absl::FailedPreconditionError(
         StrCat("'", name, "' is an external secret: its value is held ", s.location.value_or("elsewhere")));
   }
-  std::optional<SecretVersion> current, previous;
-  TF_RETURN_IF_ERROR(db_.InTx(store::ReadTx(tenant), [&](store::Transaction& tx) -> absl::Status {
-    TF_ASSIGN_OR_RETURN(current, repo_.Version(tx, s.id, s.current_version));
-    if (s.current_version > 1) {
-      TF_ASSIGN_OR_RETURN(previous, repo_.Version(tx, s.id, s.current_version - 1));
-    }
-    return absl::OkStatus();
-  }));
   if (!current) return absl::InternalError("the secret's current version is missing");
   FetchedSecret out{s, "", std::nullopt};
   TF_ASSIGN_OR_RETURN(out.value, Decrypt(*current));
@@ -362,7 +370,7 @@ absl::StatusOr<Rotation> InventoryService::RecordFailure(const Secret& s, std::s
   Rotation row = LedgerRow(s, kind, kFailed, actor, clock_.NowMicros());
   row.previous_version = s.current_version;
   row.reason = r.reason;
-  row.error = RedactString(error).substr(0, 500);
+  row.error = std::string(TruncateUtf8(RedactString(error), 500));
   row.next_due_at = s.next_rotation_at;
   row.metadata = r.metadata.dump();
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(s.tenant_id), [&](store::Transaction& tx) -> absl::Status {
@@ -413,8 +421,10 @@ absl::StatusOr<Rotation> InventoryService::Apply(const Secret& s, std::string_vi
   row.metadata = r.metadata.dump();
 
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(s.tenant_id), [&](store::Transaction& tx) -> absl::Status {
-    TF_ASSIGN_OR_RETURN(bool applied, repo_.UpdateRotated(tx, after, s.current_version));
-    if (!applied) return absl::AbortedError(StrCat("'", s.name, "' was rotated meanwhile; look at its ledger"));
+    TF_ASSIGN_OR_RETURN(bool applied, repo_.UpdateRotated(tx, after, s));
+    if (!applied) {
+      return absl::AbortedError(StrCat("'", s.name, "' was rotated or its policy changed meanwhile; try again"));
+    }
     // Only the current version and the one it supersedes stay valid.
     TF_ASSIGN_OR_RETURN(std::vector<Rotation> older, repo_.DeprecatedBelow(tx, s.id, s.current_version));
     for (const Rotation& o : older) TF_RETURN_IF_ERROR(repo_.SetRotationStatus(tx, o.id, kDeprecated, kRotated, now, now).status());
@@ -521,42 +531,53 @@ absl::StatusOr<SweepResult> InventoryService::Sweep() {
                           return repo_.GraceEnded(tx, now, kSweepBatch);
                         }));
     for (const Rotation& r : ended) {
-      TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(r.tenant_id), [&](store::Transaction& tx) -> absl::Status {
-        TF_ASSIGN_OR_RETURN(bool applied, repo_.SetRotationStatus(tx, r.id, kDeprecated, kRotated, now));
+      bool applied = false;
+      TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(r.tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
+        TF_ASSIGN_OR_RETURN(applied, repo_.SetRotationStatus(tx, r.id, kDeprecated, kRotated, now));
         if (!applied) return absl::OkStatus();  // another instance ended it
-        ++result.grace_ended;
         return audit_.RecordEvent(tx, r.tenant_id, Actor::System(),
                                   {"secret.version_expired", "UPDATE", "secret", r.secret_name,
                                    {{"version", r.version ? json(*r.version) : json(nullptr)},
                                     {"valid_until", FormatRfc3339Exact(r.valid_until.value_or(now))}}});
       }));
+      result.grace_ended += applied ? 1 : 0;
     }
     if (ended.size() < static_cast<size_t>(kSweepBatch)) break;
   }
-  TF_ASSIGN_OR_RETURN(result.values_destroyed, db_.InTx(store::WriteTx(), [&](store::Transaction& tx) {
+  TF_ASSIGN_OR_RETURN(result.values_destroyed, db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) {
                         return repo_.DestroyExpiredValues(tx, now);
                       }));
 
-  TF_ASSIGN_OR_RETURN(std::vector<Secret> due, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
-                        return repo_.AutoRotationsDue(tx, now, kSweepBatch);
-                      }));
-  RotationRequest automatic;
-  automatic.reason = "due by its rotation policy";
-  for (const Secret& s : due) {
-    TF_ASSIGN_OR_RETURN(std::optional<Rotation> last, db_.InTx(store::ReadTx(s.tenant_id), [&](store::Transaction& tx) {
-                          return repo_.LatestRotation(tx, s.id);
-                        }));
-    if (last && last->status == kFailed && now - last->rotated_at < kAutoRetryMicros) continue;
-    auto [format, length] = SplitFormat(s.value_format.value_or("base64url:43"));
-    absl::StatusOr<std::string> value = GenerateValue(format, length);
-    absl::StatusOr<Rotation> row =
-        value.ok() ? Apply(s, kAutomatic, "system", Actor::System(), automatic, *value) : value.status();
-    if (row.ok() && row->status == kActive) ++result.rotated;
-    else if (row.ok() || row.status().code() == absl::StatusCode::kFailedPrecondition) ++result.failed;
-    else if (row.status().code() != absl::StatusCode::kAborted) return row.status();
-  }
+  TF_RETURN_IF_ERROR(SweepAutomaticRotations(now, result));
   TF_RETURN_IF_ERROR(SweepReminders(now, result));
   return result;
+}
+
+absl::Status InventoryService::SweepAutomaticRotations(int64_t now, SweepResult& result) {
+  RotationRequest automatic;
+  automatic.reason = "due by its rotation policy";
+  std::optional<std::pair<int64_t, std::string>> after;
+  for (;;) {
+    TF_ASSIGN_OR_RETURN(std::vector<Secret> due, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+                          return repo_.AutoRotationsDue(tx, now, after, kSweepBatch);
+                        }));
+    for (const Secret& s : due) {
+      after = {s.next_rotation_at, s.id};
+      TF_ASSIGN_OR_RETURN(std::optional<Rotation> last, db_.InTx(store::ReadTx(s.tenant_id), [&](store::Transaction& tx) {
+                            return repo_.LatestRotation(tx, s.id);
+                          }));
+      if (last && last->status == kFailed && now - last->rotated_at < kAutoRetryMicros) continue;
+      auto [format, length] = SplitFormat(s.value_format.value_or("base64url:43"));
+      absl::StatusOr<std::string> value = GenerateValue(format, length);
+      absl::StatusOr<Rotation> row =
+          value.ok() ? Apply(s, kAutomatic, "system", Actor::System(), automatic, *value) : value.status();
+      if (row.ok()) ++result.rotated;
+      else if (row.status().code() == absl::StatusCode::kFailedPrecondition) ++result.failed;
+      // Aborted: rotated meanwhile by someone else. Anything else stops this run.
+      else if (row.status().code() != absl::StatusCode::kAborted) return row.status();
+    }
+    if (due.size() < static_cast<size_t>(kSweepBatch)) return absl::OkStatus();
+  }
 }
 
 absl::Status InventoryService::SweepReminders(int64_t now, SweepResult& result) {
@@ -574,16 +595,18 @@ absl::Status InventoryService::SweepReminders(int64_t now, SweepResult& result) 
     std::optional<std::string> target;
     if (state != DueState::kOk) target = std::string(DueStateName(state));
     if (target == s.reminder_state) continue;
-    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(s.tenant_id), [&](store::Transaction& tx) -> absl::Status {
-      TF_ASSIGN_OR_RETURN(bool applied, repo_.SetReminder(tx, s.id, s.reminder_state, target, now));
-      if (!applied || !target) return absl::OkStatus();
-      ++result.reminders;
+    bool raised = false;
+    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(s.tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
+      TF_ASSIGN_OR_RETURN(bool applied, repo_.SetReminder(tx, s, target, now));
+      raised = applied && target;
+      if (!raised) return absl::OkStatus();
       return audit_.RecordEvent(tx, s.tenant_id, Actor::System(),
                                 {StrCat("secret.rotation_", *target), "NOTIFY", "secret", s.name,
                                  {{"type", s.type},
                                   {"owner", s.owner ? json(*s.owner) : json(nullptr)},
                                   {"next_rotation_at", FormatRfc3339Exact(s.next_rotation_at)}}});
     }));
+    result.reminders += raised ? 1 : 0;
   }
   for (const auto& [type, n] : counts) {
     due_.WithLabels({type}).Set(static_cast<double>(n.first));

@@ -129,6 +129,7 @@ class InventoryService {
                      int64_t now);
   absl::StatusOr<std::string> Encrypt(const Secret& s, int64_t version, std::string_view value);
   absl::StatusOr<std::string> Decrypt(const SecretVersion& v);
+  absl::Status SweepAutomaticRotations(int64_t now, SweepResult& result);
   absl::Status SweepReminders(int64_t now, SweepResult& result);
 
   store::Database& db_;

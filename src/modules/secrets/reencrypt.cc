@@ -1,5 +1,6 @@
 #include "modules/secrets/reencrypt.h"
 
+#include "absl/strings/str_join.h"
 #include "core/status.h"
 #include "core/strings.h"
 
@@ -7,11 +8,19 @@ namespace tf::secrets {
 
 namespace {
 
-//! Values of `c` in the tenant that are not under `latest`, after the row id `after`.
+//! Row id, value and key columns of `c`'s values in the tenant that are not under `latest`,
+//! after the row id `after`.
 std::string PendingSql(const EncryptedColumn& c, bool with_cursor, std::string_view tail) {
-  return StrCat("SELECT ", c.row_sql, ", ", c.column, " FROM ", c.table, " WHERE tenant_id = ? AND ", c.column,
-                " IS NOT NULL AND ", c.column, " NOT LIKE ?", with_cursor ? StrCat(" AND ", c.row_sql, " > ?") : "",
-                tail);
+  return StrCat("SELECT ", c.row_sql, ", ", c.column, ", ", absl::StrJoin(c.key_columns, ", "), " FROM ", c.table,
+                " WHERE tenant_id = ? AND ", c.column, " IS NOT NULL AND ", c.column, " NOT LIKE ?",
+                with_cursor ? StrCat(" AND ", c.row_sql, " > ?") : "", tail);
+}
+
+//! Sets the value of the row named by its key if it still holds the value read.
+std::string UpdateSql(const EncryptedColumn& c) {
+  std::string where;
+  for (const std::string& k : c.key_columns) StrAppend(&where, " AND ", k, " = ?");
+  return StrCat("UPDATE ", c.table, " SET ", c.column, " = ? WHERE tenant_id = ?", where, " AND ", c.column, " = ?");
 }
 
 std::string LatestPattern(int latest) { return StrCat(kFieldPrefix, ":v", latest, ":%"); }
@@ -20,7 +29,8 @@ std::string LatestPattern(int latest) { return StrCat(kFieldPrefix, ":v", latest
 
 const std::vector<EncryptedColumn>& EncryptedColumns() {
   static const auto* columns = new std::vector<EncryptedColumn>{
-      {"secret_versions", "value", "secret_id || '/' || CAST(version AS TEXT)", "managed secrets' values"},
+      {"secret_versions", "value", "secret_id || '/' || CAST(version AS TEXT)", {"secret_id", "version"},
+       "managed secrets' values"},
   };
   return *columns;
 }
@@ -47,8 +57,12 @@ absl::StatusOr<ReencryptResult> Reencryptor::RunTenant(
     std::optional<std::string> after;
     for (;;) {
       if (limit > 0 && result.reencrypted + result.failed >= limit) break;
-      int64_t done = 0;
-      TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant_id), [&](store::Transaction& tx) -> absl::Status {
+      // Counted per attempt: a transaction retried after a conflict starts them afresh.
+      int64_t done = 0, changed = 0, failed = 0;
+      std::optional<std::string> last;
+      TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
+        done = changed = failed = 0;
+        last = after;
         store::Params params{tenant_id, LatestPattern(ring.latest)};
         if (after) params.push_back(*after);
         TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query(PendingSql(c, after.has_value(),
@@ -56,23 +70,27 @@ absl::StatusOr<ReencryptResult> Reencryptor::RunTenant(
                                                        params));
         for (const store::Row& r : rows) {
           std::string row_id = r.Text(0), old_value = r.Text(1);
-          after = row_id;
+          last = row_id;
           ++done;
           FieldContext where{tenant_id, c.table, c.column, row_id};
           absl::StatusOr<std::string> plain = DecryptField(ring, where, old_value);
           if (!plain.ok()) {
-            ++result.failed;
+            ++failed;
             continue;
           }
           TF_ASSIGN_OR_RETURN(std::string fresh, EncryptField(ring, where, *plain));
+          store::Params update{fresh, tenant_id};
+          for (size_t k = 0; k < c.key_columns.size(); ++k) update.push_back(r.at(2 + k));
+          update.push_back(old_value);
           // Only if unchanged since it was read: a value rewritten meanwhile is already current.
-          TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec(StrCat("UPDATE ", c.table, " SET ", c.column, " = ? WHERE tenant_id = ? AND ",
-                                                        c.row_sql, " = ? AND ", c.column, " = ?"),
-                                                 {fresh, tenant_id, row_id, old_value}));
-          result.reencrypted += n;
+          TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec(UpdateSql(c), update));
+          changed += n;
         }
         return absl::OkStatus();
       }));
+      after = last;
+      result.reencrypted += changed;
+      result.failed += failed;
       if (progress && done > 0) progress(tenant_id, result.reencrypted);
       if (done < batch) break;
     }

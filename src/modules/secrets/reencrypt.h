@@ -25,8 +25,9 @@ namespace tf::secrets {
 
 struct EncryptedColumn {
   std::string table, column;
-  std::string row_sql;  //!< SQL giving the row id the values are bound to
-  std::string holds;    //!< what the values are, for people
+  std::string row_sql;                   //!< SQL giving the row id the values are bound to
+  std::vector<std::string> key_columns;  //!< the table's primary key (besides tenant_id), for updates
+  std::string holds;                     //!< what the values are, for people
 };
 
 const std::vector<EncryptedColumn>& EncryptedColumns();

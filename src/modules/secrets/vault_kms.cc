@@ -3,9 +3,9 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "core/crypto.h"
 #include "core/status.h"
@@ -78,22 +78,28 @@ absl::StatusOr<KmsStatus> VaultTransitKms::ReadKey() const {
                                       options_.key, " type=aes256-gcm96`"));
   }
   if (!reply.ok()) return reply.status();
-  const json& d = (*reply)["data"];
-  if (!d.is_object() || !d.value("latest_version", json()).is_number_integer() || !d.contains("keys") ||
-      !d["keys"].is_object()) {
+  auto integer = [](const json& obj, const char* field) -> std::optional<int> {
+    auto it = obj.find(field);
+    if (it == obj.end() || !it->is_number_integer()) return std::nullopt;
+    int64_t v = it->get<int64_t>();
+    return v >= 0 && v < (int64_t{1} << 30) ? std::optional<int>(static_cast<int>(v)) : std::nullopt;
+  };
+  const json* d = reply->is_object() && reply->contains("data") ? &(*reply)["data"] : nullptr;
+  if (!d || !d->is_object() || !integer(*d, "latest_version") || !d->contains("keys") || !(*d)["keys"].is_object()) {
     return absl::DataLossError("vault-transit: the key's description lacks latest_version or keys");
   }
   KmsStatus s;
   s.provider = std::string(kProvider);
   s.wrap_prefix = std::string(kPrefix);
-  s.latest_version = d["latest_version"].get<int>();
-  s.min_decryption_version = std::max(1, d.value("min_decryption_version", 1));
-  for (const auto& [version, created] : d["keys"].items()) {
+  s.latest_version = *integer(*d, "latest_version");
+  s.min_decryption_version = std::max(1, integer(*d, "min_decryption_version").value_or(1));
+  for (const auto& [version, created] : (*d)["keys"].items()) {
     KekVersion v;
-    v.version = std::atoi(version.c_str());
+    if (!absl::SimpleAtoi(version, &v.version) || v.version <= 0) continue;
     // AEAD keys give Unix seconds; other key types an object (not usable here).
-    v.created_at = created.is_number_integer() ? created.get<int64_t>() * 1'000'000 : 0;
-    if (v.version > 0) s.versions.push_back(v);
+    int64_t seconds = created.is_number_integer() ? created.get<int64_t>() : 0;
+    v.created_at = seconds > 0 && seconds < (int64_t{1} << 40) ? seconds * 1'000'000 : 0;
+    s.versions.push_back(v);
   }
   std::sort(s.versions.begin(), s.versions.end(),
             [](const KekVersion& a, const KekVersion& b) { return a.version < b.version; });

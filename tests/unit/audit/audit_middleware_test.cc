@@ -116,6 +116,22 @@ TEST_P(AuditMiddlewareTest, TheRoutesSecretFieldsAreRedactedWhateverTheirNames) 
   EXPECT_EQ(records[0].details->find("anyone could guess"), std::string::npos) << *records[0].details;
 }
 
+TEST_P(AuditMiddlewareTest, ABodyNoRouteMatchedIsKeptOnlyAsItsSize) {
+  AuditMiddleware middleware(*log_, false);
+  http::RequestContext ctx = Context("PUT", "/api/secrets");
+  ctx.route = nullptr;  // 405: nothing names the body's secret fields
+  ctx.request.body = R"({"name":"db-main","value":"plain words anyone could guess"})";
+  auto result = middleware.Handle(ctx, [](http::RequestContext&) -> absl::StatusOr<http::Response> {
+    return absl::UnimplementedError("method not allowed");
+  });
+  (void)result;
+  std::vector<AuditRecord> records = Records();
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_TRUE(records[0].details);
+  EXPECT_EQ(records[0].details->find("anyone could guess"), std::string::npos) << *records[0].details;
+  EXPECT_NE(records[0].details->find("body_bytes"), std::string::npos) << *records[0].details;
+}
+
 TEST_P(AuditMiddlewareTest, OnlyApiRequestsAreRecorded) {
   AuditMiddleware middleware(*log_, false);
   http::RequestContext ctx = Context("GET", "/health");
