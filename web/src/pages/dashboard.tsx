@@ -2,26 +2,12 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import { ErrorBanner, Notice } from '../components/common';
+import { Tiles } from '../components/tiles';
 import { accountTiles, type AccountSummary, type Tile } from '../dashboard_tiles';
 import { formatTime } from '../format';
 import { can, useSession } from '../session';
 
 const AUTO_REFRESH_MS = 30_000;
-
-function TileView({ tile }: { tile: Tile }) {
-  return (
-    <article className={`tile tone-${tile.tone}`} aria-labelledby={`tile-${tile.id}`} data-tile={tile.id}>
-      <h3 id={`tile-${tile.id}`}>{tile.label}</h3>
-      <p className="tile-value">{tile.value}</p>
-      {tile.ratio !== undefined && (
-        <div className="bar" role="img" aria-label={`${tile.value}`}>
-          <div className="bar-fill" style={{ width: `${tile.ratio * 100}%` }} />
-        </div>
-      )}
-      <p className="tile-detail">{tile.detail}</p>
-    </article>
-  );
-}
 
 export function DashboardPage() {
   const { me } = useSession();
@@ -81,11 +67,7 @@ export function DashboardPage() {
       <ErrorBanner error={error} />
       {allowed && !tiles && !error && <p className="hint">Loading…</p>}
       {tiles && (
-        <div className="tiles" aria-busy={loading}>
-          {tiles.map((t) => (
-            <TileView key={t.id} tile={t} />
-          ))}
-        </div>
+        <Tiles tiles={tiles} label="Account security figures" busy={loading} />
       )}
     </>
   );

@@ -10,8 +10,8 @@ import {
   rotationTiles,
   type EncryptionStatus,
   type SecretInfo,
-  type Tile,
 } from '../dashboard_tiles';
+import { Tiles } from '../components/tiles';
 import { formatTime, humanize } from '../format';
 import { can, useSession } from '../session';
 
@@ -29,25 +29,6 @@ interface Rotation {
   error: string | null;
   rotated_at: string;
   previous_fingerprint: string | null;
-}
-
-function Tiles({ tiles, label }: { tiles: Tile[]; label: string }) {
-  return (
-    <div className="tiles" aria-label={label}>
-      {tiles.map((t) => (
-        <article key={t.id} className={`tile tone-${t.tone}`} aria-labelledby={`tile-${t.id}`} data-tile={t.id}>
-          <h3 id={`tile-${t.id}`}>{t.label}</h3>
-          <p className="tile-value">{t.value}</p>
-          {t.ratio !== undefined && (
-            <div className="bar" role="img" aria-label={`${Math.round(t.ratio * 100)}%`}>
-              <div className="bar-fill" style={{ width: `${t.ratio * 100}%` }} />
-            </div>
-          )}
-          <p className="tile-detail">{t.detail}</p>
-        </article>
-      ))}
-    </div>
-  );
 }
 
 function EncryptionSection() {
