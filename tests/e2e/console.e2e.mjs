@@ -313,7 +313,7 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     const row = page.locator('[data-secret="billing-webhook"]');
     await row.waitFor();
     assert.match(await row.getAttribute('class'), /state-due/, 'five days away: due within the week');
-    assert.equal(await page.locator('[data-tile="due"] .tile-value').textContent(), '1');
+    await page.waitForFunction(() => document.querySelector('[data-tile="due"] .tile-value')?.textContent === '1');
 
     await row.getByRole('button', { name: 'Rotate' }).click();
     await page.getByLabel('Reason').fill('e2e rotation');

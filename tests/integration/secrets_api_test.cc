@@ -288,7 +288,8 @@ TEST_F(SecretsApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
   EXPECT_EQ(c.Get("/api/security/secret-rotations/due?cursor=" + std::string(20, 'A'), root_).status, 400);
   HttpResult list = c.Get("/api/secrets?q=x&limit=500", root_);
   ASSERT_EQ(list.status, 200);
-  for (const json& s : list.Json()["items"]) EXPECT_NE(s["name"], "x") << "nothing was stored";
+  json items = list.Json()["items"];
+  for (const json& s : items) EXPECT_NE(s["name"], "x") << "nothing was stored";
 }
 
 TEST_F(SecretsApiTest, KeysRotateUnderLoadWithoutAFailedRequest) {

@@ -1,6 +1,7 @@
 #include "modules/secrets/reencrypt.h"
 
 #include "absl/strings/str_join.h"
+#include "core/log.h"
 #include "core/status.h"
 #include "core/strings.h"
 
@@ -113,8 +114,14 @@ absl::StatusOr<std::vector<ReencryptResult>> Reencryptor::Run(
   }
   std::vector<ReencryptResult> out;
   for (const std::string& t : tenants) {
-    TF_ASSIGN_OR_RETURN(ReencryptResult r, RunTenant(t, batch, limit, progress));
-    out.push_back(std::move(r));
+    absl::StatusOr<ReencryptResult> r = RunTenant(t, batch, limit, progress);
+    if (!r.ok()) {
+      if (tenant_id) return r.status();
+      // One tenant whose keys cannot be opened must not hold the others back.
+      log::Warn("re-encryption of a tenant's values failed", {{"tenant", t}, {"error", r.status().ToString()}});
+      continue;
+    }
+    out.push_back(std::move(*r));
   }
   return out;
 }

@@ -44,9 +44,9 @@ class Reencryptor {
  public:
   Reencryptor(store::Database& db, DataKeys& keys) : db_(db), keys_(keys) {}
 
-  //! Re-encrypts the tenant's values (every tenant with data keys when nullopt), at most
-  //! `limit` per tenant (0 = all), `batch` per transaction; `progress(tenant, done)` after each
-  //! batch.
+  //! Re-encrypts the tenant's values (every tenant with data keys when nullopt; a tenant that
+  //! fails is logged and left out of the results), at most `limit` per tenant (0 = all),
+  //! `batch` per transaction; `progress(tenant, done)` after each batch.
   absl::StatusOr<std::vector<ReencryptResult>> Run(
       const std::optional<std::string>& tenant_id, int batch = 500, int64_t limit = 0,
       const std::function<void(const std::string&, int64_t)>& progress = {});

@@ -174,13 +174,14 @@ function InventorySection({ canManage, onChange }: { canManage: boolean; onChang
       const params = new URLSearchParams({ limit: '50' });
       if (state) params.set('state', state);
       if (from) params.set('cursor', from);
-      const page = await api<Page<SecretInfo>>('GET', `/api/secrets?${params.toString()}`);
+      // The list and the due figures together, so the tiles never lag behind the rows.
+      const [page, soon] = await Promise.all([
+        api<Page<SecretInfo>>('GET', `/api/secrets?${params.toString()}`),
+        from ? Promise.resolve(null) : api<{ items: SecretInfo[] }>('GET', '/api/security/secret-rotations/due?within=7d&limit=500'),
+      ]);
       setItems((list) => (from ? [...list, ...page.items] : page.items));
       setCursor(page.next_cursor);
-      if (!from) {
-        const soon = await api<{ items: SecretInfo[] }>('GET', '/api/security/secret-rotations/due?within=7d&limit=500');
-        setDue(soon.items);
-      }
+      if (soon) setDue(soon.items);
     });
   useEffect(() => {
     void load(null);
