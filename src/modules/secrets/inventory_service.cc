@@ -87,6 +87,16 @@ std::pair<std::string, int64_t> SplitFormat(std::string_view value_format) {
   return {std::string(value_format.substr(0, colon)), n};
 }
 
+//! Narrows a list's tenant filter to the caller's tenant; false when the caller asked for
+//! another tenant's (the list is then empty).
+bool Confine(const Principal& caller, std::optional<std::string>& tenant_id) {
+  std::optional<std::string> scope = caller.TenantScope();
+  if (!scope) return true;
+  if (tenant_id && *tenant_id != *scope) return false;
+  tenant_id = std::move(scope);
+  return true;
+}
+
 }  // namespace
 
 std::string_view DueStateName(DueState s) {
@@ -260,10 +270,7 @@ absl::StatusOr<Secret> InventoryService::Register(const Principal& caller, NewSe
 
 absl::StatusOr<std::vector<Secret>> InventoryService::List(const Principal& caller, SecretFilter filter,
                                                            std::optional<DueState> state) {
-  if (std::optional<std::string> scope = caller.TenantScope()) {
-    if (filter.tenant_id && *filter.tenant_id != *scope) return std::vector<Secret>{};
-    filter.tenant_id = scope;
-  }
+  if (!Confine(caller, filter.tenant_id)) return std::vector<Secret>{};
   int64_t now = clock_.NowMicros();
   int64_t window_end = now + kReminderWindowDays * kDay;
   if (state == DueState::kOverdue) filter.due_before = now;
@@ -281,10 +288,7 @@ absl::StatusOr<std::vector<Secret>> InventoryService::Due(const Principal& calle
                                                           const std::optional<std::pair<int64_t, std::string>>& after,
                                                           int limit) {
   std::optional<std::string> tenant = tenant_id;
-  if (std::optional<std::string> scope = caller.TenantScope()) {
-    if (tenant && *tenant != *scope) return std::vector<Secret>{};
-    tenant = scope;
-  }
+  if (!Confine(caller, tenant)) return std::vector<Secret>{};
   int64_t before = clock_.NowMicros() + within;
   return db_.InTx(store::ReadTx(caller.TxTenant()),
                   [&](store::Transaction& tx) { return repo_.DueSecrets(tx, tenant, before, after, limit); });
@@ -352,14 +356,7 @@ absl::StatusOr<Rotation> InventoryService::Rotate(const Principal& caller, Rotat
   } else {
     if (!r.value) return FieldError("value", "is required: people supply this secret's values");
     TF_RETURN_IF_ERROR(ValidValue(*r.value));
-    TF_ASSIGN_OR_RETURN(std::string fingerprint, keys_.KeyedHash(tenant, kFingerprintPurpose, *r.value));
-    TF_ASSIGN_OR_RETURN(std::optional<SecretVersion> current, db_.InTx(store::ReadTx(tenant), [&](store::Transaction& tx) {
-                          return repo_.Version(tx, s.id, s.current_version);
-                        }));
-    if (current && crypto::ConstantTimeEquals(current->fingerprint, fingerprint)) {
-      return FieldError("value", "is the current value: a rotation needs a new one");
-    }
-    value = std::move(*r.value);
+    value = std::move(*r.value);  // Apply refuses the current value
   }
   return Apply(s, kManual, actor, Actor::Of(caller), r, value);
 }
@@ -421,6 +418,11 @@ absl::StatusOr<Rotation> InventoryService::Apply(const Secret& s, std::string_vi
   row.metadata = r.metadata.dump();
 
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(s.tenant_id), [&](store::Transaction& tx) -> absl::Status {
+    TF_ASSIGN_OR_RETURN(std::optional<SecretVersion> previous, repo_.Version(tx, s.id, s.current_version));
+    if (stored && previous && crypto::ConstantTimeEquals(previous->fingerprint, stored->fingerprint)) {
+      return FieldError("value", "is the current value: a rotation needs a new one");
+    }
+    if (previous) row.previous_fingerprint = previous->fingerprint;
     TF_ASSIGN_OR_RETURN(bool applied, repo_.UpdateRotated(tx, after, s));
     if (!applied) {
       return absl::AbortedError(StrCat("'", s.name, "' was rotated or its policy changed meanwhile; try again"));
@@ -429,8 +431,6 @@ absl::StatusOr<Rotation> InventoryService::Apply(const Secret& s, std::string_vi
     TF_ASSIGN_OR_RETURN(std::vector<Rotation> older, repo_.DeprecatedBelow(tx, s.id, s.current_version));
     for (const Rotation& o : older) TF_RETURN_IF_ERROR(repo_.SetRotationStatus(tx, o.id, kDeprecated, kRotated, now, now).status());
     TF_RETURN_IF_ERROR(repo_.EndVersionsBelow(tx, s.id, s.current_version, now));
-    TF_ASSIGN_OR_RETURN(std::optional<SecretVersion> previous, repo_.Version(tx, s.id, s.current_version));
-    if (previous) row.previous_fingerprint = previous->fingerprint;
     if (s.grace_days == 0) {
       TF_RETURN_IF_ERROR(repo_.EndVersionsBelow(tx, s.id, version, now));
     } else {
@@ -460,10 +460,7 @@ absl::StatusOr<Rotation> InventoryService::Apply(const Secret& s, std::string_vi
 }
 
 absl::StatusOr<std::vector<Rotation>> InventoryService::Rotations(const Principal& caller, RotationFilter filter) {
-  if (std::optional<std::string> scope = caller.TenantScope()) {
-    if (filter.tenant_id && *filter.tenant_id != *scope) return std::vector<Rotation>{};
-    filter.tenant_id = scope;
-  }
+  if (!Confine(caller, filter.tenant_id)) return std::vector<Rotation>{};
   return db_.InTx(store::ReadTx(caller.TxTenant()),
                   [&](store::Transaction& tx) { return repo_.ListRotations(tx, filter); });
 }

@@ -54,6 +54,8 @@ absl::StatusOr<ReencryptResult> Reencryptor::RunTenant(
     const std::function<void(const std::string&, int64_t)>& progress) {
   TF_ASSIGN_OR_RETURN(DataKeyRing ring, keys_.Ring(tenant_id));
   ReencryptResult result{tenant_id, ring.latest, 0, 0, 0};
+  // One live version (never rotated, or every older one retired): nothing can be moved.
+  if (ring.min_decryption_version >= ring.latest) return result;
   for (const EncryptedColumn& c : EncryptedColumns()) {
     std::optional<std::string> after;
     for (;;) {

@@ -37,7 +37,9 @@ struct ReencryptResult {
   int latest_version = 0;
   int64_t reencrypted = 0;
   int64_t failed = 0;     //!< values that did not decrypt (tampered, or under a retired version)
-  int64_t remaining = 0;  //!< values still under older versions afterwards
+  //! Values still under older versions afterwards; 0 without a live older version (nothing
+  //! is then scanned, and a value under a retired version could not be moved anyway).
+  int64_t remaining = 0;
 };
 
 class Reencryptor {
