@@ -115,7 +115,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
   }));
 
   s.context = std::unique_ptr<ModuleContext>(new ModuleContext{
-      s.config, *s.db, clock, rng, s.metrics, s.router, *s.scheduler, *s.queue, s.health_checks, nullptr, nullptr, nullptr, {},
+      s.config, *s.db, clock, rng, s.metrics, s.router, *s.scheduler, *s.queue, s.health_checks, nullptr, nullptr, nullptr, nullptr, {},
       s.instance_id});
   s.modules = BuiltinModules();
   for (auto& module : s.modules) {

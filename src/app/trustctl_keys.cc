@@ -21,6 +21,7 @@ namespace {
 struct Opened {
   std::unique_ptr<secrets::Kms> kms;
   std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::Database> key_store;  //!< the personal-data key store
 };
 
 absl::StatusOr<Opened> Open(const Config& config) {
@@ -32,6 +33,9 @@ absl::StatusOr<Opened> Open(const Config& config) {
   if (!db.ok()) return db.status();
   if (absl::Status ready = store::CheckReadyToServe(**db); !ready.ok()) return ready;
   o.db = std::move(*db);
+  absl::StatusOr<std::unique_ptr<store::Database>> key_store = secrets::OpenSubjectKeyStore(config, SystemClock::Instance());
+  if (!key_store.ok()) return key_store.status();
+  o.key_store = std::move(*key_store);
   return o;
 }
 
@@ -137,7 +141,7 @@ absl::Status Reencrypt(const Config& config, const std::optional<std::string>& t
   absl::StatusOr<Opened> o = Open(config);
   if (!o.ok()) return o.status();
   secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
-  secrets::Reencryptor reencryptor(*o->db, keys);
+  secrets::Reencryptor reencryptor(secrets::Stores{*o->db, *o->key_store}, keys);
   if (tenant) {
     absl::StatusOr<std::pair<std::optional<secrets::KeyState>, std::vector<secrets::StoredDataKey>>> stored =
         keys.Stored(*tenant);

@@ -279,6 +279,16 @@ const std::vector<KeyDef>& Keys() {
        "vault-transit: PEM file of the CA that signed Vault's certificate; empty = the system's CAs.", false, {}},
       {TF_CONFIG_KEY(secrets.vault_timeout_ms), "vault-transit: time one Vault request may take, in milliseconds.",
        false, Range(100, 600000)},
+      {TF_CONFIG_KEY(secrets.subject_keys_url),
+       "The personal-data key store: one key per person, destroyed when the person is erased, so their data "
+       "becomes unreadable in every copy of the database. Kept apart from the database so that its backups "
+       "do not carry the keys: empty = subject-keys.db in data_dir, sqlite:PATH, or a postgresql:// URL of a "
+       "database other than database.url (instances sharing a database share it).",
+       true, {}},
+      {TF_CONFIG_KEY(secrets.subject_keys_migration_url),
+       "PostgreSQL: the key store tables' owner, who applies its migrations (like database.migration_url); "
+       "empty = the schema must already be current.",
+       true, {}},
 
       {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false, LogLevelCheck},
       {TF_CONFIG_KEY(log.file), "File the JSON-lines log is appended to; empty = stderr.", false, {}},
@@ -849,6 +859,13 @@ absl::Status Validate(const Config& config) {
       problems.push_back("secrets.vault_token: required with secrets.kms = vault-transit (TRUST_SECRETS_VAULT_TOKEN)");
     }
     if (!secrets.kek.empty()) problems.push_back("secrets.kek: only for secrets.kms = local");
+  }
+  if (!secrets.subject_keys_url.empty() && secrets.subject_keys_url == config.database.url) {
+    problems.push_back(
+        "secrets.subject_keys_url: must name another database than database.url (its backups must not carry the keys)");
+  } else if (!secrets.subject_keys_url.empty() && !IsPostgresUrl(secrets.subject_keys_url) &&
+             !absl::StartsWith(Sv(secrets.subject_keys_url), "sqlite:")) {
+    problems.push_back("secrets.subject_keys_url: expected sqlite:PATH or a postgresql:// URL");
   }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("invalid configuration: ", absl::StrJoin(problems, "; ")));

@@ -84,6 +84,10 @@ struct SecretsConfig {
   std::string vault_key = "trust-fabric";
   std::string vault_ca_file;
   int vault_timeout_ms = 5000;
+  //! The personal-data key store (one key per person, destroyed on erasure), kept apart from
+  //! the database: empty = subject-keys.db in data_dir, sqlite:PATH, or postgresql://...
+  std::string subject_keys_url;
+  std::string subject_keys_migration_url;  //!< PostgreSQL: the key store tables' owner
 };
 
 struct Config {

@@ -29,6 +29,7 @@ class AuditLog;
 }
 namespace secrets {
 class DataKeys;
+class PersonalData;
 }
 
 //! A named check for /health/ready and /health/detailed.
@@ -55,6 +56,8 @@ struct ModuleContext {
   audit::AuditLog* audit = nullptr;
   //! Set by the secrets module (registered second): each tenant's data keys, for encrypting fields.
   secrets::DataKeys* data_keys = nullptr;
+  //! Set by the secrets module: people's data under per-person keys (crypto-shredding).
+  secrets::PersonalData* personal_data = nullptr;
   //! Live server figures (connections, in-flight, threads); empty until the server runs.
   std::function<nlohmann::json()> server_stats;
   //! This process among the instances sharing the database (host:pid): lease holder name.

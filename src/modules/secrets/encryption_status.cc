@@ -2,11 +2,14 @@
 
 #include <map>
 
+#include "absl/strings/match.h"
+
 #include "core/certificate.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "modules/secrets/inventory_repo.h"
+#include "modules/secrets/personal_data.h"
 #include "modules/secrets/reencrypt.h"
 
 namespace tf::secrets {
@@ -25,19 +28,28 @@ absl::StatusOr<json> EncryptionStatus::Columns(const std::string& tenant_id) {
   json out = json::array();
   for (const EncryptedColumn& c : EncryptedColumns()) {
     // Table and column names come from EncryptedColumns(), never from requests.
-    TF_ASSIGN_OR_RETURN(store::Rows rows, db_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
+    TF_ASSIGN_OR_RETURN(store::Rows rows, stores_.Of(c).InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
                           return tx.Query(StrCat("SELECT SUBSTR(", c.column, ", 1, 16) FROM ", c.table,
                                                  " WHERE tenant_id = ? AND ", c.column, " IS NOT NULL"),
                                           {tenant_id});
                         }));
     std::map<std::string, int64_t> by_version;
     for (const store::Row& r : rows) {
-      absl::StatusOr<VersionedText> v = ParseVersioned(StrCat(r.Text(0), ":"), kFieldPrefix);
+      std::string head = r.Text(0);
+      if (c.key == ColumnKey::kSubject) {
+        ++by_version[absl::StartsWith(head, StrCat(kPersonalPrefix, ":")) ? "subject"
+                     : absl::StartsWith(head, Sv(kErasedMarker))             ? "erased"
+                                                                             : "unreadable"];
+        continue;
+      }
+      absl::StatusOr<VersionedText> v = ParseVersioned(StrCat(head, ":"), kFieldPrefix);
       ++by_version[v.ok() ? StrCat("v", v->version) : "unreadable"];
     }
     out.push_back({{"table", c.table},
                    {"column", c.column},
                    {"holds", c.holds},
+                   {"store", c.store == ColumnStore::kKeyStore ? "subject_keys" : "database"},
+                   {"key", c.key == ColumnKey::kSubject ? "per-person subject key" : "tenant data key"},
                    {"cipher", "XChaCha20-Poly1305"},
                    {"values", static_cast<int64_t>(rows.size())},
                    {"by_key_version", by_version}});
@@ -68,7 +80,7 @@ json EncryptionStatus::InTransit() const {
 absl::StatusOr<json> EncryptionStatus::Get(const Principal& caller, const std::optional<std::string>& tenant_id) {
   std::string tenant = tenant_id.value_or(caller.tenant_id);
   if (!caller.IsPlatform() && tenant != caller.tenant_id) return absl::NotFoundError("no such tenant");
-  TF_ASSIGN_OR_RETURN(bool exists, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+  TF_ASSIGN_OR_RETURN(bool exists, stores_.db.InTx(store::ReadTx(), [&](store::Transaction& tx) {
                         return InventoryRepo().TenantExists(tx, tenant);
                       }));
   if (!exists) return absl::NotFoundError("no such tenant");
@@ -107,7 +119,7 @@ absl::StatusOr<json> EncryptionStatus::Get(const Principal& caller, const std::o
   }
   json rewrap = {{"scope", "tenant"}, {"data_keys", tenant_keys}, {"under_latest_kek", under_latest}};
   if (caller.IsPlatform()) {
-    TF_ASSIGN_OR_RETURN(auto counts, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+    TF_ASSIGN_OR_RETURN(auto counts, stores_.db.InTx(store::ReadTx(), [&](store::Transaction& tx) {
                           return repo_.CountByKekVersion(tx);
                         }));
     int64_t all = 0, latest = 0;

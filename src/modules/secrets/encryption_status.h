@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/principal.h"
 #include "modules/secrets/data_keys.h"
+#include "modules/secrets/reencrypt.h"
 #include "nlohmann/json.hpp"
 #include "store/database.h"
 
@@ -23,8 +24,8 @@ namespace tf::secrets {
 
 class EncryptionStatus {
  public:
-  EncryptionStatus(store::Database& db, DataKeys& keys, const Config& config, const Clock& clock)
-      : db_(db), keys_(keys), config_(config), clock_(clock) {}
+  EncryptionStatus(Stores stores, DataKeys& keys, const Config& config, const Clock& clock)
+      : stores_(stores), keys_(keys), config_(config), clock_(clock) {}
 
   absl::StatusOr<nlohmann::json> Get(const Principal& caller, const std::optional<std::string>& tenant_id);
 
@@ -32,7 +33,7 @@ class EncryptionStatus {
   absl::StatusOr<nlohmann::json> Columns(const std::string& tenant_id);
   nlohmann::json InTransit() const;
 
-  store::Database& db_;
+  Stores stores_;
   DataKeys& keys_;
   const Config& config_;
   const Clock& clock_;

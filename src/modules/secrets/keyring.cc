@@ -26,34 +26,8 @@ constexpr std::string_view kEnvironmentKek =
     "a KEK given in secrets.kek has one version and cannot be rotated; move it into a key file first "
     "(docs/operations.md, Keys)";
 
-//! Associated data as length-prefixed parts, so no two different part lists give the same bytes.
-std::string AssociatedData(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view p : parts) StrAppend(&out, p.size(), ":", p, ";");
-  return out;
-}
-
 int64_t MicrosOf(SysTime t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-//! nonce || ciphertext || tag of `plaintext` under `key`.
-absl::StatusOr<std::string> Seal(std::string_view key, std::string_view plaintext, std::string_view aad) {
-  std::string nonce = crypto::RandomBytes(crypto::kAeadNonceBytes);
-  TF_ASSIGN_OR_RETURN(std::string sealed, crypto::AeadSeal(key, nonce, plaintext, aad));
-  return nonce + sealed;
-}
-
-absl::StatusOr<std::string> Open(std::string_view key, std::string_view box, std::string_view aad,
-                                 std::string_view what) {
-  if (box.size() < crypto::kAeadNonceBytes + crypto::kAeadTagBytes) {
-    return absl::DataLossError(StrCat(what, " is too short to be a ciphertext"));
-  }
-  absl::StatusOr<std::string> plain =
-      crypto::AeadOpen(key, box.substr(0, crypto::kAeadNonceBytes), box.substr(crypto::kAeadNonceBytes), aad);
-  if (!plain.ok())
-    return absl::DataLossError(StrCat(what, " does not decrypt here: it was altered or belongs elsewhere"));
-  return plain;
 }
 
 //! An exclusive lock on `path` + ".lock" for the life of the object, so two processes never
@@ -244,7 +218,7 @@ absl::StatusOr<std::string> LocalKms::Wrap(std::string_view data_key, std::strin
   Refresh();
   const Version& latest = versions_.rbegin()->second;
   TF_ASSIGN_OR_RETURN(std::string box,
-                      Seal(latest.key.bytes(), data_key, AssociatedData({"tf-kek", context})));
+                      SealBox(latest.key.bytes(), data_key, AssociatedData({"tf-kek", context})));
   return StrCat(kProvider, ":v", latest.info.version, ":", crypto::Base64Encode(box));
 }
 
@@ -263,7 +237,7 @@ absl::StatusOr<std::string> LocalKms::Unwrap(std::string_view wrapped, std::stri
                                                 " is retired (min_decryption_version ",
                                                 min_decryption_version_, ")"));
   }
-  return Open(it->second.key.bytes(), *box, AssociatedData({"tf-kek", context}), "the wrapped key");
+  return OpenBox(it->second.key.bytes(), *box, AssociatedData({"tf-kek", context}), "the wrapped key");
 }
 
 absl::StatusOr<std::string> LocalKms::Rewrap(std::string_view wrapped, std::string_view context) {
@@ -319,7 +293,34 @@ KmsStatus LocalKms::Status() const {
   return s;
 }
 
-// ---- fields ----
+// ---- boxes and fields ----
+
+//! Associated data as length-prefixed parts, so no two different part lists give the same bytes.
+std::string AssociatedData(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) StrAppend(&out, p.size(), ":", p, ";");
+  return out;
+}
+
+//! nonce || ciphertext || tag of `plaintext` under `key`.
+absl::StatusOr<std::string> SealBox(std::string_view key, std::string_view plaintext, std::string_view aad) {
+  std::string nonce = crypto::RandomBytes(crypto::kAeadNonceBytes);
+  TF_ASSIGN_OR_RETURN(std::string sealed, crypto::AeadSeal(key, nonce, plaintext, aad));
+  return nonce + sealed;
+}
+
+absl::StatusOr<std::string> OpenBox(std::string_view key, std::string_view box, std::string_view aad,
+                                 std::string_view what) {
+  if (box.size() < crypto::kAeadNonceBytes + crypto::kAeadTagBytes) {
+    return absl::DataLossError(StrCat(what, " is too short to be a ciphertext"));
+  }
+  absl::StatusOr<std::string> plain =
+      crypto::AeadOpen(key, box.substr(0, crypto::kAeadNonceBytes), box.substr(crypto::kAeadNonceBytes), aad);
+  if (!plain.ok())
+    return absl::DataLossError(StrCat(what, " does not decrypt here: it was altered or belongs elsewhere"));
+  return plain;
+}
+
 
 absl::StatusOr<std::string> EncryptField(const DataKeyRing& ring, const FieldContext& where,
                                          std::string_view plaintext) {
@@ -327,7 +328,7 @@ absl::StatusOr<std::string> EncryptField(const DataKeyRing& ring, const FieldCon
   if (it == ring.keys.end()) return absl::FailedPreconditionError("the tenant has no data key");
   TF_ASSIGN_OR_RETURN(
       std::string box,
-      Seal(it->second.bytes(), plaintext,
+      SealBox(it->second.bytes(), plaintext,
            AssociatedData({"tf-field", where.tenant_id, where.table, where.column, where.row_id})));
   return StrCat(kFieldPrefix, ":v", ring.latest, ":", crypto::Base64UrlEncode(box));
 }
@@ -351,7 +352,7 @@ absl::StatusOr<std::string> DecryptField(const DataKeyRing& ring, const FieldCon
     return absl::DataLossError(
         StrCat(where.table, ".", where.column, " holds a ciphertext that is not base64url"));
   }
-  return Open(it->second.bytes(), box,
+  return OpenBox(it->second.bytes(), box,
               AssociatedData({"tf-field", where.tenant_id, where.table, where.column, where.row_id}),
               StrCat(where.table, ".", where.column));
 }

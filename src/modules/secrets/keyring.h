@@ -15,6 +15,7 @@
 // Thread-safety: LocalKms is safe from any thread; DataKeyRing is a value (copy it per use or
 // guard it); the functions are stateless.
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -131,6 +132,14 @@ struct DataKeyRing {
   int min_decryption_version = 1;
   SecretKey hash_key;
 };
+
+//! Associated data as length-prefixed parts, so no two different part lists give the same bytes.
+std::string AssociatedData(std::initializer_list<std::string_view> parts);
+//! nonce || ciphertext || tag of `plaintext` under `key` (XChaCha20-Poly1305, a random nonce).
+absl::StatusOr<std::string> SealBox(std::string_view key, std::string_view plaintext, std::string_view aad);
+//! The plaintext of a SealBox box; DataLoss naming `what` when it does not authenticate.
+absl::StatusOr<std::string> OpenBox(std::string_view key, std::string_view box, std::string_view aad,
+                                    std::string_view what);
 
 //! Where a field's value lives; all of it goes into the associated data.
 struct FieldContext {

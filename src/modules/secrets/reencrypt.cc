@@ -32,6 +32,8 @@ const std::vector<EncryptedColumn>& EncryptedColumns() {
   static const auto* columns = new std::vector<EncryptedColumn>{
       {"secret_versions", "value", "secret_id || '/' || CAST(version AS TEXT)", {"secret_id", "version"},
        "managed secrets' values"},
+      {"subject_keys", "wrapped_key", "subject_id", {"subject_id"}, "each person's key for their personal data",
+       ColumnKey::kTenant, ColumnStore::kKeyStore},
   };
   return *columns;
 }
@@ -39,7 +41,8 @@ const std::vector<EncryptedColumn>& EncryptedColumns() {
 absl::StatusOr<int64_t> Reencryptor::Remaining(const std::string& tenant_id, int latest) {
   int64_t n = 0;
   for (const EncryptedColumn& c : EncryptedColumns()) {
-    TF_ASSIGN_OR_RETURN(store::Rows rows, db_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
+    if (c.key != ColumnKey::kTenant) continue;
+    TF_ASSIGN_OR_RETURN(store::Rows rows, stores_.Of(c).InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
                           return tx.Query(StrCat("SELECT COUNT(*) FROM ", c.table, " WHERE tenant_id = ? AND ",
                                                  c.column, " IS NOT NULL AND ", c.column, " NOT LIKE ?"),
                                           {tenant_id, LatestPattern(latest)});
@@ -57,13 +60,14 @@ absl::StatusOr<ReencryptResult> Reencryptor::RunTenant(
   // One live version (never rotated, or every older one retired): nothing can be moved.
   if (ring.min_decryption_version >= ring.latest) return result;
   for (const EncryptedColumn& c : EncryptedColumns()) {
+    if (c.key != ColumnKey::kTenant) continue;
     std::optional<std::string> after;
     for (;;) {
       if (limit > 0 && result.reencrypted + result.failed >= limit) break;
       // Counted per attempt: a transaction retried after a conflict starts them afresh.
       int64_t done = 0, changed = 0, failed = 0;
       std::optional<std::string> last;
-      TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
+      TF_RETURN_IF_ERROR(stores_.Of(c).InTx(store::WriteTx(tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
         done = changed = failed = 0;
         last = after;
         store::Params params{tenant_id, LatestPattern(ring.latest)};
@@ -109,7 +113,7 @@ absl::StatusOr<std::vector<ReencryptResult>> Reencryptor::Run(
   if (tenant_id) {
     tenants.push_back(*tenant_id);
   } else {
-    TF_ASSIGN_OR_RETURN(std::vector<KeyState> states, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+    TF_ASSIGN_OR_RETURN(std::vector<KeyState> states, stores_.db.InTx(store::ReadTx(), [&](store::Transaction& tx) {
                           return SecretsRepo().States(tx);
                         }));
     for (const KeyState& s : states) tenants.push_back(s.tenant_id);

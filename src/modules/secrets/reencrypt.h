@@ -1,8 +1,8 @@
 #pragma once
-// The columns encrypted with tenants' data keys, and their re-encryption after a data key
-// rotation.
-//  - EncryptedColumns(): THE list of encrypted columns: the table, the column, the SQL
-//    expression giving the row id each value is bound to (FieldContext::row_id), and what
+// The encrypted columns, and their re-encryption after a data key rotation.
+//  - EncryptedColumns(): THE list of encrypted columns: the store and table, the column, the
+//    SQL expression giving the row id each value is bound to (FieldContext::row_id), which key
+//    encrypts it (the tenant's data key, or the person's subject key: PersonalData), and what
 //    the values are. A module that encrypts a column adds it here; the encryption status
 //    and the re-encryption read it.
 //  - Reencryptor: moves values under older data key versions to the tenant's latest, in
@@ -23,14 +23,28 @@
 
 namespace tf::secrets {
 
+enum class ColumnStore { kDatabase, kKeyStore };
+//! kTenant: a tfenc value under the tenant's data key; kSubject: a tfpd value under the key of
+//! the person it is about (never re-encrypted: a data key rotation re-encrypts subject keys).
+enum class ColumnKey { kTenant, kSubject };
+
 struct EncryptedColumn {
   std::string table, column;
   std::string row_sql;                   //!< SQL giving the row id the values are bound to
   std::vector<std::string> key_columns;  //!< the table's primary key (besides tenant_id), for updates
   std::string holds;                     //!< what the values are, for people
+  ColumnKey key = ColumnKey::kTenant;
+  ColumnStore store = ColumnStore::kDatabase;
 };
 
 const std::vector<EncryptedColumn>& EncryptedColumns();
+
+//! The database and the personal-data key store, where EncryptedColumns live.
+struct Stores {
+  store::Database& db;
+  store::Database& key_store;
+  store::Database& Of(const EncryptedColumn& c) const { return c.store == ColumnStore::kKeyStore ? key_store : db; }
+};
 
 struct ReencryptResult {
   std::string tenant_id;
@@ -44,7 +58,7 @@ struct ReencryptResult {
 
 class Reencryptor {
  public:
-  Reencryptor(store::Database& db, DataKeys& keys) : db_(db), keys_(keys) {}
+  Reencryptor(Stores stores, DataKeys& keys) : stores_(stores), keys_(keys) {}
 
   //! Re-encrypts the tenant's values (every tenant with data keys when nullopt; a tenant that
   //! fails is logged and left out of the results), at most `limit` per tenant (0 = all),
@@ -59,7 +73,7 @@ class Reencryptor {
   absl::StatusOr<ReencryptResult> RunTenant(const std::string& tenant_id, int batch, int64_t limit,
                                             const std::function<void(const std::string&, int64_t)>& progress);
 
-  store::Database& db_;
+  Stores stores_;
   DataKeys& keys_;
 };
 

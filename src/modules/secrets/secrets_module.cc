@@ -42,6 +42,13 @@ absl::Status SecretsModule::Register(ModuleContext& context) {
   TF_ASSIGN_OR_RETURN(kms_, OpenKms(context.config, context.clock));
   data_keys_ = std::make_unique<DataKeys>(context.db, *kms_, context.clock);
   context.data_keys = data_keys_.get();
+  TF_ASSIGN_OR_RETURN(key_store_, OpenSubjectKeyStore(context.config, context.clock));
+  personal_data_ = std::make_unique<PersonalData>(*key_store_, *data_keys_, context.clock);
+  context.personal_data = personal_data_.get();
+  context.health_checks.push_back({"subject_key_store", true, [this](nlohmann::json& details) {
+                                     details["store"] = key_store_->Describe();
+                                     return key_store_->Ping();
+                                   }});
   context.health_checks.push_back({"keyring", false, [this, &clock = context.clock](nlohmann::json& details) {
                                      KmsStatus s = kms_->Status();
                                      details["provider"] = s.provider;
@@ -56,11 +63,11 @@ absl::Status SecretsModule::Register(ModuleContext& context) {
   if (!context.audit) return absl::FailedPreconditionError("the secrets module needs the audit module before it");
   inventory_ = std::make_unique<InventoryService>(context.db, *data_keys_, *context.audit, context.clock, context.rng,
                                                   context.metrics);
-  status_ = std::make_unique<EncryptionStatus>(context.db, *data_keys_, context.config, context.clock);
+  status_ = std::make_unique<EncryptionStatus>(Stores{context.db, *key_store_}, *data_keys_, context.config, context.clock);
   RegisterSecretsRoutes(context.router, *inventory_, *status_, context.clock);
   TF_RETURN_IF_ERROR(context.scheduler.Every("secrets.sweep", std::chrono::minutes(1),
                                              [this]() -> absl::Status { return inventory_->Sweep().status(); }));
-  reencryptor_ = std::make_unique<Reencryptor>(context.db, *data_keys_);
+  reencryptor_ = std::make_unique<Reencryptor>(Stores{context.db, *key_store_}, *data_keys_);
   metrics::Counter& reencrypted =
       context.metrics
           .AddCounter("secret_values_reencrypted_total", "Encrypted values moved to their tenant's latest data key.")

@@ -5,7 +5,8 @@
 // serves the secret inventory and rotation ledger (InventoryService, secrets_routes.h) and
 // sweeps it every minute, and every minute re-encrypts values still under older data key
 // versions (Reencryptor). Registered right after the audit module, so every later module can
-// encrypt.
+// encrypt. It opens the personal-data key store too (PersonalData, handed out through
+// ModuleContext::personal_data).
 // Thread-safety: see Module.
 
 #include <memory>
@@ -15,6 +16,7 @@
 #include "modules/secrets/encryption_status.h"
 #include "modules/secrets/inventory_service.h"
 #include "modules/secrets/keyring.h"
+#include "modules/secrets/personal_data.h"
 #include "modules/secrets/reencrypt.h"
 
 namespace tf::secrets {
@@ -32,6 +34,8 @@ class SecretsModule final : public Module {
  private:
   std::unique_ptr<Kms> kms_;
   std::unique_ptr<DataKeys> data_keys_;
+  std::unique_ptr<store::Database> key_store_;
+  std::unique_ptr<PersonalData> personal_data_;
   std::unique_ptr<InventoryService> inventory_;
   std::unique_ptr<EncryptionStatus> status_;
   std::unique_ptr<Reencryptor> reencryptor_;

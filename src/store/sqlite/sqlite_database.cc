@@ -57,6 +57,7 @@ class SqliteConnection {
     sqlite3_busy_timeout(conn->db_, options.busy_timeout_ms);
     std::string pragmas = "PRAGMA foreign_keys = ON;";
     if (writer) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
+    if (writer && options.secure_delete) pragmas += "PRAGMA secure_delete = ON;";
     TF_RETURN_IF_ERROR(conn->ExecScript(pragmas));
     return conn;
   }

@@ -31,6 +31,7 @@ struct SqliteOptions {
   int readers = 4;           //!< reader connections
   int busy_timeout_ms = 5000;
   int wal_checkpoint_pages = 8000;  //!< WAL pages between checkpoints (4 KiB pages: 32 MiB)
+  bool secure_delete = false;       //!< overwrite deleted and replaced content with zeros
 };
 
 class SqliteDatabase final : public Database {

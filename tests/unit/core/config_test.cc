@@ -81,7 +81,7 @@ TEST(ConfigKeysTest, ListsEveryKeyWithEnvVarTypeDefaultAndHelp) {
                                           "secrets.vault_mount",
                                           "secrets.vault_key",
                                           "secrets.vault_ca_file",
-                                          "secrets.vault_timeout_ms",
+                                          "secrets.vault_timeout_ms", "secrets.subject_keys_url", "secrets.subject_keys_migration_url",
                                           "log.level",
                                           "log.file",
                                           "log.access_log"}));
@@ -444,6 +444,12 @@ TEST(ConfigValidateTest, LogLevelDataDirAndDatabaseUrl) {
   EXPECT_TRUE(Contains(Message(status), "database.url: expected a postgresql://")) << status;
   EXPECT_FALSE(Contains(Message(status), "hunter2")) << status;  // secret key: value never shown
   config.database.url = "sqlite:/var/lib/trust/trust.db";
+  EXPECT_TRUE(Validate(config).ok());
+  config.secrets.subject_keys_url = config.database.url;
+  EXPECT_TRUE(Contains(Message(Validate(config)), "secrets.subject_keys_url: must name another database"));
+  config.secrets.subject_keys_url = "mysql://keys";
+  EXPECT_TRUE(Contains(Message(Validate(config)), "secrets.subject_keys_url: expected sqlite:PATH"));
+  config.secrets.subject_keys_url = "sqlite:/var/lib/trust/subject-keys.db";
   EXPECT_TRUE(Validate(config).ok());
 }
 

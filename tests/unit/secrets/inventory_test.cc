@@ -7,6 +7,7 @@
 // the old version retired.
 
 #include "modules/secrets/inventory_service.h"
+#include "modules/secrets/personal_data.h"
 #include "modules/secrets/reencrypt.h"
 
 #include <gtest/gtest.h>
@@ -60,6 +61,7 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     TF_ASSERT_OK_AND_ASSIGN(db_, TestDatabase::Create(GetParam(), clock_));
+    TF_ASSERT_OK_AND_ASSIGN(key_store_, TestDatabase::Create(GetParam(), clock_, secrets::SubjectKeyStoreSpec().migrations));
     dir_ = ::testing::TempDir() + "/tf-inventory-" + std::to_string(::getpid());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
@@ -159,6 +161,7 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
   metrics::Registry other_metrics_;  // a second service's
   Rng& rng_ = SystemRng::Instance();  // thread-safe: the racing test shares it
   std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<TestDatabase> key_store_;  // the personal-data key store, beside the database
   std::string dir_;
   std::unique_ptr<LocalKms> kms_;
   std::unique_ptr<DataKeys> keys_;
@@ -482,7 +485,7 @@ TEST_P(InventoryTest, AfterADataKeyRotationValuesAreReencryptedAndTheOldVersionR
     TF_ASSERT_OK(service_->Register(Operator(), Managed("hook-" + std::to_string(i), "value-of-hook-" + std::to_string(i)))
                      .status());
   }
-  Reencryptor reencryptor(db_->db(), *keys_);
+  Reencryptor reencryptor(Stores{db_->db(), key_store_->db()}, *keys_);
   TF_ASSERT_OK_AND_ASSIGN(int v2, keys_->Rotate(kTenantA));
   ASSERT_EQ(v2, 2);
   TF_ASSERT_OK_AND_ASSIGN(int64_t before, reencryptor.Remaining(kTenantA, 2));
