@@ -2,14 +2,11 @@
 
 #include <map>
 
-#include "absl/strings/match.h"
-
 #include "core/certificate.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "modules/secrets/inventory_repo.h"
-#include "modules/secrets/personal_data.h"
 #include "modules/secrets/reencrypt.h"
 
 namespace tf::secrets {
@@ -35,21 +32,13 @@ absl::StatusOr<json> EncryptionStatus::Columns(const std::string& tenant_id) {
                         }));
     std::map<std::string, int64_t> by_version;
     for (const store::Row& r : rows) {
-      std::string head = r.Text(0);
-      if (c.key == ColumnKey::kSubject) {
-        ++by_version[absl::StartsWith(head, StrCat(kPersonalPrefix, ":")) ? "subject"
-                     : absl::StartsWith(head, Sv(kErasedMarker))             ? "erased"
-                                                                             : "unreadable"];
-        continue;
-      }
-      absl::StatusOr<VersionedText> v = ParseVersioned(StrCat(head, ":"), kFieldPrefix);
+      absl::StatusOr<VersionedText> v = ParseVersioned(StrCat(r.Text(0), ":"), kFieldPrefix);
       ++by_version[v.ok() ? StrCat("v", v->version) : "unreadable"];
     }
     out.push_back({{"table", c.table},
                    {"column", c.column},
                    {"holds", c.holds},
                    {"store", c.store == ColumnStore::kKeyStore ? "subject_keys" : "database"},
-                   {"key", c.key == ColumnKey::kSubject ? "per-person subject key" : "tenant data key"},
                    {"cipher", "XChaCha20-Poly1305"},
                    {"values", static_cast<int64_t>(rows.size())},
                    {"by_key_version", by_version}});

@@ -40,6 +40,8 @@ bool ValidSubject(std::string_view id) {
   return !id.empty() && id.size() <= 64 && id.find(':') == std::string_view::npos;
 }
 
+absl::Status InvalidSubject() { return absl::InvalidArgumentError("a data subject id is 1 to 64 characters, no ':'"); }
+
 }  // namespace
 
 const store::StoreSpec& SubjectKeyStoreSpec() {
@@ -137,7 +139,7 @@ absl::StatusOr<PersonalData::SubjectKey> PersonalData::Key(const std::string& te
 
 absl::StatusOr<std::string> PersonalData::Seal(const FieldContext& where, std::string_view subject_id,
                                                std::string_view plaintext) {
-  if (!ValidSubject(subject_id)) return absl::InvalidArgumentError("a data subject id is 1 to 64 characters, no ':'");
+  if (!ValidSubject(subject_id)) return InvalidSubject();
   TF_ASSIGN_OR_RETURN(SubjectKey key, Key(std::string(where.tenant_id), subject_id, true));
   if (key.erased) return absl::FailedPreconditionError("the data subject was erased: nothing of theirs can be stored");
   TF_ASSIGN_OR_RETURN(std::string box, SealBox(key.key.bytes(), plaintext, Aad(where, subject_id)));
@@ -167,7 +169,7 @@ absl::StatusOr<std::string> PersonalData::BlindIndex(std::string_view purpose, s
 }
 
 absl::StatusOr<bool> PersonalData::Erase(const std::string& tenant_id, const std::string& subject_id) {
-  if (!ValidSubject(subject_id)) return absl::InvalidArgumentError("a data subject id is 1 to 64 characters, no ':'");
+  if (!ValidSubject(subject_id)) return InvalidSubject();
   int64_t now = clock_.NowMicros();
   TF_ASSIGN_OR_RETURN(bool erased, store_.InTx(store::WriteTx(tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<bool> {
     TF_ASSIGN_OR_RETURN(int64_t changed,

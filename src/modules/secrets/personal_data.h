@@ -5,7 +5,7 @@
 //  - Subject keys live in the personal-data key store, a database of its own
 //    (secrets.subject_keys_url), so a copy or backup of the main database never carries them.
 //    Each is stored encrypted under its tenant's data key (rotated and re-encrypted with the
-//    tenant's other values). Erase keeps a tombstone (who, when) instead of the key.
+//    tenant's other values). Erase keeps a tombstone (when it was erased) instead of the key.
 //  - Seal/Open: "tfpd:<subject id>:<base64url(nonce || ciphertext || tag)>", XChaCha20-Poly1305
 //    with associated data binding the value to tenant, table, column, row and subject.
 //  - BlindIndex: a keyed hash (HMAC-SHA256 under the platform's keyed-hash key) for looking up
@@ -28,17 +28,14 @@
 #include "core/clock.h"
 #include "modules/secrets/data_keys.h"
 #include "modules/secrets/keyring.h"
+#include "core/config.h"
 #include "store/database.h"
 #include "store/migrator.h"
-#include "core/config.h"
 #include "store/open.h"
 
 namespace tf::secrets {
 
 inline constexpr std::string_view kPersonalPrefix = "tfpd";
-//! What an erased person's personal fields hold from then on (followed by ":<row id>" where
-//! the column must stay unique).
-inline constexpr std::string_view kErasedMarker = "[erased]";
 //! The data keys of platform-wide lookups (blind indexes), a tenant id no tenant has.
 inline constexpr std::string_view kPlatformKeysTenant = "platform";
 

@@ -33,7 +33,7 @@ const std::vector<EncryptedColumn>& EncryptedColumns() {
       {"secret_versions", "value", "secret_id || '/' || CAST(version AS TEXT)", {"secret_id", "version"},
        "managed secrets' values"},
       {"subject_keys", "wrapped_key", "subject_id", {"subject_id"}, "each person's key for their personal data",
-       ColumnKey::kTenant, ColumnStore::kKeyStore},
+       ColumnStore::kKeyStore},
   };
   return *columns;
 }
@@ -41,7 +41,6 @@ const std::vector<EncryptedColumn>& EncryptedColumns() {
 absl::StatusOr<int64_t> Reencryptor::Remaining(const std::string& tenant_id, int latest) {
   int64_t n = 0;
   for (const EncryptedColumn& c : EncryptedColumns()) {
-    if (c.key != ColumnKey::kTenant) continue;
     TF_ASSIGN_OR_RETURN(store::Rows rows, stores_.Of(c).InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
                           return tx.Query(StrCat("SELECT COUNT(*) FROM ", c.table, " WHERE tenant_id = ? AND ",
                                                  c.column, " IS NOT NULL AND ", c.column, " NOT LIKE ?"),
@@ -60,7 +59,6 @@ absl::StatusOr<ReencryptResult> Reencryptor::RunTenant(
   // One live version (never rotated, or every older one retired): nothing can be moved.
   if (ring.min_decryption_version >= ring.latest) return result;
   for (const EncryptedColumn& c : EncryptedColumns()) {
-    if (c.key != ColumnKey::kTenant) continue;
     std::optional<std::string> after;
     for (;;) {
       if (limit > 0 && result.reencrypted + result.failed >= limit) break;

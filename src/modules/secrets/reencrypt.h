@@ -1,8 +1,7 @@
 #pragma once
 // The encrypted columns, and their re-encryption after a data key rotation.
 //  - EncryptedColumns(): THE list of encrypted columns: the store and table, the column, the
-//    SQL expression giving the row id each value is bound to (FieldContext::row_id), which key
-//    encrypts it (the tenant's data key, or the person's subject key: PersonalData), and what
+//    SQL expression giving the row id each value is bound to (FieldContext::row_id), and what
 //    the values are. A module that encrypts a column adds it here; the encryption status
 //    and the re-encryption read it.
 //  - Reencryptor: moves values under older data key versions to the tenant's latest, in
@@ -23,17 +22,14 @@
 
 namespace tf::secrets {
 
+//! kKeyStore: the personal-data key store (PersonalData), apart from the database.
 enum class ColumnStore { kDatabase, kKeyStore };
-//! kTenant: a tfenc value under the tenant's data key; kSubject: a tfpd value under the key of
-//! the person it is about (never re-encrypted: a data key rotation re-encrypts subject keys).
-enum class ColumnKey { kTenant, kSubject };
 
 struct EncryptedColumn {
   std::string table, column;
   std::string row_sql;                   //!< SQL giving the row id the values are bound to
   std::vector<std::string> key_columns;  //!< the table's primary key (besides tenant_id), for updates
   std::string holds;                     //!< what the values are, for people
-  ColumnKey key = ColumnKey::kTenant;
   ColumnStore store = ColumnStore::kDatabase;
 };
 
