@@ -90,7 +90,10 @@ for backend in sqlite postgres; do
     if [ "$backend" = postgres ]; then
       db="bench_${instances}"
       psql -q "$TF_TEST_PG_ADMIN_URL/postgres" -c "CREATE DATABASE $db OWNER tf_owner" >/dev/null
-      envs=("TRUST_DATABASE_URL=$TF_TEST_PG_APP_URL/$db" "TRUST_DATABASE_MIGRATION_URL=$TF_TEST_PG_OWNER_URL/$db")
+      psql -q "$TF_TEST_PG_ADMIN_URL/postgres" -c "CREATE DATABASE ${db}_keys OWNER tf_owner" >/dev/null
+      envs=("TRUST_DATABASE_URL=$TF_TEST_PG_APP_URL/$db" "TRUST_DATABASE_MIGRATION_URL=$TF_TEST_PG_OWNER_URL/$db"
+            "TRUST_SECRETS_SUBJECT_KEYS_URL=$TF_TEST_PG_APP_URL/${db}_keys"
+            "TRUST_SECRETS_SUBJECT_KEYS_MIGRATION_URL=$TF_TEST_PG_OWNER_URL/${db}_keys")
     fi
     ports=()
     for i in $(seq 1 "$instances"); do

@@ -22,6 +22,7 @@
 #include "modules/audit/bundle_verifier.h"
 #include "modules/audit/trail_verifier.h"
 #include "modules/identity/identity_module.h"
+#include "modules/secrets/secrets_module.h"
 #include "store/migrator.h"
 #include "store/open.h"
 #include "store/postgres/pg_schema.h"
@@ -46,21 +47,22 @@ absl::StatusOr<std::unique_ptr<tf::store::Database>> OpenReady(const tf::Config&
 
 //! `db migrate`: SQLite, or PostgreSQL as the owner (database.migration_url, granting the
 //! serving role of database.url access; or database.url itself when it is the owner).
-absl::StatusOr<std::vector<int>> Migrate(const tf::Config& config) {
+//! Applies one store's pending migrations (see store::MigrateSchema); without a migration URL
+//! on PostgreSQL the serving URL is taken as the tables' owner.
+absl::StatusOr<std::vector<int>> Migrate(const tf::DatabaseConfig& c, const std::string& data_dir,
+                                         const tf::store::StoreSpec& spec) {
   const tf::Clock& clock = tf::SystemClock::Instance();
-  if (tf::IsPostgresUrl(config.database.url) && config.database.migration_url.empty()) {
-    auto owner = tf::store::OpenDatabase(config.database, config.data_dir);
-    if (!owner.ok()) return owner.status();
-    auto applied = tf::store::ApplyMigrations(**owner, clock, tf::store::BuiltinMigrations());
+  auto db = tf::store::OpenDatabase(c, data_dir, spec);
+  if (!db.ok()) return db.status();
+  if (tf::IsPostgresUrl(c.url) && c.migration_url.empty()) {
+    auto applied = tf::store::ApplyMigrations(**db, clock, spec.migrations);
     if (!applied.ok()) return applied.status();
-    if (absl::Status s = tf::store::SecureSchema(**owner, ""); !s.ok()) return s;
-    std::printf("note: database.migration_url is not set, so database.url was used as the tables' owner "
-                "and no serving role was granted access\n");
+    if (absl::Status s = tf::store::SecureSchema(**db, ""); !s.ok()) return s;
+    std::printf("note: %s is not set, so %s was used as the tables' owner and no serving role was granted access\n",
+                std::string(spec.migration_url_key).c_str(), std::string(spec.url_key).c_str());
     return applied;
   }
-  auto db = tf::store::OpenDatabase(config.database, config.data_dir);
-  if (!db.ok()) return db.status();
-  return tf::store::MigrateSchema(**db, config.database, clock);
+  return tf::store::MigrateSchema(**db, c, clock, spec);
 }
 
 //! The verifier key given as a key string, or a file holding one or GET /api/audit/public-key's answer.
@@ -139,7 +141,7 @@ int main(int argc, char** argv) {
 
   auto* db_cmd = cli.add_subcommand("db", "Database schema operations");
   db_cmd->require_subcommand(1);
-  auto* migrate = db_cmd->add_subcommand("migrate", "Apply pending schema migrations");
+  auto* migrate = db_cmd->add_subcommand("migrate", "Apply pending schema migrations (the database's and the personal-data key store's)");
   auto* status = db_cmd->add_subcommand("status", "Show the schema version and pending migrations");
 
   auto* audit_cmd = cli.add_subcommand("audit", "Audit trail operations");
@@ -237,9 +239,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*migrate) {
-    auto applied = Migrate(*config);
+    auto applied = Migrate(config->database, config->data_dir, {});
     if (!applied.ok()) return Fail(applied.status());
     std::printf("applied %zu migration(s)\n", applied->size());
+    auto key_store = Migrate(tf::secrets::SubjectKeyStoreConfig(*config), config->data_dir,
+                             tf::secrets::SubjectKeyStoreSpec());
+    if (!key_store.ok()) return Fail(key_store.status());
+    std::printf("personal-data key store: applied %zu migration(s)\n", key_store->size());
     return 0;
   }
   if (*bootstrap) {
@@ -247,8 +253,10 @@ int main(int argc, char** argv) {
     if (!db.ok()) return Fail(db.status());
     tf::metrics::Registry metrics;
     tf::audit::AuditLog audit(**db, tf::SystemClock::Instance(), metrics);
+    auto keys = tf::secrets::OpenKeyServices(*config, **db, tf::SystemClock::Instance());
+    if (!keys.ok()) return Fail(keys.status());
     tf::identity::IdentityService service(**db, tf::SystemClock::Instance(), tf::SystemRng::Instance(),
-                                          tf::identity::IdentityOptionsFrom(*config), audit);
+                                          tf::identity::IdentityOptionsFrom(*config), audit, *keys->personal_data);
     if (if_needed) {
       auto done = service.IsBootstrapped();
       if (!done.ok()) return Fail(done.status());

@@ -19,23 +19,19 @@ namespace tf::keys_cli {
 namespace {
 
 struct Opened {
-  std::unique_ptr<secrets::Kms> kms;
   std::unique_ptr<store::Database> db;
-  std::unique_ptr<store::Database> key_store;  //!< the personal-data key store
+  secrets::KeyServices keys;
 };
 
 absl::StatusOr<Opened> Open(const Config& config) {
   Opened o;
-  absl::StatusOr<std::unique_ptr<secrets::Kms>> kms = secrets::OpenKms(config, SystemClock::Instance());
-  if (!kms.ok()) return kms.status();
-  o.kms = std::move(*kms);
   absl::StatusOr<std::unique_ptr<store::Database>> db = store::OpenDatabase(config.database, config.data_dir);
   if (!db.ok()) return db.status();
   if (absl::Status ready = store::CheckReadyToServe(**db); !ready.ok()) return ready;
   o.db = std::move(*db);
-  absl::StatusOr<std::unique_ptr<store::Database>> key_store = secrets::OpenSubjectKeyStore(config, SystemClock::Instance());
-  if (!key_store.ok()) return key_store.status();
-  o.key_store = std::move(*key_store);
+  absl::StatusOr<secrets::KeyServices> keys = secrets::OpenKeyServices(config, *o.db, SystemClock::Instance());
+  if (!keys.ok()) return keys.status();
+  o.keys = std::move(*keys);
   return o;
 }
 
@@ -63,7 +59,7 @@ absl::StatusOr<bool> Settled(secrets::DataKeys& keys, const std::string& tenant,
 absl::Status Status(const Config& config) {
   absl::StatusOr<Opened> o = Open(config);
   if (!o.ok()) return o.status();
-  secrets::KmsStatus s = o->kms->Status();
+  secrets::KmsStatus s = o->keys.kms->Status();
   std::printf("provider: %s\nKEK latest version: %d\nKEK min_decryption_version: %d\n", s.provider.c_str(),
               s.latest_version, s.min_decryption_version);
   int64_t now = SystemClock::Instance().NowMicros();
@@ -96,7 +92,7 @@ absl::Status Rotate(const Config& config, const std::optional<std::string>& tena
     });
     if (!found.ok()) return found.status();
     if (found->empty()) return absl::NotFoundError(StrCat("there is no tenant ", *tenant));
-    secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
+    secrets::DataKeys& keys = *o->keys.data_keys;
     absl::StatusOr<int> version = keys.Rotate(*tenant);
     if (!version.ok()) return version.status();
     TF_RETURN_IF_ERROR(
@@ -105,11 +101,11 @@ absl::Status Rotate(const Config& config, const std::optional<std::string>& tena
                 tenant->c_str(), *version);
     return absl::OkStatus();
   }
-  absl::StatusOr<int> version = o->kms->Rotate();
+  absl::StatusOr<int> version = o->keys.kms->Rotate();
   if (!version.ok()) return version.status();
   TF_RETURN_IF_ERROR(
       Record(*o->db, std::nullopt,
-             {"key.rotated", "UPDATE", "kek", o->kms->Status().provider, {{"version", *version}}}));
+             {"key.rotated", "UPDATE", "kek", o->keys.kms->Status().provider, {{"version", *version}}}));
   std::printf(
       "KEK rotated: new data keys are wrapped by v%d. Run `trustctl keys rewrap --retire` to move the "
       "existing ones and retire the older versions.\n",
@@ -120,17 +116,17 @@ absl::Status Rotate(const Config& config, const std::optional<std::string>& tena
 absl::Status Rewrap(const Config& config, bool retire, bool quiet) {
   absl::StatusOr<Opened> o = Open(config);
   if (!o.ok()) return o.status();
-  secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
+  secrets::DataKeys& keys = *o->keys.data_keys;
   absl::StatusOr<secrets::RewrapResult> result = keys.RewrapAll(500, [quiet](int64_t done) {
     if (!quiet) std::fprintf(stderr, "rewrapped %lld data keys\n", static_cast<long long>(done));
   });
   if (!result.ok()) return result.status();
-  if (retire) TF_RETURN_IF_ERROR(o->kms->SetMinDecryptionVersion(result->kek_version));
+  if (retire) TF_RETURN_IF_ERROR(o->keys.kms->SetMinDecryptionVersion(result->kek_version));
   nlohmann::json details = {{"rewrapped", result->rewrapped},
                             {"kek_version", result->kek_version},
                             {"retired_below", retire ? result->kek_version : 0}};
   TF_RETURN_IF_ERROR(
-      Record(*o->db, std::nullopt, {"keys.rewrapped", "UPDATE", "kek", o->kms->Status().provider, details}));
+      Record(*o->db, std::nullopt, {"keys.rewrapped", "UPDATE", "kek", o->keys.kms->Status().provider, details}));
   std::printf("%lld data keys rewrapped; every data key is now wrapped by KEK v%d%s\n",
               static_cast<long long>(result->rewrapped), result->kek_version,
               retire ? "; older KEK versions are retired" : "");
@@ -140,8 +136,8 @@ absl::Status Rewrap(const Config& config, bool retire, bool quiet) {
 absl::Status Reencrypt(const Config& config, const std::optional<std::string>& tenant, bool retire, bool quiet) {
   absl::StatusOr<Opened> o = Open(config);
   if (!o.ok()) return o.status();
-  secrets::DataKeys keys(*o->db, *o->kms, SystemClock::Instance());
-  secrets::Reencryptor reencryptor(secrets::Stores{*o->db, *o->key_store}, keys);
+  secrets::DataKeys& keys = *o->keys.data_keys;
+  secrets::Reencryptor reencryptor(o->keys.stores(*o->db), keys);
   if (tenant) {
     absl::StatusOr<std::pair<std::optional<secrets::KeyState>, std::vector<secrets::StoredDataKey>>> stored =
         keys.Stored(*tenant);

@@ -860,7 +860,11 @@ absl::Status Validate(const Config& config) {
     }
     if (!secrets.kek.empty()) problems.push_back("secrets.kek: only for secrets.kms = local");
   }
-  if (!secrets.subject_keys_url.empty() && secrets.subject_keys_url == config.database.url) {
+  if (IsPostgresUrl(config.database.url) && !IsPostgresUrl(secrets.subject_keys_url)) {
+    problems.push_back(
+        "secrets.subject_keys_url: required with a PostgreSQL database.url: a postgresql:// URL of another "
+        "database, the personal-data key store every instance shares (TRUST_SECRETS_SUBJECT_KEYS_URL)");
+  } else if (!secrets.subject_keys_url.empty() && secrets.subject_keys_url == config.database.url) {
     problems.push_back(
         "secrets.subject_keys_url: must name another database than database.url (its backups must not carry the keys)");
   } else if (!secrets.subject_keys_url.empty() && !IsPostgresUrl(secrets.subject_keys_url) &&

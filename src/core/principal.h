@@ -16,7 +16,6 @@ struct Principal {
   Kind kind = Kind::kSession;
   std::string user_id;        //!< the session's user, or the token's creator
   std::string tenant_id;
-  std::string email;
   std::vector<Role> roles;
   PermissionSet permissions;
   std::string credential_id;  //!< session id or API token id (never the secret)

@@ -56,7 +56,8 @@ TEST(CliTest, TrustdHelpListsTheFlags) {
 }
 
 TEST(CliTest, PrintConfigRedactsTheDatabasePassword) {
-  CommandResult r = Trustd({"--print-config"}, {{"TRUST_DATABASE_URL", "postgresql://app:s3cret@db/trust"}});
+  CommandResult r = Trustd({"--print-config"}, {{"TRUST_DATABASE_URL", "postgresql://app:s3cret@db/trust"},
+                                                {"TRUST_SECRETS_SUBJECT_KEYS_URL", "postgresql://app:s3cret@db/trust_keys"}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(absl::StrContains(r.out, "s3cret")) << r.out;
   EXPECT_FALSE(absl::StrContains(r.err, "s3cret")) << r.err;

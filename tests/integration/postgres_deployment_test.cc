@@ -41,11 +41,16 @@ std::unique_ptr<TestDatabase> FreshDatabase() {
   return db.ok() ? std::move(*db) : nullptr;
 }
 
-//! A trustd on `db` with a short scheduler lease, so failover fits in a test.
-std::unique_ptr<TrustdProcess> Instance(const TestDatabase& db) {
+//! A trustd on `db` and the personal-data key store `keys`, with a short scheduler lease, so
+//! failover fits in a test.
+std::unique_ptr<TrustdProcess> Instance(const TestDatabase& db, const TestDatabase& keys) {
   TrustdProcess::Options o;
   o.database = &db;
-  o.env = {{"TRUST_DATABASE_LEASE_TTL_MS", "2000"}, {"TRUST_LOG_ACCESS_LOG", "false"}};
+  o.key_store = &keys;
+  // Instances sharing a database share the KEK too.
+  o.env = {{"TRUST_DATABASE_LEASE_TTL_MS", "2000"},
+           {"TRUST_LOG_ACCESS_LOG", "false"},
+           {"TRUST_SECRETS_KEK", "c2hhcmVkLWtlay1vZi10aGUtdHdvLWluc3RhbmNlcyE="}};
   return std::make_unique<TrustdProcess>(o);
 }
 
@@ -62,9 +67,11 @@ json SchedulerLease(const TrustdProcess& p, const std::string& token) {
 
 TEST(PostgresDeploymentTest, TwoInstancesShareOneDatabaseAndTheLeaseFailsOver) {
   auto db = FreshDatabase();
+  auto keys = FreshDatabase();
   ASSERT_NE(db, nullptr);
-  auto a = Instance(*db);
-  auto b = Instance(*db);
+  ASSERT_NE(keys, nullptr);
+  auto a = Instance(*db, *keys);
+  auto b = Instance(*db, *keys);
   std::string error;
   ASSERT_TRUE(a->Start(&error)) << error;  // migrates the empty database as the owner
   ASSERT_TRUE(b->Start(&error)) << error;
@@ -72,7 +79,7 @@ TEST(PostgresDeploymentTest, TwoInstancesShareOneDatabaseAndTheLeaseFailsOver) {
   std::string token_a = a->Login(kRootEmail, kPassword);
   std::string token_b = b->Login(kRootEmail, kPassword);  // a session made through a works on b
   ASSERT_FALSE(token_a.empty());
-  ASSERT_FALSE(token_b.empty());
+  ASSERT_FALSE(token_b.empty()) << b->Log();
   EXPECT_EQ(b->client().Get("/api/auth/me", token_a).status, 200);
 
   // Concurrent writes through both instances: every one lands, none twice.
@@ -143,6 +150,25 @@ TEST(PostgresDeploymentTest, TwoInstancesShareOneDatabaseAndTheLeaseFailsOver) {
   EXPECT_EQ(survivor.client().Get("/api/auth/me", survivor_token).status, 200);
 }
 
+// The data keys in a shared database unwrap only under the KEK that made them: an instance
+// given another KEK refuses to start, saying so, rather than failing requests.
+TEST(PostgresDeploymentTest, AnInstanceWithAnotherKekRefusesToStart) {
+  auto db = FreshDatabase();
+  auto keys = FreshDatabase();
+  ASSERT_NE(db, nullptr);
+  ASSERT_NE(keys, nullptr);
+  auto first = Instance(*db, *keys);
+  std::string error;
+  ASSERT_TRUE(first->Start(&error)) << error;
+  TrustdProcess::Options o;
+  o.database = db.get();
+  o.key_store = keys.get();
+  o.env = {{"TRUST_SECRETS_KEK", "YW5vdGhlci1rZWstYWx0b2dldGhlci1kaWZmZXJlbnQ="}};
+  TrustdProcess other(o);
+  EXPECT_FALSE(other.Start(&error));
+  EXPECT_TRUE(absl::StrContains(error, "every trustd sharing a database needs the same KEK")) << error;
+}
+
 //! A PostgreSQL server of this test's own, so stopping it disturbs no other test.
 class PostgresOutageTest : public ::testing::Test {
  protected:
@@ -153,10 +179,12 @@ class PostgresOutageTest : public ::testing::Test {
     ASSERT_EQ(Script("start"), 0);
     setenv("TF_TEST_PG_STATE", state_.c_str(), 1);
     db_ = FreshDatabase();
+    keys_ = FreshDatabase();
   }
   void TearDown() override {
     trustd_.reset();
     db_.reset();
+    keys_.reset();
     Script("stop");
     std::filesystem::remove_all(state_);
     if (!shared_state_.empty()) setenv("TF_TEST_PG_STATE", shared_state_.c_str(), 1);
@@ -166,13 +194,13 @@ class PostgresOutageTest : public ::testing::Test {
   }
 
   std::string state_, shared_state_;
-  std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<TestDatabase> db_, keys_;
   std::unique_ptr<TrustdProcess> trustd_;
 };
 
 TEST_F(PostgresOutageTest, DatabaseDownAnswers503AndServiceResumesWithoutARestart) {
   ASSERT_NE(db_, nullptr);
-  trustd_ = Instance(*db_);
+  trustd_ = Instance(*db_, *keys_);
   std::string error;
   ASSERT_TRUE(trustd_->Start(&error)) << error;
   ASSERT_EQ(trustd_->Bootstrap(kRootEmail, kPassword).exit_code, 0);
@@ -206,6 +234,8 @@ TEST(PostgresStartupTest, RolesThatCouldBypassRowLevelSecurityAreRefused) {
   ASSERT_TRUE(db.ok()) << db.status();
   auto server = TestPgServer();
   ASSERT_TRUE(server.ok());
+  auto keys = FreshDatabase();
+  ASSERT_NE(keys, nullptr);
   struct Case {
     std::string url;
     std::string expected;
@@ -214,7 +244,9 @@ TEST(PostgresStartupTest, RolesThatCouldBypassRowLevelSecurityAreRefused) {
                         Case{StrCat(server->admin_url, "/", (*db)->name()), "superuser"}}) {
     TempDir dir;
     CommandResult r = RunCommand({TF_TRUSTD_PATH, "--listen", "127.0.0.1:0", "--data-dir", dir.path()}, "",
-                                 {{"TRUST_DATABASE_URL", c.url}});
+                                 {{"TRUST_DATABASE_URL", c.url},
+                                  {"TRUST_SECRETS_SUBJECT_KEYS_URL", keys->url()},
+                                  {"TRUST_SECRETS_SUBJECT_KEYS_MIGRATION_URL", keys->migration_url()}});
     EXPECT_NE(r.exit_code, 0) << c.expected;
     EXPECT_TRUE(absl::StrContains(r.err, c.expected)) << r.err;
     EXPECT_FALSE(absl::StrContains(r.err + r.out, c.url)) << "the URL, with its password, is not echoed";
@@ -223,15 +255,19 @@ TEST(PostgresStartupTest, RolesThatCouldBypassRowLevelSecurityAreRefused) {
 
 TEST(PostgresStartupTest, WithoutAMigrationUrlTheSchemaMustBeCurrentAndTrustctlMigratesIt) {
   auto db = FreshDatabase();
+  auto keys = FreshDatabase();
   ASSERT_NE(db, nullptr);
+  ASSERT_NE(keys, nullptr);
   TempDir dir;
-  std::vector<std::pair<std::string, std::string>> serving = {{"TRUST_DATABASE_URL", db->url()}};
+  std::vector<std::pair<std::string, std::string>> serving = {{"TRUST_DATABASE_URL", db->url()},
+                                                              {"TRUST_SECRETS_SUBJECT_KEYS_URL", keys->url()}};
   CommandResult refused = RunCommand({TF_TRUSTD_PATH, "--listen", "127.0.0.1:0", "--data-dir", dir.path()}, "", serving);
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_TRUE(absl::StrContains(refused.err, "trustctl db migrate")) << refused.err;
 
   auto both = serving;
   both.emplace_back("TRUST_DATABASE_MIGRATION_URL", db->migration_url());
+  both.emplace_back("TRUST_SECRETS_SUBJECT_KEYS_MIGRATION_URL", keys->migration_url());
   CommandResult migrate = RunCommand({TF_TRUSTCTL_PATH, "--data-dir", dir.path(), "db", "migrate"}, "", both);
   ASSERT_EQ(migrate.exit_code, 0) << migrate.out << migrate.err;
   EXPECT_TRUE(absl::StrContains(migrate.out, "applied ")) << migrate.out;
@@ -243,7 +279,8 @@ TEST(PostgresStartupTest, WithoutAMigrationUrlTheSchemaMustBeCurrentAndTrustctlM
 
   TrustdProcess::Options o;
   o.database = db.get();
-  o.env = {{"TRUST_DATABASE_MIGRATION_URL", ""}};
+  o.key_store = keys.get();
+  o.env = {{"TRUST_DATABASE_MIGRATION_URL", ""}, {"TRUST_SECRETS_SUBJECT_KEYS_MIGRATION_URL", ""}};
   TrustdProcess trustd(o);
   std::string error;
   EXPECT_TRUE(trustd.Start(&error)) << error;

@@ -93,15 +93,24 @@ Backend IntegrationBackend() {
   return b != nullptr && std::string_view(b) == "postgres" ? Backend::kPostgres : Backend::kSqlite;
 }
 
-TrustdProcess::TrustdProcess(Options options) : options_(std::move(options)) {
-  if (options_.database != nullptr || IntegrationBackend() == Backend::kSqlite) return;
-  // An empty PostgreSQL database: trustd applies the migrations itself, as the owner.
+namespace {
+
+//! An empty PostgreSQL database: trustd applies the migrations itself, as the owner.
+std::unique_ptr<TestDatabase> EmptyPostgresDatabase() {
   auto db = TestDatabase::Create(Backend::kPostgres, SystemClock::Instance(), {});
   if (!db.ok()) {
     std::fprintf(stderr, "TrustdProcess: %s\n", std::string(db.status().message()).c_str());
     std::abort();
   }
-  own_db_ = std::move(*db);
+  return std::move(*db);
+}
+
+}  // namespace
+
+TrustdProcess::TrustdProcess(Options options) : options_(std::move(options)) {
+  if (options_.database != nullptr || IntegrationBackend() == Backend::kSqlite) return;
+  own_db_ = EmptyPostgresDatabase();
+  own_key_store_ = EmptyPostgresDatabase();
 }
 
 const TestDatabase* TrustdProcess::Store() const { return options_.database ? options_.database : own_db_.get(); }
@@ -109,8 +118,22 @@ const TestDatabase* TrustdProcess::Store() const { return options_.database ? op
 Backend TrustdProcess::backend() const { return Store() ? Store()->backend() : Backend::kSqlite; }
 
 std::vector<std::pair<std::string, std::string>> TrustdProcess::DatabaseEnv() const {
-  if (Store() == nullptr) return {};
-  return {{"TRUST_DATABASE_URL", Store()->url()}, {"TRUST_DATABASE_MIGRATION_URL", Store()->migration_url()}};
+  std::vector<std::pair<std::string, std::string>> env;
+  if (Store() != nullptr) {
+    env = {{"TRUST_DATABASE_URL", Store()->url()}, {"TRUST_DATABASE_MIGRATION_URL", Store()->migration_url()}};
+  }
+  const TestDatabase* key_store = options_.key_store ? options_.key_store : own_key_store_.get();
+  if (key_store != nullptr) {
+    env.emplace_back("TRUST_SECRETS_SUBJECT_KEYS_URL", key_store->url());
+    env.emplace_back("TRUST_SECRETS_SUBJECT_KEYS_MIGRATION_URL", key_store->migration_url());
+  }
+  return env;
+}
+
+std::vector<std::pair<std::string, std::string>> TrustdProcess::CommandEnv() const {
+  std::vector<std::pair<std::string, std::string>> env = DatabaseEnv();
+  env.insert(env.end(), options_.env.begin(), options_.env.end());
+  return env;
 }
 
 TrustdProcess::~TrustdProcess() {
@@ -186,7 +209,7 @@ void TrustdProcess::Kill() {
 CommandResult TrustdProcess::Bootstrap(const std::string& email, const std::string& password) const {
   return RunCommand({TF_TRUSTCTL_PATH, "--data-dir", dir_.path() + "/data", "bootstrap", "--email", email,
                      "--password-stdin"},
-                    password + "\n", DatabaseEnv());
+                    password + "\n", CommandEnv());
 }
 
 std::string TrustdProcess::Login(const std::string& email, const std::string& password) const {

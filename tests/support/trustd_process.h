@@ -50,8 +50,10 @@ class TrustdProcess {
   struct Options {
     std::vector<std::string> extra_args;
     std::vector<std::pair<std::string, std::string>> env;
-    //! Serve this database instead of a fresh one (several instances on one store).
+    //! Serve this database instead of a fresh one (several instances on one store), and this
+    //! personal-data key store with it (PostgreSQL).
     const TestDatabase* database = nullptr;
+    const TestDatabase* key_store = nullptr;
   };
 
   explicit TrustdProcess(Options options);
@@ -71,8 +73,11 @@ class TrustdProcess {
   Backend backend() const;
   //! The database this trustd serves; null for SQLite in its data directory.
   const TestDatabase* Store() const;
-  //! TRUST_DATABASE_* for trustd and trustctl (none for SQLite in the data directory).
+  //! TRUST_DATABASE_* and TRUST_SECRETS_SUBJECT_KEYS_* for trustd and trustctl (none for
+  //! SQLite in the data directory).
   std::vector<std::pair<std::string, std::string>> DatabaseEnv() const;
+  //! DatabaseEnv() and Options::env: trustctl's environment for this instance.
+  std::vector<std::pair<std::string, std::string>> CommandEnv() const;
   std::string Log() const;
 
   //! `trustctl --data-dir <dir> bootstrap --email E --password-stdin` with `password`.
@@ -84,6 +89,7 @@ class TrustdProcess {
   Options options_;
   TempDir dir_;
   std::unique_ptr<TestDatabase> own_db_;  //!< PostgreSQL runs: a fresh database of its own
+  std::unique_ptr<TestDatabase> own_key_store_;  //!< and a fresh key store
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

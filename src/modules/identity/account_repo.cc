@@ -78,6 +78,22 @@ absl::Status AccountRepo::DeleteTotp(Tx& tx, const std::string& user_id) {
   return tx.Exec("DELETE FROM mfa_totp WHERE user_id = ?", {user_id}).status();
 }
 
+absl::StatusOr<std::vector<TotpFactor>> AccountRepo::ListPlaintextTotp(Tx& tx, int limit) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows,
+                      tx.Query(StrCat("SELECT ", kTotpColumns, " FROM mfa_totp WHERE secret NOT LIKE 'tfenc:%' "
+                                      "ORDER BY user_id LIMIT ", limit),
+                               {}));
+  std::vector<TotpFactor> out;
+  for (const Row& r : rows) out.push_back(TotpFromRow(r));
+  return out;
+}
+
+absl::StatusOr<bool> AccountRepo::EncryptTotp(Tx& tx, const TotpFactor& before, const std::string& encrypted) {
+  TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE mfa_totp SET secret = ? WHERE user_id = ? AND secret = ?",
+                                         {encrypted, before.user_id, before.secret}));
+  return n > 0;
+}
+
 absl::StatusOr<bool> AccountRepo::UseTotpStep(Tx& tx, const std::string& user_id, int64_t step) {
   TF_ASSIGN_OR_RETURN(int64_t changed,
                       tx.Exec("UPDATE mfa_totp SET last_used_step = ? WHERE user_id = ? AND "

@@ -22,6 +22,10 @@ class AccountRepo {
   absl::Status PutTotp(Tx& tx, const TotpFactor& f);
   absl::Status ConfirmTotp(Tx& tx, const std::string& user_id, int64_t step, int64_t now);
   absl::Status DeleteTotp(Tx& tx, const std::string& user_id);
+  //! Factors whose secret is not encrypted yet (stored before encryption existed).
+  absl::StatusOr<std::vector<TotpFactor>> ListPlaintextTotp(Tx& tx, int limit);
+  //! Stores the encrypted secret unless the factor changed since `before`.
+  absl::StatusOr<bool> EncryptTotp(Tx& tx, const TotpFactor& before, const std::string& encrypted);
   //! Records `step` as used; false when a step at or after it was used already (a replay,
   //! also between two concurrent sign-ins with the same code).
   absl::StatusOr<bool> UseTotpStep(Tx& tx, const std::string& user_id, int64_t step);

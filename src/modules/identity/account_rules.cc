@@ -31,7 +31,23 @@ bool IsTotpCode(std::string_view code) {
 
 }  // namespace
 
+absl::StatusOr<std::optional<OpenedTotp>> ReadTotp(store::Database& db, AccountRepo& repo, PersonalFields& fields,
+                                                   const std::string& tenant_id, const std::string& user_id) {
+  TF_ASSIGN_OR_RETURN(std::optional<TotpFactor> factor,
+                      db.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx)
+                                  -> absl::StatusOr<std::optional<TotpFactor>> {
+    absl::StatusOr<TotpFactor> f = repo.GetTotp(tx, user_id);
+    if (absl::IsNotFound(f.status())) return std::nullopt;
+    if (!f.ok()) return f.status();
+    return std::optional<TotpFactor>(std::move(*f));
+  }));
+  if (!factor) return std::optional<OpenedTotp>();
+  TF_ASSIGN_OR_RETURN(std::string secret, fields.DecryptTotpSecret(*factor));
+  return std::optional<OpenedTotp>(OpenedTotp{factor->created_at, factor->confirmed_at.has_value(), std::move(secret)});
+}
+
 absl::StatusOr<std::optional<SecondFactor>> UseSecondFactor(store::Transaction& tx, AccountRepo& repo,
+                                                            const std::optional<OpenedTotp>& totp,
                                                             const std::string& user_id, std::string_view code,
                                                             int64_t now_micros) {
   if (code.size() > 64) return std::optional<SecondFactor>();
@@ -39,8 +55,10 @@ absl::StatusOr<std::optional<SecondFactor>> UseSecondFactor(store::Transaction& 
     auto factor = repo.GetTotp(tx, user_id);
     if (absl::IsNotFound(factor.status())) return std::optional<SecondFactor>();
     TF_RETURN_IF_ERROR(factor.status());
-    if (!factor->confirmed_at) return std::optional<SecondFactor>();
-    TF_ASSIGN_OR_RETURN(std::string key, totp::Base32Decode(factor->secret));
+    if (!factor->confirmed_at || !totp || totp->created_at != factor->created_at) {
+      return std::optional<SecondFactor>();
+    }
+    TF_ASSIGN_OR_RETURN(std::string key, totp::Base32Decode(totp->secret));
     std::optional<int64_t> step = totp::MatchStep(key, code, now_micros / 1'000'000, factor->last_used_step);
     if (!step) return std::optional<SecondFactor>();
     TF_ASSIGN_OR_RETURN(bool fresh, repo.UseTotpStep(tx, user_id, *step));

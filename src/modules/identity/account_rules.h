@@ -13,6 +13,7 @@
 #include "core/rng.h"
 #include "modules/audit/audit_log.h"
 #include "modules/identity/account_repo.h"
+#include "modules/identity/personal_fields.h"
 #include "nlohmann/json.hpp"
 
 namespace tf::identity {
@@ -21,10 +22,24 @@ enum class SecondFactor { kTotp, kRecoveryCode };
 
 inline constexpr int kRecoveryCodeCount = 10;
 
+//! A user's TOTP factor with its secret decrypted, read before the transaction that checks a
+//! code against it (decrypting reaches the data keys, which no transaction may wait on).
+struct OpenedTotp {
+  int64_t created_at = 0;  //!< which enrolment it is: a code is checked only against this one
+  bool confirmed = false;
+  std::string secret;  //!< base32
+};
+
+//! The user's factor, or nullopt when they have none.
+absl::StatusOr<std::optional<OpenedTotp>> ReadTotp(store::Database& db, AccountRepo& repo, PersonalFields& fields,
+                                                   const std::string& tenant_id, const std::string& user_id);
+
 //! Checks `code` (a 6-digit TOTP code or a recovery code) for a user with a confirmed factor,
 //! and uses it up in `tx`: the TOTP step is recorded so it cannot be replayed, a recovery code
-//! is marked used. nullopt when the code is wrong, replayed or already used.
+//! is marked used. `totp` is the factor as ReadTotp found it; a TOTP code is refused when the
+//! factor is no longer that one. nullopt when the code is wrong, replayed or already used.
 absl::StatusOr<std::optional<SecondFactor>> UseSecondFactor(store::Transaction& tx, AccountRepo& repo,
+                                                            const std::optional<OpenedTotp>& totp,
                                                             const std::string& user_id, std::string_view code,
                                                             int64_t now_micros);
 

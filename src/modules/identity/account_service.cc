@@ -22,8 +22,14 @@ absl::Status WrongCode() { return FieldError("code", "is not a valid authenticat
 }  // namespace
 
 AccountService::AccountService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options,
-                               std::string issuer, audit::AuditLog& audit)
-    : db_(db), clock_(clock), rng_(rng), options_(options), issuer_(std::move(issuer)), audit_(audit) {}
+                               std::string issuer, audit::AuditLog& audit, secrets::PersonalData& personal_data)
+    : db_(db),
+      clock_(clock),
+      rng_(rng),
+      options_(options),
+      issuer_(std::move(issuer)),
+      audit_(audit),
+      personal_(personal_data) {}
 
 std::string AccountService::NewId() { return NewUuidV7(clock_, rng_); }
 
@@ -66,20 +72,24 @@ absl::Status AccountService::Record(store::Transaction& tx, const Principal& cal
 absl::StatusOr<TotpEnrollment> AccountService::EnrollTotp(const Principal& caller) {
   TF_RETURN_IF_ERROR(RequireSession(caller));
   TotpEnrollment out;
+  // The authenticator shows the account's email: opened before the change's transaction.
+  TF_ASSIGN_OR_RETURN(User me, db_.InTx(store::ReadTx(caller.TxTenant()),
+                                        [&](store::Transaction& tx) { return Self(tx, caller); }));
+  TF_RETURN_IF_ERROR(personal_.Open(me));
+  TotpFactor f;
+  f.user_id = me.id;
+  f.tenant_id = me.tenant_id;
+  f.created_at = Now();
+  out.secret = totp::Base32Encode(rng_.Bytes(kTotpSecretBytes));
+  TF_ASSIGN_OR_RETURN(f.secret, personal_.EncryptTotpSecret(f, out.secret));
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(User user, Self(tx, caller));
     if (user.mfa_enabled) {
       return absl::FailedPreconditionError(
           "multi-factor authentication is already on; disable it first to enrol another authenticator");
     }
-    TotpFactor f;
-    f.user_id = user.id;
-    f.tenant_id = user.tenant_id;
-    f.secret = totp::Base32Encode(rng_.Bytes(kTotpSecretBytes));
-    f.created_at = Now();
     TF_RETURN_IF_ERROR(accounts_.PutTotp(tx, f));
-    out.secret = f.secret;
-    out.otpauth_uri = totp::OtpauthUri(issuer_, user.email, f.secret);
+    out.otpauth_uri = totp::OtpauthUri(issuer_, me.email, out.secret);
     TF_ASSIGN_OR_RETURN(out.qr_svg, QrSvg(out.otpauth_uri));
     return Record(tx, caller, user.tenant_id, user.id, "mfa_enrollment_started");
   }));
@@ -97,16 +107,19 @@ absl::StatusOr<std::vector<std::string>> AccountService::IssueRecoveryCodes(stor
 
 absl::StatusOr<std::vector<std::string>> AccountService::ConfirmTotp(const Principal& caller, std::string_view code) {
   TF_RETURN_IF_ERROR(RequireSession(caller));
+  TF_ASSIGN_OR_RETURN(std::optional<OpenedTotp> pending,
+                      ReadTotp(db_, accounts_, personal_, caller.tenant_id, caller.user_id));
   return db_.InTx(store::WriteTx(caller.TxTenant()),
                   [&](store::Transaction& tx) -> absl::StatusOr<std::vector<std::string>> {
     TF_ASSIGN_OR_RETURN(User user, Self(tx, caller));
     auto factor = accounts_.GetTotp(tx, user.id);
-    if (absl::IsNotFound(factor.status()) || (factor.ok() && factor->confirmed_at)) {
+    if (absl::IsNotFound(factor.status()) || (factor.ok() && factor->confirmed_at) || !pending ||
+        (factor.ok() && factor->created_at != pending->created_at)) {
       return absl::FailedPreconditionError(
           "no enrolment is waiting for confirmation; start one with POST /api/auth/mfa/totp/enroll");
     }
     TF_RETURN_IF_ERROR(factor.status());
-    TF_ASSIGN_OR_RETURN(std::string key, totp::Base32Decode(factor->secret));
+    TF_ASSIGN_OR_RETURN(std::string key, totp::Base32Decode(pending->secret));
     std::optional<int64_t> step = totp::MatchStep(key, code, Now() / 1'000'000, std::nullopt);
     if (!step) return FieldError("code", "does not match the authenticator; check the device's clock");
     int64_t now = Now();
@@ -129,12 +142,13 @@ absl::Status AccountService::DisableTotp(const Principal& caller, std::string_vi
   if (!crypto::VerifyPassword(user.password_hash, password)) {
     return FieldError("password", "is not the current password");
   }
+  TF_ASSIGN_OR_RETURN(std::optional<OpenedTotp> totp, ReadTotp(db_, accounts_, personal_, user.tenant_id, user.id));
   return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(User current, Self(tx, caller));
     if (current.password_hash != user.password_hash) {
       return absl::AbortedError("the password was changed meanwhile; try again");
     }
-    TF_ASSIGN_OR_RETURN(auto factor, UseSecondFactor(tx, accounts_, current.id, code, Now()));
+    TF_ASSIGN_OR_RETURN(auto factor, UseSecondFactor(tx, accounts_, totp, current.id, code, Now()));
     if (!factor) return WrongCode();
     TF_RETURN_IF_ERROR(accounts_.DeleteTotp(tx, current.id));
     TF_RETURN_IF_ERROR(accounts_.DeleteRecoveryCodes(tx, current.id));
@@ -151,11 +165,13 @@ absl::Status AccountService::DisableTotp(const Principal& caller, std::string_vi
 absl::StatusOr<std::vector<std::string>> AccountService::RegenerateRecoveryCodes(const Principal& caller,
                                                                                 std::string_view code) {
   TF_RETURN_IF_ERROR(RequireSession(caller));
+  TF_ASSIGN_OR_RETURN(std::optional<OpenedTotp> totp,
+                      ReadTotp(db_, accounts_, personal_, caller.tenant_id, caller.user_id));
   return db_.InTx(store::WriteTx(caller.TxTenant()),
                   [&](store::Transaction& tx) -> absl::StatusOr<std::vector<std::string>> {
     TF_ASSIGN_OR_RETURN(User user, Self(tx, caller));
     if (!user.mfa_enabled) return absl::FailedPreconditionError("multi-factor authentication is not on");
-    TF_ASSIGN_OR_RETURN(auto factor, UseSecondFactor(tx, accounts_, user.id, code, Now()));
+    TF_ASSIGN_OR_RETURN(auto factor, UseSecondFactor(tx, accounts_, totp, user.id, code, Now()));
     if (!factor) return WrongCode();
     TF_ASSIGN_OR_RETURN(std::vector<std::string> codes, IssueRecoveryCodes(tx, user));
     TF_RETURN_IF_ERROR(Record(tx, caller, user.tenant_id, user.id, "recovery_codes_regenerated"));

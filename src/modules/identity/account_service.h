@@ -52,7 +52,7 @@ class AccountService {
  public:
   //! `issuer` names the service in authenticator apps.
   AccountService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options, std::string issuer,
-                 audit::AuditLog& audit);
+                 audit::AuditLog& audit, secrets::PersonalData& personal_data);
 
   // The caller's own second factor (sessions only, not API tokens).
   absl::StatusOr<TotpEnrollment> EnrollTotp(const Principal& caller);
@@ -112,6 +112,7 @@ class AccountService {
   IdentityRepo users_;
   audit::AuditLog& audit_;
   AccountRepo accounts_;
+  PersonalFields personal_;
 };
 
 }  // namespace tf::identity

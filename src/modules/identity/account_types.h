@@ -15,7 +15,7 @@ inline constexpr std::string_view kDevicePending = "pending";
 struct TotpFactor {
   std::string user_id;
   std::string tenant_id;
-  std::string secret;  //!< base32; never leaves the service after enrolment
+  std::string secret;  //!< base32, encrypted in the store (PersonalFields); never leaves the service after enrolment
   std::optional<int64_t> confirmed_at;
   std::optional<int64_t> last_used_step;
   int64_t created_at = 0;

@@ -1,6 +1,7 @@
 #include "modules/identity/identity_module.h"
 
 #include "core/log.h"
+#include "core/status.h"
 #include "modules/identity/account_routes.h"
 #include "modules/identity/identity_routes.h"
 
@@ -18,14 +19,22 @@ IdentityOptions IdentityOptionsFrom(const Config& config) {
 
 absl::Status IdentityModule::Register(ModuleContext& context) {
   if (context.audit == nullptr) return absl::FailedPreconditionError("the audit module must be registered first");
+  if (context.personal_data == nullptr) {
+    return absl::FailedPreconditionError("the secrets module must be registered before identity");
+  }
   IdentityOptions options = IdentityOptionsFrom(context.config);
-  service_ = std::make_unique<IdentityService>(context.db, context.clock, context.rng, options, *context.audit);
+  service_ = std::make_unique<IdentityService>(context.db, context.clock, context.rng, options, *context.audit,
+                                               *context.personal_data);
+  // People's data written before it was sealed is sealed before anything is served.
+  TF_ASSIGN_OR_RETURN(int64_t sealed, service_->SealPersonalData());
+  if (sealed > 0) log::Info("sealed personal data written before sealing existed", {{"rows", sealed}});
   CookieOptions cookies;
   cookies.secure = !context.config.server.tls_cert_file.empty();
   cookies.max_age = options.session_absolute_lifetime;
   RegisterIdentityRoutes(context.router, *service_, cookies);
   accounts_ =
-      std::make_unique<AccountService>(context.db, context.clock, context.rng, options, "Trust Fabric", *context.audit);
+      std::make_unique<AccountService>(context.db, context.clock, context.rng, options, "Trust Fabric", *context.audit,
+                                       *context.personal_data);
   RegisterAccountRoutes(context.router, *accounts_);
   context.authenticator = this;
   // Ended sessions are kept a week for investigations, then deleted; so are expired sign-ins.

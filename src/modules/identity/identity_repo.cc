@@ -18,6 +18,9 @@ using store::SelectRows;
 using store::Value;
 using store::Where;
 
+//! Sealed personal data starts so (secrets::kPersonalPrefix).
+constexpr std::string_view kSealedPrefix = "tfpd:";
+
 std::string JoinRoles(const std::vector<Role>& roles) {
   return absl::StrJoin(roles, ",", [](std::string* out, Role r) { StrAppend(out, RoleName(r)); });
 }
@@ -49,7 +52,7 @@ Tenant TenantFromRow(const Row& r) {
 
 constexpr std::string_view kUserColumns =
     "id, tenant_id, email, display_name, password_hash, roles, status, must_change_password, "
-    "locked_at, password_changed_at, last_login_at, mfa_enabled, created_at, updated_at";
+    "locked_at, password_changed_at, last_login_at, mfa_enabled, created_at, updated_at, email_index, erased_at";
 
 User UserFromRow(const Row& r) {
   User u;
@@ -67,6 +70,8 @@ User UserFromRow(const Row& r) {
   u.mfa_enabled = r.Int(11) != 0;
   u.created_at = r.Int(12);
   u.updated_at = r.Int(13);
+  u.email_index = r.OptText(14);
+  u.erased_at = r.OptInt(15);
   return u;
 }
 
@@ -128,10 +133,12 @@ absl::Status IdentityRepo::UpdateTenant(Tx& tx, const Tenant& t) {
 
 absl::Status IdentityRepo::InsertUser(Tx& tx, const User& u) {
   return tx.Exec(
-               StrCat("INSERT INTO users (", kUserColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+               StrCat("INSERT INTO users (", kUserColumns,
+                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                {u.id, u.tenant_id, u.email, u.display_name, u.password_hash, JoinRoles(u.roles), u.status,
                 int64_t{u.must_change_password}, store::OptInt(u.locked_at), u.password_changed_at,
-                store::OptInt(u.last_login_at), int64_t{u.mfa_enabled}, u.created_at, u.updated_at})
+                store::OptInt(u.last_login_at), int64_t{u.mfa_enabled}, u.created_at, u.updated_at,
+                store::OptText(u.email_index), store::OptInt(u.erased_at)})
       .status();
 }
 
@@ -144,9 +151,9 @@ absl::StatusOr<User> IdentityRepo::GetUser(Tx& tx, const std::optional<std::stri
   return UserFromRow(row);
 }
 
-absl::StatusOr<User> IdentityRepo::GetUserByEmail(Tx& tx, std::string_view email) {
-  TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne(StrCat("SELECT ", kUserColumns, " FROM users WHERE email = ?"),
-                                           {std::string(email)}, "user"));
+absl::StatusOr<User> IdentityRepo::GetUserByEmailIndex(Tx& tx, std::string_view email_index) {
+  TF_ASSIGN_OR_RETURN(Row row, tx.QueryOne(StrCat("SELECT ", kUserColumns, " FROM users WHERE email_index = ?"),
+                                           {std::string(email_index)}, "user"));
   return UserFromRow(row);
 }
 
@@ -155,7 +162,7 @@ absl::StatusOr<std::vector<User>> IdentityRepo::ListUsers(Tx& tx, const UserFilt
   Where w;
   w.AddIf("tenant_id = ?", filter.tenant_id);
   w.AddIf("status = ?", filter.status);
-  w.AddIf("email = ?", filter.email);
+  w.AddIf("email_index = ?", filter.email_index);
   if (filter.role) w.Add("(',' || roles || ',') LIKE ?", StrCat("%,", *filter.role, ",%"));
   w.AddIf("id > ?", after_id);
   return SelectRows(tx, kUserColumns, "users", w, OrderByIdLimit(limit), UserFromRow);
@@ -163,13 +170,40 @@ absl::StatusOr<std::vector<User>> IdentityRepo::ListUsers(Tx& tx, const UserFilt
 
 absl::Status IdentityRepo::UpdateUser(Tx& tx, const User& u) {
   return tx.Exec(
-               "UPDATE users SET display_name = ?, password_hash = ?, roles = ?, status = ?, "
+               "UPDATE users SET email = ?, display_name = ?, password_hash = ?, roles = ?, status = ?, "
                "must_change_password = ?, locked_at = ?, password_changed_at = ?, last_login_at = ?, "
-               "mfa_enabled = ?, updated_at = ? WHERE id = ? AND tenant_id = ?",
-               {u.display_name, u.password_hash, JoinRoles(u.roles), u.status, int64_t{u.must_change_password},
-                store::OptInt(u.locked_at), u.password_changed_at, store::OptInt(u.last_login_at),
-                int64_t{u.mfa_enabled}, u.updated_at, u.id, u.tenant_id})
+               "mfa_enabled = ?, updated_at = ?, email_index = ?, erased_at = ? WHERE id = ? AND tenant_id = ?",
+               {u.email, u.display_name, u.password_hash, JoinRoles(u.roles), u.status,
+                int64_t{u.must_change_password}, store::OptInt(u.locked_at), u.password_changed_at,
+                store::OptInt(u.last_login_at), int64_t{u.mfa_enabled}, u.updated_at, store::OptText(u.email_index),
+                store::OptInt(u.erased_at), u.id, u.tenant_id})
       .status();
+}
+
+absl::StatusOr<std::vector<User>> IdentityRepo::ListUnsealedUsers(Tx& tx, int limit) {
+  Where w;
+  w.Add("email NOT LIKE ? AND erased_at IS NULL", StrCat(kSealedPrefix, "%"));
+  return SelectRows(tx, kUserColumns, "users", w, OrderByIdLimit(limit), UserFromRow);
+}
+
+absl::StatusOr<bool> IdentityRepo::SealUser(Tx& tx, const User& before, const User& sealed) {
+  TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE users SET email = ?, display_name = ?, email_index = ? "
+                                         "WHERE id = ? AND email = ? AND display_name = ?",
+                                         {sealed.email, sealed.display_name, store::OptText(sealed.email_index),
+                                          before.id, before.email, before.display_name}));
+  return n > 0;
+}
+
+absl::StatusOr<std::vector<ApiToken>> IdentityRepo::ListUnsealedApiTokens(Tx& tx, int limit) {
+  Where w;
+  w.Add("name NOT LIKE ?", StrCat(kSealedPrefix, "%"));
+  return SelectRows(tx, kTokenColumns, "api_tokens", w, OrderByIdLimit(limit), TokenFromRow);
+}
+
+absl::StatusOr<bool> IdentityRepo::SealApiTokenName(Tx& tx, const ApiToken& before, const std::string& sealed_name) {
+  TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE api_tokens SET name = ? WHERE id = ? AND name = ?",
+                                         {sealed_name, before.id, before.name}));
+  return n > 0;
 }
 
 absl::Status IdentityRepo::SetLastLogin(Tx& tx, const std::string& user_id, int64_t at) {

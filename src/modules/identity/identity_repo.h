@@ -28,10 +28,16 @@ class IdentityRepo {
   absl::Status InsertUser(Tx& tx, const User& u);
   //! `tenant_scope` nullopt means any tenant; a user of another tenant is NotFound.
   absl::StatusOr<User> GetUser(Tx& tx, const std::optional<std::string>& tenant_scope, const std::string& id);
-  absl::StatusOr<User> GetUserByEmail(Tx& tx, std::string_view email);
+  absl::StatusOr<User> GetUserByEmailIndex(Tx& tx, std::string_view email_index);
   absl::StatusOr<std::vector<User>> ListUsers(Tx& tx, const UserFilter& filter,
                                               const std::optional<std::string>& after_id, int limit);
   absl::Status UpdateUser(Tx& tx, const User& u);
+  //! Users (not erased) whose email is not sealed yet, by id.
+  absl::StatusOr<std::vector<User>> ListUnsealedUsers(Tx& tx, int limit);
+  //! Stores the sealed email, display name and index unless the row changed since `before`.
+  absl::StatusOr<bool> SealUser(Tx& tx, const User& before, const User& sealed);
+  absl::StatusOr<std::vector<ApiToken>> ListUnsealedApiTokens(Tx& tx, int limit);
+  absl::StatusOr<bool> SealApiTokenName(Tx& tx, const ApiToken& before, const std::string& sealed_name);
   absl::Status SetLastLogin(Tx& tx, const std::string& user_id, int64_t at);
   absl::StatusOr<int64_t> CountUsersWithRole(Tx& tx, Role role);
 

@@ -28,8 +28,7 @@ nlohmann::json TenantAudit(const Tenant& t) {
 nlohmann::json UserAudit(const User& u) {
   std::vector<std::string> roles;
   for (Role r : u.roles) roles.emplace_back(RoleName(r));
-  return {{"roles", roles}, {"status", u.status}, {"display_name", u.display_name},
-          {"must_change_password", u.must_change_password}};
+  return {{"roles", roles}, {"status", u.status}, {"must_change_password", u.must_change_password}};
 }
 
 constexpr std::string_view kSessionPrefix = "tfs_";
@@ -46,6 +45,10 @@ constexpr int64_t kMaxDelaySeconds = 900;             // progressive delay cap
 constexpr int64_t kAddressForgetMicros = 3600'000'000;  // address counters reset after 1 h quiet
 constexpr int64_t kTouchEveryMicros = 60'000'000;     // last-seen writes at most once a minute
 const char* const kRegions[] = {"us", "ca", "uk", "eu"};
+
+absl::Status AlreadyBootstrapped() {
+  return absl::FailedPreconditionError("already bootstrapped: a SUPER_ADMIN exists");
+}
 
 // Identical for unknown users, bad passwords, disabled users and locked accounts.
 absl::Status BadLogin() { return absl::UnauthenticatedError("invalid email or password"); }
@@ -90,6 +93,26 @@ int64_t DelaySeconds(int failures, int threshold) {
 
 std::string HashSubject(std::string_view s) { return crypto::Sha256Hex(s); }
 
+//! The account's throttling key: the blind index of its email, as sign-in computes it from
+//! the address typed.
+std::string ThrottleAccount(const User& u) { return u.email_index.value_or(""); }
+
+//! A new active user, created at `now`.
+User ActiveUser(std::string id, std::string tenant_id, std::string email, std::string display_name,
+                std::string password_hash, std::vector<Role> roles, bool must_change_password, int64_t now) {
+  User u;
+  u.id = std::move(id);
+  u.tenant_id = std::move(tenant_id);
+  u.email = std::move(email);
+  u.display_name = std::move(display_name);
+  u.password_hash = std::move(password_hash);
+  u.roles = std::move(roles);
+  u.status = kStatusActive;
+  u.must_change_password = must_change_password;
+  u.password_changed_at = u.created_at = u.updated_at = now;
+  return u;
+}
+
 std::string OneTimePassword(Rng& rng) {
   // 20 characters from an alphabet without look-alikes: ~115 bits.
   static constexpr std::string_view kAlphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -105,8 +128,13 @@ std::string OneTimePassword(Rng& rng) {
 }  // namespace
 
 IdentityService::IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options,
-                                 audit::AuditLog& audit)
-    : db_(db), clock_(clock), rng_(rng), options_(options), audit_(audit) {}
+                                 audit::AuditLog& audit, secrets::PersonalData& personal_data)
+    : db_(db), clock_(clock), rng_(rng), options_(options), audit_(audit), personal_(personal_data) {}
+
+absl::StatusOr<LoginResult> IdentityService::Opened(absl::StatusOr<LoginResult> result) {
+  if (result.ok()) TF_RETURN_IF_ERROR(personal_.Open(result->user));
+  return result;
+}
 
 std::string IdentityService::NewId() { return NewUuidV7(clock_, rng_); }
 
@@ -169,14 +197,14 @@ absl::Status IdentityService::RecordFailure(store::Transaction& tx, const std::s
 
 absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) {
   std::string email = NormalizeEmail(request.email);
-  std::string account = HashSubject(email);
+  TF_ASSIGN_OR_RETURN(std::string account, personal_.EmailIndex(email));
   std::string address = HashSubject(request.source_ip);
 
   // Read first (no write lock held during the slow password check).
   TF_ASSIGN_OR_RETURN(auto lookup, db_.InTx(store::ReadTx(), [&](store::Transaction& tx)
                                                 -> absl::StatusOr<std::optional<User>> {
     TF_RETURN_IF_ERROR(CheckThrottle(tx, account, address));
-    auto user = repo_.GetUserByEmail(tx, email);
+    auto user = repo_.GetUserByEmailIndex(tx, account);
     if (absl::IsNotFound(user.status())) return std::optional<User>();
     if (!user.ok()) return user.status();
     return std::optional<User>(std::move(*user));
@@ -196,7 +224,7 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
   else if (lookup->status != kStatusActive) refusal = "account disabled";
 
   // Retryable: the attempt works on its own copies of what the read found.
-  return db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
+  return Opened(db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
     std::string refusal_now = refusal;
     std::optional<User> user = lookup;
     std::optional<Tenant> tenant;
@@ -232,7 +260,7 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
     }
     TF_RETURN_IF_ERROR(SignIn(tx, *user, *tenant, device.id, request.source_ip, request.user_agent, "password", result));
     return result;
-  });
+  }));
 }
 
 absl::StatusOr<Device> IdentityService::SeeDevice(store::Transaction& tx, const User& user, const Tenant& tenant,
@@ -314,7 +342,7 @@ absl::Status IdentityService::SignIn(store::Transaction& tx, const User& user, c
                                      const std::string& device_id, std::string_view source_ip,
                                      std::string_view user_agent, std::string_view method, LoginResult& result) {
   int64_t now = Now();
-  TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, HashSubject(user.email)));
+  TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, ThrottleAccount(user)));
   result.step = LoginResult::Step::kSignedIn;
   result.token = crypto::NewToken(rng_, kSessionPrefix);
   result.csrf_token = crypto::NewToken(rng_, "");
@@ -363,7 +391,7 @@ absl::Status IdentityService::RefuseStep(store::Transaction& tx, LoginChallenge&
     TF_RETURN_IF_ERROR(accounts_.UpdateChallenge(tx, challenge));
   }
   // A wrong code counts like a wrong password, for the account and for the address.
-  TF_RETURN_IF_ERROR(RecordFailure(tx, HashSubject(user.email), HashSubject(challenge.source_ip), user));
+  TF_RETURN_IF_ERROR(RecordFailure(tx, ThrottleAccount(user), HashSubject(challenge.source_ip), user));
   TF_RETURN_IF_ERROR(RecordEvent(tx, user.tenant_id, user.id, "anonymous", event_type, challenge.source_ip,
                                  challenge.user_agent, {{"attempt", challenge.attempts}}));
   TF_RETURN_IF_ERROR(tx.Commit());
@@ -373,18 +401,24 @@ absl::Status IdentityService::RefuseStep(store::Transaction& tx, LoginChallenge&
 }
 
 absl::StatusOr<LoginResult> IdentityService::LoginMfa(const LoginStepRequest& request) {
-  return db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
+  // The factor's secret is decrypted before the transaction that checks the code.
+  TF_ASSIGN_OR_RETURN(LoginChallenge pending, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+    return FindChallenge(tx, request.challenge_token);
+  }));
+  TF_ASSIGN_OR_RETURN(std::optional<OpenedTotp> totp,
+                      ReadTotp(db_, accounts_, personal_, pending.tenant_id, pending.user_id));
+  return Opened(db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
     TF_ASSIGN_OR_RETURN(LoginChallenge c, FindChallenge(tx, request.challenge_token));
     if (!c.mfa_pending) return absl::FailedPreconditionError("this sign-in is past its second factor");
     TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, c.tenant_id, c.user_id));
     TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
-    TF_RETURN_IF_ERROR(CheckThrottle(tx, HashSubject(user.email), HashSubject(c.source_ip)));
+    TF_RETURN_IF_ERROR(CheckThrottle(tx, ThrottleAccount(user), HashSubject(c.source_ip)));
     if (user.locked_at || user.status != kStatusActive || tenant.status != kStatusActive) {
       TF_RETURN_IF_ERROR(accounts_.DeleteChallenge(tx, c.id));
       TF_RETURN_IF_ERROR(tx.Commit());
       return BadChallenge();
     }
-    TF_ASSIGN_OR_RETURN(auto factor, UseSecondFactor(tx, accounts_, user.id, request.code, Now()));
+    TF_ASSIGN_OR_RETURN(auto factor, UseSecondFactor(tx, accounts_, totp, user.id, request.code, Now()));
     if (!factor) return RefuseStep(tx, c, user, "mfa_failed");
     std::string_view method = *factor == SecondFactor::kTotp ? "password+totp" : "password+recovery_code";
     if (*factor == SecondFactor::kRecoveryCode) {
@@ -403,16 +437,16 @@ absl::StatusOr<LoginResult> IdentityService::LoginMfa(const LoginStepRequest& re
     TF_RETURN_IF_ERROR(accounts_.DeleteChallenge(tx, c.id));
     TF_RETURN_IF_ERROR(SignIn(tx, user, tenant, device.id, request.source_ip, request.user_agent, method, result));
     return result;
-  });
+  }));
 }
 
 absl::StatusOr<LoginResult> IdentityService::LoginDevice(const LoginStepRequest& request) {
-  return db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
+  return Opened(db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<LoginResult> {
     TF_ASSIGN_OR_RETURN(LoginChallenge c, FindChallenge(tx, request.challenge_token));
     if (c.mfa_pending) return absl::FailedPreconditionError("this sign-in needs its second factor first");
     TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, c.tenant_id, c.user_id));
     TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
-    TF_RETURN_IF_ERROR(CheckThrottle(tx, HashSubject(user.email), HashSubject(c.source_ip)));
+    TF_RETURN_IF_ERROR(CheckThrottle(tx, ThrottleAccount(user), HashSubject(c.source_ip)));
     auto device = accounts_.GetDevice(tx, c.tenant_id, c.device_id);
     if (absl::IsNotFound(device.status())) return BadChallenge();  // removed meanwhile
     TF_RETURN_IF_ERROR(device.status());
@@ -447,7 +481,7 @@ absl::StatusOr<LoginResult> IdentityService::LoginDevice(const LoginStepRequest&
     LoginResult result;
     TF_RETURN_IF_ERROR(SignIn(tx, user, tenant, device->id, request.source_ip, request.user_agent, method, result));
     return result;
-  });
+  }));
 }
 
 absl::Status IdentityService::RecordEvent(store::Transaction& tx, const std::string& tenant_id,
@@ -522,7 +556,6 @@ absl::StatusOr<Principal> IdentityService::AuthenticateSession(const Credential&
   p.kind = Principal::Kind::kSession;
   p.user_id = found.user.id;
   p.tenant_id = found.user.tenant_id;
-  p.email = found.user.email;
   p.roles = found.user.roles;
   p.permissions = PermissionsOf(found.user.roles);
   p.credential_id = found.session.id;
@@ -559,7 +592,6 @@ absl::StatusOr<Principal> IdentityService::AuthenticateApiToken(const std::strin
   p.kind = Principal::Kind::kApiToken;
   p.user_id = found.user.id;
   p.tenant_id = found.token.tenant_id;
-  p.email = found.user.email;
   // Never more than the creator holds today: demoting the creator narrows the token.
   p.permissions = found.token.permissions & PermissionsOf(found.user.roles);
   p.credential_id = found.token.id;
@@ -577,7 +609,9 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
   if (!crypto::VerifyPassword(user.password_hash, current)) {
     return FieldError("current_password", "is not the current password");
   }
-  if (absl::Status policy = CheckPassword(next, user.email); !policy.ok()) {
+  User opened = user;
+  TF_RETURN_IF_ERROR(personal_.Open(opened));
+  if (absl::Status policy = CheckPassword(next, opened.email); !policy.ok()) {
     return FieldError("new_password", Sv(policy.message()).substr(std::string_view("password: ").size()));
   }
   if (crypto::VerifyPassword(user.password_hash, next)) {
@@ -607,12 +641,14 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
 }
 
 absl::StatusOr<std::pair<User, Tenant>> IdentityService::Me(const Principal& caller) {
-  return db_.InTx(store::ReadTx(caller.TxTenant()),
-                  [&](store::Transaction& tx) -> absl::StatusOr<std::pair<User, Tenant>> {
+  TF_ASSIGN_OR_RETURN(auto me, db_.InTx(store::ReadTx(caller.TxTenant()),
+                                        [&](store::Transaction& tx) -> absl::StatusOr<std::pair<User, Tenant>> {
     TF_ASSIGN_OR_RETURN(User user, repo_.GetUser(tx, caller.tenant_id, caller.user_id));
     TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, user.tenant_id));
     return std::pair<User, Tenant>(std::move(user), std::move(tenant));
-  });
+  }));
+  TF_RETURN_IF_ERROR(personal_.Open(me.first));
+  return me;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -720,44 +756,51 @@ absl::StatusOr<User> IdentityService::CreateUser(const Principal& caller, const 
   TF_RETURN_IF_ERROR(CheckPassword(request.password, email));
   if (request.display_name.size() > 200) return FieldError("display_name", "must be at most 200 bytes");
   TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(request.password));
-  int64_t now = Now();
-  User u;
-  u.id = NewId();
-  u.tenant_id = tenant.id;
-  u.email = email;
-  u.display_name = request.display_name;
-  u.password_hash = hash;
-  u.roles = roles;
-  u.status = kStatusActive;
-  u.must_change_password = request.must_change_password;
-  u.password_changed_at = now;
-  u.created_at = now;
-  u.updated_at = now;
-  return db_.InTx(store::WriteTx(tenant.id), [&](store::Transaction& tx) -> absl::StatusOr<User> {
-    absl::Status s = repo_.InsertUser(tx, u);
+  User u = ActiveUser(NewId(), tenant.id, email, request.display_name, hash, roles, request.must_change_password, Now());
+  TF_ASSIGN_OR_RETURN(User sealed, SealedCopy(u));
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant.id), [&](store::Transaction& tx) -> absl::Status {
+    absl::Status s = repo_.InsertUser(tx, sealed);
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError("a user with this email exists");
     TF_RETURN_IF_ERROR(s);
     TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, u.tenant_id, audit::Actor::Of(caller),
                                           {"user.created", "CREATE", "users", u.id, {{"after", UserAudit(u)}}}));
     log::Info("user created", {{"user_id", u.id}, {"user_tenant", u.tenant_id}});
-    return u;
-  });
+    return absl::OkStatus();
+  }));
+  return u;
 }
 
 absl::StatusOr<std::vector<User>> IdentityService::ListUsers(const Principal& caller, UserFilter filter,
                                                              const std::optional<std::string>& after_id, int limit) {
   if (auto scope = caller.TenantScope()) filter.tenant_id = scope;
-  if (filter.email) filter.email = NormalizeEmail(*filter.email);
+  if (filter.email) {
+    TF_ASSIGN_OR_RETURN(filter.email_index, personal_.EmailIndex(NormalizeEmail(*filter.email)));
+  }
   if (filter.role && !ParseRole(*filter.role)) return FieldError("role", "unknown role");
-  return db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(), [&](store::Transaction& tx) {
+  TF_ASSIGN_OR_RETURN(std::vector<User> users, db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(),
+                                                        [&](store::Transaction& tx) {
     return repo_.ListUsers(tx, filter, after_id, limit);
-  });
+  }));
+  TF_RETURN_IF_ERROR(personal_.Open(users));
+  return users;
 }
 
 absl::StatusOr<User> IdentityService::GetUser(const Principal& caller, const std::string& id) {
-  return db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
+  return Opened(db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
     return repo_.GetUser(tx, caller.TenantScope(), id);
-  });
+  }));
+}
+
+absl::StatusOr<User> IdentityService::SealedCopy(User& u) {
+  User sealed = u;
+  TF_RETURN_IF_ERROR(personal_.Seal(sealed));
+  u.email_index = sealed.email_index;
+  return sealed;
+}
+
+absl::StatusOr<User> IdentityService::Opened(absl::StatusOr<User> user) {
+  if (user.ok()) TF_RETURN_IF_ERROR(personal_.Open(*user));
+  return user;
 }
 
 absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const std::string& id,
@@ -768,8 +811,16 @@ absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const 
   if (patch.display_name && patch.display_name->size() > 200) {
     return FieldError("display_name", "must be at most 200 bytes");
   }
-  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
+  std::optional<std::string> sealed_name;
+  if (patch.display_name) {
+    TF_ASSIGN_OR_RETURN(User found, db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
+      return repo_.GetUser(tx, caller.TenantScope(), id);
+    }));
+    TF_ASSIGN_OR_RETURN(sealed_name, personal_.SealDisplayName(found, *patch.display_name));
+  }
+  return Opened(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
     TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, caller.TenantScope(), id));
+    if (u.erased_at) return absl::FailedPreconditionError("the user was erased");
     nlohmann::json before = UserAudit(u);
     if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
       return absl::PermissionDeniedError("you cannot change a user who holds permissions you do not");
@@ -788,15 +839,17 @@ absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const 
       }
       u.status = *patch.status;
     }
-    if (patch.display_name) u.display_name = *patch.display_name;
+    if (sealed_name) u.display_name = *sealed_name;
     u.updated_at = now;
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
+    nlohmann::json after = UserAudit(u);
+    if (sealed_name) after["display_name_changed"] = true;
     TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, u.tenant_id, audit::Actor::Of(caller),
                                           {"user.updated", "UPDATE", "users", u.id,
-                                           {{"before", before}, {"after", UserAudit(u)}}}));
+                                           {{"before", before}, {"after", after}}}));
     log::Info("user updated", {{"user_id", u.id}, {"status", u.status}});
     return u;
-  });
+  }));
 }
 
 absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const Principal& caller,
@@ -832,7 +885,7 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
 }
 
 absl::StatusOr<User> IdentityService::Unlock(const Principal& caller, const std::string& id) {
-  return db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
+  return Opened(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
     TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, caller.TenantScope(), id));
     if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
       return absl::PermissionDeniedError("you cannot unlock a user who holds permissions you do not");
@@ -840,12 +893,12 @@ absl::StatusOr<User> IdentityService::Unlock(const Principal& caller, const std:
     u.locked_at.reset();
     u.updated_at = Now();
     TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
-    TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, HashSubject(u.email)));
+    TF_RETURN_IF_ERROR(repo_.ClearThrottle(tx, kAccountScope, ThrottleAccount(u)));
     TF_RETURN_IF_ERROR(RecordEvent(tx, u.tenant_id, u.id, caller.Actor(), "account_unlocked", caller.source_ip,
                                    caller.user_agent));
     log::Info("account unlocked", {{"user_id", u.id}});
     return u;
-  });
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -874,12 +927,14 @@ absl::StatusOr<CreatedApiToken> IdentityService::CreateApiToken(const Principal&
   created.token = ApiToken{NewId(), caller.tenant_id, caller.user_id, name, crypto::Sha256Hex(created.secret), perms,
                            now + int64_t{request.expires_in_days} * 86400 * 1'000'000, now, std::nullopt,
                            std::nullopt};
+  ApiToken sealed = created.token;
+  TF_RETURN_IF_ERROR(personal_.Seal(sealed));
   TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
-    TF_RETURN_IF_ERROR(repo_.InsertApiToken(tx, created.token));
+    TF_RETURN_IF_ERROR(repo_.InsertApiToken(tx, sealed));
     TF_RETURN_IF_ERROR(audit_.RecordEvent(
         tx, created.token.tenant_id, audit::Actor::Of(caller),
         {"api_token.created", "CREATE", "auth.tokens", created.token.id,
-         {{"after", {{"name", name}, {"permissions", PermissionNames(perms)}, {"expires_at", created.token.expires_at}}}}}));
+         {{"after", {{"permissions", PermissionNames(perms)}, {"expires_at", created.token.expires_at}}}}}));
     log::Info("API token created", {{"api_token_id", created.token.id}});
     return absl::OkStatus();
   }));
@@ -889,9 +944,12 @@ absl::StatusOr<CreatedApiToken> IdentityService::CreateApiToken(const Principal&
 absl::StatusOr<std::vector<ApiToken>> IdentityService::ListApiTokens(const Principal& caller,
                                                                      const std::optional<std::string>& after_id,
                                                                      int limit) {
-  return db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(), [&](store::Transaction& tx) {
+  TF_ASSIGN_OR_RETURN(std::vector<ApiToken> tokens, db_.InTx(store::ReadTx(caller.TxTenant()).ReplicaOk(),
+                                                             [&](store::Transaction& tx) {
     return repo_.ListApiTokens(tx, caller.tenant_id, after_id, limit);
-  });
+  }));
+  TF_RETURN_IF_ERROR(personal_.Open(tokens));
+  return tokens;
 }
 
 absl::Status IdentityService::RevokeApiToken(const Principal& caller, const std::string& id) {
@@ -900,7 +958,7 @@ absl::Status IdentityService::RevokeApiToken(const Principal& caller, const std:
     if (t.revoked_at) return absl::OkStatus();
     TF_RETURN_IF_ERROR(repo_.RevokeApiToken(tx, caller.tenant_id, id, Now()));
     TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, caller.tenant_id, audit::Actor::Of(caller),
-                                          {"api_token.revoked", "DELETE", "auth.tokens", id, {{"name", t.name}}}));
+                                          {"api_token.revoked", "DELETE", "auth.tokens", id}));
     log::Info("API token revoked", {{"api_token_id", id}});
     return absl::OkStatus();
   });
@@ -935,37 +993,91 @@ absl::StatusOr<BootstrapResult> IdentityService::Bootstrap(const std::string& em
   } else {
     TF_RETURN_IF_ERROR(CheckPassword(*password, email));
   }
+  TF_ASSIGN_OR_RETURN(bool done, IsBootstrapped());
+  if (done) return AlreadyBootstrapped();
   TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(*password));
-  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<BootstrapResult> {
+  TF_ASSIGN_OR_RETURN(Tenant system, SystemTenant());
+  User& u = result.user;
+  u = ActiveUser(NewId(), system.id, email, "Platform administrator", hash, {Role::kSuperAdmin},
+                 result.one_time_password.has_value(), Now());
+  TF_ASSIGN_OR_RETURN(User sealed, SealedCopy(u));
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(int64_t admins, repo_.CountUsersWithRole(tx, Role::kSuperAdmin));
-    if (admins > 0) return absl::FailedPreconditionError("already bootstrapped: a SUPER_ADMIN exists");
-    int64_t now = Now();
-    auto system = repo_.GetTenantBySlug(tx, kSystemTenantSlug);
-    if (absl::IsNotFound(system.status())) {
-      system = Tenant{NewId(), std::string(kSystemTenantSlug), "Platform operators", "us",
-                      std::string(kStatusActive), false, false, now, now};
-      TF_RETURN_IF_ERROR(repo_.InsertTenant(tx, *system));
-    }
-    TF_RETURN_IF_ERROR(system.status());
-    User& u = result.user;
-    u.id = NewId();
-    u.tenant_id = system->id;
-    u.email = email;
-    u.display_name = "Platform administrator";
-    u.password_hash = hash;
-    u.roles = {Role::kSuperAdmin};
-    u.status = kStatusActive;
-    u.must_change_password = result.one_time_password.has_value();
-    u.password_changed_at = now;
-    u.created_at = now;
-    u.updated_at = now;
-    absl::Status s = repo_.InsertUser(tx, u);
+    if (admins > 0) return AlreadyBootstrapped();
+    absl::Status s = repo_.InsertUser(tx, sealed);
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError("a user with this email exists");
     TF_RETURN_IF_ERROR(s);
     TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, u.tenant_id, audit::Actor::System(),
                                           {"platform.bootstrapped", "CREATE", "users", u.id, {{"after", UserAudit(u)}}}));
     log::Info("bootstrapped the first SUPER_ADMIN", {{"user_id", u.id}});
-    return result;
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<int64_t> IdentityService::SealPersonalData() {
+  constexpr int kBatch = 200;
+  int64_t sealed = 0;
+  for (;;) {
+    TF_ASSIGN_OR_RETURN(std::vector<User> users, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+      return repo_.ListUnsealedUsers(tx, kBatch);
+    }));
+    TF_ASSIGN_OR_RETURN(std::vector<ApiToken> tokens, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+      return repo_.ListUnsealedApiTokens(tx, kBatch);
+    }));
+    TF_ASSIGN_OR_RETURN(std::vector<TotpFactor> factors, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+      return accounts_.ListPlaintextTotp(tx, kBatch);
+    }));
+    if (users.empty() && tokens.empty() && factors.empty()) return sealed;
+    std::vector<std::pair<User, User>> user_rows;
+    for (User& u : users) {
+      User after = u;
+      after.email = NormalizeEmail(u.email);
+      TF_RETURN_IF_ERROR(personal_.Seal(after));
+      user_rows.emplace_back(std::move(u), std::move(after));
+    }
+    std::vector<std::pair<ApiToken, std::string>> token_rows;
+    for (ApiToken& t : tokens) {
+      ApiToken after = t;
+      TF_RETURN_IF_ERROR(personal_.Seal(after));
+      token_rows.emplace_back(std::move(t), std::move(after.name));
+    }
+    std::vector<std::pair<TotpFactor, std::string>> factor_rows;
+    for (TotpFactor& f : factors) {
+      TF_ASSIGN_OR_RETURN(std::string encrypted, personal_.EncryptTotpSecret(f, f.secret));
+      factor_rows.emplace_back(std::move(f), std::move(encrypted));
+    }
+    // A row changed meanwhile is left for the next pass (it is listed again while unsealed).
+    TF_ASSIGN_OR_RETURN(int64_t n, db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx)
+                                                -> absl::StatusOr<int64_t> {
+      int64_t done = 0;
+      for (const auto& [before, after] : user_rows) {
+        TF_ASSIGN_OR_RETURN(bool changed, repo_.SealUser(tx, before, after));
+        done += changed;
+      }
+      for (const auto& [before, name] : token_rows) {
+        TF_ASSIGN_OR_RETURN(bool changed, repo_.SealApiTokenName(tx, before, name));
+        done += changed;
+      }
+      for (const auto& [before, encrypted] : factor_rows) {
+        TF_ASSIGN_OR_RETURN(bool changed, accounts_.EncryptTotp(tx, before, encrypted));
+        done += changed;
+      }
+      return done;
+    }));
+    sealed += n;
+  }
+}
+
+absl::StatusOr<Tenant> IdentityService::SystemTenant() {
+  return db_.InTx(store::WriteTx().Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<Tenant> {
+    absl::StatusOr<Tenant> system = repo_.GetTenantBySlug(tx, kSystemTenantSlug);
+    if (!absl::IsNotFound(system.status())) return system;
+    int64_t now = Now();
+    Tenant t{NewId(), std::string(kSystemTenantSlug), "Platform operators", "us", std::string(kStatusActive),
+             false, false, now, now};
+    TF_RETURN_IF_ERROR(repo_.InsertTenant(tx, t));
+    return t;
   });
 }
 

@@ -16,6 +16,7 @@
 #include "modules/audit/audit_log.h"
 #include "modules/identity/account_repo.h"
 #include "modules/identity/identity_repo.h"
+#include "modules/identity/personal_fields.h"
 #include "nlohmann/json.hpp"
 #include "store/database.h"
 
@@ -108,7 +109,9 @@ struct BootstrapResult {
 class IdentityService {
  public:
   //! Every change it makes records its event in `audit` in the change's transaction.
-  IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options, audit::AuditLog& audit);
+  //! People's data is sealed under their own keys in `personal_data` (PersonalFields).
+  IdentityService(store::Database& db, const Clock& clock, Rng& rng, IdentityOptions options, audit::AuditLog& audit,
+                  secrets::PersonalData& personal_data);
 
   // Authentication
   absl::StatusOr<LoginResult> Login(const LoginRequest& request);
@@ -157,6 +160,10 @@ class IdentityService {
   //! expired pending sign-ins.
   absl::StatusOr<int64_t> PurgeEndedSessions(std::chrono::microseconds keep);
 
+  //! Seals users' and API tokens' personal fields and encrypts TOTP secrets still held in
+  //! plaintext (written before either existed), in batches; returns how many rows it changed.
+  absl::StatusOr<int64_t> SealPersonalData();
+
   static std::string NormalizeEmail(std::string_view email);
 
  private:
@@ -188,6 +195,13 @@ class IdentityService {
                              const std::optional<User>& user);
   absl::StatusOr<std::vector<Role>> ParseGrantableRoles(const Principal& caller, const std::vector<std::string>& names,
                                                         bool system_tenant);
+  //! The system tenant, created when absent.
+  absl::StatusOr<Tenant> SystemTenant();
+  //! The result with its user's personal fields opened.
+  absl::StatusOr<LoginResult> Opened(absl::StatusOr<LoginResult> result);
+  absl::StatusOr<User> Opened(absl::StatusOr<User> user);
+  //! `u` sealed for the store (PersonalFields::Seal); sets u.email_index too.
+  absl::StatusOr<User> SealedCopy(User& u);
   std::string NewId();
   int64_t Now() const { return clock_.NowMicros(); }
 
@@ -198,6 +212,7 @@ class IdentityService {
   audit::AuditLog& audit_;
   IdentityRepo repo_;
   AccountRepo accounts_;
+  PersonalFields personal_;
 };
 
 }  // namespace tf::identity

@@ -29,11 +29,14 @@ struct Tenant {
   int64_t updated_at = 0;
 };
 
+//! email and display_name are sealed personal data in the store (PersonalFields) and
+//! plaintext once opened.
 struct User {
   std::string id;
   std::string tenant_id;
   std::string email;
   std::string display_name;
+  std::optional<std::string> email_index;  //!< the email's blind index; none once erased
   std::string password_hash;  //!< never leaves the service
   std::vector<Role> roles;
   std::string status;  //!< active | disabled
@@ -44,6 +47,7 @@ struct User {
   bool mfa_enabled = false;  //!< a confirmed TOTP factor exists
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  std::optional<int64_t> erased_at;  //!< the person was erased: their key destroyed
 };
 
 struct Session {
@@ -65,7 +69,7 @@ struct ApiToken {
   std::string id;
   std::string tenant_id;
   std::string user_id;  //!< the creator; the token never holds more than they do
-  std::string name;
+  std::string name;     //!< sealed under the creator's key in the store
   std::string token_hash;
   PermissionSet permissions;
   int64_t expires_at = 0;
@@ -84,7 +88,8 @@ struct UserFilter {
   std::optional<std::string> tenant_id;  //!< nullopt: every tenant (platform callers only)
   std::optional<std::string> role;
   std::optional<std::string> status;
-  std::optional<std::string> email;  //!< exact, case-insensitive
+  std::optional<std::string> email;        //!< exact, case-insensitive (the service looks up its index)
+  std::optional<std::string> email_index;  //!< what the store filters by
 };
 
 struct TenantFilter {

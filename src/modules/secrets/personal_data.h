@@ -36,6 +36,8 @@
 namespace tf::secrets {
 
 inline constexpr std::string_view kPersonalPrefix = "tfpd";
+//! What an erased person's data reads as wherever it is shown.
+inline constexpr std::string_view kErasedText = "[erased]";
 //! The data keys of platform-wide lookups (blind indexes), a tenant id no tenant has.
 inline constexpr std::string_view kPlatformKeysTenant = "platform";
 
@@ -78,6 +80,9 @@ class PersonalData {
   absl::StatusOr<bool> Erase(const std::string& tenant_id, const std::string& subject_id);
   //! Tombstones in (erased_at, tenant, subject) order after `after`, at most `limit`.
   absl::StatusOr<std::vector<ErasedSubject>> ErasedAfter(const ErasedSubject& after, int limit);
+
+  //! The tenants' data keys the subject keys are stored under.
+  DataKeys& data_keys() { return data_keys_; }
 
   static constexpr std::chrono::seconds kCacheTtl{5};
 

@@ -32,6 +32,7 @@ const std::vector<EncryptedColumn>& EncryptedColumns() {
   static const auto* columns = new std::vector<EncryptedColumn>{
       {"secret_versions", "value", "secret_id || '/' || CAST(version AS TEXT)", {"secret_id", "version"},
        "managed secrets' values"},
+      {"mfa_totp", "secret", "user_id", {"user_id"}, "users' TOTP (authenticator) secrets"},
       {"subject_keys", "wrapped_key", "subject_id", {"subject_id"}, "each person's key for their personal data",
        ColumnStore::kKeyStore},
   };

@@ -30,6 +30,15 @@ absl::StatusOr<std::unique_ptr<Kms>> OpenKms(const Config& config, const Clock& 
   return std::unique_ptr<Kms>(std::move(kms));
 }
 
+absl::StatusOr<KeyServices> OpenKeyServices(const Config& config, store::Database& db, const Clock& clock) {
+  KeyServices k;
+  TF_ASSIGN_OR_RETURN(k.kms, OpenKms(config, clock));
+  k.data_keys = std::make_unique<DataKeys>(db, *k.kms, clock);
+  TF_ASSIGN_OR_RETURN(k.key_store, OpenSubjectKeyStore(config, clock));
+  k.personal_data = std::make_unique<PersonalData>(*k.key_store, *k.data_keys, clock);
+  return k;
+}
+
 namespace {
 
 //! Values one tenant's re-encryption changes per minute in trustd (trustctl keys reencrypt
@@ -39,18 +48,22 @@ constexpr int64_t kReencryptPerRun = 5000;
 }  // namespace
 
 absl::Status SecretsModule::Register(ModuleContext& context) {
-  TF_ASSIGN_OR_RETURN(kms_, OpenKms(context.config, context.clock));
-  data_keys_ = std::make_unique<DataKeys>(context.db, *kms_, context.clock);
-  context.data_keys = data_keys_.get();
-  TF_ASSIGN_OR_RETURN(key_store_, OpenSubjectKeyStore(context.config, context.clock));
-  personal_data_ = std::make_unique<PersonalData>(*key_store_, *data_keys_, context.clock);
-  context.personal_data = personal_data_.get();
+  TF_ASSIGN_OR_RETURN(keys_, OpenKeyServices(context.config, context.db, context.clock));
+  // The platform's keys (made on first start) unwrap only under the KEK that made them: a
+  // trustd given another KEK than the instances it shares the database with stops here.
+  if (absl::StatusOr<DataKeyRing> ring = keys_.data_keys->Ring(std::string(kPlatformKeysTenant)); !ring.ok()) {
+    return absl::FailedPreconditionError(
+        StrCat("secrets: the KEK does not unwrap the data keys stored in the database (", ring.status().message(),
+               "); every trustd sharing a database needs the same KEK (secrets.kek, secrets.kek_file or Vault)"));
+  }
+  context.data_keys = keys_.data_keys.get();
+  context.personal_data = keys_.personal_data.get();
   context.health_checks.push_back({"subject_key_store", true, [this](nlohmann::json& details) {
-                                     details["store"] = key_store_->Describe();
-                                     return key_store_->Ping();
+                                     details["store"] = keys_.key_store->Describe();
+                                     return keys_.key_store->Ping();
                                    }});
   context.health_checks.push_back({"keyring", false, [this, &clock = context.clock](nlohmann::json& details) {
-                                     KmsStatus s = kms_->Status();
+                                     KmsStatus s = keys_.kms->Status();
                                      details["provider"] = s.provider;
                                      details["kek_latest_version"] = s.latest_version;
                                      details["kek_min_decryption_version"] = s.min_decryption_version;
@@ -61,13 +74,13 @@ absl::Status SecretsModule::Register(ModuleContext& context) {
                                      return absl::OkStatus();
                                    }});
   if (!context.audit) return absl::FailedPreconditionError("the secrets module needs the audit module before it");
-  inventory_ = std::make_unique<InventoryService>(context.db, *data_keys_, *context.audit, context.clock, context.rng,
+  inventory_ = std::make_unique<InventoryService>(context.db, *keys_.data_keys, *context.audit, context.clock, context.rng,
                                                   context.metrics);
-  status_ = std::make_unique<EncryptionStatus>(Stores{context.db, *key_store_}, *data_keys_, context.config, context.clock);
+  status_ = std::make_unique<EncryptionStatus>(keys_.stores(context.db), *keys_.data_keys, context.config, context.clock);
   RegisterSecretsRoutes(context.router, *inventory_, *status_, context.clock);
   TF_RETURN_IF_ERROR(context.scheduler.Every("secrets.sweep", std::chrono::minutes(1),
                                              [this]() -> absl::Status { return inventory_->Sweep().status(); }));
-  reencryptor_ = std::make_unique<Reencryptor>(Stores{context.db, *key_store_}, *data_keys_);
+  reencryptor_ = std::make_unique<Reencryptor>(keys_.stores(context.db), *keys_.data_keys);
   metrics::Counter& reencrypted =
       context.metrics
           .AddCounter("secret_values_reencrypted_total", "Encrypted values moved to their tenant's latest data key.")

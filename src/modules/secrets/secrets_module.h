@@ -26,16 +26,24 @@ namespace tf::secrets {
 //! data_dir), created with a first version when absent.
 absl::StatusOr<std::unique_ptr<Kms>> OpenKms(const Config& config, const Clock& clock);
 
+//! What a process encrypts with: the KMS, each tenant's data keys in `db`, the personal-data
+//! key store and PersonalData over them. trustd (this module) and trustctl open the same.
+struct KeyServices {
+  std::unique_ptr<Kms> kms;
+  std::unique_ptr<DataKeys> data_keys;
+  std::unique_ptr<store::Database> key_store;
+  std::unique_ptr<PersonalData> personal_data;
+  Stores stores(store::Database& db) const { return Stores{db, *key_store}; }
+};
+absl::StatusOr<KeyServices> OpenKeyServices(const Config& config, store::Database& db, const Clock& clock);
+
 class SecretsModule final : public Module {
  public:
   std::string_view name() const override { return "secrets"; }
   absl::Status Register(ModuleContext& context) override;
 
  private:
-  std::unique_ptr<Kms> kms_;
-  std::unique_ptr<DataKeys> data_keys_;
-  std::unique_ptr<store::Database> key_store_;
-  std::unique_ptr<PersonalData> personal_data_;
+  KeyServices keys_;
   std::unique_ptr<InventoryService> inventory_;
   std::unique_ptr<EncryptionStatus> status_;
   std::unique_ptr<Reencryptor> reencryptor_;

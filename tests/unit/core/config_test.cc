@@ -451,6 +451,13 @@ TEST(ConfigValidateTest, LogLevelDataDirAndDatabaseUrl) {
   EXPECT_TRUE(Contains(Message(Validate(config)), "secrets.subject_keys_url: expected sqlite:PATH"));
   config.secrets.subject_keys_url = "sqlite:/var/lib/trust/subject-keys.db";
   EXPECT_TRUE(Validate(config).ok());
+  // Instances sharing a PostgreSQL database must share the key store: it is named, on PostgreSQL.
+  config.database.url = "postgresql://app@db/trust";
+  EXPECT_TRUE(Contains(Message(Validate(config)), "secrets.subject_keys_url: required with a PostgreSQL database.url"));
+  config.secrets.subject_keys_url.clear();
+  EXPECT_TRUE(Contains(Message(Validate(config)), "secrets.subject_keys_url: required with a PostgreSQL database.url"));
+  config.secrets.subject_keys_url = "postgresql://app@db/trust_keys";
+  EXPECT_TRUE(Validate(config).ok());
 }
 
 TEST(ConfigValidateTest, ReportsEveryProblemAtOnce) {

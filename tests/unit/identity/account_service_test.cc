@@ -23,6 +23,7 @@
 #include "nlohmann/json.hpp"
 #include "support/status_macros.h"
 #include "support/test_database.h"
+#include "support/test_keys.h"
 #include "unit/store/test_db.h"
 
 namespace tf::identity {
@@ -61,9 +62,11 @@ class AccountSecurityTest : public ::testing::TestWithParam<Backend> {
     IdentityOptions options;
     options.delay_after_failures = 100;  // no progressive delay in the way of these tests
     options.lock_after_failures = 6;
+    TF_ASSERT_OK_AND_ASSIGN(keys_, tf::testing::TestKeys::Create(GetParam(), db_->db(), clock_));
     audit_ = std::make_unique<audit::AuditLog>(db_->db(), clock_, metrics_);
-    ids_ = std::make_unique<IdentityService>(db_->db(), clock_, rng_, options, *audit_);
-    acc_ = std::make_unique<AccountService>(db_->db(), clock_, rng_, options, "Trust Fabric", *audit_);
+    ids_ = std::make_unique<IdentityService>(db_->db(), clock_, rng_, options, *audit_, keys_->personal());
+    acc_ = std::make_unique<AccountService>(db_->db(), clock_, rng_, options, "Trust Fabric", *audit_,
+                                            keys_->personal());
     acme_ = InsertTenant("acme");
     globex_ = InsertTenant("globex");
     admin_ = {InsertUser(acme_, "admin@acme.test", Role::kAdmin), ""};
@@ -87,6 +90,7 @@ class AccountSecurityTest : public ::testing::TestWithParam<Backend> {
     u.status = "active";
     u.password_changed_at = u.created_at = u.updated_at = Now();
     EXPECT_TRUE(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo_.InsertUser(tx, u); }).ok());
+    EXPECT_TRUE(ids_->SealPersonalData().ok());  // inserted in plaintext: the backfill seals it
     return u;
   }
 
@@ -153,6 +157,7 @@ class AccountSecurityTest : public ::testing::TestWithParam<Backend> {
   FakeClock clock_{store::testing::TestEpoch()};
   SeededRng rng_{4242};
   std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<tf::testing::TestKeys> keys_;
   IdentityRepo repo_;
   metrics::Registry metrics_;
   std::unique_ptr<audit::AuditLog> audit_;

@@ -14,15 +14,19 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "core/ids.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "modules/identity/identity_repo.h"
+#include "modules/identity/personal_fields.h"
 #include "nlohmann/json.hpp"
 #include "support/status_macros.h"
 #include "support/test_database.h"
+#include "support/test_keys.h"
 #include "unit/store/test_db.h"
 
 namespace tf::identity {
@@ -34,6 +38,7 @@ using std::chrono::seconds;
 using tf::testing::Backend;
 using tf::testing::FieldOf;
 using tf::testing::TestDatabase;
+using tf::testing::TestKeys;
 using store::testing::TestEpoch;
 
 [[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
@@ -94,6 +99,7 @@ struct SignedIn {
 //! with one ADMIN each, all signed in through Login + Authenticate.
 struct World {
   std::unique_ptr<TestDatabase> temp;
+  std::unique_ptr<TestKeys> keys;
   FakeClock clock{TestEpoch()};
   SeededRng rng{20260101};
   metrics::Registry metrics;
@@ -110,8 +116,9 @@ struct World {
   absl::Status Init(Backend backend) {
     TF_RETURN_IF_ERROR(crypto::InitCrypto());
     TF_ASSIGN_OR_RETURN(temp, TestDatabase::Create(backend, clock));
+    TF_ASSIGN_OR_RETURN(keys, TestKeys::Create(backend, temp->db(), clock));
     audit = std::make_unique<audit::AuditLog>(temp->db(), clock, metrics);
-    svc = std::make_unique<IdentityService>(temp->db(), clock, rng, IdentityOptions{}, *audit);
+    svc = std::make_unique<IdentityService>(temp->db(), clock, rng, IdentityOptions{}, *audit, keys->personal());
     TF_ASSIGN_OR_RETURN(BootstrapResult boot, svc->Bootstrap(std::string(kRootEmail), std::string(kRootPassword)));
     root_user = boot.user;
     TF_ASSIGN_OR_RETURN(root, SignIn(*svc, kRootEmail, kRootPassword));
@@ -151,6 +158,8 @@ struct World {
     u.must_change_password = must_change_password;
     u.password_changed_at = u.created_at = u.updated_at = clock.NowMicros();
     TF_RETURN_IF_ERROR(temp->db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo.InsertUser(tx, u); }));
+    // Inserted in plaintext, as before sealing existed; the backfill seals it.
+    TF_RETURN_IF_ERROR(svc->SealPersonalData().status());
     return u;
   }
 
@@ -224,11 +233,13 @@ class IdentityBootstrapTest : public ::testing::TestWithParam<Backend> {
   void SetUp() override {
     ASSERT_TRUE(crypto::InitCrypto().ok());
     TF_ASSERT_OK_AND_ASSIGN(temp_, TestDatabase::Create(GetParam(), clock_));
+    TF_ASSERT_OK_AND_ASSIGN(keys_, TestKeys::Create(GetParam(), temp_->db(), clock_));
     audit_ = std::make_unique<audit::AuditLog>(temp_->db(), clock_, metrics_);
-    svc_ = std::make_unique<IdentityService>(temp_->db(), clock_, rng_, IdentityOptions{}, *audit_);
+    svc_ = std::make_unique<IdentityService>(temp_->db(), clock_, rng_, IdentityOptions{}, *audit_, keys_->personal());
   }
 
   std::unique_ptr<TestDatabase> temp_;
+  std::unique_ptr<TestKeys> keys_;
   FakeClock clock_{TestEpoch()};
   SeededRng rng_{7};
   metrics::Registry metrics_;
@@ -368,7 +379,7 @@ TEST_P(IdentityLoginTest, ProgressiveDelayAfterFailuresThenSuccessAfterWaiting) 
   IdentityOptions options;
   options.delay_after_failures = 2;
   options.lock_after_failures = 4;
-  IdentityService svc2(w().temp->db(), w().clock, w().rng, options, *w().audit);
+  IdentityService svc2(w().temp->db(), w().clock, w().rng, options, *w().audit, w().keys->personal());
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "slow@acme.test", {Role::kViewer}));
   std::string ip = w().NextIp();
 
@@ -407,7 +418,7 @@ TEST_P(IdentityLoginTest, LockAfterRepeatedFailuresUntilAnAdminUnlocks) {
   IdentityOptions options;
   options.delay_after_failures = 2;
   options.lock_after_failures = 4;
-  IdentityService svc2(w().temp->db(), w().clock, w().rng, options, *w().audit);
+  IdentityService svc2(w().temp->db(), w().clock, w().rng, options, *w().audit, w().keys->personal());
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "locked@acme.test", {Role::kAccountant}));
   // A session from before the lock.
   TF_ASSERT_OK_AND_ASSIGN(SignedIn before, w().SignIn(svc2, "locked@acme.test"));
@@ -441,7 +452,7 @@ TEST_P(IdentityLoginTest, PerAddressThrottlingAcrossDifferentEmails) {
   IdentityOptions options;
   options.delay_after_failures = 1;  // per address: 5 failures
   options.lock_after_failures = 100;
-  IdentityService svc3(w().temp->db(), w().clock, w().rng, options, *w().audit);
+  IdentityService svc3(w().temp->db(), w().clock, w().rng, options, *w().audit, w().keys->personal());
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "sprayed@acme.test", {Role::kViewer}));
   std::string attacker = w().NextIp();
   for (int i = 0; i < 5; ++i) {
@@ -464,8 +475,9 @@ TEST_P(IdentityLoginTest, FailuresBelowTheThresholdNeverDelayASignIn) {
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "below@acme.test", {Role::kViewer}));
   std::string ip = w().NextIp();
   int64_t later = w().clock.NowMicros() + 500'000;
+  TF_ASSERT_OK_AND_ASSIGN(std::string account, PersonalFields(w().keys->personal()).EmailIndex("below@acme.test"));
   TF_ASSERT_OK(w().temp->db().InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
-    TF_RETURN_IF_ERROR(w().repo.PutThrottle(tx, "account", crypto::Sha256Hex("below@acme.test"),
+    TF_RETURN_IF_ERROR(w().repo.PutThrottle(tx, "account", account,
                                             ThrottleState{1, later, std::nullopt}));
     return w().repo.PutThrottle(tx, "address", crypto::Sha256Hex(ip), ThrottleState{2, later, std::nullopt});
   }));
@@ -477,7 +489,7 @@ TEST_P(IdentityLoginTest, FailuresBelowTheThresholdNeverDelayASignIn) {
 // session is written, and only last_login_at is updated.
 TEST_P(IdentityLoginTest, AdminDisablingDuringLoginIsNotUndone) {
   HookedDatabase hooked(w().temp->db());
-  IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{}, *w().audit);
+  IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{}, *w().audit, w().keys->personal());
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "race-disable@acme.test", {Role::kAdmin}));
   hooked.BeforeNextWrite([&] {
     auto disabled = svc().UpdateUser(acme_admin(), u.id, UserPatch{std::nullopt, std::string("disabled"), std::nullopt});
@@ -493,7 +505,7 @@ TEST_P(IdentityLoginTest, AdminDisablingDuringLoginIsNotUndone) {
 // A password reset committed while a sign-in with the old password is being verified wins.
 TEST_P(IdentityLoginTest, PasswordResetDuringLoginIsNotUndone) {
   HookedDatabase hooked(w().temp->db());
-  IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{}, *w().audit);
+  IdentityService racing(hooked, w().clock, w().rng, IdentityOptions{}, *w().audit, w().keys->personal());
   TF_ASSERT_OK_AND_ASSIGN(User u, w().InsertUser(w().acme.id, "race-reset@acme.test", {Role::kViewer}));
   hooked.BeforeNextWrite([&] {
     auto reset = svc().ResetPassword(acme_admin(), u.id, std::string(kNewPassword));
@@ -517,7 +529,6 @@ TEST_P(IdentityAuthenticateTest, BearerSessionGivesThePrincipal) {
   EXPECT_EQ(p.kind, Principal::Kind::kSession);
   EXPECT_EQ(p.user_id, s.login.user.id);
   EXPECT_EQ(p.tenant_id, w().acme.id);
-  EXPECT_EQ(p.email, "admin@acme.test");
   EXPECT_EQ(p.roles, std::vector<Role>{Role::kAdmin});
   EXPECT_EQ(p.permissions, PermissionsOf(Role::kAdmin));
   EXPECT_EQ(p.credential_id, s.login.session.id);
@@ -569,7 +580,7 @@ TEST_P(IdentityAuthenticateTest, SessionEndsAtItsAbsoluteLifetimeEvenWhenActive)
 TEST_P(IdentityAuthenticateTest, ShortIdleTimeoutKeepsActiveSessionsAlive) {
   IdentityOptions options;
   options.session_idle_timeout = seconds(30);
-  IdentityService short_idle(w().temp->db(), w().clock, w().rng, options, *w().audit);
+  IdentityService short_idle(w().temp->db(), w().clock, w().rng, options, *w().audit, w().keys->personal());
   TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(short_idle, "admin@globex.test"));
   Credential c = Bearer(s.login.token);
   for (int i = 1; i <= 6; ++i) {
@@ -778,6 +789,135 @@ TEST_P(IdentityAuthenticateTest, ChangePasswordNeedsASession) {
                           svc().CreateApiToken(acme_admin(), NewApiToken{"pw", {"users.read"}, 30}));
   TF_ASSERT_OK_AND_ASSIGN(Principal p, svc().Authenticate(Bearer(created.secret)));
   EXPECT_EQ(svc().ChangePassword(p, kUserPassword, kNewPassword).code(), absl::StatusCode::kPermissionDenied);
+}
+
+// =============================================================================================
+// People's data: sealed under each person's key, found by its blind index, unreadable once
+// the person's key is destroyed.
+
+class IdentityPersonalDataTest : public IdentityWorldTest {
+ protected:
+  User CreateAuditor(std::string email, std::string name) {
+    NewUser req;
+    req.email = std::move(email);
+    req.password = std::string(kNewPassword);
+    req.roles = {"AUDITOR"};
+    req.display_name = std::move(name);
+    auto u = svc().CreateUser(acme_admin(), req);
+    EXPECT_TRUE(u.ok()) << u.status();
+    return u.ok() ? *u : User{};
+  }
+};
+
+TEST_P(IdentityPersonalDataTest, EmailsNamesAndTokenNamesAreSealedInTheStoreAndOpenInAnswers) {
+  User u = CreateAuditor("Sealed.Person@acme.test", "Sealed Person");
+  EXPECT_EQ(u.email, "sealed.person@acme.test");
+  store::Rows rows = w().Query("SELECT email, display_name, email_index FROM users WHERE id = ?", {u.id});
+  ASSERT_EQ(rows.size(), 1u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(rows[0].Text(i).starts_with(StrCat("tfpd:", u.id, ":"))) << rows[0].Text(i);
+    EXPECT_FALSE(absl::StrContains(absl::AsciiStrToLower(rows[0].Text(i)), "sealed")) << rows[0].Text(i);
+  }
+  EXPECT_EQ(rows[0].Text(2).size(), 64u) << "a hex HMAC-SHA256";
+
+  TF_ASSERT_OK_AND_ASSIGN(User got, svc().GetUser(acme_admin(), u.id));
+  EXPECT_EQ(got.email, "sealed.person@acme.test");
+  EXPECT_EQ(got.display_name, "Sealed Person");
+  // Sign-in and the email filter find the user by the index of the address as typed.
+  TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), " SEALED.person@Acme.test", kNewPassword));
+  EXPECT_EQ(s.login.user.email, "sealed.person@acme.test");
+  UserFilter by_email;
+  by_email.email = "sealed.PERSON@acme.test";
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<User> found, svc().ListUsers(acme_admin(), by_email, std::nullopt, 10));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].id, u.id);
+  EXPECT_EQ(found[0].display_name, "Sealed Person");
+  NewUser again{"sealed.person@acme.test", std::string(kNewPassword), {"VIEWER"}, std::nullopt, "", false};
+  EXPECT_EQ(svc().CreateUser(acme_admin(), again).status().code(), absl::StatusCode::kAlreadyExists);
+
+  // A renamed user's new name is sealed too.
+  TF_ASSERT_OK_AND_ASSIGN(User renamed,
+                          svc().UpdateUser(acme_admin(), u.id, UserPatch{std::nullopt, std::nullopt, "Sealed Renamed"}));
+  EXPECT_EQ(renamed.display_name, "Sealed Renamed");
+  rows = w().Query("SELECT display_name FROM users WHERE id = ?", {u.id});
+  EXPECT_TRUE(PersonalFields::IsSealed(rows.at(0).Text(0))) << rows.at(0).Text(0);
+
+  // API token names are sealed under their creator's key.
+  TF_ASSERT_OK_AND_ASSIGN(CreatedApiToken t,
+                          svc().CreateApiToken(s.principal, NewApiToken{"Sealed's laptop", {"users.read"}, 30}));
+  EXPECT_EQ(t.token.name, "Sealed's laptop");
+  rows = w().Query("SELECT name FROM api_tokens WHERE id = ?", {t.token.id});
+  EXPECT_TRUE(rows.at(0).Text(0).starts_with(StrCat("tfpd:", u.id, ":"))) << rows.at(0).Text(0);
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<ApiToken> tokens, svc().ListApiTokens(s.principal, std::nullopt, 100));
+  auto listed = std::find_if(tokens.begin(), tokens.end(), [&](const ApiToken& x) { return x.id == t.token.id; });
+  ASSERT_NE(listed, tokens.end());
+  EXPECT_EQ(listed->name, "Sealed's laptop");
+
+  // The audit trail holds none of it in the clear.
+  rows = w().Query("SELECT COUNT(*) FROM audit_records WHERE LOWER(details) LIKE '%sealed%'");
+  EXPECT_EQ(rows.at(0).Int(0), 0);
+}
+
+TEST_P(IdentityPersonalDataTest, RowsWrittenInPlaintextAreSealedByTheBackfill) {
+  User u;
+  u.id = NewUuidV7(w().clock, w().rng);
+  u.tenant_id = w().acme.id;
+  u.email = "legacy@acme.test";
+  u.display_name = "Legacy Person";
+  u.password_hash = w().user_hash;
+  u.roles = {Role::kAuditor};
+  u.status = std::string(kStatusActive);
+  u.password_changed_at = u.created_at = u.updated_at = w().clock.NowMicros();
+  ApiToken t{NewUuidV7(w().clock, w().rng), u.tenant_id, u.id, "Legacy token", crypto::Sha256Hex("tft_legacy"),
+             PermissionSet{}, u.created_at + 1'000'000'000, u.created_at, std::nullopt, std::nullopt};
+  TF_ASSERT_OK(w().temp->db().InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(w().repo.InsertUser(tx, u));
+    return w().repo.InsertApiToken(tx, t);
+  }));
+  // Unsealed rows read as they are until the backfill runs (at start-up, before serving).
+  TF_ASSERT_OK_AND_ASSIGN(User before, svc().GetUser(acme_admin(), u.id));
+  EXPECT_EQ(before.display_name, "Legacy Person");
+
+  TF_ASSERT_OK_AND_ASSIGN(int64_t sealed, svc().SealPersonalData());
+  EXPECT_EQ(sealed, 2);
+  store::Rows rows = w().Query("SELECT u.email, u.display_name, u.email_index, t.name FROM users u "
+                               "JOIN api_tokens t ON t.user_id = u.id WHERE u.id = ?",
+                               {u.id});
+  ASSERT_EQ(rows.size(), 1u);
+  for (int i : {0, 1, 3}) EXPECT_TRUE(PersonalFields::IsSealed(rows[0].Text(i))) << rows[0].Text(i);
+  EXPECT_FALSE(rows[0].IsNull(2));
+  TF_ASSERT_OK_AND_ASSIGN(User after, svc().GetUser(acme_admin(), u.id));
+  EXPECT_EQ(after.email, "legacy@acme.test");
+  EXPECT_EQ(after.display_name, "Legacy Person");
+  TF_ASSERT_OK(LoginStatus(svc(), "legacy@acme.test", kUserPassword, w().NextIp()));
+  TF_ASSERT_OK_AND_ASSIGN(int64_t again, svc().SealPersonalData());
+  EXPECT_EQ(again, 0);
+}
+
+TEST_P(IdentityPersonalDataTest, ADestroyedKeyLeavesThePersonsFieldsUnreadable) {
+  User u = CreateAuditor("shredded@acme.test", "Shredded Person");
+  TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "shredded@acme.test", kNewPassword));
+  TF_ASSERT_OK_AND_ASSIGN(CreatedApiToken t,
+                          svc().CreateApiToken(s.principal, NewApiToken{"Shredded's CLI", {"users.read"}, 30}));
+  TF_ASSERT_OK_AND_ASSIGN(bool erased, PersonalFields(w().keys->personal()).Erase(u));
+  EXPECT_TRUE(erased);
+  TF_ASSERT_OK_AND_ASSIGN(User got, svc().GetUser(acme_admin(), u.id));
+  EXPECT_EQ(got.email, PersonalFields::kErased);
+  EXPECT_EQ(got.display_name, PersonalFields::kErased);
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<ApiToken> tokens, svc().ListApiTokens(acme_admin(), std::nullopt, 100));
+  int seen = 0;
+  for (const ApiToken& token : tokens) {
+    if (token.id == t.token.id) {
+      ++seen;
+      EXPECT_EQ(token.name, PersonalFields::kErased);
+    } else {
+      EXPECT_NE(token.name, PersonalFields::kErased) << "only the erased person's token names are unreadable";
+    }
+  }
+  EXPECT_EQ(seen, 1);
+  // Nothing new can be sealed for them.
+  EXPECT_EQ(svc().UpdateUser(acme_admin(), u.id, UserPatch{std::nullopt, std::nullopt, "Back"}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 // =============================================================================================
@@ -1291,6 +1431,7 @@ TEST_P(IdentitySessionPurgeTest, EndedSessionsAreDeletedAfterTheKeepPeriodOnly) 
 TF_INSTANTIATE_BACKENDS(IdentityAuthenticateTest);
 TF_INSTANTIATE_BACKENDS(IdentityBootstrapTest);
 TF_INSTANTIATE_BACKENDS(IdentityLoginTest);
+TF_INSTANTIATE_BACKENDS(IdentityPersonalDataTest);
 TF_INSTANTIATE_BACKENDS(IdentityTenantsTest);
 TF_INSTANTIATE_BACKENDS(IdentityUsersTest);
 TF_INSTANTIATE_BACKENDS(IdentitySessionPurgeTest);
