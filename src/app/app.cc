@@ -130,7 +130,8 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
   s.pipeline = std::make_unique<http::Pipeline>(s.router, FastRng::Instance());
   s.pipeline->Use(std::make_unique<http::MetricsMiddleware>(s.metrics));
   s.pipeline->Use(std::make_unique<http::AccessLogMiddleware>(s.config.log.access_log));
-  s.pipeline->Use(std::make_unique<audit::AuditMiddleware>(*s.context->audit, s.config.audit.fail_open_reads));
+  s.pipeline->Use(std::make_unique<audit::AuditMiddleware>(*s.context->audit, s.config.audit.fail_open_reads,
+                                                           s.context->personal_data));
   s.pipeline->Use(std::make_unique<http::LimitsMiddleware>());
   s.pipeline->Use(std::make_unique<http::AuthenticationMiddleware>(*s.context->authenticator));
   s.pipeline->Use(std::make_unique<http::TenantMiddleware>());

@@ -25,6 +25,12 @@ struct RequestContext {
   std::vector<std::string> allowed_methods;  //!< when the path matched under other methods only
   std::optional<Principal> principal;
   std::string tenant_id;  //!< the caller's tenant (from the principal, never from the body)
+  //! The person the request's personal fields (Route::personal_fields) are about, once the
+  //! handler knows it (the user created, changed or signed in).
+  struct DataSubject {
+    std::string tenant_id, id;
+  };
+  std::optional<DataSubject> data_subject;
 
   const std::string& PathParam(const std::string& name) const;
 };

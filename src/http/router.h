@@ -36,6 +36,10 @@ struct Route {
   //! Top-level body fields that carry secrets (a secret's value): the audit trail keeps them
   //! as "[REDACTED]" whatever their names.
   std::vector<std::string> secret_fields = {};
+  //! Top-level body fields and query parameters that carry personal data (an email, a name):
+  //! the audit trail keeps them sealed under the person's key (RequestContext::data_subject),
+  //! or "[REDACTED]" when the handler names no person.
+  std::vector<std::string> personal_fields = {};
 };
 
 struct RouteMatch {

@@ -4,7 +4,7 @@
 // the published key. Only WebCrypto is used: SHA-256 and Ed25519.
 
 /** Members the server adds around the leaf; every other member of a record is in it. */
-export const SERVED_ONLY = ['leaf_index', 'details', 'pruned_at', 'leaf', 'leaf_hash', 'proof', 'checkpoint'];
+export const SERVED_ONLY = ['leaf_index', 'details', 'pruned_at', 'revealed', 'leaf', 'leaf_hash', 'proof', 'checkpoint'];
 
 /**
  * RFC 8785 canonical JSON. Member names sort by UTF-16 code units (JavaScript's default sort),

@@ -8,6 +8,7 @@
 #include "core/utf8.h"
 #include "http/problem.h"
 #include "modules/audit/audit_record.h"
+#include "modules/audit/personal_details.h"
 
 namespace tf::audit {
 
@@ -97,7 +98,11 @@ AuditRecord AuditMiddleware::RecordOf(const http::RequestContext& ctx, int statu
   }
   r.status = status;
   r.outcome = OutcomeOf(status);
-  SetDetails(r, DetailsOf(ctx));
+  nlohmann::json details = DetailsOf(ctx);
+  if (ctx.route && !ctx.route->personal_fields.empty()) {
+    SealPersonalFields(details, ctx.route->personal_fields, ctx.data_subject, r.id, personal_);
+  }
+  SetDetails(r, std::move(details));
   return r;
 }
 

@@ -5,16 +5,20 @@
 // record by group commit before the answer leaves. When that write fails, a successful
 // read-only request is answered 503 instead (unless audit.fail_open_reads); a state change
 // keeps its answer, since its domain event committed with the change; an error keeps its own.
+// A route's personal fields are sealed under the person's key (personal_details.h).
 // Thread-safety: safe from any thread.
 
 #include "http/pipeline.h"
 #include "modules/audit/audit_log.h"
+#include "modules/secrets/personal_data.h"
 
 namespace tf::audit {
 
 class AuditMiddleware final : public http::Middleware {
  public:
-  AuditMiddleware(AuditLog& log, bool fail_open_reads) : log_(log), fail_open_reads_(fail_open_reads) {}
+  //! `personal` seals personal fields; without it they are redacted.
+  AuditMiddleware(AuditLog& log, bool fail_open_reads, secrets::PersonalData* personal)
+      : log_(log), fail_open_reads_(fail_open_reads), personal_(personal) {}
   absl::StatusOr<http::Response> Handle(http::RequestContext& ctx, const http::Next& next) override;
 
   //! The record of a finished request (exposed for tests).
@@ -23,6 +27,7 @@ class AuditMiddleware final : public http::Middleware {
  private:
   AuditLog& log_;
   bool fail_open_reads_;
+  secrets::PersonalData* personal_;
 };
 
 //! "users.sessions" for /api/users/{id}/sessions/{session_id}: the static segments after /api.

@@ -30,7 +30,7 @@ absl::Status AuditModule::Register(ModuleContext& context) {
                           std::chrono::milliseconds(config.checkpoint_interval_ms)};
   builder_ = std::make_unique<TreeBuilder>(context.db, context.clock, *signer_, policy, context.metrics);
   retention_ = std::make_unique<RetentionService>(context.db, context.clock, *log_, context.metrics);
-  RegisterAuditRoutes(context.router, *service_, *retention_, *log_, context.clock);
+  RegisterAuditRoutes(context.router, *service_, *retention_, *log_, context.clock, context.personal_data);
   context.audit = log_.get();
   TF_RETURN_IF_ERROR(context.scheduler.Every("audit.build_tree", std::chrono::seconds(1),
                                              [this]() -> absl::Status { return builder_->Run().status(); }));

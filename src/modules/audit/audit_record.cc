@@ -138,7 +138,7 @@ nlohmann::json RecordJson(const AuditRecord& r) {
 
 absl::StatusOr<std::string> LeafOfServed(nlohmann::json served) {
   if (!served.is_object()) return absl::InvalidArgumentError("a record is a JSON object");
-  for (const char* added : {"leaf_index", "details", "pruned_at"}) served.erase(added);
+  for (const char* added : {"leaf_index", "details", "pruned_at", "revealed"}) served.erase(added);
   return CanonicalJson(served);
 }
 

@@ -23,7 +23,7 @@ absl::Status SetLeafHash(AuditRecord& record);
 //! The record as the API serves it: LeafJson plus leaf_index, details (parsed) and pruned_at.
 nlohmann::json RecordJson(const AuditRecord& record);
 //! The leaf bytes a served record gives (what an independent verifier computes): its members
-//! but leaf_index, details and pruned_at, in RFC 8785 form.
+//! but leaf_index, details, pruned_at and revealed, in RFC 8785 form.
 absl::StatusOr<std::string> LeafOfServed(nlohmann::json served);
 
 //! Redacts `details`, caps its size (larger payloads keep their shape's first members and a

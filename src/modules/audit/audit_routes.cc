@@ -15,6 +15,7 @@
 #include "http/query_params.h"
 #include "modules/audit/audit_export.h"
 #include "modules/audit/audit_record.h"
+#include "modules/audit/personal_details.h"
 
 namespace tf::audit {
 
@@ -146,7 +147,16 @@ void RegisterRetentionRoutes(http::Router& router, RetentionService& retention) 
 }  // namespace
 
 void RegisterAuditRoutes(http::Router& router, AuditService& service, RetentionService& retention, AuditLog& log,
-                         const Clock& clock) {
+                         const Clock& clock, secrets::PersonalData* const& personal_data) {
+  // A served record, with its sealed personal fields opened beside it (outside the leaf).
+  auto served = [&personal_data](const AuditRecord& r) {
+    json out = RecordJson(r);
+    if (personal_data != nullptr) {
+      json revealed = RevealPersonalFields(r, *personal_data);
+      if (!revealed.empty()) out["revealed"] = std::move(revealed);
+    }
+    return out;
+  };
   RegisterRetentionRoutes(router, retention);
   const Access kRead = Access::Requires(Permission::kAuditRead);
 
@@ -176,7 +186,7 @@ void RegisterAuditRoutes(http::Router& router, AuditService& service, RetentionS
     return Response::Json(200, {{"items", std::move(items)}, {"next_cursor", next}});
   });
 
-  Get(router, "/api/audit/logs", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  Get(router, "/api/audit/logs", kRead, [&service, served](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
     TF_ASSIGN_OR_RETURN(RecordFilter filter, FilterOf(ctx));
     filter.limit = page.limit + 1;
@@ -184,15 +194,15 @@ void RegisterAuditRoutes(http::Router& router, AuditService& service, RetentionS
     int limit = page.limit;
     TF_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, service.List(*ctx.principal, std::move(filter)));
     json items = json::array();
-    for (const AuditRecord& r : records) items.push_back(RecordJson(r));
+    for (const AuditRecord& r : records) items.push_back(served(r));
     return Response::Json(200, http::PageResponse(std::move(items), limit));
   });
 
-  Get(router, "/api/audit/logs/{id}", kRead, [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+  Get(router, "/api/audit/logs/{id}", kRead, [&service, served](RequestContext& ctx) -> absl::StatusOr<Response> {
     const std::string& id = ctx.PathParam("id");
     if (!IsUuid(id)) return absl::NotFoundError("no such audit record");
     TF_ASSIGN_OR_RETURN(RecordWithProof r, service.Get(*ctx.principal, id));
-    json out = RecordJson(r.record);
+    json out = served(r.record);
     out["leaf"] = crypto::Base64Encode(r.leaf);
     out["leaf_hash"] = merkle::ToHex(merkle::LeafHash(r.leaf));
     out["proof"] = nullptr;

@@ -9,10 +9,13 @@
 #include "modules/audit/audit_log.h"
 #include "modules/audit/audit_service.h"
 #include "modules/audit/retention.h"
+#include "modules/secrets/personal_data.h"
 
 namespace tf::audit {
 
+//! `personal_data` opens records' sealed personal fields ("revealed"); it is read per request
+//! because the secrets module, registered after this one, sets it.
 void RegisterAuditRoutes(http::Router& router, AuditService& service, RetentionService& retention, AuditLog& log,
-                         const Clock& clock);
+                         const Clock& clock, secrets::PersonalData* const& personal_data);
 
 }  // namespace tf::audit

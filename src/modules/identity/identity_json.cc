@@ -54,10 +54,14 @@ json TokenJson(const ApiToken& t) {
 }
 
 void AddRoute(http::Router& router, std::string method, std::string pattern, Access access, http::Handler handler,
-              std::string audit_action) {
+              std::string audit_action, std::vector<std::string> personal_fields) {
   uint64_t body_limit = (method == "POST" || method == "PATCH") ? kSmallBody : 0;
   router.Add({std::move(method), std::move(pattern), access, std::move(handler), body_limit, false,
-              std::move(audit_action)});
+              std::move(audit_action), {}, std::move(personal_fields)});
+}
+
+void SetDataSubject(http::RequestContext& ctx, const User& u) {
+  if (!u.id.empty()) ctx.data_subject = http::RequestContext::DataSubject{u.tenant_id, u.id};
 }
 
 absl::StatusOr<std::string> UuidParam(const http::RequestContext& ctx, std::string_view name) {

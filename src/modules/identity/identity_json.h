@@ -41,9 +41,12 @@ nlohmann::json ItemsJson(const std::vector<T>& items, F&& to_json) {
 inline constexpr uint64_t kSmallBody = 16 * 1024;
 
 //! Registers a route; POST and PATCH bodies are limited to kSmallBody, other methods take
-//! the server default.
+//! the server default. `personal_fields` as http::Route's.
 void AddRoute(http::Router& router, std::string method, std::string pattern, Access access, http::Handler handler,
-              std::string audit_action = {});
+              std::string audit_action = {}, std::vector<std::string> personal_fields = {});
+
+//! Names the user as the person the request's personal fields are about.
+void SetDataSubject(http::RequestContext& ctx, const User& u);
 
 //! A UUID path parameter; ids that are not UUIDs cannot exist, so they are 404.
 absl::StatusOr<std::string> UuidParam(const http::RequestContext& ctx, std::string_view name);

@@ -115,8 +115,9 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     req.user_agent = std::string(ctx.request.headers.Get("User-Agent").value_or(""));
     req.device_token = CookieValue(ctx.request, kDeviceCookie).value_or("");
     TF_ASSIGN_OR_RETURN(LoginResult result, service.Login(req));
+    SetDataSubject(ctx, result.user);
     return LoginResponse(result, cookies);
-  }, "LOGIN");
+  }, "LOGIN", {"email"});
 
   // The second steps answer like a sign-in: the session, or the next step.
   auto step = [](RequestContext& ctx, std::string_view token_field, bool code_required)
@@ -195,10 +196,11 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
       req.expires_in_days = static_cast<int>(*days);
     }
     TF_ASSIGN_OR_RETURN(CreatedApiToken created, service.CreateApiToken(*ctx.principal, req));
+    ctx.data_subject = http::RequestContext::DataSubject{created.token.tenant_id, created.token.user_id};
     json out = TokenJson(created.token);
     out["token"] = created.secret;
     return Response::Json(201, out);
-  });
+  }, "", {"name"});
 
   AddRoute(router, "DELETE", "/api/auth/tokens/{id}", Access::Requires(P::kTokensWrite),
       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
@@ -261,10 +263,11 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     req.display_name = display_name.value_or("");
     req.must_change_password = must_change.value_or(false);
     TF_ASSIGN_OR_RETURN(User u, service.CreateUser(*ctx.principal, req));
+    SetDataSubject(ctx, u);
     Response r = Response::Json(201, UserJson(u));
     r.headers.Add("Location", StrCat("/api/users/", u.id));
     return r;
-  });
+  }, "", {"email", "display_name"});
 
   AddRoute(router, "GET", "/api/users", Access::Requires(P::kUsersRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
@@ -275,7 +278,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     filter.email = ctx.request.QueryParam("email");
     TF_ASSIGN_OR_RETURN(auto users, service.ListUsers(*ctx.principal, filter, page.after_id, page.limit + 1));
     return Response::Json(200, http::PageResponse(ItemsJson(users, UserJson), page.limit));
-  });
+  }, "", {"email"});
 
   AddRoute(router, "GET", "/api/users/{id}", Access::Requires(P::kUsersRead), [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
     TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
@@ -293,8 +296,9 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
         TF_ASSIGN_OR_RETURN(patch.display_name, body.OptionalString("display_name", 200));
         TF_RETURN_IF_ERROR(body.Finish());
         TF_ASSIGN_OR_RETURN(User u, service.UpdateUser(*ctx.principal, id, patch));
+        SetDataSubject(ctx, u);
         return Response::Json(200, UserJson(u));
-      });
+      }, "", {"display_name"});
 
   AddRoute(router, "POST", "/api/users/{id}/reset-password", Access::Requires(P::kUsersWrite),
        [&service](RequestContext& ctx) -> absl::StatusOr<Response> {

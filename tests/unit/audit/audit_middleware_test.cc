@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "http/problem.h"
+#include "modules/audit/audit_record.h"
 #include "modules/audit/audit_repo.h"
+#include "modules/audit/personal_details.h"
 #include "support/status_macros.h"
 #include "support/test_database.h"
+#include "support/test_keys.h"
 #include "unit/store/test_db.h"
 
 namespace tf::audit {
@@ -67,7 +70,7 @@ class AuditMiddlewareTest : public ::testing::TestWithParam<Backend> {
 };
 
 TEST_P(AuditMiddlewareTest, RecordsTheRequestAndOpensItsScopeForEvents) {
-  AuditMiddleware middleware(*log_, false);
+  AuditMiddleware middleware(*log_, false, nullptr);
   http::RequestContext ctx = Context("DELETE", "/api/users/u-7/sessions/s-9");
   ctx.request.body =
       R"({"reason":"left the firm","token":"tft_abcdefghijklmnopqrstuvwxyz0123456789ABCD","code":"492817"})";
@@ -105,7 +108,7 @@ TEST_P(AuditMiddlewareTest, RecordsTheRequestAndOpensItsScopeForEvents) {
 TEST_P(AuditMiddlewareTest, TheRoutesSecretFieldsAreRedactedWhateverTheirNames) {
   route_ = {"POST", "/api/secrets", Access::Authenticated(), nullptr};
   route_.secret_fields = {"value"};
-  AuditMiddleware middleware(*log_, false);
+  AuditMiddleware middleware(*log_, false, nullptr);
   http::RequestContext ctx = Context("POST", "/api/secrets");
   ctx.request.body = R"({"name":"db-main","value":"plain words anyone could guess"})";
   ASSERT_TRUE(middleware.Handle(ctx, [](http::RequestContext&) { return absl::StatusOr<http::Response>(http::Response::NoContent()); }).ok());
@@ -116,8 +119,67 @@ TEST_P(AuditMiddlewareTest, TheRoutesSecretFieldsAreRedactedWhateverTheirNames) 
   EXPECT_EQ(records[0].details->find("anyone could guess"), std::string::npos) << *records[0].details;
 }
 
+// People's data in a request is kept sealed under the person's key, bound to the record and
+// its place; the record opens it for its readers until the person is erased, and the leaf
+// never changes. Without a person (or a key store) the fields are redacted.
+TEST_P(AuditMiddlewareTest, PersonalFieldsAreSealedUnderThePersonsKeyUntilTheyAreErased) {
+  TF_ASSERT_OK_AND_ASSIGN(auto keys, tf::testing::TestKeys::Create(GetParam(), db_->db(), clock_));
+  route_ = {"POST", "/api/users", Access::Authenticated(), nullptr};
+  route_.personal_fields = {"email", "display_name"};
+  AuditMiddleware middleware(*log_, false, &keys->personal());
+  constexpr char kSubject[] = "0190f000-0000-7000-8000-0000000000a1";
+  for (bool named : {true, false}) {
+    http::RequestContext ctx = Context("POST", "/api/users");
+    ctx.request.query = {{"email", "query.person@example.com"}};
+    ctx.request.body = R"({"email":"ada@example.com","display_name":"Ada Lovelace","roles":["VIEWER"]})";
+    ASSERT_TRUE(middleware
+                    .Handle(ctx, [&](http::RequestContext& c) -> absl::StatusOr<http::Response> {
+                      if (named) c.data_subject = http::RequestContext::DataSubject{"tenant-1", kSubject};
+                      return http::Response::NoContent();
+                    })
+                    .ok());
+  }
+  std::vector<AuditRecord> records = Records();
+  ASSERT_EQ(records.size(), 2u);
+  for (const AuditRecord& r : records) {
+    ASSERT_TRUE(r.details);
+    for (const char* plain : {"ada@example.com", "Lovelace", "query.person"}) {
+      EXPECT_EQ(r.details->find(plain), std::string::npos) << *r.details;
+    }
+    EXPECT_NE(r.details->find("VIEWER"), std::string::npos) << "other fields are kept: " << *r.details;
+  }
+  const AuditRecord& sealed = records[0].details->find("tfpd:") != std::string::npos ? records[0] : records[1];
+  const AuditRecord& redacted = &sealed == &records[0] ? records[1] : records[0];
+  nlohmann::json details = nlohmann::json::parse(*sealed.details);
+  EXPECT_EQ(details["data_subject"], (nlohmann::json{{"tenant_id", "tenant-1"}, {"id", kSubject}}));
+  EXPECT_TRUE(secrets::PersonalData::IsSealed(details["body"]["email"].get<std::string>())) << details;
+  EXPECT_NE(redacted.details->find("[REDACTED]"), std::string::npos) << *redacted.details;
+  EXPECT_EQ(redacted.details->find("data_subject"), std::string::npos) << *redacted.details;
+
+  nlohmann::json revealed = RevealPersonalFields(sealed, keys->personal());
+  EXPECT_EQ(revealed, (nlohmann::json{{"body.email", "ada@example.com"},
+                                      {"body.display_name", "Ada Lovelace"},
+                                      {"query.email", "query.person@example.com"}}));
+  EXPECT_TRUE(RevealPersonalFields(redacted, keys->personal()).empty());
+  // A sealed value copied into another record does not open there.
+  AuditRecord moved = redacted;
+  moved.details = sealed.details;
+  EXPECT_TRUE(RevealPersonalFields(moved, keys->personal()).empty());
+
+  // Erasure: the values read as erased, the record and its leaf are unchanged.
+  TF_ASSERT_OK_AND_ASSIGN(std::string leaf_before, LeafBytes(sealed));
+  TF_ASSERT_OK(keys->personal().Erase("tenant-1", kSubject).status());
+  std::vector<AuditRecord> after = Records();
+  const AuditRecord& same = after[0].id == sealed.id ? after[0] : after[1];
+  EXPECT_EQ(same.details, sealed.details);
+  TF_ASSERT_OK_AND_ASSIGN(std::string leaf_after, LeafBytes(same));
+  EXPECT_EQ(leaf_after, leaf_before);
+  EXPECT_EQ(RevealPersonalFields(same, keys->personal()),
+            (nlohmann::json{{"body.email", "[erased]"}, {"body.display_name", "[erased]"}, {"query.email", "[erased]"}}));
+}
+
 TEST_P(AuditMiddlewareTest, ABodyNoRouteMatchedIsKeptOnlyAsItsSize) {
-  AuditMiddleware middleware(*log_, false);
+  AuditMiddleware middleware(*log_, false, nullptr);
   http::RequestContext ctx = Context("PUT", "/api/secrets");
   ctx.route = nullptr;  // 405: nothing names the body's secret fields
   ctx.request.body = R"({"name":"db-main","value":"plain words anyone could guess"})";
@@ -133,7 +195,7 @@ TEST_P(AuditMiddlewareTest, ABodyNoRouteMatchedIsKeptOnlyAsItsSize) {
 }
 
 TEST_P(AuditMiddlewareTest, OnlyApiRequestsAreRecorded) {
-  AuditMiddleware middleware(*log_, false);
+  AuditMiddleware middleware(*log_, false, nullptr);
   http::RequestContext ctx = Context("GET", "/health");
   ctx.route = nullptr;
   ASSERT_TRUE(middleware.Handle(ctx, [](http::RequestContext&) { return absl::StatusOr<http::Response>(http::Response::NoContent()); }).ok());
@@ -144,16 +206,16 @@ TEST_P(AuditMiddlewareTest, AReadWhoseRecordIsLostFailsClosedUnlessConfiguredOpe
   BreakAuditWrites();
   auto ok = [](http::RequestContext&) -> absl::StatusOr<http::Response> { return http::Response::Json(200, {}); };
   http::RequestContext read = Context("GET", "/api/users/u-7/sessions/s-9");
-  auto closed = AuditMiddleware(*log_, false).Handle(read, ok);
+  auto closed = AuditMiddleware(*log_, false, nullptr).Handle(read, ok);
   EXPECT_EQ(http::ResultStatus(closed), 503);
   read = Context("GET", "/api/users/u-7/sessions/s-9");
-  EXPECT_EQ(http::ResultStatus(AuditMiddleware(*log_, true).Handle(read, ok)), 200) << "audit.fail_open_reads";
+  EXPECT_EQ(http::ResultStatus(AuditMiddleware(*log_, true, nullptr).Handle(read, ok)), 200) << "audit.fail_open_reads";
 
   http::RequestContext write = Context("PATCH", "/api/users/u-7/sessions/s-9");
-  EXPECT_EQ(http::ResultStatus(AuditMiddleware(*log_, false).Handle(write, ok)), 200)
+  EXPECT_EQ(http::ResultStatus(AuditMiddleware(*log_, false, nullptr).Handle(write, ok)), 200)
       << "a change that committed (with its event) keeps its answer";
   http::RequestContext missing = Context("GET", "/api/users/u-7/sessions/s-9");
-  auto not_found = AuditMiddleware(*log_, false).Handle(
+  auto not_found = AuditMiddleware(*log_, false, nullptr).Handle(
       missing, [](http::RequestContext&) -> absl::StatusOr<http::Response> { return absl::NotFoundError("no such session"); });
   EXPECT_EQ(http::ResultStatus(not_found), 404) << "an error keeps its own cause";
   EXPECT_TRUE(Records().empty());
