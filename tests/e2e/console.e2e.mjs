@@ -300,6 +300,9 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     await page.locator('[data-tile="kek"]').waitFor();
     assert.equal(await page.locator('[data-tile="in-transit"] .tile-value').textContent(), 'TLS off');
     assert.match(await page.locator('[data-tile="kek"] h3').textContent(), /local/);
+    // The signed-in operator's own email and name are sealed under their key.
+    assert.match(await page.locator('[data-tile="personal-data"] .tile-value').textContent(), /^[1-9]\d* values?$/);
+    await page.getByRole('cell', { name: 'users.email' }).waitFor();
     await page.getByText('No secret is registered.').waitFor();
 
     const inventory = page.locator('#security-secrets');

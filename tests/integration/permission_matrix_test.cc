@@ -99,6 +99,8 @@ const std::vector<RouteCase>& Table() {
       {"PATCH", "/api/users/{id}", Needs(P::kUsersWrite), R"({"display_name":"Matrix {n}"})", 200},
       {"POST", "/api/users/{id}/reset-password", Needs(P::kUsersWrite), "{}", 200},
       {"POST", "/api/users/{id}/unlock", Needs(P::kUsersWrite), "", 200},
+      // (an unconfirmed erasure: 422 proves the route was reached and erases nobody)
+      {"POST", "/api/users/{id}/erasure", Needs(P::kUsersWrite), "{}", 422},
       {"GET", "/api/users/{id}/sessions", Needs(P::kUsersRead), "", 200},
       {"DELETE", "/api/users/{id}/sessions", Needs(P::kUsersWrite), "", 200},
       {"DELETE", "/api/users/{id}/sessions/{session_id}", Needs(P::kUsersWrite), "", 404},
@@ -439,6 +441,7 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
       {"POST", "/api/users/{id}/reset-password", target_user_, R"({"password":"Attacker-Chosen-99-pass"})",
        P::kUsersWrite},
       {"POST", "/api/users/{id}/unlock", target_user_, "", P::kUsersWrite},
+      {"POST", "/api/users/{id}/erasure", target_user_, R"({"confirm":true})", P::kUsersWrite},
       {"DELETE", "/api/auth/tokens/{id}", target_token_id_, "", P::kTokensWrite},
       {"GET", "/api/tenants/{id}", ids_['B'].tenant, "", P::kTenantsRead},
       {"PATCH", "/api/tenants/{id}", ids_['B'].tenant, R"({"status":"suspended"})", P::kTenantsWrite},

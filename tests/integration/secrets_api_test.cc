@@ -8,9 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <fstream>
 #include <thread>
-#include <sstream>
 #include <string>
 
 #include "core/crypto.h"
@@ -26,13 +24,6 @@ constexpr char kPassword[] = "correct-Horse-7-battery";
 constexpr char kRootEmail[] = "root@example.com";
 constexpr char kValue[] = "sup3r-Secret-partner-value-7f1c";
 constexpr char kNextValue[] = "n3xt-Secret-partner-value-92ab";
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 class SecretsApiTest : public ::testing::Test {
  protected:
@@ -87,7 +78,7 @@ class SecretsApiTest : public ::testing::Test {
       bytes = dump.out;
     } else {
       std::string base = server_->data_dir() + "/data/trust.db";
-      bytes = ReadAll(base) + ReadAll(base + "-wal");
+      bytes = ReadFileBytes(base) + ReadFileBytes(base + "-wal");
     }
     EXPECT_NE(bytes.find("partner-api-key"), std::string::npos) << "the bytes hold the inventory";
     EXPECT_NE(bytes.find("tfenc:v1:"), std::string::npos) << "and the encrypted values";

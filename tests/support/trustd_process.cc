@@ -88,6 +88,13 @@ CommandResult RunCommand(const std::vector<std::string>& argv_in, const std::str
   return r;
 }
 
+std::string ReadFileBytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
 Backend IntegrationBackend() {
   const char* b = std::getenv("TF_TEST_BACKEND");
   return b != nullptr && std::string_view(b) == "postgres" ? Backend::kPostgres : Backend::kSqlite;
@@ -122,8 +129,7 @@ std::vector<std::pair<std::string, std::string>> TrustdProcess::DatabaseEnv() co
   if (Store() != nullptr) {
     env = {{"TRUST_DATABASE_URL", Store()->url()}, {"TRUST_DATABASE_MIGRATION_URL", Store()->migration_url()}};
   }
-  const TestDatabase* key_store = options_.key_store ? options_.key_store : own_key_store_.get();
-  if (key_store != nullptr) {
+  if (const TestDatabase* key_store = KeyStore()) {
     env.emplace_back("TRUST_SECRETS_SUBJECT_KEYS_URL", key_store->url());
     env.emplace_back("TRUST_SECRETS_SUBJECT_KEYS_MIGRATION_URL", key_store->migration_url());
   }
@@ -140,12 +146,7 @@ TrustdProcess::~TrustdProcess() {
   if (pid_ > 0) Stop();
 }
 
-std::string TrustdProcess::Log() const {
-  std::ifstream f(dir_.path() + "/trustd.log");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+std::string TrustdProcess::Log() const { return ReadFileBytes(dir_.path() + "/trustd.log"); }
 
 bool TrustdProcess::Start(std::string* error) {
   int out[2];

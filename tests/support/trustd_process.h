@@ -42,6 +42,9 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_text = "",
                          const std::vector<std::pair<std::string, std::string>>& env = {});
 
+//! A file's bytes ("" when it cannot be read).
+std::string ReadFileBytes(const std::string& path);
+
 //! The backend integration tests run against: TF_TEST_BACKEND (sqlite unless "postgres").
 Backend IntegrationBackend();
 
@@ -73,6 +76,8 @@ class TrustdProcess {
   Backend backend() const;
   //! The database this trustd serves; null for SQLite in its data directory.
   const TestDatabase* Store() const;
+  //! The personal-data key store it serves; null for SQLite in its data directory.
+  const TestDatabase* KeyStore() const { return options_.key_store ? options_.key_store : own_key_store_.get(); }
   //! TRUST_DATABASE_* and TRUST_SECRETS_SUBJECT_KEYS_* for trustd and trustctl (none for
   //! SQLite in the data directory).
   std::vector<std::pair<std::string, std::string>> DatabaseEnv() const;

@@ -73,6 +73,11 @@ export interface EncryptionStatus {
   at_rest: {
     columns: { table: string; column: string; holds: string; values: number; by_key_version: Record<string, number> }[];
     data_keys: { latest_version: number | null; versions: { version: number; age_days: number; retired: boolean }[] };
+    personal_data: {
+      columns: { table: string; column: string; holds: string; values: number; sealed: number }[];
+      people_with_keys: number;
+      people_erased: number;
+    };
   };
   in_transit: { tls: boolean; certificate: { days_left?: number; expired?: boolean; error?: string } | null };
   key_management: {
@@ -91,6 +96,18 @@ export const CERTIFICATE_WARN_DAYS = 30;
 function ageTone(days: number | undefined): Tone {
   if (days === undefined) return 'bad';
   return days > KEY_ROTATION_DAYS ? 'warn' : 'good';
+}
+
+/** People's data sealed under each person's own key, and how many people were erased. */
+function personalDataTile(p: EncryptionStatus['at_rest']['personal_data']): Tile {
+  const sealed = p.columns.reduce((n, c) => n + c.sealed, 0);
+  return {
+    id: 'personal-data',
+    label: 'Personal data',
+    value: plural(sealed, 'value', 'values'),
+    detail: `sealed under ${plural(p.people_with_keys, "person's key", "people's keys")}; ${plural(p.people_erased, 'person', 'people')} erased`,
+    tone: 'good',
+  };
 }
 
 export function encryptionTiles(s: EncryptionStatus): Tile[] {
@@ -137,6 +154,7 @@ export function encryptionTiles(s: EncryptionStatus): Tile[] {
       ratio: Math.max(0, Math.min(1, rewrap.progress)),
     },
     transit,
+    personalDataTile(s.at_rest.personal_data),
   ];
 }
 

@@ -42,6 +42,14 @@ describe('encryptionTiles', () => {
     at_rest: {
       columns: [{ table: 'secret_versions', column: 'value', holds: "managed secrets' values", values: 3, by_key_version: { v1: 3 } }],
       data_keys: { latest_version: 2, versions: [{ version: 1, age_days: 400, retired: false }, { version: 2, age_days: 10, retired: false }] },
+      personal_data: {
+        columns: [
+          { table: 'users', column: 'email', holds: "users' email addresses", values: 3, sealed: 2 },
+          { table: 'users', column: 'display_name', holds: "users' names", values: 3, sealed: 2 },
+        ],
+        people_with_keys: 2,
+        people_erased: 1,
+      },
     },
     in_transit: { tls: true, certificate: { days_left: 60, expired: false } },
     key_management: {
@@ -52,9 +60,9 @@ describe('encryptionTiles', () => {
     },
   };
 
-  it('shows values at rest, the current keys and TLS', () => {
+  it('shows values at rest, the current keys, TLS and people\'s data', () => {
     const tiles = encryptionTiles(base);
-    expect(tiles.map((t) => t.id)).toEqual(['at-rest', 'data-key', 'kek', 'in-transit']);
+    expect(tiles.map((t) => t.id)).toEqual(['at-rest', 'data-key', 'kek', 'in-transit', 'personal-data']);
     expect(tiles[0].value).toBe('3 values');
     expect(tiles[1].value).toBe('v2');
     expect(tiles[1].tone).toBe('good');
@@ -71,6 +79,9 @@ describe('encryptionTiles', () => {
     expect(encryptionTiles({ ...base, in_transit: { tls: false, certificate: null } })[3].value).toBe('TLS off');
     expect(encryptionTiles({ ...base, in_transit: { tls: true, certificate: { days_left: 5, expired: false } } })[3].tone).toBe('warn');
     expect(encryptionTiles({ ...base, in_transit: { tls: true, certificate: { days_left: -2, expired: true } } })[3].tone).toBe('bad');
+    const personal = encryptionTiles(base)[4];
+    expect(personal.value).toBe('4 values');
+    expect(personal.detail).toBe("sealed under 2 people's keys; 1 person erased");
   });
 });
 

@@ -102,6 +102,15 @@ absl::StatusOr<bool> AccountRepo::UseTotpStep(Tx& tx, const std::string& user_id
   return changed == 1;
 }
 
+absl::Status AccountRepo::ForgetUser(Tx& tx, const std::string& user_id) {
+  for (const char* sql : {"DELETE FROM mfa_totp WHERE user_id = ?", "DELETE FROM mfa_recovery_codes WHERE user_id = ?",
+                          "DELETE FROM login_challenges WHERE user_id = ?", "DELETE FROM devices WHERE user_id = ?",
+                          "UPDATE account_events SET source_ip = '', user_agent = '' WHERE user_id = ?"}) {
+    TF_RETURN_IF_ERROR(tx.Exec(sql, {user_id}).status());
+  }
+  return absl::OkStatus();
+}
+
 // --- recovery codes --------------------------------------------------------------------------
 
 absl::Status AccountRepo::ReplaceRecoveryCodes(Tx& tx, const std::string& tenant_id, const std::string& user_id,

@@ -55,6 +55,10 @@ class AccountRepo {
   absl::Status DeleteDevice(Tx& tx, const std::string& id);
 
   absl::Status InsertEvent(Tx& tx, const AccountEvent& e);
+
+  //! Erasure: everything of the user's second factor, devices and pending sign-ins is
+  //! deleted, and their account events keep no address or browser.
+  absl::Status ForgetUser(Tx& tx, const std::string& user_id);
   absl::StatusOr<std::vector<AccountEvent>> ListEvents(Tx& tx, const std::string& tenant_id,
                                                        const AccountEventFilter& filter,
                                                        const std::optional<std::string>& after_id, int limit);

@@ -38,7 +38,8 @@ json UserJson(const User& u) {
           {"mfa_enabled", u.mfa_enabled},
           {"password_changed_at", Time(u.password_changed_at)},
           {"created_at", Time(u.created_at)},
-          {"updated_at", Time(u.updated_at)}};
+          {"updated_at", Time(u.updated_at)},
+          {"erased_at", OptTime(u.erased_at)}};
 }
 
 json TokenJson(const ApiToken& t) {

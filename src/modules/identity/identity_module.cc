@@ -25,9 +25,15 @@ absl::Status IdentityModule::Register(ModuleContext& context) {
   IdentityOptions options = IdentityOptionsFrom(context.config);
   service_ = std::make_unique<IdentityService>(context.db, context.clock, context.rng, options, *context.audit,
                                                *context.personal_data);
-  // People's data written before it was sealed is sealed before anything is served.
+  // Before anything is served: erasures the database does not reflect yet are finished (a
+  // restored backup may predate them), then people's data written before sealing is sealed.
+  TF_ASSIGN_OR_RETURN(int64_t completed, service_->CompleteErasures());
+  if (completed > 0) log::Info("completed erasures the database did not reflect", {{"users", completed}});
   TF_ASSIGN_OR_RETURN(int64_t sealed, service_->SealPersonalData());
   if (sealed > 0) log::Info("sealed personal data written before sealing existed", {{"rows", sealed}});
+  TF_RETURN_IF_ERROR(context.scheduler.Every("identity.complete_erasures", std::chrono::hours(1), [this]() -> absl::Status {
+    return service_->CompleteErasures().status();
+  }));
   CookieOptions cookies;
   cookies.secure = !context.config.server.tls_cert_file.empty();
   cookies.max_age = options.session_absolute_lifetime;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/status.h"
+#include "modules/identity/personal_fields.h"
 #include "store/where.h"
 
 namespace tf::identity {
@@ -196,7 +197,8 @@ absl::StatusOr<bool> IdentityRepo::SealUser(Tx& tx, const User& before, const Us
 
 absl::StatusOr<std::vector<ApiToken>> IdentityRepo::ListUnsealedApiTokens(Tx& tx, int limit) {
   Where w;
-  w.Add("name NOT LIKE ?", StrCat(kSealedPrefix, "%"));
+  w.Add("name NOT LIKE ? AND user_id NOT IN (SELECT id FROM users WHERE erased_at IS NOT NULL)",
+        StrCat(kSealedPrefix, "%"));
   return SelectRows(tx, kTokenColumns, "api_tokens", w, OrderByIdLimit(limit), TokenFromRow);
 }
 
@@ -204,6 +206,13 @@ absl::StatusOr<bool> IdentityRepo::SealApiTokenName(Tx& tx, const ApiToken& befo
   TF_ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE api_tokens SET name = ? WHERE id = ? AND name = ?",
                                          {sealed_name, before.id, before.name}));
   return n > 0;
+}
+
+absl::Status IdentityRepo::ForgetUserCredentials(Tx& tx, const std::string& user_id, int64_t now) {
+  TF_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE user_id = ?", {user_id}).status());
+  return tx.Exec("UPDATE api_tokens SET name = ?, revoked_at = COALESCE(revoked_at, ?) WHERE user_id = ?",
+                 {std::string(PersonalFields::kErased), now, user_id})
+      .status();
 }
 
 absl::Status IdentityRepo::SetLastLogin(Tx& tx, const std::string& user_id, int64_t at) {

@@ -36,7 +36,11 @@ class IdentityRepo {
   absl::StatusOr<std::vector<User>> ListUnsealedUsers(Tx& tx, int limit);
   //! Stores the sealed email, display name and index unless the row changed since `before`.
   absl::StatusOr<bool> SealUser(Tx& tx, const User& before, const User& sealed);
+  //! API tokens of users not erased whose name is not sealed yet.
   absl::StatusOr<std::vector<ApiToken>> ListUnsealedApiTokens(Tx& tx, int limit);
+  //! Erasure: the user's sessions are deleted and their API tokens revoked, their names
+  //! replaced by PersonalFields::kErased.
+  absl::Status ForgetUserCredentials(Tx& tx, const std::string& user_id, int64_t now);
   absl::StatusOr<bool> SealApiTokenName(Tx& tx, const ApiToken& before, const std::string& sealed_name);
   absl::Status SetLastLogin(Tx& tx, const std::string& user_id, int64_t at);
   absl::StatusOr<int64_t> CountUsersWithRole(Tx& tx, Role role);

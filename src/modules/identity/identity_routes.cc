@@ -312,6 +312,20 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
          return Response::Json(200, out);
        });
 
+  AddRoute(router, "POST", "/api/users/{id}/erasure", Access::Requires(P::kUsersWrite),
+       [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
+         TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+         TF_ASSIGN_OR_RETURN(JsonReader body, JsonReader::Parse(ctx.request.body));
+         TF_ASSIGN_OR_RETURN(auto confirm, body.OptionalBool("confirm"));
+         TF_ASSIGN_OR_RETURN(auto reference, body.OptionalString("reference", 100));
+         TF_RETURN_IF_ERROR(body.Finish());
+         if (!confirm.value_or(false)) {
+           return FieldError("confirm", "must be true: erasure destroys the person's data and cannot be undone");
+         }
+         TF_ASSIGN_OR_RETURN(User u, service.EraseUser(*ctx.principal, id, reference.value_or("")));
+         return Response::Json(200, UserJson(u));
+       }, "DELETE");
+
   AddRoute(router, "POST", "/api/users/{id}/unlock", Access::Requires(P::kUsersWrite),
        [&service](RequestContext& ctx) -> absl::StatusOr<Response> {
          TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));

@@ -46,6 +46,8 @@ constexpr int64_t kAddressForgetMicros = 3600'000'000;  // address counters rese
 constexpr int64_t kTouchEveryMicros = 60'000'000;     // last-seen writes at most once a minute
 const char* const kRegions[] = {"us", "ca", "uk", "eu"};
 
+absl::Status UserErased() { return absl::FailedPreconditionError("the user was erased"); }
+
 absl::Status AlreadyBootstrapped() {
   return absl::FailedPreconditionError("already bootstrapped: a SUPER_ADMIN exists");
 }
@@ -820,7 +822,7 @@ absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const 
   }
   return Opened(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
     TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, caller.TenantScope(), id));
-    if (u.erased_at) return absl::FailedPreconditionError("the user was erased");
+    if (u.erased_at) return UserErased();
     nlohmann::json before = UserAudit(u);
     if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
       return absl::PermissionDeniedError("you cannot change a user who holds permissions you do not");
@@ -856,6 +858,7 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
                                                                           const std::string& id,
                                                                           std::optional<std::string> password) {
   TF_ASSIGN_OR_RETURN(User u, GetUser(caller, id));
+  if (u.erased_at) return UserErased();
   if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
     return absl::PermissionDeniedError("you cannot reset the password of a user who holds permissions you do not");
   }
@@ -887,6 +890,7 @@ absl::StatusOr<std::optional<std::string>> IdentityService::ResetPassword(const 
 absl::StatusOr<User> IdentityService::Unlock(const Principal& caller, const std::string& id) {
   return Opened(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
     TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, caller.TenantScope(), id));
+    if (u.erased_at) return UserErased();
     if (!IsSubset(PermissionsOf(u.roles), caller.permissions)) {
       return absl::PermissionDeniedError("you cannot unlock a user who holds permissions you do not");
     }
@@ -899,6 +903,77 @@ absl::StatusOr<User> IdentityService::Unlock(const Principal& caller, const std:
     log::Info("account unlocked", {{"user_id", u.id}});
     return u;
   }));
+}
+
+absl::StatusOr<User> IdentityService::EraseUser(const Principal& caller, const std::string& id,
+                                                std::string_view reference) {
+  if (reference.size() > 100) return FieldError("reference", "must be at most 100 bytes");
+  if (id == caller.user_id) return absl::FailedPreconditionError("you cannot erase yourself");
+  TF_ASSIGN_OR_RETURN(User found, db_.InTx(store::ReadTx(caller.TxTenant()), [&](store::Transaction& tx) {
+    return repo_.GetUser(tx, caller.TenantScope(), id);
+  }));
+  if (found.erased_at) return UserErased();
+  if (!IsSubset(PermissionsOf(found.roles), caller.permissions)) {
+    return absl::PermissionDeniedError("you cannot erase a user who holds permissions you do not");
+  }
+  // The key first: once it is gone the person's data is unreadable everywhere, whatever
+  // happens next (CompleteErasures finishes the row if this stops half-way).
+  TF_RETURN_IF_ERROR(personal_.Erase(found).status());
+  int64_t now = Now();
+  return Opened(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::StatusOr<User> {
+    TF_ASSIGN_OR_RETURN(User u, repo_.GetUser(tx, caller.TenantScope(), id));
+    if (u.erased_at) return UserErased();
+    nlohmann::json details = {{"before", UserAudit(u)}};
+    TF_RETURN_IF_ERROR(Anonymize(tx, u, now));
+    if (!reference.empty()) details["reference"] = std::string(reference);
+    TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, u.tenant_id, audit::Actor::Of(caller),
+                                          {"user.erased", "DELETE", "users", u.id, details}));
+    log::Info("user erased", {{"user_id", u.id}});
+    return u;
+  }));
+}
+
+absl::Status IdentityService::Anonymize(store::Transaction& tx, User& u, int64_t erased_at) {
+  u.email = StrCat(PersonalFields::kErased, ":", u.id);  // the column is unique
+  u.display_name.clear();
+  u.email_index.reset();
+  u.password_hash.clear();  // matches no password
+  u.roles.clear();
+  u.status = std::string(kStatusErased);
+  u.mfa_enabled = false;
+  u.must_change_password = false;
+  u.locked_at.reset();
+  u.erased_at = erased_at;
+  u.updated_at = Now();
+  TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
+  TF_RETURN_IF_ERROR(repo_.ForgetUserCredentials(tx, u.id, Now()));
+  return accounts_.ForgetUser(tx, u.id);
+}
+
+absl::StatusOr<int64_t> IdentityService::CompleteErasures() {
+  int64_t completed = 0;
+  secrets::ErasedSubject after;
+  for (;;) {
+    TF_ASSIGN_OR_RETURN(std::vector<secrets::ErasedSubject> erased, personal_.ErasedAfter(after, 500));
+    if (erased.empty()) return completed;
+    after = erased.back();
+    for (const secrets::ErasedSubject& e : erased) {
+      TF_ASSIGN_OR_RETURN(bool done, db_.InTx(store::WriteTx(e.tenant_id).Retryable(),
+                                              [&](store::Transaction& tx) -> absl::StatusOr<bool> {
+        absl::StatusOr<User> u = repo_.GetUser(tx, e.tenant_id, e.subject_id);
+        if (absl::IsNotFound(u.status())) return false;  // not a user of this database
+        TF_RETURN_IF_ERROR(u.status());
+        if (u->erased_at) return false;
+        TF_RETURN_IF_ERROR(Anonymize(tx, *u, e.erased_at));
+        TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, u->tenant_id, audit::Actor::System(),
+                                              {"user.erasure_completed", "DELETE", "users", u->id,
+                                               {{"key_erased_at", e.erased_at}}}));
+        return true;
+      }));
+      if (done) log::Info("erasure completed", {{"user_id", e.subject_id}});
+      completed += done;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -146,6 +146,16 @@ class IdentityService {
   absl::StatusOr<std::optional<std::string>> ResetPassword(const Principal& caller, const std::string& id,
                                                            std::optional<std::string> password);
   absl::StatusOr<User> Unlock(const Principal& caller, const std::string& id);
+  //! Erases the person (GDPR Art. 17): destroys their key first, so everything sealed under
+  //! it (the row, its backups, audit payloads) becomes unreadable, then keeps the row
+  //! anonymous (status erased, no email index, no password) and deletes their sessions,
+  //! second factor, devices and pending sign-ins and revokes their API tokens. `reference` is
+  //! the request's case reference, recorded with the event. FailedPrecondition when already
+  //! erased and for the caller themself.
+  absl::StatusOr<User> EraseUser(const Principal& caller, const std::string& id, std::string_view reference);
+  //! Finishes erasures whose key is destroyed but whose row is not anonymous (an erasure
+  //! interrupted between the two, or a database restored from before it); returns how many.
+  absl::StatusOr<int64_t> CompleteErasures();
 
   // API tokens
   absl::StatusOr<CreatedApiToken> CreateApiToken(const Principal& caller, const NewApiToken& request);
@@ -195,6 +205,8 @@ class IdentityService {
                              const std::optional<User>& user);
   absl::StatusOr<std::vector<Role>> ParseGrantableRoles(const Principal& caller, const std::vector<std::string>& names,
                                                         bool system_tenant);
+  //! The row made anonymous and the person's credentials and devices forgotten, in `tx`.
+  absl::Status Anonymize(store::Transaction& tx, User& u, int64_t erased_at);
   //! The system tenant, created when absent.
   absl::StatusOr<Tenant> SystemTenant();
   //! The result with its user's personal fields opened.

@@ -16,6 +16,7 @@ inline constexpr std::string_view kSystemTenantSlug = "system";
 inline constexpr std::string_view kStatusActive = "active";
 inline constexpr std::string_view kStatusSuspended = "suspended";
 inline constexpr std::string_view kStatusDisabled = "disabled";
+inline constexpr std::string_view kStatusErased = "erased";  //!< the person was erased (GDPR Art. 17)
 
 struct Tenant {
   std::string id;

@@ -56,6 +56,10 @@ absl::Status PersonalFields::OpenField(std::string& value, const secrets::FieldC
 }
 
 absl::Status PersonalFields::Open(User& u) {
+  if (u.erased_at) {
+    u.email = u.display_name = std::string(kErased);
+    return absl::OkStatus();
+  }
   TF_RETURN_IF_ERROR(OpenField(u.email, {u.tenant_id, "users", "email", u.id}));
   return OpenField(u.display_name, {u.tenant_id, "users", "display_name", u.id});
 }

@@ -36,7 +36,8 @@ class PersonalFields {
   //! Seals the token's plaintext name in place, under its creator's key.
   absl::Status Seal(ApiToken& t);
 
-  //! Opens the fields in place; an erased person's read as kErased.
+  //! Opens the fields in place; an erased person's (the user erased, or their key destroyed)
+  //! read as kErased.
   absl::Status Open(User& u);
   absl::Status Open(ApiToken& t);
   template <typename T>
@@ -53,6 +54,10 @@ class PersonalFields {
 
   //! Destroys the user's key (their sealed values become unreadable everywhere).
   absl::StatusOr<bool> Erase(const User& u) { return data_.Erase(u.tenant_id, u.id); }
+  //! The people erased (their keys destroyed), in order after `after`.
+  absl::StatusOr<std::vector<secrets::ErasedSubject>> ErasedAfter(const secrets::ErasedSubject& after, int limit) {
+    return data_.ErasedAfter(after, limit);
+  }
 
   static bool IsSealed(std::string_view value) { return secrets::PersonalData::IsSealed(value); }
 

@@ -46,6 +46,29 @@ absl::StatusOr<json> EncryptionStatus::Columns(const std::string& tenant_id) {
   return out;
 }
 
+absl::StatusOr<json> EncryptionStatus::PersonalDataStatus(const std::string& tenant_id) {
+  json columns = json::array();
+  for (const PersonalColumn& c : PersonalColumns()) {
+    // Table and column names come from PersonalColumns(), never from requests.
+    TF_ASSIGN_OR_RETURN(store::Rows rows, stores_.db.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
+                          return tx.Query(StrCat("SELECT COUNT(*), COUNT(CASE WHEN ", c.column, " LIKE ? THEN 1 END) FROM ",
+                                                 c.table, " WHERE tenant_id = ?"),
+                                          {StrCat(kPersonalPrefix, ":%"), tenant_id});
+                        }));
+    columns.push_back({{"table", c.table},
+                       {"column", c.column},
+                       {"holds", c.holds},
+                       {"cipher", "XChaCha20-Poly1305"},
+                       {"key", "the person's own"},
+                       {"values", rows.at(0).Int(0)},
+                       {"sealed", rows.at(0).Int(1)}});
+  }
+  TF_ASSIGN_OR_RETURN(auto people, personal_.CountSubjects(tenant_id));
+  return json{{"columns", std::move(columns)},
+              {"people_with_keys", people.first},
+              {"people_erased", people.second}};
+}
+
 json EncryptionStatus::InTransit() const {
   const std::string& cert_file = config_.server.tls_cert_file;
   json out = {{"tls", !cert_file.empty()}, {"certificate", nullptr}};
@@ -93,6 +116,7 @@ absl::StatusOr<json> EncryptionStatus::Get(const Principal& caller, const std::o
                         {"retired", state && k.version < state->min_decryption_version}});
   }
   TF_ASSIGN_OR_RETURN(json columns, Columns(tenant));
+  TF_ASSIGN_OR_RETURN(json personal, PersonalDataStatus(tenant));
   json data_keys = {{"versions", std::move(versions)},
                     {"latest_version", state ? json(state->latest_version) : json(nullptr)},
                     {"min_decryption_version", state ? json(state->min_decryption_version) : json(nullptr)},
@@ -130,7 +154,8 @@ absl::StatusOr<json> EncryptionStatus::Get(const Principal& caller, const std::o
       {"rewrap", std::move(rewrap)}};
   return json{{"tenant_id", tenant},
               {"as_of", FormatRfc3339Exact(now)},
-              {"at_rest", {{"columns", std::move(columns)}, {"data_keys", std::move(data_keys)}}},
+              {"at_rest",
+               {{"columns", std::move(columns)}, {"data_keys", std::move(data_keys)}, {"personal_data", std::move(personal)}}},
               {"in_transit", InTransit()},
               {"key_management", std::move(key_management)}};
 }

@@ -58,6 +58,15 @@ DatabaseConfig SubjectKeyStoreConfig(const Config& config) {
   return c;
 }
 
+const std::vector<PersonalColumn>& PersonalColumns() {
+  static const auto* columns = new std::vector<PersonalColumn>{
+      {"users", "email", "users' email addresses (found by a blind index)"},
+      {"users", "display_name", "users' names"},
+      {"api_tokens", "name", "API token names, under their creator's key"},
+  };
+  return *columns;
+}
+
 absl::StatusOr<std::unique_ptr<store::Database>> OpenSubjectKeyStore(const Config& config, const Clock& clock) {
   DatabaseConfig c = SubjectKeyStoreConfig(config);
   const store::StoreSpec& spec = SubjectKeyStoreSpec();
@@ -186,6 +195,15 @@ absl::StatusOr<bool> PersonalData::Erase(const std::string& tenant_id, const std
   std::lock_guard lock(mu_);
   cache_[{tenant_id, subject_id}] = {SubjectKey{true, {}}, now};
   return erased;
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> PersonalData::CountSubjects(const std::string& tenant_id) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows, store_.InTx(store::ReadTx(tenant_id), [&](store::Transaction& tx) {
+                        return tx.Query("SELECT COUNT(*) - COUNT(erased_at), COUNT(erased_at) FROM subject_keys "
+                                        "WHERE tenant_id = ?",
+                                        {tenant_id});
+                      }));
+  return std::pair<int64_t, int64_t>(rows.at(0).Int(0), rows.at(0).Int(1));
 }
 
 absl::StatusOr<std::vector<ErasedSubject>> PersonalData::ErasedAfter(const ErasedSubject& after, int limit) {

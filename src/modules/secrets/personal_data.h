@@ -49,6 +49,14 @@ DatabaseConfig SubjectKeyStoreConfig(const Config& config);
 //! one is not written to), and checks it is ready to serve.
 absl::StatusOr<std::unique_ptr<store::Database>> OpenSubjectKeyStore(const Config& config, const Clock& clock);
 
+//! A database column whose values are sealed under people's own keys (PersonalData::Seal).
+//! PersonalColumns() is THE list, which the encryption status reports; a module that seals a
+//! column adds it there.
+struct PersonalColumn {
+  std::string table, column, holds;
+};
+const std::vector<PersonalColumn>& PersonalColumns();
+
 struct ErasedSubject {
   std::string tenant_id, subject_id;
   int64_t erased_at = 0;
@@ -80,6 +88,8 @@ class PersonalData {
   absl::StatusOr<bool> Erase(const std::string& tenant_id, const std::string& subject_id);
   //! Tombstones in (erased_at, tenant, subject) order after `after`, at most `limit`.
   absl::StatusOr<std::vector<ErasedSubject>> ErasedAfter(const ErasedSubject& after, int limit);
+  //! How many of the tenant's people have a key, and how many were erased.
+  absl::StatusOr<std::pair<int64_t, int64_t>> CountSubjects(const std::string& tenant_id);
 
   //! The tenants' data keys the subject keys are stored under.
   DataKeys& data_keys() { return data_keys_; }

@@ -76,7 +76,7 @@ absl::Status SecretsModule::Register(ModuleContext& context) {
   if (!context.audit) return absl::FailedPreconditionError("the secrets module needs the audit module before it");
   inventory_ = std::make_unique<InventoryService>(context.db, *keys_.data_keys, *context.audit, context.clock, context.rng,
                                                   context.metrics);
-  status_ = std::make_unique<EncryptionStatus>(keys_.stores(context.db), *keys_.data_keys, context.config, context.clock);
+  status_ = std::make_unique<EncryptionStatus>(keys_.stores(context.db), *keys_.data_keys, *keys_.personal_data, context.config, context.clock);
   RegisterSecretsRoutes(context.router, *inventory_, *status_, context.clock);
   TF_RETURN_IF_ERROR(context.scheduler.Every("secrets.sweep", std::chrono::minutes(1),
                                              [this]() -> absl::Status { return inventory_->Sweep().status(); }));

@@ -920,6 +920,82 @@ TEST_P(IdentityPersonalDataTest, ADestroyedKeyLeavesThePersonsFieldsUnreadable) 
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_P(IdentityPersonalDataTest, ErasureLeavesAnAnonymousRowNothingReadableAndNoWayIn) {
+  User u = CreateAuditor("erase.me@acme.test", "Erase Me");
+  TF_ASSERT_OK_AND_ASSIGN(SignedIn s, w().SignIn(svc(), "erase.me@acme.test", kNewPassword));
+  TF_ASSERT_OK_AND_ASSIGN(CreatedApiToken t,
+                          svc().CreateApiToken(s.principal, NewApiToken{"Erase's CLI", {"users.read"}, 30}));
+  EXPECT_EQ(svc().EraseUser(s.principal, u.id, "").status().code(), absl::StatusCode::kFailedPrecondition)
+      << "nobody erases themselves";
+  EXPECT_EQ(svc().EraseUser(globex_admin(), u.id, "").status().code(), absl::StatusCode::kNotFound);
+
+  TF_ASSERT_OK_AND_ASSIGN(User erased, svc().EraseUser(acme_admin(), u.id, "DSAR-2026-042"));
+  EXPECT_EQ(erased.status, "erased");
+  EXPECT_EQ(erased.email, PersonalFields::kErased);
+  EXPECT_EQ(erased.display_name, PersonalFields::kErased);
+  EXPECT_TRUE(erased.roles.empty());
+  ASSERT_TRUE(erased.erased_at);
+  store::Rows rows = w().Query("SELECT email, display_name, email_index, password_hash FROM users WHERE id = ?", {u.id});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Text(0), StrCat("[erased]:", u.id));
+  EXPECT_EQ(rows[0].Text(1), "");
+  EXPECT_TRUE(rows[0].IsNull(2));
+  EXPECT_EQ(rows[0].Text(3), "");
+  EXPECT_EQ(w().Query("SELECT COUNT(*) FROM sessions WHERE user_id = ?", {u.id}).at(0).Int(0), 0);
+  rows = w().Query("SELECT name, revoked_at FROM api_tokens WHERE id = ?", {t.token.id});
+  EXPECT_EQ(rows.at(0).Text(0), PersonalFields::kErased);
+  EXPECT_FALSE(rows.at(0).IsNull(1));
+
+  // No way in, and nothing more to change.
+  ExpectBadCredential(svc().Authenticate(Bearer(s.login.token)).status());
+  ExpectBadCredential(svc().Authenticate(Bearer(t.secret)).status());
+  ExpectBadLogin(LoginStatus(svc(), "erase.me@acme.test", kNewPassword, w().NextIp()));
+  for (absl::Status st : {svc().EraseUser(acme_admin(), u.id, "").status(),
+                          svc().UpdateUser(acme_admin(), u.id, UserPatch{std::nullopt, std::string("active"), std::nullopt}).status(),
+                          svc().ResetPassword(acme_admin(), u.id, std::nullopt).status(),
+                          svc().Unlock(acme_admin(), u.id).status()}) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << st;
+  }
+  // The address is free again; the event names the case, not the person.
+  NewUser again{"erase.me@acme.test", std::string(kNewPassword), {"VIEWER"}, std::nullopt, "", false};
+  TF_ASSERT_OK(svc().CreateUser(acme_admin(), again).status());
+  rows = w().Query("SELECT details FROM audit_records WHERE event_type = 'user.erased' AND resource_id = ?", {u.id});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(rows[0].Text(0), "DSAR-2026-042")) << rows[0].Text(0);
+  EXPECT_FALSE(absl::StrContains(rows[0].Text(0), "erase.me")) << rows[0].Text(0);
+}
+
+// A database restored from before an erasure holds the person's row as it was, sealed under
+// the key the key store no longer has: start-up (and an hourly task) makes it anonymous again.
+TEST_P(IdentityPersonalDataTest, ARowRestoredFromBeforeTheErasureIsErasedAgain) {
+  User u = CreateAuditor("restored@acme.test", "Restored Person");
+  store::Rows before = w().Query("SELECT email, display_name, email_index, password_hash, roles, status FROM users "
+                                 "WHERE id = ?",
+                                 {u.id});
+  ASSERT_EQ(before.size(), 1u);
+  TF_ASSERT_OK(svc().EraseUser(acme_admin(), u.id, "").status());
+  // The backup's row comes back (as an operator's restore would write it).
+  TF_ASSERT_OK(w().temp->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) {
+    return tx.Exec("UPDATE users SET email = ?, display_name = ?, email_index = ?, password_hash = ?, roles = ?, "
+                   "status = ?, erased_at = NULL WHERE id = ?",
+                   {before[0].Text(0), before[0].Text(1), before[0].Text(2), before[0].Text(3), before[0].Text(4),
+                    before[0].Text(5), u.id})
+        .status();
+  }));
+  TF_ASSERT_OK_AND_ASSIGN(User restored, svc().GetUser(acme_admin(), u.id));
+  EXPECT_EQ(restored.email, PersonalFields::kErased) << "the sealed values do not open without the key";
+  EXPECT_EQ(restored.display_name, PersonalFields::kErased);
+
+  TF_ASSERT_OK_AND_ASSIGN(int64_t completed, svc().CompleteErasures());
+  EXPECT_GE(completed, 1) << "this row, and any other whose key was destroyed without it";
+  TF_ASSERT_OK_AND_ASSIGN(User again, svc().GetUser(acme_admin(), u.id));
+  EXPECT_EQ(again.status, "erased");
+  EXPECT_TRUE(again.erased_at);
+  ExpectBadLogin(LoginStatus(svc(), "restored@acme.test", kNewPassword, w().NextIp()));
+  TF_ASSERT_OK_AND_ASSIGN(int64_t none, svc().CompleteErasures());
+  EXPECT_EQ(none, 0);
+}
+
 // =============================================================================================
 // Users
 

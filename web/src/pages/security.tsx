@@ -64,6 +64,27 @@ function EncryptionSection() {
           </tbody>
         </table>
       )}
+      {status && status.at_rest.personal_data.columns.length > 0 && (
+        <table>
+          <caption>Sealed under each person&apos;s own key (unreadable once the person is erased)</caption>
+          <thead>
+            <tr>
+              <th scope="col">Column</th>
+              <th scope="col">Holds</th>
+              <th scope="col">Sealed values</th>
+            </tr>
+          </thead>
+          <tbody>
+            {status.at_rest.personal_data.columns.map((c) => (
+              <tr key={`${c.table}.${c.column}`}>
+                <td className="mono">{`${c.table}.${c.column}`}</td>
+                <td>{c.holds}</td>
+                <td>{`${c.sealed} of ${c.values}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </Section>
   );
 }
