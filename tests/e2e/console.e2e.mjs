@@ -282,6 +282,22 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     assert.ok(lines.slice(1, -1).every((l) => l.record.path.includes('/api/auth/me')));
     assert.equal(lines.at(-1).manifest.records, lines.length - 2);
 
+    // A sign-in's record keeps the address sealed under the person's key and shows it opened.
+    await page.getByLabel('Path contains').fill('/api/auth/login');
+    await page.getByLabel('Outcome').fill('success');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const signIn = page
+      .locator('[data-record]')
+      .filter({ has: page.locator('td.mono', { hasText: /^POST \/api\/auth\/login$/ }) })
+      .first();
+    await signIn.waitFor();
+    await signIn.getByRole('button').click();
+    await page.locator('#audit-revealed').waitFor();
+    assert.equal(await page.locator('#audit-revealed dt').first().textContent(), 'body.email');
+    assert.match(await page.locator('#audit-revealed dd').first().textContent(), /^[^@]+@e2e\.example$/);
+    assert.match(await page.locator('#audit-record pre.details').textContent(), /"email": "tfpd:/);
+    await page.getByLabel('Outcome').fill('');
+
     // The administrator sets the tenant's retention and prunes by it.
     const retention = page.locator('#audit-retention');
     await retention.getByText('Records keep their details forever.').waitFor();

@@ -317,6 +317,7 @@ absl::Status IdentityService::Challenge(store::Transaction& tx, const User& user
   c.created_at = now;
   c.expires_at = now + (c.mfa_pending ? kMfaStepMicros : kApprovalStepMicros);
   TF_RETURN_IF_ERROR(accounts_.InsertChallenge(tx, c));
+  result.user = user;
   if (c.mfa_pending) {
     result.step = LoginResult::Step::kMfa;
     result.challenge_expires_at = c.expires_at;

@@ -46,11 +46,11 @@ struct LoginResult {
   int64_t challenge_expires_at = 0;
   std::string device_id;
   std::string device_token;  //!< a browser seen for the first time: its new device cookie
+  User user;                 //!< signed in, or whose sign-in waits for the next step
   // kSignedIn only:
   std::string token;       //!< shown once; only its hash is stored
   std::string csrf_token;  //!< for cookie-authenticated state changes
   Session session;
-  User user;
   bool mfa_enrollment_required = false;  //!< the tenant requires MFA and the user has none
 };
 

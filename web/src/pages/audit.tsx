@@ -30,6 +30,8 @@ interface AuditRecord {
   request_id: string | null;
   leaf_index: number;
   details: unknown;
+  /** People's data the details hold sealed, opened for the reader (outside the signed leaf). */
+  revealed?: Record<string, string>;
 }
 
 const FILTERS = [
@@ -274,6 +276,23 @@ function RecordDetail({ id }: { id: string }) {
           </dl>
           <h3>Details</h3>
           <pre className="details">{record.details === null ? 'pruned' : JSON.stringify(record.details, null, 2)}</pre>
+          {record.revealed && (
+            <>
+              <h3>Personal data</h3>
+              <p className="hint">
+                Sealed in the details under the person&apos;s own key, opened here for you; not part of the signed
+                record. An erased person&apos;s data reads [erased].
+              </p>
+              <dl className="profile" id="audit-revealed">
+                {Object.entries(record.revealed).map(([place, value]) => (
+                  <div key={place} className="contents">
+                    <dt className="mono">{place}</dt>
+                    <dd>{value}</dd>
+                  </div>
+                ))}
+              </dl>
+            </>
+          )}
           <div className="row-actions">
             <button type="button" className="primary" onClick={() => void verify()} disabled={busy}>
               Verify in this browser
