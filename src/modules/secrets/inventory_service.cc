@@ -27,6 +27,13 @@ constexpr std::string_view kFingerprintPurpose = "secret-fingerprint";
 constexpr int64_t kAutoRetryMicros = int64_t{3600} * 1'000'000;
 constexpr int kSweepBatch = 200;
 constexpr int64_t kDefaultLength = 43;  // 256 bits in base64url
+//! The value_format of a tenant's data key: its value is the keyring's.
+constexpr std::string_view kDataKeyFormat = "data-key";
+
+//! The names of Trust Fabric's own keys in the inventory.
+constexpr std::string_view kOwnPrefix = "trust-fabric.";
+
+bool IsDataKey(const Secret& s) { return s.value_format == kDataKeyFormat; }
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -196,6 +203,9 @@ Rotation InventoryService::LedgerRow(const Secret& s, std::string_view kind, std
 absl::StatusOr<Secret> InventoryService::Register(const Principal& caller, NewSecret n) {
   TF_ASSIGN_OR_RETURN(std::string tenant, TenantFor(caller, n.tenant_id));
   TF_RETURN_IF_ERROR(ValidName("name", n.name));
+  if (n.name.starts_with(kOwnPrefix)) {
+    return FieldError("name", StrCat("names starting with '", kOwnPrefix, "' are Trust Fabric's own keys"));
+  }
   TF_RETURN_IF_ERROR(ValidType(n.type));
   TF_RETURN_IF_ERROR(ValidPolicy(n.rotation_days, n.grace_days));
   if (!n.managed && (n.value || n.format || n.length)) {
@@ -320,6 +330,9 @@ absl::StatusOr<FetchedSecret> InventoryService::Fetch(const Principal& caller,
     return absl::FailedPreconditionError(
         StrCat("'", name, "' is an external secret: its value is held ", s.location.value_or("elsewhere")));
   }
+  if (IsDataKey(s)) {
+    return absl::FailedPreconditionError(StrCat("'", name, "' is the tenant's data key: it never leaves the keyring"));
+  }
   if (!current) return absl::InternalError("the secret's current version is missing");
   FetchedSecret out{s, "", std::nullopt};
   TF_ASSIGN_OR_RETURN(out.value, Decrypt(*current));
@@ -347,6 +360,10 @@ absl::StatusOr<Rotation> InventoryService::Rotate(const Principal& caller, Rotat
     if (r.value) return FieldError("value", "is not held for external secrets: record the rotation without it");
     if (r.failed) return RecordFailure(s, kExternal, actor, Actor::Of(caller), r, r.error.value_or("reported failed"));
     return Apply(s, kExternal, actor, Actor::Of(caller), r, std::nullopt);
+  }
+  if (IsDataKey(s)) {
+    if (r.value) return FieldError("value", "is the tenant's data key, made by the keyring: omit it");
+    return RotateDataKey(s, kManual, actor, Actor::Of(caller), r);
   }
   std::string value;
   if (s.value_format) {
@@ -383,9 +400,10 @@ absl::StatusOr<Rotation> InventoryService::RecordFailure(const Secret& s, std::s
 
 absl::StatusOr<Rotation> InventoryService::Apply(const Secret& s, std::string_view kind, const std::string& actor,
                                                  const Actor& audit_actor, const RotationRequest& r,
-                                                 const std::optional<std::string>& value) {
+                                                 const std::optional<std::string>& value,
+                                                 std::optional<int64_t> new_version) {
   int64_t now = clock_.NowMicros();
-  int64_t version = s.current_version + 1;
+  int64_t version = new_version.value_or(s.current_version + 1);
   int64_t grace_end = now + s.grace_days * kDay;
   std::optional<SecretVersion> stored;
   if (value) {
@@ -545,9 +563,86 @@ absl::StatusOr<SweepResult> InventoryService::Sweep() {
                         return repo_.DestroyExpiredValues(tx, now);
                       }));
 
+  TF_RETURN_IF_ERROR(SweepDataKeys(now));
   TF_RETURN_IF_ERROR(SweepAutomaticRotations(now, result));
   TF_RETURN_IF_ERROR(SweepReminders(now, result));
   return result;
+}
+
+absl::StatusOr<Rotation> InventoryService::RotateDataKey(const Secret& s, std::string_view kind,
+                                                         const std::string& actor, const Actor& audit_actor,
+                                                         const RotationRequest& r) {
+  absl::StatusOr<int> version = keys_.Rotate(s.tenant_id);
+  if (!version.ok()) {
+    TF_RETURN_IF_ERROR(RecordFailure(s, kind, actor, audit_actor, r, std::string(version.status().message())).status());
+    return absl::FailedPreconditionError(StrCat("the data key could not be rotated: ", version.status().message()));
+  }
+  return Apply(s, kind, actor, audit_actor, r, std::nullopt, *version);
+}
+
+absl::Status InventoryService::SweepDataKeys(int64_t now) {
+  TF_ASSIGN_OR_RETURN(std::vector<KeyState> states, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+                        return SecretsRepo().States(tx);
+                      }));
+  for (const KeyState& k : states) {
+    if (k.latest_version < 1) continue;  // no data key yet
+    TF_ASSIGN_OR_RETURN(bool tenant, db_.InTx(store::ReadTx(k.tenant_id), [&](store::Transaction& tx) {
+                          return repo_.TenantExists(tx, k.tenant_id);
+                        }));
+    if (!tenant) continue;  // the platform's own keys (blind indexes) belong to no tenant
+    absl::StatusOr<Secret> s = Find(k.tenant_id, std::string(kDataKeySecret));
+    if (absl::IsNotFound(s.status())) {
+      TF_RETURN_IF_ERROR(RegisterDataKey(k, now));
+      continue;
+    }
+    TF_RETURN_IF_ERROR(s.status());
+    if (!IsDataKey(*s) || k.latest_version <= s->current_version) continue;
+    RotationRequest outside;
+    outside.reason = "rotated outside the inventory (trustctl keys rotate)";
+    absl::StatusOr<Rotation> row =
+        Apply(*s, kExternal, "system", Actor::System(), outside, std::nullopt, k.latest_version);
+    if (!row.ok() && !absl::IsAborted(row.status())) return row.status();  // Aborted: recorded meanwhile
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InventoryService::RegisterDataKey(const KeyState& k, int64_t now) {
+  TF_ASSIGN_OR_RETURN(auto stored, keys_.Stored(k.tenant_id));
+  int64_t made_at = now;
+  for (const StoredDataKey& key : stored.second) {
+    if (key.version == k.latest_version) made_at = key.created_at;
+  }
+  Secret s;
+  s.id = NewUuidV7(clock_, rng_);
+  s.tenant_id = k.tenant_id;
+  s.name = std::string(kDataKeySecret);
+  s.type = "ENCRYPTION_KEY";
+  s.owner = "Trust Fabric";
+  s.description =
+      "The tenant's data-encryption key: it encrypts the tenant's fields and its people's keys, and is held only "
+      "wrapped by the key-encryption key";
+  s.managed = true;
+  s.value_format = std::string(kDataKeyFormat);
+  s.auto_rotate = true;
+  s.rotation_days = kDataKeyRotationDays;
+  s.grace_days = 0;  // older versions decrypt until they are retired after re-encryption
+  s.current_version = k.latest_version;
+  s.last_rotated_at = made_at;
+  s.next_rotation_at = made_at + s.rotation_days * kDay;
+  s.created_at = s.updated_at = now;
+  s.created_by = "system";
+  Rotation first = LedgerRow(s, kRegistered, kActive, "system", now);
+  first.version = s.current_version;
+  first.next_due_at = s.next_rotation_at;
+  return db_.InTx(store::WriteTx(k.tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
+    TF_ASSIGN_OR_RETURN(bool inserted, repo_.InsertSecret(tx, s));
+    if (!inserted) return absl::OkStatus();  // another instance registered it
+    TF_RETURN_IF_ERROR(repo_.InsertRotation(tx, first));
+    return audit_.RecordEvent(tx, k.tenant_id, Actor::System(),
+                              {"secret.registered", "CREATE", "secret", s.name,
+                               {{"type", s.type}, {"managed", true}, {"generated", true}, {"policy", PolicyJson(s)},
+                                {"owner", *s.owner}, {"data_key_version", s.current_version}}});
+  });
 }
 
 absl::Status InventoryService::SweepAutomaticRotations(int64_t now, SweepResult& result) {
@@ -564,10 +659,14 @@ absl::Status InventoryService::SweepAutomaticRotations(int64_t now, SweepResult&
                             return repo_.LatestRotation(tx, s.id);
                           }));
       if (last && last->status == kFailed && now - last->rotated_at < kAutoRetryMicros) continue;
-      auto [format, length] = SplitFormat(s.value_format.value_or("base64url:43"));
-      absl::StatusOr<std::string> value = GenerateValue(format, length);
-      absl::StatusOr<Rotation> row =
-          value.ok() ? Apply(s, kAutomatic, "system", Actor::System(), automatic, *value) : value.status();
+      absl::StatusOr<Rotation> row = absl::UnknownError("");
+      if (IsDataKey(s)) {
+        row = RotateDataKey(s, kAutomatic, "system", Actor::System(), automatic);
+      } else {
+        auto [format, length] = SplitFormat(s.value_format.value_or("base64url:43"));
+        absl::StatusOr<std::string> value = GenerateValue(format, length);
+        row = value.ok() ? Apply(s, kAutomatic, "system", Actor::System(), automatic, *value) : value.status();
+      }
       if (row.ok()) ++result.rotated;
       else if (row.status().code() == absl::StatusCode::kFailedPrecondition) ++result.failed;
       // Aborted: rotated meanwhile by someone else. Anything else stops this run.

@@ -12,6 +12,12 @@
 //  - Sweep, every minute: ends grace periods, destroys the values of ended versions, rotates
 //    the self-rotating secrets that are due, raises the due/overdue reminders once per due
 //    date (as audit events), and sets the secret_rotation_due/overdue gauges.
+//  - Trust Fabric's own keys: each tenant's data key is in its inventory as the managed,
+//    self-rotating secret kDataKeySecret (registered by the sweep once the tenant has one;
+//    90 days by default, a policy like any other). Rotating it rotates the data key
+//    (DataKeys::Rotate; values move to the new version in the background), and its version is
+//    the data key's: a rotation made with `trustctl keys rotate` is recorded by the next sweep.
+//    Its value never leaves the keyring, so it is never fetched.
 // Every change is audited in its own transaction; values never reach a response other than
 // Fetch's, nor a log or an audit record.
 // Platform operators act on any tenant (`tenant_id`, default their own); everyone else on
@@ -107,6 +113,9 @@ class InventoryService {
 
   DueState StateOf(const Secret& s) const;
 
+  //! The inventory name of a tenant's data key.
+  static constexpr std::string_view kDataKeySecret = "trust-fabric.data-key";
+  static constexpr int64_t kDataKeyRotationDays = 90;
   static constexpr int64_t kReminderWindowDays = 7;
   static constexpr int64_t kMaxRotationDays = 3650;
   static constexpr int64_t kMaxGraceDays = 90;
@@ -118,9 +127,10 @@ class InventoryService {
   absl::StatusOr<std::string> TenantFor(const Principal& caller, const std::optional<std::string>& requested) const;
   absl::StatusOr<Secret> Find(const std::string& tenant_id, const std::string& name);
   //! Makes a new version of `s` current and records it; `value` for managed secrets.
+  //! `version` is the new version's number (default: the next); a data key's is its own.
   absl::StatusOr<Rotation> Apply(const Secret& s, std::string_view kind, const std::string& actor,
                                  const audit::Actor& audit_actor, const RotationRequest& r,
-                                 const std::optional<std::string>& value);
+                                 const std::optional<std::string>& value, std::optional<int64_t> version = {});
   absl::StatusOr<Rotation> RecordFailure(const Secret& s, std::string_view kind, const std::string& actor,
                                          const audit::Actor& audit_actor, const RotationRequest& r,
                                          std::string error);
@@ -130,6 +140,12 @@ class InventoryService {
   absl::StatusOr<std::string> Encrypt(const Secret& s, int64_t version, std::string_view value);
   absl::StatusOr<std::string> Decrypt(const SecretVersion& v);
   absl::Status SweepAutomaticRotations(int64_t now, SweepResult& result);
+  //! Registers each tenant's data key in its inventory and records rotations made elsewhere.
+  absl::Status SweepDataKeys(int64_t now);
+  absl::Status RegisterDataKey(const KeyState& k, int64_t now);
+  //! Rotates the data key `s` stands for and records it.
+  absl::StatusOr<Rotation> RotateDataKey(const Secret& s, std::string_view kind, const std::string& actor,
+                                         const audit::Actor& audit_actor, const RotationRequest& r);
   absl::Status SweepReminders(int64_t now, SweepResult& result);
 
   store::Database& db_;

@@ -28,6 +28,7 @@ namespace {
 
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
+using tf::testing::FieldOf;
 
 [[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
 
@@ -354,6 +355,65 @@ TEST_P(InventoryTest, ASelfRotatingSecretRotatesWhenDueWithoutReminders) {
   EXPECT_EQ(ledger[0].actor, "system");
   TF_ASSERT_OK_AND_ASSIGN(swept, service_->Sweep());
   EXPECT_EQ(swept.rotated, 0) << "due again in 30 days";
+}
+
+// Trust Fabric's own data key is in each tenant's inventory: registered once the tenant has
+// one, rotated by hand or by its policy (the key itself, so values move to the new version),
+// rotations made with trustctl recorded, and its value never fetched.
+TEST_P(InventoryTest, TheTenantsDataKeyIsInItsInventoryAndRotatesByItsPolicy) {
+  const std::string name(InventoryService::kDataKeySecret);
+  TF_ASSERT_OK(keys_->KeyedHash(std::string(kPlatformKeysTenant), "blind-index/x", "y").status());  // no tenant's
+  TF_ASSERT_OK_AND_ASSIGN(SweepResult swept, service_->Sweep());
+  SecretFilter all;
+  all.tenant_id = kTenantA;
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<Secret> none, service_->List(Operator(), all));
+  EXPECT_TRUE(none.empty()) << "no data key yet";
+  TF_ASSERT_OK(keys_->Ring(kTenantA).status());
+  TF_ASSERT_OK_AND_ASSIGN(swept, service_->Sweep());
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<Secret> listed, service_->List(Operator(), all));
+  ASSERT_EQ(listed.size(), 1u);
+  const Secret& key = listed[0];
+  EXPECT_EQ(key.name, name);
+  EXPECT_EQ(key.type, "ENCRYPTION_KEY");
+  EXPECT_TRUE(key.managed);
+  EXPECT_TRUE(key.auto_rotate);
+  EXPECT_EQ(key.rotation_days, InventoryService::kDataKeyRotationDays);
+  EXPECT_EQ(key.current_version, 1);
+  EXPECT_EQ(Events("secret.registered").size(), 1u);
+  TF_ASSERT_OK_AND_ASSIGN(swept, service_->Sweep());
+  EXPECT_EQ(Events("secret.registered").size(), 1u) << "registered once";
+  EXPECT_EQ(service_->Fetch(TokenOf(kTenantA), std::nullopt, name).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(FieldOf(service_->Register(Operator(), Managed("trust-fabric.mine", "v")).status()), "name");
+
+  // By hand: the data key itself rotates.
+  clock_.Advance(std::chrono::minutes(1));  // (the ledger lists newest first)
+  TF_ASSERT_OK_AND_ASSIGN(secrets::Rotation manual, service_->Rotate(Operator(), Rotation(name)));
+  EXPECT_EQ(manual.version, 2);
+  TF_ASSERT_OK_AND_ASSIGN(DataKeyRing ring, keys_->Ring(kTenantA));
+  EXPECT_EQ(ring.latest, 2);
+  EXPECT_EQ(FieldOf(service_->Rotate(Operator(), Rotation(name, "chosen")).status()), "value");
+  // With trustctl keys rotate: the next sweep records it.
+  clock_.Advance(std::chrono::minutes(1));
+  TF_ASSERT_OK_AND_ASSIGN(int outside, keys_->Rotate(kTenantA));
+  EXPECT_EQ(outside, 3);
+  TF_ASSERT_OK_AND_ASSIGN(swept, service_->Sweep());
+  std::vector<secrets::Rotation> ledger = Ledger(name);
+  ASSERT_EQ(ledger.size(), 3u);
+  EXPECT_EQ(ledger[0].kind, kExternal);
+  EXPECT_EQ(ledger[0].version, 3);
+  EXPECT_EQ(ledger[1].kind, kManual);
+  EXPECT_EQ(ledger[2].kind, kRegistered);
+  // By its policy, when due.
+  clock_.Advance((InventoryService::kDataKeyRotationDays + 1) * kDay);
+  TF_ASSERT_OK_AND_ASSIGN(swept, service_->Sweep());
+  EXPECT_EQ(swept.rotated, 1);
+  TF_ASSERT_OK_AND_ASSIGN(ring, keys_->Ring(kTenantA));
+  EXPECT_EQ(ring.latest, 4);
+  ledger = Ledger(name);
+  EXPECT_EQ(ledger[0].kind, kAutomatic);
+  EXPECT_EQ(ledger[0].version, 4);
+  EXPECT_EQ(ledger[0].previous_version, 3);
 }
 
 TEST_P(InventoryTest, AFailedExternalRotationIsRecordedAndChangesNothing) {
