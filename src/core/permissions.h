@@ -64,6 +64,9 @@ std::vector<Role> AllRoles();
 //! Roles that exist only in the system tenant.
 bool IsPlatformRole(Role r);
 
+//! The slug of the platform operators' tenant (the only one holding platform roles).
+inline constexpr std::string_view kSystemTenantSlug = "system";
+
 std::string_view PermissionName(Permission p);
 std::optional<Permission> ParsePermission(std::string_view name);
 

@@ -12,7 +12,6 @@
 
 namespace tf::identity {
 
-inline constexpr std::string_view kSystemTenantSlug = "system";
 inline constexpr std::string_view kStatusActive = "active";
 inline constexpr std::string_view kStatusSuspended = "suspended";
 inline constexpr std::string_view kStatusDisabled = "disabled";

@@ -183,6 +183,12 @@ absl::StatusOr<bool> InventoryRepo::TenantExists(Tx& tx, const std::string& tena
   return !rows.empty();
 }
 
+absl::StatusOr<std::optional<std::string>> InventoryRepo::TenantIdBySlug(Tx& tx, std::string_view slug) {
+  TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query("SELECT id FROM tenants WHERE slug = ?", {std::string(slug)}));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows[0].Text(0));
+}
+
 absl::StatusOr<std::vector<Secret>> InventoryRepo::DueOrReminded(Tx& tx, int64_t before) {
   return store::SelectRows(
       tx, kSecretColumns, "secrets",

@@ -35,6 +35,7 @@ class InventoryRepo {
   using Tx = store::Transaction;
 
   absl::StatusOr<bool> TenantExists(Tx& tx, const std::string& tenant_id);
+  absl::StatusOr<std::optional<std::string>> TenantIdBySlug(Tx& tx, std::string_view slug);
 
   //! False when the tenant already has a secret of that name.
   absl::StatusOr<bool> InsertSecret(Tx& tx, const Secret& s);

@@ -27,13 +27,15 @@ constexpr std::string_view kFingerprintPurpose = "secret-fingerprint";
 constexpr int64_t kAutoRetryMicros = int64_t{3600} * 1'000'000;
 constexpr int kSweepBatch = 200;
 constexpr int64_t kDefaultLength = 43;  // 256 bits in base64url
-//! The value_format of a tenant's data key: its value is the keyring's.
+//! The value_format of Trust Fabric's own keys (a tenant's data key, the KEK): their values
+//! are the keyring's.
 constexpr std::string_view kDataKeyFormat = "data-key";
-
+constexpr std::string_view kKekFormat = "kek";
 //! The names of Trust Fabric's own keys in the inventory.
 constexpr std::string_view kOwnPrefix = "trust-fabric.";
 
-bool IsDataKey(const Secret& s) { return s.value_format == kDataKeyFormat; }
+bool IsKek(const Secret& s) { return s.value_format == kKekFormat; }
+bool IsOwnKey(const Secret& s) { return IsKek(s) || s.value_format == kDataKeyFormat; }
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -330,8 +332,8 @@ absl::StatusOr<FetchedSecret> InventoryService::Fetch(const Principal& caller,
     return absl::FailedPreconditionError(
         StrCat("'", name, "' is an external secret: its value is held ", s.location.value_or("elsewhere")));
   }
-  if (IsDataKey(s)) {
-    return absl::FailedPreconditionError(StrCat("'", name, "' is the tenant's data key: it never leaves the keyring"));
+  if (IsOwnKey(s)) {
+    return absl::FailedPreconditionError(StrCat("'", name, "' is one of Trust Fabric's keys: it never leaves the keyring"));
   }
   if (!current) return absl::InternalError("the secret's current version is missing");
   FetchedSecret out{s, "", std::nullopt};
@@ -361,9 +363,9 @@ absl::StatusOr<Rotation> InventoryService::Rotate(const Principal& caller, Rotat
     if (r.failed) return RecordFailure(s, kExternal, actor, Actor::Of(caller), r, r.error.value_or("reported failed"));
     return Apply(s, kExternal, actor, Actor::Of(caller), r, std::nullopt);
   }
-  if (IsDataKey(s)) {
-    if (r.value) return FieldError("value", "is the tenant's data key, made by the keyring: omit it");
-    return RotateDataKey(s, kManual, actor, Actor::Of(caller), r);
+  if (IsOwnKey(s)) {
+    if (r.value) return FieldError("value", "is one of Trust Fabric's keys, made by the keyring: omit it");
+    return RotateOwnKey(s, kManual, actor, Actor::Of(caller), r);
   }
   std::string value;
   if (s.value_format) {
@@ -563,24 +565,34 @@ absl::StatusOr<SweepResult> InventoryService::Sweep() {
                         return repo_.DestroyExpiredValues(tx, now);
                       }));
 
-  TF_RETURN_IF_ERROR(SweepDataKeys(now));
+  TF_RETURN_IF_ERROR(SweepOwnKeys(now));
   TF_RETURN_IF_ERROR(SweepAutomaticRotations(now, result));
   TF_RETURN_IF_ERROR(SweepReminders(now, result));
   return result;
 }
 
-absl::StatusOr<Rotation> InventoryService::RotateDataKey(const Secret& s, std::string_view kind,
-                                                         const std::string& actor, const Actor& audit_actor,
-                                                         const RotationRequest& r) {
-  absl::StatusOr<int> version = keys_.Rotate(s.tenant_id);
+absl::StatusOr<Rotation> InventoryService::RotateOwnKey(const Secret& s, std::string_view kind,
+                                                        const std::string& actor, const Actor& audit_actor,
+                                                        const RotationRequest& r) {
+  absl::StatusOr<int> version = absl::UnknownError("");
+  if (IsKek(s)) {
+    // Every data key is then rewrapped under the new KEK version; older ones still unwrap
+    // until `trustctl keys rewrap --retire`.
+    version = keys_.kms().Rotate();
+    if (version.ok()) {
+      if (absl::StatusOr<RewrapResult> rewrapped = keys_.RewrapAll(); !rewrapped.ok()) version = rewrapped.status();
+    }
+  } else {
+    version = keys_.Rotate(s.tenant_id);
+  }
   if (!version.ok()) {
     TF_RETURN_IF_ERROR(RecordFailure(s, kind, actor, audit_actor, r, std::string(version.status().message())).status());
-    return absl::FailedPreconditionError(StrCat("the data key could not be rotated: ", version.status().message()));
+    return absl::FailedPreconditionError(StrCat("the key could not be rotated: ", version.status().message()));
   }
   return Apply(s, kind, actor, audit_actor, r, std::nullopt, *version);
 }
 
-absl::Status InventoryService::SweepDataKeys(int64_t now) {
+absl::Status InventoryService::SweepOwnKeys(int64_t now) {
   TF_ASSIGN_OR_RETURN(std::vector<KeyState> states, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
                         return SecretsRepo().States(tx);
                       }));
@@ -590,43 +602,56 @@ absl::Status InventoryService::SweepDataKeys(int64_t now) {
                           return repo_.TenantExists(tx, k.tenant_id);
                         }));
     if (!tenant) continue;  // the platform's own keys (blind indexes) belong to no tenant
-    absl::StatusOr<Secret> s = Find(k.tenant_id, std::string(kDataKeySecret));
-    if (absl::IsNotFound(s.status())) {
-      TF_RETURN_IF_ERROR(RegisterDataKey(k, now));
-      continue;
-    }
-    TF_RETURN_IF_ERROR(s.status());
-    if (!IsDataKey(*s) || k.latest_version <= s->current_version) continue;
-    RotationRequest outside;
-    outside.reason = "rotated outside the inventory (trustctl keys rotate)";
-    absl::StatusOr<Rotation> row =
-        Apply(*s, kExternal, "system", Actor::System(), outside, std::nullopt, k.latest_version);
-    if (!row.ok() && !absl::IsAborted(row.status())) return row.status();  // Aborted: recorded meanwhile
+    OwnKey key{k.tenant_id, kDataKeySecret, kDataKeyFormat, k.latest_version, kDataKeyRotationDays,
+               "The tenant's data-encryption key: it encrypts the tenant's fields and its people's keys, and is "
+               "held only wrapped by the key-encryption key",
+               [&]() -> absl::StatusOr<int64_t> {
+                 TF_ASSIGN_OR_RETURN(auto stored, keys_.Stored(k.tenant_id));
+                 for (const StoredDataKey& d : stored.second) {
+                   if (d.version == k.latest_version) return d.created_at;
+                 }
+                 return now;
+               }};
+    TF_RETURN_IF_ERROR(SweepOwnKey(key, now));
   }
+  TF_ASSIGN_OR_RETURN(std::optional<std::string> system, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+                        return repo_.TenantIdBySlug(tx, kSystemTenantSlug);
+                      }));
+  if (!system) return absl::OkStatus();  // not bootstrapped yet
+  KmsStatus kms = keys_.kms().Status();
+  OwnKey kek{*system, kKekSecret, kKekFormat, kms.latest_version, kKekRotationDays,
+             StrCat("The key-encryption key (", kms.provider, "): it wraps every tenant's data keys"),
+             [&]() -> absl::StatusOr<int64_t> { return kms.versions.empty() ? now : kms.versions.back().created_at; }};
+  return SweepOwnKey(kek, now);
+}
+
+absl::Status InventoryService::SweepOwnKey(const OwnKey& key, int64_t now) {
+  absl::StatusOr<Secret> s = Find(key.tenant_id, std::string(key.name));
+  if (absl::IsNotFound(s.status())) return RegisterOwnKey(key, now);
+  TF_RETURN_IF_ERROR(s.status());
+  if (s->value_format != key.format || key.version <= s->current_version) return absl::OkStatus();
+  RotationRequest outside;
+  outside.reason = "rotated outside the inventory (trustctl keys rotate)";
+  absl::StatusOr<Rotation> row = Apply(*s, kExternal, "system", Actor::System(), outside, std::nullopt, key.version);
+  if (!row.ok() && !absl::IsAborted(row.status())) return row.status();  // Aborted: recorded meanwhile
   return absl::OkStatus();
 }
 
-absl::Status InventoryService::RegisterDataKey(const KeyState& k, int64_t now) {
-  TF_ASSIGN_OR_RETURN(auto stored, keys_.Stored(k.tenant_id));
-  int64_t made_at = now;
-  for (const StoredDataKey& key : stored.second) {
-    if (key.version == k.latest_version) made_at = key.created_at;
-  }
+absl::Status InventoryService::RegisterOwnKey(const OwnKey& key, int64_t now) {
+  TF_ASSIGN_OR_RETURN(int64_t made_at, key.made_at());
   Secret s;
   s.id = NewUuidV7(clock_, rng_);
-  s.tenant_id = k.tenant_id;
-  s.name = std::string(kDataKeySecret);
+  s.tenant_id = key.tenant_id;
+  s.name = std::string(key.name);
   s.type = "ENCRYPTION_KEY";
   s.owner = "Trust Fabric";
-  s.description =
-      "The tenant's data-encryption key: it encrypts the tenant's fields and its people's keys, and is held only "
-      "wrapped by the key-encryption key";
+  s.description = key.description;
   s.managed = true;
-  s.value_format = std::string(kDataKeyFormat);
+  s.value_format = std::string(key.format);
   s.auto_rotate = true;
-  s.rotation_days = kDataKeyRotationDays;
-  s.grace_days = 0;  // older versions decrypt until they are retired after re-encryption
-  s.current_version = k.latest_version;
+  s.rotation_days = key.rotation_days;
+  s.grace_days = 0;  // older versions keep decrypting until they are retired
+  s.current_version = key.version;
   s.last_rotated_at = made_at;
   s.next_rotation_at = made_at + s.rotation_days * kDay;
   s.created_at = s.updated_at = now;
@@ -634,14 +659,14 @@ absl::Status InventoryService::RegisterDataKey(const KeyState& k, int64_t now) {
   Rotation first = LedgerRow(s, kRegistered, kActive, "system", now);
   first.version = s.current_version;
   first.next_due_at = s.next_rotation_at;
-  return db_.InTx(store::WriteTx(k.tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
+  return db_.InTx(store::WriteTx(key.tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(bool inserted, repo_.InsertSecret(tx, s));
     if (!inserted) return absl::OkStatus();  // another instance registered it
     TF_RETURN_IF_ERROR(repo_.InsertRotation(tx, first));
-    return audit_.RecordEvent(tx, k.tenant_id, Actor::System(),
+    return audit_.RecordEvent(tx, key.tenant_id, Actor::System(),
                               {"secret.registered", "CREATE", "secret", s.name,
                                {{"type", s.type}, {"managed", true}, {"generated", true}, {"policy", PolicyJson(s)},
-                                {"owner", *s.owner}, {"data_key_version", s.current_version}}});
+                                {"owner", *s.owner}, {"key_version", s.current_version}}});
   });
 }
 
@@ -660,8 +685,8 @@ absl::Status InventoryService::SweepAutomaticRotations(int64_t now, SweepResult&
                           }));
       if (last && last->status == kFailed && now - last->rotated_at < kAutoRetryMicros) continue;
       absl::StatusOr<Rotation> row = absl::UnknownError("");
-      if (IsDataKey(s)) {
-        row = RotateDataKey(s, kAutomatic, "system", Actor::System(), automatic);
+      if (IsOwnKey(s)) {
+        row = RotateOwnKey(s, kAutomatic, "system", Actor::System(), automatic);
       } else {
         auto [format, length] = SplitFormat(s.value_format.value_or("base64url:43"));
         absl::StatusOr<std::string> value = GenerateValue(format, length);

@@ -17,7 +17,8 @@
 //    90 days by default, a policy like any other). Rotating it rotates the data key
 //    (DataKeys::Rotate; values move to the new version in the background), and its version is
 //    the data key's: a rotation made with `trustctl keys rotate` is recorded by the next sweep.
-//    Its value never leaves the keyring, so it is never fetched.
+//    Its value never leaves the keyring, so it is never fetched. So is the KEK, as kKekSecret
+//    in the system tenant (365 days; a rotation also rewraps every data key).
 // Every change is audited in its own transaction; values never reach a response other than
 // Fetch's, nor a log or an audit record.
 // Platform operators act on any tenant (`tenant_id`, default their own); everyone else on
@@ -25,6 +26,7 @@
 // Thread-safety: safe from any thread; instances sharing a database may race on a rotation or
 // a sweep, and each change is then made and recorded once.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -116,6 +118,9 @@ class InventoryService {
   //! The inventory name of a tenant's data key.
   static constexpr std::string_view kDataKeySecret = "trust-fabric.data-key";
   static constexpr int64_t kDataKeyRotationDays = 90;
+  //! The platform's key-encryption key, in the system tenant's inventory.
+  static constexpr std::string_view kKekSecret = "trust-fabric.kek";
+  static constexpr int64_t kKekRotationDays = 365;
   static constexpr int64_t kReminderWindowDays = 7;
   static constexpr int64_t kMaxRotationDays = 3650;
   static constexpr int64_t kMaxGraceDays = 90;
@@ -140,12 +145,23 @@ class InventoryService {
   absl::StatusOr<std::string> Encrypt(const Secret& s, int64_t version, std::string_view value);
   absl::StatusOr<std::string> Decrypt(const SecretVersion& v);
   absl::Status SweepAutomaticRotations(int64_t now, SweepResult& result);
-  //! Registers each tenant's data key in its inventory and records rotations made elsewhere.
-  absl::Status SweepDataKeys(int64_t now);
-  absl::Status RegisterDataKey(const KeyState& k, int64_t now);
-  //! Rotates the data key `s` stands for and records it.
-  absl::StatusOr<Rotation> RotateDataKey(const Secret& s, std::string_view kind, const std::string& actor,
-                                         const audit::Actor& audit_actor, const RotationRequest& r);
+  //! One of Trust Fabric's keys as the inventory keeps it.
+  struct OwnKey {
+    std::string tenant_id;
+    std::string_view name, format;
+    int64_t version = 0;
+    int64_t rotation_days = 0;
+    std::string description;
+    std::function<absl::StatusOr<int64_t>()> made_at;  //!< when the current version was made
+  };
+  //! Registers each tenant's data key, and the KEK in the system tenant, and records their
+  //! rotations made elsewhere.
+  absl::Status SweepOwnKeys(int64_t now);
+  absl::Status SweepOwnKey(const OwnKey& key, int64_t now);
+  absl::Status RegisterOwnKey(const OwnKey& key, int64_t now);
+  //! Rotates the key `s` stands for and records it.
+  absl::StatusOr<Rotation> RotateOwnKey(const Secret& s, std::string_view kind, const std::string& actor,
+                                        const audit::Actor& audit_actor, const RotationRequest& r);
   absl::Status SweepReminders(int64_t now, SweepResult& result);
 
   store::Database& db_;

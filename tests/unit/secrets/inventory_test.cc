@@ -416,6 +416,52 @@ TEST_P(InventoryTest, TheTenantsDataKeyIsInItsInventoryAndRotatesByItsPolicy) {
   EXPECT_EQ(ledger[0].previous_version, 3);
 }
 
+// The KEK is in the system tenant's inventory; rotating it rewraps every tenant's data key.
+TEST_P(InventoryTest, TheKekIsInTheSystemTenantsInventoryAndItsRotationRewrapsEveryDataKey) {
+  constexpr char kSystem[] = "0190f000-0000-7000-8000-0000000001cc";
+  TF_ASSERT_OK(db_->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) {
+    return tx.Exec("INSERT INTO tenants (id, slug, name, data_region, status, created_at, updated_at) "
+                   "VALUES (?, 'system', 'Platform operators', 'us', 'active', 0, 0)",
+                   {std::string(kSystem)})
+        .status();
+  }));
+  TF_ASSERT_OK(keys_->Ring(kTenantA).status());
+  TF_ASSERT_OK(keys_->Ring(kTenantB).status());
+  TF_ASSERT_OK(service_->Sweep().status());
+  const std::string name(InventoryService::kKekSecret);
+  SecretFilter system;
+  system.tenant_id = kSystem;
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<Secret> listed, service_->List(Operator(), system));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, name);
+  EXPECT_EQ(listed[0].current_version, 1);
+  EXPECT_EQ(listed[0].rotation_days, InventoryService::kKekRotationDays);
+  EXPECT_EQ(service_->Fetch(TokenOf(kSystem), kSystem, name).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  clock_.Advance(std::chrono::minutes(1));
+  RotationRequest r = Rotation(name);
+  r.tenant_id = kSystem;
+  TF_ASSERT_OK_AND_ASSIGN(secrets::Rotation row, service_->Rotate(Operator(), r));
+  EXPECT_EQ(row.version, 2);
+  EXPECT_EQ(kms_->Status().latest_version, 2);
+  for (const char* tenant : {kTenantA, kTenantB}) {
+    TF_ASSERT_OK_AND_ASSIGN(auto stored, keys_->Stored(tenant));
+    for (const StoredDataKey& k : stored.second) EXPECT_EQ(k.kek_version, 2) << tenant << " v" << k.version;
+  }
+  // A rotation by trustctl keys rotate is recorded by the next sweep.
+  clock_.Advance(std::chrono::minutes(1));
+  TF_ASSERT_OK(kms_->Rotate().status());
+  TF_ASSERT_OK(service_->Sweep().status());
+  RotationFilter f;
+  f.tenant_id = kSystem;
+  f.secret_name = name;
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<secrets::Rotation> ledger, service_->Rotations(Operator(), f));
+  ASSERT_EQ(ledger.size(), 3u);
+  EXPECT_EQ(ledger[0].kind, kExternal);
+  EXPECT_EQ(ledger[0].version, 3);
+  EXPECT_EQ(ledger[1].kind, kManual);
+}
+
 TEST_P(InventoryTest, AFailedExternalRotationIsRecordedAndChangesNothing) {
   TF_ASSERT_OK_AND_ASSIGN(Secret s, service_->Register(Operator(), External("crm-oauth")));
   RotationRequest r = Rotation("crm-oauth");
