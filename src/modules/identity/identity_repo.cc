@@ -181,6 +181,21 @@ absl::Status IdentityRepo::UpdateUser(Tx& tx, const User& u) {
       .status();
 }
 
+absl::StatusOr<std::vector<std::string>> IdentityRepo::NotErased(Tx& tx, const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  if (ids.empty()) return out;
+  std::string marks;
+  store::Params params;
+  for (const std::string& id : ids) {
+    StrAppend(&marks, marks.empty() ? "?" : ", ?");
+    params.push_back(id);
+  }
+  TF_ASSIGN_OR_RETURN(store::Rows rows,
+                      tx.Query(StrCat("SELECT id FROM users WHERE erased_at IS NULL AND id IN (", marks, ")"), params));
+  for (const Row& r : rows) out.push_back(r.Text(0));
+  return out;
+}
+
 absl::StatusOr<std::vector<User>> IdentityRepo::ListUnsealedUsers(Tx& tx, int limit) {
   Where w;
   w.Add("email NOT LIKE ? AND erased_at IS NULL", StrCat(kSealedPrefix, "%"));

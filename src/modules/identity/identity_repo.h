@@ -32,6 +32,8 @@ class IdentityRepo {
   absl::StatusOr<std::vector<User>> ListUsers(Tx& tx, const UserFilter& filter,
                                               const std::optional<std::string>& after_id, int limit);
   absl::Status UpdateUser(Tx& tx, const User& u);
+  //! Those of `ids` that are users not erased.
+  absl::StatusOr<std::vector<std::string>> NotErased(Tx& tx, const std::vector<std::string>& ids);
   //! Users (not erased) whose email is not sealed yet, by id.
   absl::StatusOr<std::vector<User>> ListUnsealedUsers(Tx& tx, int limit);
   //! Stores the sealed email, display name and index unless the row changed since `before`.

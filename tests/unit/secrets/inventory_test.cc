@@ -11,9 +11,7 @@
 #include "modules/secrets/reencrypt.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -21,6 +19,7 @@
 #include "modules/audit/audit_repo.h"
 #include "support/status_macros.h"
 #include "support/test_database.h"
+#include "support/test_keys.h"
 #include "unit/store/test_db.h"
 
 namespace tf::secrets {
@@ -62,12 +61,10 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     TF_ASSERT_OK_AND_ASSIGN(db_, TestDatabase::Create(GetParam(), clock_));
-    TF_ASSERT_OK_AND_ASSIGN(key_store_, TestDatabase::Create(GetParam(), clock_, secrets::SubjectKeyStoreSpec().migrations));
-    dir_ = ::testing::TempDir() + "/tf-inventory-" + std::to_string(::getpid());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    TF_ASSERT_OK_AND_ASSIGN(kms_, LocalKms::FromFile(dir_ + "/kek", clock_));
-    keys_ = std::make_unique<DataKeys>(db_->db(), *kms_, clock_);
+    TF_ASSERT_OK_AND_ASSIGN(test_keys_, tf::testing::TestKeys::Create(GetParam(), db_->db(), clock_));
+    key_store_ = &test_keys_->key_store();
+    kms_ = &test_keys_->kms();
+    keys_ = &test_keys_->data_keys();
     audit_ = std::make_unique<audit::AuditLog>(db_->db(), clock_, metrics_);
     service_ = std::make_unique<InventoryService>(db_->db(), *keys_, *audit_, clock_, rng_, metrics_);
     TF_ASSERT_OK(db_->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
@@ -80,7 +77,6 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
       return absl::OkStatus();
     }));
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   NewSecret Managed(std::string name, std::optional<std::string> value, int64_t rotation_days = 30,
                     int64_t grace_days = 3) {
@@ -162,10 +158,10 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
   metrics::Registry other_metrics_;  // a second service's
   Rng& rng_ = SystemRng::Instance();  // thread-safe: the racing test shares it
   std::unique_ptr<TestDatabase> db_;
-  std::unique_ptr<TestDatabase> key_store_;  // the personal-data key store, beside the database
-  std::string dir_;
-  std::unique_ptr<LocalKms> kms_;
-  std::unique_ptr<DataKeys> keys_;
+  std::unique_ptr<tf::testing::TestKeys> test_keys_;
+  TestDatabase* key_store_ = nullptr;  // the personal-data key store, beside the database
+  LocalKms* kms_ = nullptr;
+  DataKeys* keys_ = nullptr;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<InventoryService> service_;
 };

@@ -8,15 +8,13 @@
 #include "modules/secrets/personal_data.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "absl/strings/match.h"
 #include "core/crypto.h"
 #include "modules/secrets/reencrypt.h"
 #include "support/status_macros.h"
 #include "support/test_database.h"
+#include "support/test_keys.h"
 #include "unit/store/test_db.h"
 
 namespace tf::secrets {
@@ -36,15 +34,11 @@ class PersonalDataTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     TF_ASSERT_OK_AND_ASSIGN(db_, TestDatabase::Create(GetParam(), clock_));
-    TF_ASSERT_OK_AND_ASSIGN(key_store_, TestDatabase::Create(GetParam(), clock_, SubjectKeyStoreSpec().migrations));
-    dir_ = ::testing::TempDir() + "/tf-personal-data-" + std::to_string(::getpid());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    TF_ASSERT_OK_AND_ASSIGN(kms_, LocalKms::FromFile(dir_ + "/kek", clock_));
-    keys_ = std::make_unique<DataKeys>(db_->db(), *kms_, clock_);
-    personal_ = std::make_unique<PersonalData>(key_store_->db(), *keys_, clock_);
+    TF_ASSERT_OK_AND_ASSIGN(test_keys_, tf::testing::TestKeys::Create(GetParam(), db_->db(), clock_));
+    key_store_ = &test_keys_->key_store();
+    keys_ = &test_keys_->data_keys();
+    personal_ = &test_keys_->personal();
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   static FieldContext Email(const char* tenant, const char* row) { return {tenant, "users", "email", row}; }
 
@@ -63,11 +57,10 @@ class PersonalDataTest : public ::testing::TestWithParam<Backend> {
 
   FakeClock clock_{store::testing::TestEpoch()};
   std::unique_ptr<TestDatabase> db_;
-  std::unique_ptr<TestDatabase> key_store_;
-  std::string dir_;
-  std::unique_ptr<LocalKms> kms_;
-  std::unique_ptr<DataKeys> keys_;
-  std::unique_ptr<PersonalData> personal_;
+  std::unique_ptr<tf::testing::TestKeys> test_keys_;
+  TestDatabase* key_store_ = nullptr;
+  DataKeys* keys_ = nullptr;
+  PersonalData* personal_ = nullptr;
 };
 
 TEST_P(PersonalDataTest, SealedValuesOpenWithThePersonsKeyStoredOnlyEncryptedInTheKeyStore) {
