@@ -43,7 +43,7 @@ absl::StatusOr<std::optional<OpenedTotp>> ReadTotp(store::Database& db, AccountR
   }));
   if (!factor) return std::optional<OpenedTotp>();
   TF_ASSIGN_OR_RETURN(std::string secret, fields.DecryptTotpSecret(*factor));
-  return std::optional<OpenedTotp>(OpenedTotp{factor->created_at, factor->confirmed_at.has_value(), std::move(secret)});
+  return std::optional<OpenedTotp>(OpenedTotp{factor->created_at, std::move(secret)});
 }
 
 absl::StatusOr<std::optional<SecondFactor>> UseSecondFactor(store::Transaction& tx, AccountRepo& repo,

@@ -26,8 +26,7 @@ inline constexpr int kRecoveryCodeCount = 10;
 //! code against it (decrypting reaches the data keys, which no transaction may wait on).
 struct OpenedTotp {
   int64_t created_at = 0;  //!< which enrolment it is: a code is checked only against this one
-  bool confirmed = false;
-  std::string secret;  //!< base32
+  std::string secret;      //!< base32
 };
 
 //! The user's factor, or nullopt when they have none.

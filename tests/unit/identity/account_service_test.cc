@@ -176,6 +176,9 @@ TEST_P(AccountSecurityTest, EnrolmentIsConfirmedWithAFirstCodeAndThenSignInTakes
   EXPECT_NE(e.otpauth_uri.find("secret=" + e.secret), std::string::npos);
   EXPECT_NE(e.otpauth_uri.find("ana%40acme.test"), std::string::npos);
   EXPECT_EQ(e.qr_svg.rfind("<svg", 0), 0u);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM mfa_totp WHERE user_id = ? AND secret LIKE 'tfenc:v1:%'", {ana_.user.id}), 1)
+      << "the secret is stored encrypted under the tenant's data key";
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM mfa_totp WHERE secret = ?", {e.secret}), 0);
   TF_ASSERT_OK_AND_ASSIGN(MfaStatus pending, acc_->GetMfaStatus(ana));
   EXPECT_TRUE(pending.enrollment_pending);
   EXPECT_FALSE(pending.enabled);

@@ -872,6 +872,9 @@ TEST_P(IdentityPersonalDataTest, RowsWrittenInPlaintextAreSealedByTheBackfill) {
              PermissionSet{}, u.created_at + 1'000'000'000, u.created_at, std::nullopt, std::nullopt};
   TF_ASSERT_OK(w().temp->db().InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
     TF_RETURN_IF_ERROR(w().repo.InsertUser(tx, u));
+    TF_RETURN_IF_ERROR(tx.Exec("INSERT INTO mfa_totp (user_id, tenant_id, secret, created_at) VALUES (?, ?, ?, ?)",
+                               {u.id, u.tenant_id, std::string("JBSWY3DPEHPK3PXP"), u.created_at})
+                           .status());
     return w().repo.InsertApiToken(tx, t);
   }));
   // Unsealed rows read as they are until the backfill runs (at start-up, before serving).
@@ -879,7 +882,10 @@ TEST_P(IdentityPersonalDataTest, RowsWrittenInPlaintextAreSealedByTheBackfill) {
   EXPECT_EQ(before.display_name, "Legacy Person");
 
   TF_ASSERT_OK_AND_ASSIGN(int64_t sealed, svc().SealPersonalData());
-  EXPECT_EQ(sealed, 2);
+  EXPECT_EQ(sealed, 3) << "the user, the token and the TOTP secret";
+  store::Rows totp = w().Query("SELECT secret FROM mfa_totp WHERE user_id = ?", {u.id});
+  ASSERT_EQ(totp.size(), 1u);
+  EXPECT_TRUE(totp[0].Text(0).starts_with("tfenc:v1:")) << totp[0].Text(0);
   store::Rows rows = w().Query("SELECT u.email, u.display_name, u.email_index, t.name FROM users u "
                                "JOIN api_tokens t ON t.user_id = u.id WHERE u.id = ?",
                                {u.id});
