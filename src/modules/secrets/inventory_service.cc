@@ -11,6 +11,7 @@
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
+#include "core/log.h"
 #include "core/utf8.h"
 
 namespace tf::secrets {
@@ -574,17 +575,8 @@ absl::StatusOr<SweepResult> InventoryService::Sweep() {
 absl::StatusOr<Rotation> InventoryService::RotateOwnKey(const Secret& s, std::string_view kind,
                                                         const std::string& actor, const Actor& audit_actor,
                                                         const RotationRequest& r) {
-  absl::StatusOr<int> version = absl::UnknownError("");
-  if (IsKek(s)) {
-    // Every data key is then rewrapped under the new KEK version; older ones still unwrap
-    // until `trustctl keys rewrap --retire`.
-    version = keys_.kms().Rotate();
-    if (version.ok()) {
-      if (absl::StatusOr<RewrapResult> rewrapped = keys_.RewrapAll(); !rewrapped.ok()) version = rewrapped.status();
-    }
-  } else {
-    version = keys_.Rotate(s.tenant_id);
-  }
+  // A new KEK version: the next sweep rewraps every data key under it (RewrapKeys).
+  absl::StatusOr<int> version = IsKek(s) ? keys_.kms().Rotate() : keys_.Rotate(s.tenant_id);
   if (!version.ok()) {
     TF_RETURN_IF_ERROR(RecordFailure(s, kind, actor, audit_actor, r, std::string(version.status().message())).status());
     return absl::FailedPreconditionError(StrCat("the key could not be rotated: ", version.status().message()));
@@ -622,7 +614,19 @@ absl::Status InventoryService::SweepOwnKeys(int64_t now) {
   OwnKey kek{*system, kKekSecret, kKekFormat, kms.latest_version, kKekRotationDays,
              StrCat("The key-encryption key (", kms.provider, "): it wraps every tenant's data keys"),
              [&]() -> absl::StatusOr<int64_t> { return kms.versions.empty() ? now : kms.versions.back().created_at; }};
-  return SweepOwnKey(kek, now);
+  TF_RETURN_IF_ERROR(SweepOwnKey(kek, now));
+  return RewrapKeys(kms.latest_version);
+}
+
+absl::Status InventoryService::RewrapKeys(int kek_version) {
+  TF_ASSIGN_OR_RETURN(auto counts, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
+                        return SecretsRepo().CountByKekVersion(tx);
+                      }));
+  bool behind = std::any_of(counts.begin(), counts.end(), [&](const auto& c) { return c.first < kek_version; });
+  if (!behind) return absl::OkStatus();
+  TF_ASSIGN_OR_RETURN(RewrapResult r, keys_.RewrapAll());
+  log::Info("data keys rewrapped under the latest KEK version", {{"rewrapped", r.rewrapped}, {"kek_version", r.kek_version}});
+  return absl::OkStatus();
 }
 
 absl::Status InventoryService::SweepOwnKey(const OwnKey& key, int64_t now) {

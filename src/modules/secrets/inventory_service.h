@@ -18,7 +18,8 @@
 //    (DataKeys::Rotate; values move to the new version in the background), and its version is
 //    the data key's: a rotation made with `trustctl keys rotate` is recorded by the next sweep.
 //    Its value never leaves the keyring, so it is never fetched. So is the KEK, as kKekSecret
-//    in the system tenant (365 days; a rotation also rewraps every data key).
+//    in the system tenant (365 days); after a KEK rotation, made here or by trustctl, the
+//    sweep rewraps every data key under the new version.
 // Every change is audited in its own transaction; values never reach a response other than
 // Fetch's, nor a log or an audit record.
 // Platform operators act on any tenant (`tenant_id`, default their own); everyone else on
@@ -159,6 +160,8 @@ class InventoryService {
   absl::Status SweepOwnKeys(int64_t now);
   absl::Status SweepOwnKey(const OwnKey& key, int64_t now);
   absl::Status RegisterOwnKey(const OwnKey& key, int64_t now);
+  //! Rewraps the data keys wrapped by a KEK version below `kek_version` (after a rotation).
+  absl::Status RewrapKeys(int kek_version);
   //! Rotates the key `s` stands for and records it.
   absl::StatusOr<Rotation> RotateOwnKey(const Secret& s, std::string_view kind, const std::string& actor,
                                         const audit::Actor& audit_actor, const RotationRequest& r);

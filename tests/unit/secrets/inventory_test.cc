@@ -412,7 +412,8 @@ TEST_P(InventoryTest, TheTenantsDataKeyIsInItsInventoryAndRotatesByItsPolicy) {
   EXPECT_EQ(ledger[0].previous_version, 3);
 }
 
-// The KEK is in the system tenant's inventory; rotating it rewraps every tenant's data key.
+// The KEK is in the system tenant's inventory; after its rotation the sweep rewraps every
+// tenant's data key under the new version.
 TEST_P(InventoryTest, TheKekIsInTheSystemTenantsInventoryAndItsRotationRewrapsEveryDataKey) {
   constexpr char kSystem[] = "0190f000-0000-7000-8000-0000000001cc";
   TF_ASSERT_OK(db_->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) {
@@ -440,6 +441,7 @@ TEST_P(InventoryTest, TheKekIsInTheSystemTenantsInventoryAndItsRotationRewrapsEv
   TF_ASSERT_OK_AND_ASSIGN(secrets::Rotation row, service_->Rotate(Operator(), r));
   EXPECT_EQ(row.version, 2);
   EXPECT_EQ(kms_->Status().latest_version, 2);
+  TF_ASSERT_OK(service_->Sweep().status());
   for (const char* tenant : {kTenantA, kTenantB}) {
     TF_ASSERT_OK_AND_ASSIGN(auto stored, keys_->Stored(tenant));
     for (const StoredDataKey& k : stored.second) EXPECT_EQ(k.kek_version, 2) << tenant << " v" << k.version;
