@@ -152,7 +152,7 @@ void RegisterAuditRoutes(http::Router& router, AuditService& service, RetentionS
   auto served = [&personal_data](const AuditRecord& r) {
     json out = RecordJson(r);
     if (personal_data != nullptr) {
-      json revealed = RevealPersonalFields(r, *personal_data);
+      json revealed = RevealPersonalFields(out["details"], r.id, *personal_data);
       if (!revealed.empty()) out["revealed"] = std::move(revealed);
     }
     return out;

@@ -41,10 +41,9 @@ void SealPersonalFields(nlohmann::json& details, const std::vector<std::string>&
   if (sealed_any) details["data_subject"] = {{"tenant_id", subject->tenant_id}, {"id", subject->id}};
 }
 
-nlohmann::json RevealPersonalFields(const AuditRecord& record, secrets::PersonalData& personal) {
+nlohmann::json RevealPersonalFields(const nlohmann::json& details, std::string_view record_id,
+                                    secrets::PersonalData& personal) {
   nlohmann::json revealed = nlohmann::json::object();
-  if (!record.details) return revealed;
-  nlohmann::json details = nlohmann::json::parse(*record.details, nullptr, false);
   if (!details.is_object() || !details.contains("data_subject")) return revealed;
   const nlohmann::json& subject = details["data_subject"];
   if (!subject.is_object() || !subject.value("tenant_id", nlohmann::json()).is_string()) return revealed;
@@ -56,13 +55,13 @@ nlohmann::json RevealPersonalFields(const AuditRecord& record, secrets::Personal
       if (!value.is_string() || !secrets::PersonalData::IsSealed(value.get_ref<const std::string&>())) continue;
       std::string column = ColumnOf(place, field);
       absl::StatusOr<std::string> plain =
-          personal.Open({tenant, kTable, column, record.id}, value.get_ref<const std::string&>());
+          personal.Open({tenant, kTable, column, record_id}, value.get_ref<const std::string&>());
       if (secrets::PersonalData::IsErased(plain.status())) {
         revealed[StrCat(place, ".", field)] = secrets::kErasedText;
       } else if (plain.ok()) {
         revealed[StrCat(place, ".", field)] = std::move(*plain);
       } else {
-        log::Warn("sealed audit field does not open", {{"record_id", record.id}, {"field", column},
+        log::Warn("sealed audit field does not open", {{"record_id", std::string(record_id)}, {"field", column},
                                                        {"error", plain.status().ToString()}});
       }
     }

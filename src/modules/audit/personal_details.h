@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "http/context.h"
-#include "modules/audit/audit_types.h"
 #include "modules/secrets/personal_data.h"
 #include "nlohmann/json.hpp"
 
@@ -27,8 +26,10 @@ void SealPersonalFields(nlohmann::json& details, const std::vector<std::string>&
                         const std::optional<http::RequestContext::DataSubject>& subject, const std::string& record_id,
                         secrets::PersonalData* personal);
 
-//! {"body.email": "ada@example.com", ...} for the record's sealed fields that open, "[erased]"
-//! for an erased person's; empty when it has none.
-nlohmann::json RevealPersonalFields(const AuditRecord& record, secrets::PersonalData& personal);
+//! {"body.email": "ada@example.com", ...} for the sealed fields of record `record_id`'s
+//! `details` (as served, parsed) that open, "[erased]" for an erased person's; empty when it
+//! has none.
+nlohmann::json RevealPersonalFields(const nlohmann::json& details, std::string_view record_id,
+                                    secrets::PersonalData& personal);
 
 }  // namespace tf::audit

@@ -5,7 +5,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/status.h"
-#include "modules/identity/personal_fields.h"
 #include "store/where.h"
 
 namespace tf::identity {
@@ -223,10 +222,11 @@ absl::StatusOr<bool> IdentityRepo::SealApiTokenName(Tx& tx, const ApiToken& befo
   return n > 0;
 }
 
-absl::Status IdentityRepo::ForgetUserCredentials(Tx& tx, const std::string& user_id, int64_t now) {
+absl::Status IdentityRepo::ForgetUserCredentials(Tx& tx, const std::string& user_id, std::string_view erased_name,
+                                                 int64_t now) {
   TF_RETURN_IF_ERROR(tx.Exec("DELETE FROM sessions WHERE user_id = ?", {user_id}).status());
   return tx.Exec("UPDATE api_tokens SET name = ?, revoked_at = COALESCE(revoked_at, ?) WHERE user_id = ?",
-                 {std::string(PersonalFields::kErased), now, user_id})
+                 {std::string(erased_name), now, user_id})
       .status();
 }
 

@@ -41,8 +41,8 @@ class IdentityRepo {
   //! API tokens of users not erased whose name is not sealed yet.
   absl::StatusOr<std::vector<ApiToken>> ListUnsealedApiTokens(Tx& tx, int limit);
   //! Erasure: the user's sessions are deleted and their API tokens revoked, their names
-  //! replaced by PersonalFields::kErased.
-  absl::Status ForgetUserCredentials(Tx& tx, const std::string& user_id, int64_t now);
+  //! replaced by `erased_name`.
+  absl::Status ForgetUserCredentials(Tx& tx, const std::string& user_id, std::string_view erased_name, int64_t now);
   absl::StatusOr<bool> SealApiTokenName(Tx& tx, const ApiToken& before, const std::string& sealed_name);
   absl::Status SetLastLogin(Tx& tx, const std::string& user_id, int64_t at);
   absl::StatusOr<int64_t> CountUsersWithRole(Tx& tx, Role role);

@@ -612,9 +612,8 @@ absl::Status IdentityService::ChangePassword(const Principal& caller, std::strin
   if (!crypto::VerifyPassword(user.password_hash, current)) {
     return FieldError("current_password", "is not the current password");
   }
-  User opened = user;
-  TF_RETURN_IF_ERROR(personal_.Open(opened));
-  if (absl::Status policy = CheckPassword(next, opened.email); !policy.ok()) {
+  TF_RETURN_IF_ERROR(personal_.Open(user));  // the write below re-reads the stored row
+  if (absl::Status policy = CheckPassword(next, user.email); !policy.ok()) {
     return FieldError("new_password", Sv(policy.message()).substr(std::string_view("password: ").size()));
   }
   if (crypto::VerifyPassword(user.password_hash, next)) {
@@ -947,7 +946,7 @@ absl::Status IdentityService::Anonymize(store::Transaction& tx, User& u, int64_t
   u.erased_at = erased_at;
   u.updated_at = Now();
   TF_RETURN_IF_ERROR(repo_.UpdateUser(tx, u));
-  TF_RETURN_IF_ERROR(repo_.ForgetUserCredentials(tx, u.id, Now()));
+  TF_RETURN_IF_ERROR(repo_.ForgetUserCredentials(tx, u.id, PersonalFields::kErased, Now()));
   return accounts_.ForgetUser(tx, u.id);
 }
 
