@@ -2,7 +2,7 @@
 PRESET ?= $(if $(CI),ci,default)
 BUILD_DIR := $(if $(filter asan,$(PRESET)),build-asan,build)
 
-.PHONY: all deps configure web build run test test-asan fuzz bench bench-store bench-web bench-audit format clean help
+.PHONY: all deps configure web build run test test-asan fuzz bench bench-store bench-web bench-audit bench-security format clean help
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make bench-store  the store workload on SQLite and PostgreSQL, one and two instances"
 	@echo "make bench-web  console bundle size and time to first dashboard render in Chromium"
 	@echo "make bench-audit  audit appends against plain inserts, verification, proofs at 10 M leaves"
+	@echo "make bench-security  detection rules over 1 M audit records, and detection latency under load"
 
 deps:
 	@scripts/install-deps.sh
@@ -56,6 +57,9 @@ bench-web: build
 
 bench-audit: build
 	@bench/audit/run.sh
+
+bench-security: build
+	@bench/security/run.sh
 
 format:
 	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

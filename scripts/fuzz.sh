@@ -5,7 +5,7 @@ set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-for target in http_request json_body totp audit_formats keyring; do
+for target in http_request json_body totp audit_formats keyring detection_rules; do
   if [[ ! -x build-fuzz/tests/fuzz_$target ]]; then
     echo "fuzz_$target was not built (is it in the fuzz build preset?)"
     exit 1

@@ -10,7 +10,7 @@ packages=(
   libclang-rt-14-dev
   # libraries (see docs/architecture.md for why each)
   libboost1.74-dev libabsl-dev nlohmann-json3-dev libsqlite3-dev libsodium-dev libssl-dev
-  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libpq-dev libqrencode-dev libcurl4-openssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libyaml-cpp-dev libpq-dev libqrencode-dev libcurl4-openssl-dev tzdata
   # the web console's browser tests
   chromium
   # tests and benchmarks

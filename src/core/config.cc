@@ -290,6 +290,11 @@ const std::vector<KeyDef>& Keys() {
        "empty = the schema must already be current.",
        true, {}},
 
+      {TF_CONFIG_KEY(security.rules_file),
+       "YAML file of detection rules used instead of the shipped ones (docs/security-operations.md); empty = "
+       "the shipped rules. Read at start-up: trustd refuses to start on a rule it cannot parse.",
+       false, {}},
+
       {TF_CONFIG_KEY(log.level), "Lowest level logged: debug, info, warn or error.", false, LogLevelCheck},
       {TF_CONFIG_KEY(log.file), "File the JSON-lines log is appended to; empty = stderr.", false, {}},
       {TF_CONFIG_KEY(log.access_log), "Log one line per HTTP request.", false, {}},

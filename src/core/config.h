@@ -5,7 +5,7 @@
 // Every key is declared once, in the key table in config.cc (dotted name = member path, help
 // text, whether it may carry a secret, value check); TOML, environment, flags, validation,
 // printing (ToToml) and documentation (ConfigKeys) all read that table, so no key is handled in
-// two places. Keys: `data_dir`, `server.*`, `database.*`, `auth.*`, `audit.*`, `secrets.*`, `log.*`; the environment
+// two places. Keys: `data_dir`, `server.*`, `database.*`, `auth.*`, `audit.*`, `secrets.*`, `security.*`, `log.*`; the environment
 // variable of a key is TRUST_ + the key upper-cased with '.' as '_' (TRUST_SERVER_LISTEN).
 //
 // Loading never throws: toml++ exceptions are caught here. A failed Apply* leaves the Config
@@ -90,6 +90,10 @@ struct SecretsConfig {
   std::string subject_keys_migration_url;  //!< PostgreSQL: the key store tables' owner
 };
 
+struct SecurityConfig {
+  std::string rules_file;  //!< detection rules (YAML); empty = the shipped rules
+};
+
 struct Config {
   std::string data_dir = "./var";
   ServerConfig server;
@@ -97,6 +101,7 @@ struct Config {
   AuthConfig auth;
   AuditConfig audit;
   SecretsConfig secrets;
+  SecurityConfig security;
   LogConfig log;
 };
 
@@ -113,7 +118,7 @@ struct ConfigKeyInfo {
 //! True for the database.url forms that select PostgreSQL (postgresql:// or postgres://).
 bool IsPostgresUrl(std::string_view url);
 
-//! Every key, in table order (top-level keys first, then [server], [database], [auth], [audit], [secrets], [log]).
+//! Every key, in table order (top-level keys first, then [server], [database], [auth], [audit], [secrets], [security], [log]).
 std::vector<ConfigKeyInfo> ConfigKeys();
 
 //! Applies the TOML file at `path`. Unknown keys ("unknown configuration key 'server.lisen' in

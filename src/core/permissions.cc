@@ -21,19 +21,19 @@ const RoleRow kRoles[] = {
     {Role::kSuperAdmin, "SUPER_ADMIN",
      {P::kTenantsRead, P::kTenantsWrite, P::kUsersRead, P::kUsersWrite, P::kTokensRead,
       P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite, P::kAuditRead, P::kAuditManage,
-      P::kSecretsRead, P::kSecretsManage, P::kSecretsFetch}},
+      P::kSecretsRead, P::kSecretsManage, P::kSecretsFetch, P::kSecurityRead, P::kSecurityRespond}},
     {Role::kAdmin, "ADMIN",
      {P::kUsersRead, P::kUsersWrite, P::kTokensRead, P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite,
-      P::kAuditRead, P::kAuditManage, P::kSecretsRead, P::kSecretsFetch}},
-    {Role::kAccountant, "ACCOUNTANT", {}},
-    {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead, P::kAuditRead, P::kSecretsRead}},
+      P::kAuditRead, P::kAuditManage, P::kSecretsRead, P::kSecretsFetch, P::kSecurityRead, P::kSecurityRespond}},
+    {Role::kAccountant, "ACCOUNTANT", {P::kSecurityRead}},
+    {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead, P::kAuditRead, P::kSecretsRead, P::kSecurityRead}},
     {Role::kViewer, "VIEWER", {}},
 };
 
 constexpr std::array<std::string_view, static_cast<size_t>(Permission::kCount)> kPermissionNames = {
     "tenants.read", "tenants.write", "users.read", "users.write",
     "tokens.read",  "tokens.write",  "system.health", "security_policy.write", "audit.read",
-    "audit.manage", "secrets.read", "secrets.manage", "secrets.fetch",
+    "audit.manage", "secrets.read", "secrets.manage", "secrets.fetch", "security.read", "security.respond",
 };
 
 }  // namespace

@@ -28,6 +28,8 @@ enum class Permission {
   kSecretsRead,          //!< the secret inventory and rotation ledger (never values)
   kSecretsManage,        //!< registering secrets, rotating them, their rotation policies
   kSecretsFetch,         //!< managed secrets' values, served to API tokens only
+  kSecurityRead,         //!< security events, detection rules
+  kSecurityRespond,      //!< reporting security events and working them
   kCount,  // not a permission: the number of them
 };
 

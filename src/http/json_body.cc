@@ -81,6 +81,16 @@ absl::StatusOr<std::optional<nlohmann::json>> JsonReader::OptionalObject(std::st
   return std::optional<nlohmann::json>(*v);
 }
 
+absl::StatusOr<std::optional<nlohmann::json>> JsonReader::OptionalArray(std::string_view key, size_t max_items,
+                                                                        size_t max_bytes) {
+  const nlohmann::json* v = Find(key);
+  if (!v) return std::optional<nlohmann::json>();
+  if (!v->is_array()) return BadRequest(StrCat("field '", key, "' must be an array"));
+  if (v->size() > max_items) return FieldError(key, StrCat("must have at most ", max_items, " items"));
+  if (v->dump().size() > max_bytes) return FieldError(key, StrCat("must be at most ", max_bytes, " bytes of JSON"));
+  return std::optional<nlohmann::json>(*v);
+}
+
 absl::Status JsonReader::Finish() const {
   for (const auto& [k, v] : obj_.items()) {
     if (!read_.contains(k)) return BadRequest(StrCat("unknown field '", k.substr(0, 64), "'"));

@@ -31,6 +31,9 @@ class JsonReader {
   absl::StatusOr<std::optional<bool>> OptionalBool(std::string_view key);
   //! An object field whose serialized form is at most max_bytes.
   absl::StatusOr<std::optional<nlohmann::json>> OptionalObject(std::string_view key, size_t max_bytes = 4096);
+  //! An array field of at most max_items items whose serialized form is at most max_bytes.
+  absl::StatusOr<std::optional<nlohmann::json>> OptionalArray(std::string_view key, size_t max_items = 64,
+                                                              size_t max_bytes = 8192);
   //! Fails on any field that was not read.
   absl::Status Finish() const;
 

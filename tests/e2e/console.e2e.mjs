@@ -2,8 +2,9 @@
 // driven by playwright-core. Signs in with the bootstrap administrator's one-time password,
 // changes it, enrols TOTP by computing codes from the secret the page shows, signs out and in
 // again with the second factor, reads the dashboard tiles, ends another session, searches and
-// verifies the audit trail, registers and rotates a secret in the Security Center, and opens
-// the Terms of Service without signing in. Screenshots of every page go to the output folder.
+// verifies the audit trail, registers and rotates a secret in the Security Center, works a
+// security event a service reported from open to resolved, and opens the Terms of Service
+// without signing in. Screenshots of every page go to the output folder.
 //
 //   node tests/e2e/console.e2e.mjs --trustd build/src/trustd --trustctl build/src/trustctl \
 //        --console web/dist --out build/e2e
@@ -217,7 +218,9 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     await page.locator('[data-tile]').first().waitFor();
     const tiles = await page.locator('[data-tile]').evaluateAll((els) =>
       Object.fromEntries(els.map((e) => [e.dataset.tile, e.querySelector('.tile-value').textContent])));
-    assert.deepEqual(Object.keys(tiles), ['users', 'sessions', 'failed-logins', 'mfa']);
+    assert.deepEqual(Object.keys(tiles), ['events-critical', 'events-high', 'events-medium', 'events-low', 'users',
+      'sessions', 'failed-logins', 'mfa']);
+    assert.equal(tiles['events-critical'], '0');
     assert.equal(tiles.users, '1');
     assert.equal(tiles.mfa, '100%');
     assert.equal(tiles['failed-logins'], '1', 'the wrong password earlier');
@@ -311,7 +314,7 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
   });
 
   await t.test('the Security Center shows encryption, registers and rotates a secret, and lists its history', async () => {
-    await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Security' }).click();
+    await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Secrets' }).click();
     await page.getByRole('heading', { name: 'Security Center' }).waitFor();
     await page.locator('[data-tile="kek"]').waitFor();
     assert.equal(await page.locator('[data-tile="in-transit"] .tile-value').textContent(), 'TLS off');
@@ -345,6 +348,50 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     assert.match(await history.first().textContent(), /Manual.*v2.*ACTIVE.*e2e rotation/);
     assert.match(await history.nth(1).textContent(), /Registered.*v1.*DEPRECATED/);
     await shot('security');
+  });
+
+  await t.test('a security event a service reported is worked from open to resolved', async () => {
+    const session = await apiLogin(base, EMAIL, NEW_PASSWORD, recovery[2]);
+    const call = async (method, path, body, token) => {
+      const r = await fetch(base + path, {
+        method,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      assert.equal(r.status, 201, `${path}: ${await r.clone().text()}`);
+      return r.json();
+    };
+    const { token } = await call('POST', '/api/auth/tokens', { name: 'upload-scanner', permissions: ['security.respond'] },
+      session);
+    await call('POST', '/api/security/events', {
+      type: 'malware_detected', severity: 'critical', description: 'the scanner flagged invoice-2291.pdf',
+      source: 'upload-scanner',
+    }, token);
+
+    await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Security' }).click();
+    await page.getByRole('heading', { name: 'Security events' }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-tile="events-critical"] .tile-value')?.textContent === '1');
+    const row = page.locator('#security-events tr[data-event]').first();
+    assert.match(await row.textContent(), /critical.*Malware detected.*upload-scanner.*Open/);
+    await row.getByRole('button', { name: 'Malware detected' }).click();
+    const detail = page.locator('#security-event');
+    await detail.getByText('the scanner flagged invoice-2291.pdf').waitFor();
+    assert.equal(await detail.getByRole('button', { name: 'Resolve' }).count(), 0, 'open events are investigated first');
+    await detail.getByLabel('Note').fill('quarantined the file');
+    await detail.getByRole('button', { name: 'Start investigating' }).click();
+    await detail.getByText('Open → Investigating').waitFor();
+    await detail.getByText('quarantined the file').waitFor();
+    await detail.getByRole('button', { name: 'Assign to me' }).click();
+    await detail.getByRole('button', { name: 'Assign to me' }).waitFor({ state: 'detached' });
+    await detail.getByLabel('Note').fill('file removed, sender blocked');
+    await detail.getByRole('button', { name: 'Resolve' }).click();
+    await detail.getByText('Investigating → Resolved').waitFor();
+    await detail.getByRole('button', { name: 'Reopen' }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-tile="events-critical"] .tile-value')?.textContent === '0');
+    await page.getByLabel('Status').selectOption('resolved');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('#security-events tr[data-event]').length === 1);
+    await shot('security-events');
   });
 
   await t.test('no page logged an error or broke the content security policy', () => {

@@ -121,6 +121,19 @@ TEST(CliTest, InvalidConfigValuesFailNamingTheKey) {
   }
 }
 
+TEST(CliTest, ADetectionRuleFileWithABadRuleFailsNamingTheRuleAndKey) {
+  TempDir dir;
+  std::string path = WriteFile(dir, "rules.yaml",
+                               "rules:\n  - name: probe\n    title: Probe\n    type: probing\n    severity: low\n"
+                               "    match: {event_type: login_failed}\n    group_by: [source_ip]\n    window: 5 minutes\n");
+  CommandResult r = Trustd({"--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0"},
+                           {{"TRUST_SECURITY_RULES_FILE", path}});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.exit_code, 124) << "trustd started despite the bad rule";
+  EXPECT_TRUE(absl::StrContains(r.err, "security.rules_file")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "rules[0] (probe): window")) << r.err;
+}
+
 TEST(CliTest, BadDatabaseUrlNeverEchoesItsPassword) {
   CommandResult r = Trustd({"--print-config"}, {{"TRUST_DATABASE_URL", "mysql://app:hunter2secret@db/trust"}});
   EXPECT_NE(r.exit_code, 0);

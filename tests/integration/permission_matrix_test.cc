@@ -135,6 +135,17 @@ const std::vector<RouteCase>& Table() {
       {"PUT", "/api/security/secret-rotations/policy", Needs(P::kSecretsManage),
        R"({"secret_name":"no-such-secret","rotation_days":30})", 404},
       {"GET", "/api/security/encryption-status", Needs(P::kSecretsRead), "", 200},
+      // security events ({id} is no event) and detection rules ({name} is failed_logins)
+      {"POST", "/api/security/events", Needs(P::kSecurityRespond),
+       R"({"type":"matrix","severity":"low","description":"matrix {n}"})", 201},
+      {"GET", "/api/security/events", Needs(P::kSecurityRead), "", 200},
+      {"GET", "/api/security/events/summary", Needs(P::kSecurityRead), "", 200},
+      {"GET", "/api/security/events/{id}", Needs(P::kSecurityRead), "", 404},
+      {"PATCH", "/api/security/events/{id}", Needs(P::kSecurityRespond), R"({"severity":"low"})", 404},
+      {"PATCH", "/api/security/events/{id}/status", Needs(P::kSecurityRespond), R"({"status":"investigating"})", 404},
+      {"GET", "/api/security/rules", Needs(P::kSecurityRead), "", 200},
+      {"GET", "/api/security/rules/{name}", Needs(P::kSecurityRead), "", 200},
+      {"PATCH", "/api/security/rules/{name}", Needs(P::kSecurityPolicyWrite), R"({"enabled":true})", 200},
       // monitoring
       {"GET", "/health", Pub(), "", 200},
       {"GET", "/health/ready", Pub(), "", 200},
@@ -177,10 +188,11 @@ std::string Fill(const RouteCase& rc, const TenantIds& ids) {
   std::string id = absl::StartsWith(rc.pattern, "/api/users/")    ? ids.user
                    : absl::StartsWith(rc.pattern, "/api/tenants/") ? ids.tenant
                                                                    : ids.token;
+  std::string name = absl::StartsWith(rc.pattern, "/api/security/rules/") ? "failed_logins" : "no-such-secret";
   return absl::StrReplaceAll(rc.pattern, {{"{id}", id},
                                           {"{session_id}", kNoSuchId},
                                           {"{device_id}", kNoSuchId},
-                                          {"{name}", "no-such-secret"}});
+                                          {"{name}", name}});
 }
 
 std::string BodyFor(const RouteCase& rc) {
@@ -305,6 +317,11 @@ class PermissionMatrixTest : public ::testing::Test {
     PermissionSet one;
     one.set(static_cast<size_t>(P::kUsersRead));
     callers_.push_back({"A/token(users.read)", "", t["token"], 'A', one, true});
+    HttpResult event = c.PostJson("/api/security/events",
+                                  {{"type", "fixture"}, {"severity", "high"}, {"description", "B's own"}},
+                                  Token("B/ADMIN"));
+    ASSERT_EQ(event.status, 201) << event.body;
+    target_event_ = event.Json()["id"];
     // The set-up's requests are in the audit tree, and the first checkpoint follows at once.
     ASSERT_TRUE(WaitFor([&c] { return c.Get("/api/audit/checkpoints/latest", root_).status == 200; }));
   }
@@ -327,7 +344,7 @@ class PermissionMatrixTest : public ::testing::Test {
   static std::string root_;
   static std::vector<Caller> callers_;
   static std::map<char, TenantIds> ids_;
-  static std::string target_user_, target_session_, target_token_id_, target_token_;
+  static std::string target_user_, target_session_, target_token_id_, target_token_, target_event_;
 };
 
 TrustdProcess* PermissionMatrixTest::server_ = nullptr;
@@ -335,7 +352,7 @@ std::string PermissionMatrixTest::root_;
 std::vector<Caller> PermissionMatrixTest::callers_;
 std::map<char, TenantIds> PermissionMatrixTest::ids_;
 std::string PermissionMatrixTest::target_user_, PermissionMatrixTest::target_session_,
-    PermissionMatrixTest::target_token_id_, PermissionMatrixTest::target_token_;
+    PermissionMatrixTest::target_token_id_, PermissionMatrixTest::target_token_, PermissionMatrixTest::target_event_;
 
 // The table and the router must agree exactly: same routes, same declared access.
 TEST(PermissionMatrixRoutesTest, RoutesTableMatchesTheRouter) {
@@ -455,6 +472,11 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
       {"PUT", "/api/tenants/{id}/audit-retention", ids_['B'].tenant, R"({"retention_days":30})", P::kAuditManage},
       {"DELETE", "/api/tenants/{id}/audit-retention", ids_['B'].tenant, "", P::kAuditManage},
       {"POST", "/api/tenants/{id}/audit-retention/prune", ids_['B'].tenant, "", P::kAuditManage},
+      {"GET", "/api/security/events/{id}", target_event_, "", P::kSecurityRead},
+      {"PATCH", "/api/security/events/{id}", target_event_, R"({"severity":"low","assignee":""})",
+       P::kSecurityRespond},
+      {"PATCH", "/api/security/events/{id}/status", target_event_, R"({"status":"investigating"})",
+       P::kSecurityRespond},
   };
   int not_found = 0;
   for (const auto& [caller, token] : {std::pair<std::string, std::string>{"A/ADMIN", a_admin}, {"A/AUDITOR", a_auditor}}) {
@@ -487,6 +509,11 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
     json items = users.Json()["items"];
     ASSERT_FALSE(items.empty());
     for (const json& u : items) EXPECT_EQ(u["tenant_id"], ids_['A'].tenant) << u.dump();
+    HttpResult events = c.Get("/api/security/events?limit=500&tenant_id=" + ids_['B'].tenant, token);
+    ASSERT_EQ(events.status, 200) << events.body;
+    EXPECT_TRUE(events.Json()["items"].empty()) << events.body;
+    HttpResult rules = c.Get("/api/security/rules?tenant_id=" + ids_['B'].tenant, token);
+    EXPECT_EQ(rules.status, 404) << rules.body;
     HttpResult tokens = c.Get("/api/auth/tokens?limit=500", token);
     ASSERT_EQ(tokens.status, 200) << tokens.body;
     json token_items = tokens.Json()["items"];
@@ -509,6 +536,10 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
   HttpResult b_users = c.Get("/api/users?limit=500", b_admin);
   json b_items = b_users.Json()["items"];
   for (const json& u : b_items) EXPECT_NE(u["email"], "planted@a.example");
+  HttpResult b_event = c.Get("/api/security/events/" + target_event_, b_admin);
+  ASSERT_EQ(b_event.status, 200) << b_event.body;
+  EXPECT_EQ(b_event.Json()["status"], "open");
+  EXPECT_EQ(b_event.Json()["severity"], "high");
   HttpResult b_tokens = c.Get("/api/auth/tokens?limit=500", b_admin);
   json b_token_items = b_tokens.Json()["items"];
   bool found = false;

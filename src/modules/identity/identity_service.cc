@@ -249,6 +249,12 @@ absl::StatusOr<LoginResult> IdentityService::Login(const LoginRequest& request) 
       if (user) {
         TF_RETURN_IF_ERROR(RecordEvent(tx, user->tenant_id, user->id, "anonymous", "login_failed", request.source_ip,
                                        request.user_agent, {{"reason", refusal_now}}));
+      } else {
+        // No account to file it under: a platform-level record, so detection still counts the
+        // address's attempts.
+        TF_RETURN_IF_ERROR(audit_.RecordEvent(tx, std::nullopt, audit::Actor{},
+                                              {"login_failed", "LOGIN", std::nullopt, std::nullopt,
+                                               {{"reason", refusal_now}}, "failure"}));
       }
       // Commit the failure count, then answer identically whatever the reason.
       TF_RETURN_IF_ERROR(tx.Commit());

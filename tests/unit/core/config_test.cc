@@ -82,6 +82,7 @@ TEST(ConfigKeysTest, ListsEveryKeyWithEnvVarTypeDefaultAndHelp) {
                                           "secrets.vault_key",
                                           "secrets.vault_ca_file",
                                           "secrets.vault_timeout_ms", "secrets.subject_keys_url", "secrets.subject_keys_migration_url",
+                                          "security.rules_file",
                                           "log.level",
                                           "log.file",
                                           "log.access_log"}));

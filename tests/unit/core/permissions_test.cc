@@ -37,7 +37,7 @@ TEST(PermissionsTest, AdminHasNoTenantPermissions) {
   EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kUsersWrite, Permission::kTokensRead,
                     Permission::kTokensWrite, Permission::kSystemHealth, Permission::kSecurityPolicyWrite,
                     Permission::kAuditRead, Permission::kAuditManage, Permission::kSecretsRead,
-                    Permission::kSecretsFetch}));
+                    Permission::kSecretsFetch, Permission::kSecurityRead, Permission::kSecurityRespond}));
   EXPECT_FALSE(Has(s, Permission::kSecretsManage)) << "only platform operators register and rotate secrets";
 }
 
@@ -51,11 +51,12 @@ TEST(PermissionsTest, AuditorIsReadOnly) {
     }
   }
   EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kTokensRead, Permission::kAuditRead,
-                    Permission::kSecretsRead}));
+                    Permission::kSecretsRead, Permission::kSecurityRead}));
+  EXPECT_FALSE(Has(s, Permission::kSecurityRespond)) << "auditors read security events, never work them";
 }
 
-TEST(PermissionsTest, AccountantAndViewerHoldNothingYet) {
-  EXPECT_TRUE(PermissionsOf(Role::kAccountant).none());
+TEST(PermissionsTest, AccountantsReadSecurityEventsAndViewersHoldNothingYet) {
+  EXPECT_EQ(PermissionsOf(Role::kAccountant), Set({Permission::kSecurityRead}));
   EXPECT_TRUE(PermissionsOf(Role::kViewer).none());
 }
 
@@ -94,7 +95,7 @@ TEST(PermissionsTest, PermissionNamesRoundTrip) {
   EXPECT_EQ(ParsePermission("users.admin"), std::nullopt);
   EXPECT_EQ(ParsePermission("USERS.READ"), std::nullopt);
   EXPECT_EQ(ParsePermission(""), std::nullopt);
-  EXPECT_EQ(PermissionNames(PermissionsOf(Role::kAuditor)), (std::vector<std::string>{"users.read", "tokens.read", "audit.read", "secrets.read"}));
+  EXPECT_EQ(PermissionNames(PermissionsOf(Role::kAuditor)), (std::vector<std::string>{"users.read", "tokens.read", "audit.read", "secrets.read", "security.read"}));
   EXPECT_TRUE(PermissionNames(PermissionSet()).empty());
   EXPECT_EQ(PermissionNames(PermissionsOf(Role::kSuperAdmin)).size(), static_cast<size_t>(Permission::kCount));
 }

@@ -17,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "modules/audit/audit_repo.h"
+#include "support/audit_events.h"
 #include "support/status_macros.h"
 #include "support/test_database.h"
 #include "support/test_keys.h"
@@ -128,15 +129,7 @@ class InventoryTest : public ::testing::TestWithParam<Backend> {
 
   //! The audit trail's events of `type`.
   std::vector<audit::AuditRecord> Events(std::string_view type) {
-    std::vector<audit::AuditRecord> all =
-        db_->owner_db()
-            .InTx(store::ReadTx(), [&](store::Transaction& tx) { return audit::AuditRepo().Range(tx, 0, 100000); })
-            .value();
-    std::vector<audit::AuditRecord> out;
-    for (audit::AuditRecord& r : all) {
-      if (r.event_type == type) out.push_back(std::move(r));
-    }
-    return out;
+    return tf::testing::AuditEventsOf(db_->owner_db(), type);
   }
 
   std::vector<secrets::Rotation> Ledger(const std::string& name) {

@@ -1,17 +1,21 @@
-// The Trust Dashboard: the figures that exist so far, refreshed by hand or every 30 seconds.
+// The Trust Dashboard: the figures that exist so far (account security; unresolved security
+// events by severity), refreshed by hand or every 30 seconds.
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import { ErrorBanner, Notice } from '../components/common';
 import { Tiles } from '../components/tiles';
 import { accountTiles, type AccountSummary, type Tile } from '../dashboard_tiles';
 import { formatTime } from '../format';
+import { eventTiles, type EventSummary } from '../security_events';
 import { can, useSession } from '../session';
 
 const AUTO_REFRESH_MS = 30_000;
 
 export function DashboardPage() {
   const { me } = useSession();
-  const allowed = can(me, 'users.read');
+  const accounts = can(me, 'users.read');
+  const events = can(me, 'security.read');
+  const allowed = accounts || events;
   const [tiles, setTiles] = useState<Tile[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [updated, setUpdated] = useState<string>('');
@@ -22,8 +26,11 @@ export function DashboardPage() {
     if (!allowed) return;
     setLoading(true);
     try {
-      const summary = await api<AccountSummary>('GET', '/api/auth/summary');
-      setTiles(accountTiles(summary));
+      const [summary, open] = await Promise.all([
+        accounts ? api<AccountSummary>('GET', '/api/auth/summary') : null,
+        events ? api<EventSummary>('GET', '/api/security/events/summary') : null,
+      ]);
+      setTiles([...(open ? eventTiles(open) : []), ...(summary ? accountTiles(summary) : [])]);
       setError(null);
       setUpdated(new Date().toISOString());
     } catch (e) {
@@ -31,7 +38,7 @@ export function DashboardPage() {
     } finally {
       setLoading(false);
     }
-  }, [allowed]);
+  }, [allowed, accounts, events]);
 
   useEffect(() => {
     void load();
@@ -60,14 +67,15 @@ export function DashboardPage() {
       </div>
       {!allowed && (
         <Notice>
-          The tenant's security figures need the users.read permission, which your role does not include. Your own
+          The tenant's security figures need the users.read or security.read permission, which your role does not
+          include. Your own
           sessions, devices and sign-in history are under Account.
         </Notice>
       )}
       <ErrorBanner error={error} />
       {allowed && !tiles && !error && <p className="hint">Loading…</p>}
       {tiles && (
-        <Tiles tiles={tiles} label="Account security figures" busy={loading} />
+        <Tiles tiles={tiles} label="Security figures" busy={loading} />
       )}
     </>
   );

@@ -6,6 +6,7 @@ import { AccountPage } from './account';
 import { AuditPage } from './audit';
 import { DashboardPage } from './dashboard';
 import { SecurityPage } from './security';
+import { SecurityEventsPage } from './security_events';
 
 export interface PageDef extends PageInfo {
   component: ComponentType;
@@ -13,7 +14,14 @@ export interface PageDef extends PageInfo {
 
 export const PAGES: readonly PageDef[] = [
   { path: '/', title: 'Trust Dashboard', area: 'Dashboard', component: DashboardPage },
-  { path: '/security', title: 'Security Center', area: 'Security', requires: 'secrets.read', component: SecurityPage },
+  {
+    path: '/security/events',
+    title: 'Security events',
+    area: 'Security',
+    requires: 'security.read',
+    component: SecurityEventsPage,
+  },
+  { path: '/security', title: 'Security Center', area: 'Secrets', requires: 'secrets.read', component: SecurityPage },
   { path: '/audit', title: 'Audit trail', area: 'Audit', requires: 'audit.read', component: AuditPage },
   { path: '/account', title: 'Account', area: 'Account', component: AccountPage },
 ];

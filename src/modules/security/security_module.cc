@@ -1,0 +1,19 @@
+#include "modules/security/security_module.h"
+
+#include "core/status.h"
+#include "modules/security/security_routes.h"
+
+namespace tf::security {
+
+absl::Status SecurityModule::Register(ModuleContext& context) {
+  if (!context.audit) return absl::FailedPreconditionError("the security module needs the audit module before it");
+  TF_ASSIGN_OR_RETURN(rules_, LoadRules(context.config.security.rules_file));
+  events_ = std::make_unique<EventService>(context.db, *context.audit, context.clock, context.rng);
+  rule_service_ = std::make_unique<RuleService>(context.db, rules_, *context.audit, context.clock);
+  detector_ = std::make_unique<Detector>(context.db, rules_, *events_, context.clock, context.metrics);
+  RegisterSecurityRoutes(context.router, *events_, *rule_service_);
+  return context.scheduler.Every("security.detect", std::chrono::seconds(1),
+                                 [this]() -> absl::Status { return detector_->Run().status(); });
+}
+
+}  // namespace tf::security

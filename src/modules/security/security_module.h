@@ -1,0 +1,29 @@
+#pragma once
+// The security module: security events and their workflow, the detection rules (the rule
+// file's, with each tenant's settings) and the detector that runs them over the audit trail
+// every second, and the /api/security routes of both.
+// Thread-safety: see Module.
+
+#include <memory>
+#include <vector>
+
+#include "modules/module.h"
+#include "modules/security/detector.h"
+#include "modules/security/event_service.h"
+#include "modules/security/rule_service.h"
+
+namespace tf::security {
+
+class SecurityModule final : public Module {
+ public:
+  std::string_view name() const override { return "security"; }
+  absl::Status Register(ModuleContext& context) override;
+
+ private:
+  std::vector<DetectionRule> rules_;
+  std::unique_ptr<EventService> events_;
+  std::unique_ptr<RuleService> rule_service_;
+  std::unique_ptr<Detector> detector_;
+};
+
+}  // namespace tf::security

@@ -1,0 +1,265 @@
+// Security events and detection against a real trustd: the contract scripts rely on (a
+// service reports an event with an API token; people move it along the workflow, 409 off it),
+// the shipped failed_logins rule raising an event within seconds of the sixth failed sign-in,
+// per account and per address (unknown emails included), tenants tuning rules, the latency
+// metric, and bad input refused with nothing changed.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "core/crypto.h"
+#include "support/trustd_process.h"
+#include "support/wait.h"
+
+namespace tf::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kPassword[] = "correct-Horse-7-battery";
+constexpr char kRootEmail[] = "root@example.com";
+
+class SecurityApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(crypto::InitCrypto().ok());
+    server_ = new TrustdProcess();
+    std::string error;
+    ASSERT_TRUE(server_->Start(&error)) << error;
+    ASSERT_EQ(server_->Bootstrap(kRootEmail, kPassword).exit_code, 0);
+    root_ = server_->Login(kRootEmail, kPassword);
+    ASSERT_FALSE(root_.empty());
+    auto c = server_->client();
+    HttpResult t = c.PostJson("/api/tenants", {{"slug", "acme"}, {"name", "Acme"}}, root_);
+    ASSERT_EQ(t.status, 201) << t.body;
+    tenant_ = t.Json()["id"];
+    for (auto [email, role] : {std::pair{"admin@acme.example", "ADMIN"}, {"clerk@acme.example", "ACCOUNTANT"},
+                               {"victim@acme.example", "VIEWER"}}) {
+      HttpResult u = c.PostJson("/api/users", {{"email", email}, {"password", kPassword}, {"roles", {role}},
+                                               {"tenant_id", tenant_}},
+                                root_);
+      ASSERT_EQ(u.status, 201) << u.body;
+      if (std::string(role) == "VIEWER") victim_ = u.Json()["id"];
+    }
+    admin_ = server_->Login("admin@acme.example", kPassword);
+    clerk_ = server_->Login("clerk@acme.example", kPassword);
+    ASSERT_FALSE(admin_.empty());
+    ASSERT_FALSE(clerk_.empty());
+    HttpResult token = c.PostJson("/api/auth/tokens",
+                                  {{"name", "upload-scanner"}, {"permissions", {"security.respond"}}}, admin_);
+    ASSERT_EQ(token.status, 201) << token.body;
+    service_ = token.Json()["token"];
+  }
+
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  static json EventsOf(const std::string& query, const std::string& token) {
+    HttpResult r = server_->client().Get("/api/security/events?" + query, token);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? r.Json()["items"] : json::array();
+  }
+
+  static TrustdProcess* server_;
+  static std::string root_, tenant_, admin_, clerk_, service_, victim_;
+};
+
+TrustdProcess* SecurityApiTest::server_ = nullptr;
+std::string SecurityApiTest::root_, SecurityApiTest::tenant_, SecurityApiTest::admin_, SecurityApiTest::clerk_,
+    SecurityApiTest::service_, SecurityApiTest::victim_;
+
+TEST_F(SecurityApiTest, AServiceReportsAnEventAndPeopleWorkIt) {
+  auto c = server_->client();
+  HttpResult created = c.PostJson("/api/security/events",
+                                  {{"type", "malware_detected"},
+                                   {"severity", "critical"},
+                                   {"description", "the scanner flagged invoice-2291.pdf"},
+                                   {"metadata", {{"file", "invoice-2291.pdf"}, {"password", "hunter2-hunter2"}}}},
+                                  service_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  json e = created.Json();
+  std::string id = e["id"];
+  EXPECT_EQ(e["status"], "open");
+  EXPECT_EQ(e["source"], "service");
+  EXPECT_EQ(e["metadata"]["password"], "[REDACTED]");
+  EXPECT_EQ(e["allowed_transitions"], json({"investigating"}));
+
+  // The accountant reads it and cannot work it.
+  EXPECT_EQ(c.Get("/api/security/events/" + id, clerk_).status, 200);
+  EXPECT_EQ(c.PatchJson("/api/security/events/" + id + "/status", {{"status", "investigating"}}, clerk_).status, 403);
+
+  HttpResult skip = c.PatchJson("/api/security/events/" + id + "/status", {{"status", "resolved"}}, admin_);
+  EXPECT_EQ(skip.status, 409) << skip.body;
+  EXPECT_EQ(skip.Header("Content-Type"), "application/problem+json");
+  EXPECT_EQ(skip.Json()["current_status"], "open") << skip.body;
+  EXPECT_EQ(skip.Json()["allowed"], json({"investigating"})) << skip.body;
+
+  HttpResult taken = c.PatchJson("/api/security/events/" + id + "/status",
+                                 {{"status", "investigating"}, {"note", "quarantining the file"}}, admin_);
+  ASSERT_EQ(taken.status, 200) << taken.body;
+  HttpResult done = c.PatchJson("/api/security/events/" + id + "/status",
+                                {{"status", "resolved"}, {"note", "file removed, sender blocked"}}, admin_);
+  ASSERT_EQ(done.status, 200) << done.body;
+  json d = done.Json();
+  EXPECT_EQ(d["status"], "resolved");
+  EXPECT_EQ(d["resolution_notes"], "file removed, sender blocked");
+  ASSERT_EQ(d["transitions"].size(), 3u);
+  EXPECT_EQ(d["transitions"][2]["from"], "investigating");
+  EXPECT_TRUE(absl::StartsWith(d["transitions"][2]["actor"].get<std::string>(), "user:"));
+  EXPECT_EQ(d["transitions"][2]["note"], "file removed, sender blocked");
+
+  HttpResult reported = c.PatchJson("/api/security/events/" + id,
+                                    {{"authority_report", {{"reported_to", "NCSC"}, {"reference", "NCSC-77"}}}},
+                                    admin_);
+  ASSERT_EQ(reported.status, 200) << reported.body;
+  EXPECT_EQ(reported.Json()["authority_report"]["reported_to"], "NCSC");
+  EXPECT_TRUE(reported.Json()["authority_report"]["reported_at"].is_string());
+
+  json critical = EventsOf("severity=critical&status=resolved", admin_);
+  ASSERT_EQ(critical.size(), 1u);
+  EXPECT_EQ(critical[0]["id"], id);
+  HttpResult audit = c.Get("/api/audit/logs?resource_type=security_events&resource_id=" + id + "&limit=50", admin_);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_FALSE(absl::StrContains(audit.body, "hunter2")) << "the secret never reaches the trail";
+}
+
+TEST_F(SecurityApiTest, FailedLoginsRaiseAnEventWithinSeconds) {
+  auto c = server_->client();
+  // Six wrong passwords, waiting out the sign-in throttle's delays (1, 2 and 4 seconds).
+  for (int failures = 0; failures < 6;) {
+    HttpResult r = c.PostJson("/api/auth/login", {{"email", "victim@acme.example"}, {"password", "wrong-guess"}});
+    if (r.status == 429) {
+      std::this_thread::sleep_for(std::chrono::seconds(std::stoi(r.Header("Retry-After"))));
+      continue;
+    }
+    ASSERT_EQ(r.status, 401) << r.body;
+    ++failures;
+  }
+  json raised;
+  ASSERT_TRUE(WaitFor([&] {
+    raised = EventsOf("rule=failed_logins", admin_);
+    for (const json& e : raised) {
+      if (e["group"] == "resource_id=" + victim_) return true;
+    }
+    return false;
+  })) << raised.dump();
+  json e;
+  for (const json& x : raised) {
+    if (x["group"] == "resource_id=" + victim_) e = x;
+  }
+  EXPECT_EQ(e["source"], "detection");
+  EXPECT_EQ(e["rule"], "failed_logins");
+  EXPECT_EQ(e["severity"], "high");
+  EXPECT_EQ(e["status"], "open");
+  EXPECT_EQ(e["occurrences"], 6);
+  EXPECT_EQ(e["affected_users"], json({victim_}));
+  EXPECT_EQ(e["metadata"]["evidence"].size(), 6u);
+
+  // Unknown emails from one address: the platform's event, not the tenant's.
+  for (int i = 0; i < 6; ++i) {
+    HttpResult r = c.PostJson("/api/auth/login", {{"email", "nobody" + std::to_string(i) + "@nowhere.example"},
+                                                  {"password", "wrong-guess"}});
+    EXPECT_EQ(r.status, 401);
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    for (const json& x : EventsOf("rule=failed_logins", root_)) {
+      if (x["tenant_id"] != tenant_ && x["group"] == "source_ip=127.0.0.1") return true;
+    }
+    return false;
+  }));
+  for (const json& x : EventsOf("rule=failed_logins", admin_)) EXPECT_EQ(x["tenant_id"], tenant_);
+
+  HttpResult metrics = c.Get("/metrics");
+  EXPECT_TRUE(absl::StrContains(metrics.body, "security_detection_latency_seconds_count")) << metrics.body;
+  EXPECT_TRUE(absl::StrContains(metrics.body, "security_detection_events_total{rule=\"failed_logins\",result=\"raised\"}"));
+}
+
+TEST_F(SecurityApiTest, TenantsTuneTheirRules) {
+  auto c = server_->client();
+  HttpResult list = c.Get("/api/security/rules", clerk_);
+  ASSERT_EQ(list.status, 200) << list.body;
+  bool found = false;
+  json items = list.Json()["items"];
+  for (const json& r : items) {
+    if (r["name"] == "failed_logins") {
+      found = true;
+      EXPECT_EQ(r["threshold"], 5);
+      EXPECT_EQ(r["window"], "5m");
+      EXPECT_EQ(r["enabled"], true);
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(c.PatchJson("/api/security/rules/failed_logins", {{"enabled", false}}, clerk_).status, 403);
+  HttpResult tuned = c.PatchJson("/api/security/rules/privileged_after_hours",
+                                 {{"working_hours", {{"timezone", "Europe/London"}, {"start", "08:00"}, {"end", "18:00"}}},
+                                  {"severity", "high"}},
+                                 admin_);
+  ASSERT_EQ(tuned.status, 200) << tuned.body;
+  EXPECT_EQ(tuned.Json()["working_hours"]["timezone"], "Europe/London");
+  EXPECT_EQ(tuned.Json()["severity"], "high");
+  EXPECT_EQ(tuned.Json()["defaults"]["severity"], "medium");
+  EXPECT_EQ(tuned.Json()["customized"], true);
+  HttpResult bad = c.PatchJson("/api/security/rules/privileged_after_hours",
+                               {{"working_hours", {{"timezone", "Atlantis/Capital"}}}}, admin_);
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_EQ(c.Get("/api/security/rules/privileged_after_hours", admin_).Json()["working_hours"]["timezone"],
+            "Europe/London")
+      << "a refused change changes nothing";
+  EXPECT_EQ(c.PatchJson("/api/security/rules/no_such_rule", {{"enabled", false}}, admin_).status, 404);
+}
+
+TEST_F(SecurityApiTest, BadInputIsRefusedAndChangesNothing) {
+  auto c = server_->client();
+  size_t before = EventsOf("limit=500", admin_).size();
+  struct Case {
+    std::string body;
+    int status;
+  };
+  for (const Case& k : std::vector<Case>{
+           {R"({"type":"x","severity":"high"})", 422},
+           {R"({"type":"x","severity":"dire","description":"d"})", 422},
+           {R"({"type":"Not A Type","severity":"low","description":"d"})", 422},
+           {R"({"type":"x","severity":"low","description":"d","source":"detection"})", 422},
+           {R"({"type":7,"severity":"low","description":"d"})", 400},
+           {R"({"type":"x","severity":"low","description":"d","colour":"red"})", 400},
+           {R"({"type":"x","severity":"low","description":"d","affected_resources":[{"type":"users"}]})", 422},
+           {R"({"type":"x","severity":"low","description":"d","metadata":[1,2]})", 400},
+           {R"({"type":"x","severity":"low","description":"d"'; DROP TABLE security_events; --)", 400},
+       }) {
+    HttpResult r = c.Send("POST", "/api/security/events", k.body,
+                          {{"Authorization", "Bearer " + admin_}, {"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, k.status) << k.body << ": " << r.body;
+    EXPECT_EQ(r.Header("Content-Type"), "application/problem+json") << k.body;
+  }
+  EXPECT_EQ(EventsOf("limit=500", admin_).size(), before);
+  EXPECT_EQ(c.Get("/api/security/events?severity=dire", admin_).status, 422);
+  EXPECT_EQ(c.Get("/api/security/events/not-a-uuid", admin_).status, 404);
+  HttpResult status = c.PatchJson("/api/security/events/0190a5e0-0000-7000-8000-00000000dead/status",
+                                  {{"status", "investigating"}}, admin_);
+  EXPECT_EQ(status.status, 404);
+}
+
+TEST(SecurityRulesFileTest, ARuleFileReplacesTheShippedRules) {
+  TempDir dir;
+  std::string path = dir.path() + "/rules.yaml";
+  std::ofstream(path) << "rules:\n  - name: denied_once\n    title: Any denied request\n    type: access_denied\n"
+                         "    severity: low\n    match: {outcome: denied}\n    group_by: [actor_id]\n    window: 1m\n";
+  TrustdProcess server(TrustdProcess::Options{{}, {{"TRUST_SECURITY_RULES_FILE", path}}});
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+  ASSERT_EQ(server.Bootstrap(kRootEmail, kPassword).exit_code, 0);
+  std::string root = server.Login(kRootEmail, kPassword);
+  HttpResult list = server.client().Get("/api/security/rules", root);
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.Json()["items"].size(), 1u) << list.body;
+  EXPECT_EQ(list.Json()["items"][0]["name"], "denied_once");
+  EXPECT_EQ(list.Json()["items"][0]["threshold"], 0);
+}
+
+}  // namespace
+}  // namespace tf::testing
