@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/log.h"
 #include "core/metrics.h"
 #include "core/rng.h"
 #include "core/signed_note.h"
@@ -281,6 +282,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
   }
   Check(tf::crypto::InitCrypto(), "crypto");
+  Check(tf::log::Init(tf::LogOptions{tf::LogLevel::kWarn, ""}), "log");  // not a line per raised event
   std::unique_ptr<Env> env = Open(dir);
   Fill(*env, records);
   tf::security::Detector detector(*env->db, env->rules, *env->events, tf::SystemClock::Instance(), env->metrics);
