@@ -143,6 +143,18 @@ const std::vector<RouteCase>& Table() {
       {"GET", "/api/security/events/{id}", Needs(P::kSecurityRead), "", 404},
       {"PATCH", "/api/security/events/{id}", Needs(P::kSecurityRespond), R"({"severity":"low"})", 404},
       {"PATCH", "/api/security/events/{id}/status", Needs(P::kSecurityRespond), R"({"status":"investigating"})", 404},
+      // incidents ({id} is no incident)
+      {"POST", "/api/security/incidents", Needs(P::kSecurityRespond), R"({"title":"matrix {n}","severity":"SEV4"})", 201},
+      {"GET", "/api/security/incidents", Needs(P::kSecurityRead), "", 200},
+      {"GET", "/api/security/incidents/metrics", Needs(P::kSecurityRead), "", 200},
+      {"GET", "/api/security/incidents/{id}", Needs(P::kSecurityRead), "", 404},
+      {"PATCH", "/api/security/incidents/{id}", Needs(P::kSecurityRespond), R"({"severity":"SEV3"})", 404},
+      {"PATCH", "/api/security/incidents/{id}/status", Needs(P::kSecurityRespond), R"({"status":"investigating"})", 404},
+      {"POST", "/api/security/incidents/{id}/timeline", Needs(P::kSecurityRespond), R"({"text":"matrix {n}"})", 404},
+      {"POST", "/api/security/incidents/{id}/events", Needs(P::kSecurityRespond),
+       R"({"event_id":"0190a5e0-0000-7000-8000-00000000dead"})", 404},
+      {"GET", "/api/security/incidents/{id}/postmortem", Needs(P::kSecurityRead), "", 404},
+      {"PUT", "/api/security/incidents/{id}/postmortem", Needs(P::kSecurityRespond), R"({"summary":"matrix"})", 404},
       {"GET", "/api/security/rules", Needs(P::kSecurityRead), "", 200},
       {"GET", "/api/security/rules/{name}", Needs(P::kSecurityRead), "", 200},
       {"PATCH", "/api/security/rules/{name}", Needs(P::kSecurityPolicyWrite), R"({"enabled":true})", 200},
@@ -322,6 +334,10 @@ class PermissionMatrixTest : public ::testing::Test {
                                   Token("B/ADMIN"));
     ASSERT_EQ(event.status, 201) << event.body;
     target_event_ = event.Json()["id"];
+    HttpResult incident = c.PostJson("/api/security/incidents", {{"title", "B's own"}, {"severity", "SEV2"}},
+                                     Token("B/ADMIN"));
+    ASSERT_EQ(incident.status, 201) << incident.body;
+    target_incident_ = incident.Json()["id"];
     // The set-up's requests are in the audit tree, and the first checkpoint follows at once.
     ASSERT_TRUE(WaitFor([&c] { return c.Get("/api/audit/checkpoints/latest", root_).status == 200; }));
   }
@@ -344,7 +360,8 @@ class PermissionMatrixTest : public ::testing::Test {
   static std::string root_;
   static std::vector<Caller> callers_;
   static std::map<char, TenantIds> ids_;
-  static std::string target_user_, target_session_, target_token_id_, target_token_, target_event_;
+  static std::string target_user_, target_session_, target_token_id_, target_token_, target_event_,
+      target_incident_;
 };
 
 TrustdProcess* PermissionMatrixTest::server_ = nullptr;
@@ -352,7 +369,8 @@ std::string PermissionMatrixTest::root_;
 std::vector<Caller> PermissionMatrixTest::callers_;
 std::map<char, TenantIds> PermissionMatrixTest::ids_;
 std::string PermissionMatrixTest::target_user_, PermissionMatrixTest::target_session_,
-    PermissionMatrixTest::target_token_id_, PermissionMatrixTest::target_token_, PermissionMatrixTest::target_event_;
+    PermissionMatrixTest::target_token_id_, PermissionMatrixTest::target_token_, PermissionMatrixTest::target_event_,
+    PermissionMatrixTest::target_incident_;
 
 // The table and the router must agree exactly: same routes, same declared access.
 TEST(PermissionMatrixRoutesTest, RoutesTableMatchesTheRouter) {
@@ -477,6 +495,17 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
        P::kSecurityRespond},
       {"PATCH", "/api/security/events/{id}/status", target_event_, R"({"status":"investigating"})",
        P::kSecurityRespond},
+      {"GET", "/api/security/incidents/{id}", target_incident_, "", P::kSecurityRead},
+      {"PATCH", "/api/security/incidents/{id}", target_incident_, R"({"severity":"SEV4","personal_data_breach":true})",
+       P::kSecurityRespond},
+      {"PATCH", "/api/security/incidents/{id}/status", target_incident_, R"({"status":"resolved"})",
+       P::kSecurityRespond},
+      {"POST", "/api/security/incidents/{id}/timeline", target_incident_, R"({"text":"pwned"})", P::kSecurityRespond},
+      {"POST", "/api/security/incidents/{id}/events", target_incident_, R"({"event_id":"0190a5e0-0000-7000-8000-00000000dead"})",
+       P::kSecurityRespond},
+      {"GET", "/api/security/incidents/{id}/postmortem", target_incident_, "", P::kSecurityRead},
+      {"PUT", "/api/security/incidents/{id}/postmortem", target_incident_, R"({"summary":"pwned"})",
+       P::kSecurityRespond},
   };
   int not_found = 0;
   for (const auto& [caller, token] : {std::pair<std::string, std::string>{"A/ADMIN", a_admin}, {"A/AUDITOR", a_auditor}}) {
@@ -512,6 +541,9 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
     HttpResult events = c.Get("/api/security/events?limit=500&tenant_id=" + ids_['B'].tenant, token);
     ASSERT_EQ(events.status, 200) << events.body;
     EXPECT_TRUE(events.Json()["items"].empty()) << events.body;
+    HttpResult incidents = c.Get("/api/security/incidents?limit=500&tenant_id=" + ids_['B'].tenant, token);
+    ASSERT_EQ(incidents.status, 200) << incidents.body;
+    EXPECT_TRUE(incidents.Json()["items"].empty()) << incidents.body;
     HttpResult rules = c.Get("/api/security/rules?tenant_id=" + ids_['B'].tenant, token);
     EXPECT_EQ(rules.status, 404) << rules.body;
     HttpResult tokens = c.Get("/api/auth/tokens?limit=500", token);
@@ -540,6 +572,12 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
   ASSERT_EQ(b_event.status, 200) << b_event.body;
   EXPECT_EQ(b_event.Json()["status"], "open");
   EXPECT_EQ(b_event.Json()["severity"], "high");
+  HttpResult b_incident = c.Get("/api/security/incidents/" + target_incident_, b_admin);
+  ASSERT_EQ(b_incident.status, 200) << b_incident.body;
+  EXPECT_EQ(b_incident.Json()["status"], "triage");
+  EXPECT_EQ(b_incident.Json()["severity"], "SEV2");
+  EXPECT_EQ(b_incident.Json()["timeline"].size(), 1u) << "no note or link from A";
+  EXPECT_TRUE(b_incident.Json()["postmortem"].is_null());
   HttpResult b_tokens = c.Get("/api/auth/tokens?limit=500", b_admin);
   json b_token_items = b_tokens.Json()["items"];
   bool found = false;

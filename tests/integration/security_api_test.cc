@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "core/clock.h"
 #include "core/crypto.h"
+#include "core/time_format.h"
 #include "support/trustd_process.h"
 #include "support/wait.h"
 
@@ -242,6 +244,102 @@ TEST_F(SecurityApiTest, BadInputIsRefusedAndChangesNothing) {
   HttpResult status = c.PatchJson("/api/security/events/0190a5e0-0000-7000-8000-00000000dead/status",
                                   {{"status", "investigating"}}, admin_);
   EXPECT_EQ(status.status, 404);
+}
+
+TEST_F(SecurityApiTest, AnIncidentRunsFromDeclarationToClosedWithItsPostmortem) {
+  auto c = server_->client();
+  std::string impact = FormatRfc3339Exact(SystemClock::Instance().NowMicros() - 60'000'000);
+  HttpResult declared = c.PostJson("/api/security/incidents",
+                                   {{"title", "Invoices exported to the wrong tenant"},
+                                    {"severity", "SEV1"},
+                                    {"impact_started_at", impact}},
+                                   admin_);
+  ASSERT_EQ(declared.status, 201) << declared.body;
+  json i = declared.Json();
+  std::string id = i["id"];
+  EXPECT_EQ(i["status"], "triage");
+  EXPECT_GE(i["metrics"]["mttd_seconds"].get<int>(), 59);
+  EXPECT_TRUE(i["metrics"]["mtta_seconds"].is_null());
+  EXPECT_TRUE(i["metrics"]["mttr_seconds"].is_null());
+  EXPECT_EQ(i["targets"]["mttr_seconds"], 1800);
+  EXPECT_EQ(i["postmortem_required"], true);
+  EXPECT_EQ(c.Get("/api/security/incidents/" + id, clerk_).status, 200) << "accountants read incidents";
+  EXPECT_EQ(c.PatchJson("/api/security/incidents/" + id + "/status", {{"status", "investigating"}}, clerk_).status, 403);
+
+  for (const char* status : {"investigating", "identified", "monitoring", "resolved"}) {
+    HttpResult moved = c.PatchJson("/api/security/incidents/" + id + "/status", {{"status", status}}, admin_);
+    ASSERT_EQ(moved.status, 200) << status << ": " << moved.body;
+    i = moved.Json();
+  }
+  EXPECT_TRUE(i["metrics"]["mtta_seconds"].is_number());
+  EXPECT_TRUE(i["metrics"]["mttr_seconds"].is_number());
+  EXPECT_TRUE(i["identified_at"].is_string());
+  HttpResult early = c.PatchJson("/api/security/incidents/" + id + "/status", {{"status", "closed"}}, admin_);
+  EXPECT_EQ(early.status, 409) << early.body;
+  EXPECT_TRUE(absl::StrContains(early.Json().value("detail", ""), "postmortem")) << early.body;
+
+  HttpResult pm = c.Send("PUT", "/api/security/incidents/" + id + "/postmortem",
+                         json({{"summary", "20 minutes of cross-tenant exports"},
+                               {"root_cause", "a cache key without the tenant"},
+                               {"action_items", {{{"title", "key caches by tenant"}, {"owner", "platform"},
+                                                  {"due_date", "2026-12-31"}}}}})
+                             .dump(),
+                         {{"Authorization", "Bearer " + admin_}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(pm.status, 200) << pm.body;
+  EXPECT_EQ(pm.Json()["complete"], true);
+  HttpResult md = c.Get("/api/security/incidents/" + id + "/postmortem?format=markdown", clerk_);
+  ASSERT_EQ(md.status, 200) << md.body;
+  EXPECT_EQ(md.Header("Content-Type"), "text/markdown; charset=utf-8");
+  EXPECT_TRUE(absl::StrContains(md.body, "# Postmortem: Invoices exported to the wrong tenant")) << md.body;
+  EXPECT_TRUE(absl::StrContains(md.body, "| key caches by tenant | platform | 2026-12-31 | open |")) << md.body;
+  HttpResult closed = c.PatchJson("/api/security/incidents/" + id + "/status", {{"status", "closed"}}, admin_);
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  EXPECT_EQ(closed.Json()["allowed_transitions"], json::array());
+
+  HttpResult metrics = c.Get("/api/security/incidents/metrics", admin_);
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_EQ(metrics.Json()["by_severity"][0]["severity"], "SEV1");
+  EXPECT_EQ(metrics.Json()["by_severity"][0]["incidents"], 1);
+  EXPECT_EQ(metrics.Json()["mttr_by_week"].size(), 1u);
+}
+
+TEST_F(SecurityApiTest, ABreachStartsTheSeventyTwoHourClock) {
+  auto c = server_->client();
+  HttpResult declared = c.PostJson("/api/security/incidents",
+                                   {{"title", "Client list emailed outside the firm"}, {"severity", "SEV2"},
+                                    {"personal_data_breach", true}},
+                                   admin_);
+  ASSERT_EQ(declared.status, 201) << declared.body;
+  json breach = declared.Json()["breach"];
+  EXPECT_GT(breach["seconds_remaining"].get<int64_t>(), 72 * 3600 - 60);
+  EXPECT_LE(breach["seconds_remaining"].get<int64_t>(), 72 * 3600);
+  EXPECT_EQ(breach["missing_content"].size(), 6u);
+  std::string id = declared.Json()["id"];
+  HttpResult told = c.PatchJson("/api/security/incidents/" + id,
+                                {{"breach_report", {{"nature", "a spreadsheet sent to a supplier"}}},
+                                 {"notification", {{"authority", "ICO"}, {"reference", "ICO-1"}}}},
+                                admin_);
+  ASSERT_EQ(told.status, 200) << told.body;
+  EXPECT_EQ(told.Json()["breach"]["notified"], true);
+  EXPECT_EQ(told.Json()["breach"]["notified_late"], false);
+  EXPECT_EQ(told.Json()["breach"]["authority"], "ICO");
+  EXPECT_EQ(told.Json()["breach"]["missing_content"].size(), 5u);
+  HttpResult listed = c.Get("/api/security/incidents?personal_data_breach=true", admin_);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.Json()["items"].size(), 1u);
+
+  for (const auto& [body, status] : std::vector<std::pair<json, int>>{
+           {{{"title", "x"}, {"severity", "SEV5"}}, 422},
+           {{{"title", ""}, {"severity", "SEV1"}}, 422},
+           {{{"title", "x"}, {"severity", "SEV1"}, {"impact_started_at", "yesterday"}}, 422},
+           {{{"title", "x"}, {"severity", "SEV1"}, {"colour", "red"}}, 400},
+           {{{"title", 5}, {"severity", "SEV1"}}, 400},
+       }) {
+    HttpResult r = c.PostJson("/api/security/incidents", body, admin_);
+    EXPECT_EQ(r.status, status) << body.dump() << ": " << r.body;
+  }
+  EXPECT_EQ(c.Get("/api/security/incidents?limit=500", admin_).Json()["items"].size(), 2u)
+      << "refused declarations change nothing";
 }
 
 TEST(SecurityRulesFileTest, ARuleFileReplacesTheShippedRules) {

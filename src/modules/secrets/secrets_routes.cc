@@ -7,6 +7,7 @@
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "http/json_body.h"
+#include "http/json_values.h"
 #include "http/pagination.h"
 #include "http/query_params.h"
 
@@ -26,9 +27,6 @@ constexpr int kFetchMaxAgeSeconds = 60;
 constexpr uint64_t kValueBody = 64 * 1024;
 constexpr uint64_t kSmallBody = 16 * 1024;
 
-json OptTime(const std::optional<int64_t>& t) { return t ? json(FormatRfc3339Exact(*t)) : json(nullptr); }
-json OptText(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
-json OptInt(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
 json SecretJson(const Secret& s, const InventoryService& service, int64_t now) {
   int64_t until = s.next_rotation_at - now;
@@ -36,12 +34,12 @@ json SecretJson(const Secret& s, const InventoryService& service, int64_t now) {
           {"tenant_id", s.tenant_id},
           {"name", s.name},
           {"type", s.type},
-          {"owner", OptText(s.owner)},
-          {"description", OptText(s.description)},
+          {"owner", http::OrNull(s.owner)},
+          {"description", http::OrNull(s.description)},
           {"managed", s.managed},
-          {"location", OptText(s.location)},
+          {"location", http::OrNull(s.location)},
           {"generated", s.value_format.has_value()},
-          {"value_format", OptText(s.value_format)},
+          {"value_format", http::OrNull(s.value_format)},
           {"auto_rotate", s.auto_rotate},
           {"rotation_days", s.rotation_days},
           {"grace_days", s.grace_days},
@@ -49,13 +47,13 @@ json SecretJson(const Secret& s, const InventoryService& service, int64_t now) {
           {"created_at", FormatRfc3339Exact(s.created_at)},
           {"created_by", s.created_by},
           {"updated_at", FormatRfc3339Exact(s.updated_at)},
-          {"last_rotated_at", OptTime(s.last_rotated_at)},
+          {"last_rotated_at", http::TimeOrNull(s.last_rotated_at)},
           {"next_rotation_at", FormatRfc3339Exact(s.next_rotation_at)},
           // Whole days, rounded down; negative once overdue.
           {"days_until_due", until >= 0 ? until / kDayMicros : -((-until + kDayMicros - 1) / kDayMicros)},
           {"rotation_state", std::string(DueStateName(service.StateOf(s)))},
-          {"reminder", OptText(s.reminder_state)},
-          {"reminded_at", OptTime(s.reminded_at)}};
+          {"reminder", http::OrNull(s.reminder_state)},
+          {"reminded_at", http::TimeOrNull(s.reminded_at)}};
 }
 
 json RotationJson(const Rotation& r) {
@@ -67,16 +65,16 @@ json RotationJson(const Rotation& r) {
           {"secret_type", r.secret_type},
           {"kind", r.kind},
           {"status", r.status},
-          {"version", OptInt(r.version)},
-          {"previous_version", OptInt(r.previous_version)},
+          {"version", http::OrNull(r.version)},
+          {"previous_version", http::OrNull(r.previous_version)},
           {"previous_fingerprint", r.previous_fingerprint ? json("hmac-sha256:" + *r.previous_fingerprint) : json(nullptr)},
-          {"reason", OptText(r.reason)},
-          {"error", OptText(r.error)},
+          {"reason", http::OrNull(r.reason)},
+          {"error", http::OrNull(r.error)},
           {"actor", r.actor},
           {"rotated_at", FormatRfc3339Exact(r.rotated_at)},
-          {"previous_valid_until", OptTime(r.grace_until)},
-          {"valid_until", OptTime(r.valid_until)},
-          {"next_due_at", OptTime(r.next_due_at)},
+          {"previous_valid_until", http::TimeOrNull(r.grace_until)},
+          {"valid_until", http::TimeOrNull(r.valid_until)},
+          {"next_due_at", http::TimeOrNull(r.next_due_at)},
           {"status_changed_at", FormatRfc3339Exact(r.status_changed_at)},
           {"metadata", metadata.is_discarded() ? json::object() : metadata}};
 }

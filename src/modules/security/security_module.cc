@@ -1,6 +1,7 @@
 #include "modules/security/security_module.h"
 
 #include "core/status.h"
+#include "modules/security/incident_routes.h"
 #include "modules/security/security_routes.h"
 
 namespace tf::security {
@@ -11,7 +12,9 @@ absl::Status SecurityModule::Register(ModuleContext& context) {
   events_ = std::make_unique<EventService>(context.db, *context.audit, context.clock, context.rng);
   rule_service_ = std::make_unique<RuleService>(context.db, rules_, *context.audit, context.clock);
   detector_ = std::make_unique<Detector>(context.db, rules_, *events_, context.clock, context.metrics);
+  incidents_ = std::make_unique<IncidentService>(context.db, *context.audit, context.clock, context.rng);
   RegisterSecurityRoutes(context.router, *events_, *rule_service_);
+  RegisterIncidentRoutes(context.router, *incidents_, context.clock);
   return context.scheduler.Every("security.detect", std::chrono::seconds(1),
                                  [this]() -> absl::Status { return detector_->Run().status(); });
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The security module: security events and their workflow, the detection rules (the rule
 // file's, with each tenant's settings) and the detector that runs them over the audit trail
-// every second, and the /api/security routes of both.
+// every second, incidents from declaration to postmortem, and their /api/security routes.
 // Thread-safety: see Module.
 
 #include <memory>
@@ -10,6 +10,7 @@
 #include "modules/module.h"
 #include "modules/security/detector.h"
 #include "modules/security/event_service.h"
+#include "modules/security/incident_service.h"
 #include "modules/security/rule_service.h"
 
 namespace tf::security {
@@ -24,6 +25,7 @@ class SecurityModule final : public Module {
   std::unique_ptr<EventService> events_;
   std::unique_ptr<RuleService> rule_service_;
   std::unique_ptr<Detector> detector_;
+  std::unique_ptr<IncidentService> incidents_;
 };
 
 }  // namespace tf::security

@@ -6,6 +6,7 @@
 #include "core/strings.h"
 #include "core/time_format.h"
 #include "http/json_body.h"
+#include "http/json_values.h"
 #include "http/pagination.h"
 #include "http/query_params.h"
 
@@ -19,8 +20,6 @@ using nlohmann::json;
 
 constexpr uint64_t kSmallBody = 16 * 1024;
 
-json OptTime(const std::optional<int64_t>& t) { return t ? json(FormatRfc3339Exact(*t)) : json(nullptr); }
-json OptText(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 
 json EventJson(const SecurityEvent& e) {
   json resources = json::array();
@@ -32,27 +31,27 @@ json EventJson(const SecurityEvent& e) {
           {"severity", e.severity},
           {"status", e.status},
           {"source", e.source},
-          {"rule", OptText(e.rule)},
-          {"group", OptText(e.dedup_key)},
+          {"rule", http::OrNull(e.rule)},
+          {"group", http::OrNull(e.dedup_key)},
           {"description", e.description},
           {"affected_resources", std::move(resources)},
           {"affected_users", e.affected_users},
           {"metadata", metadata.is_object() ? metadata : json::object()},
-          {"assignee", OptText(e.assignee)},
-          {"resolution_notes", OptText(e.resolution_notes)},
+          {"assignee", http::OrNull(e.assignee)},
+          {"resolution_notes", http::OrNull(e.resolution_notes)},
           {"occurrences", e.occurrences},
           {"first_seen_at", FormatRfc3339Exact(e.first_seen_at)},
           {"last_seen_at", FormatRfc3339Exact(e.last_seen_at)},
           {"authority_report",
            e.reported_to ? json{{"reported_to", *e.reported_to},
-                                {"reported_at", OptTime(e.reported_at)},
-                                {"reference", OptText(e.report_reference)}}
+                                {"reported_at", http::TimeOrNull(e.reported_at)},
+                                {"reference", http::OrNull(e.report_reference)}}
                          : json(nullptr)},
           {"created_at", FormatRfc3339Exact(e.created_at)},
           {"created_by", e.created_by},
           {"updated_at", FormatRfc3339Exact(e.updated_at)},
           {"status_changed_at", FormatRfc3339Exact(e.status_changed_at)},
-          {"resolved_at", OptTime(e.resolved_at)},
+          {"resolved_at", http::TimeOrNull(e.resolved_at)},
           {"allowed_transitions", EventTransitionsFrom(e.status)}};
 }
 
@@ -61,10 +60,10 @@ json DetailJson(const EventDetail& d) {
   json transitions = json::array();
   for (const EventTransition& t : d.transitions) {
     transitions.push_back({{"id", t.id},
-                           {"from", OptText(t.from_status)},
+                           {"from", http::OrNull(t.from_status)},
                            {"to", t.to_status},
                            {"actor", t.actor},
-                           {"note", OptText(t.note)},
+                           {"note", http::OrNull(t.note)},
                            {"at", FormatRfc3339Exact(t.at)}});
   }
   out["transitions"] = std::move(transitions);
