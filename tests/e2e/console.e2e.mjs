@@ -3,7 +3,8 @@
 // changes it, enrols TOTP by computing codes from the secret the page shows, signs out and in
 // again with the second factor, reads the dashboard tiles, ends another session, searches and
 // verifies the audit trail, registers and rotates a secret in the Security Center, works a
-// security event a service reported from open to resolved, and opens the Terms of Service
+// security event a service reported from open to resolved, runs an incident (a personal-data
+// breach) from declaration to closed with its postmortem, and opens the Terms of Service
 // without signing in. Screenshots of every page go to the output folder.
 //
 //   node tests/e2e/console.e2e.mjs --trustd build/src/trustd --trustctl build/src/trustctl \
@@ -218,9 +219,10 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     await page.locator('[data-tile]').first().waitFor();
     const tiles = await page.locator('[data-tile]').evaluateAll((els) =>
       Object.fromEntries(els.map((e) => [e.dataset.tile, e.querySelector('.tile-value').textContent])));
-    assert.deepEqual(Object.keys(tiles), ['events-critical', 'events-high', 'events-medium', 'events-low', 'users',
-      'sessions', 'failed-logins', 'mfa']);
+    assert.deepEqual(Object.keys(tiles), ['events-critical', 'events-high', 'events-medium', 'events-low',
+      'incidents-active', 'incidents-mttr', 'users', 'sessions', 'failed-logins', 'mfa']);
     assert.equal(tiles['events-critical'], '0');
+    assert.equal(tiles['incidents-active'], '0');
     assert.equal(tiles.users, '1');
     assert.equal(tiles.mfa, '100%');
     assert.equal(tiles['failed-logins'], '1', 'the wrong password earlier');
@@ -392,6 +394,42 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForFunction(() => document.querySelectorAll('#security-events tr[data-event]').length === 1);
     await shot('security-events');
+  });
+
+  await t.test('an incident is declared, worked and closed once its postmortem is written', async () => {
+    await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Incidents' }).click();
+    await page.getByRole('heading', { name: 'Incidents', level: 1 }).waitFor();
+    await page.getByText('No incident is active.').waitFor();
+    await page.getByText('Declare an incident').click();
+    await page.getByLabel('Title').fill('Client list emailed outside the firm');
+    await page.getByLabel('Severity').selectOption('SEV1');
+    await page.getByLabel(/Personal-data breach/).check();
+    await page.getByRole('button', { name: 'Declare' }).click();
+    const detail = page.locator('#incident-detail');
+    await detail.getByRole('heading', { name: 'Client list emailed outside the firm' }).waitFor();
+    assert.match(await detail.locator('[data-tile="breach-clock"]').textContent(),
+      /(2 d 23 h|3 d) left to notify the supervisory authority/);
+    await detail.getByText('Declared as SEV1; in triage').waitFor();
+    for (const [button, line] of [['Investigate', 'Status triage → investigating'],
+      ['Cause identified', 'Status investigating → identified'], ['Resolve', 'Status identified → resolved']]) {
+      await detail.getByRole('button', { name: button }).click();
+      await detail.getByText(line).waitFor();
+    }
+    assert.notEqual(await detail.locator('[data-tile="mttr"] .tile-value').textContent(), '—');
+    await detail.getByText('A SEV1 closes once its postmortem has a summary and a root cause.').waitFor();
+    await detail.getByLabel('Summary').fill('A spreadsheet of 40 clients went to a supplier.');
+    await detail.getByLabel('Root cause').fill('The address book suggested the wrong contact.');
+    await detail.getByRole('button', { name: 'Add an action item' }).click();
+    await detail.getByLabel('Action').fill('Turn off address suggestions for external domains');
+    await detail.getByLabel('Owner').fill('IT');
+    await detail.getByRole('button', { name: 'Save postmortem' }).click();
+    await detail.getByText('Postmortem saved.').waitFor();
+    await detail.getByText('Postmortem started').waitFor();
+    await detail.getByRole('button', { name: 'Close' }).click();
+    await detail.getByText('Status resolved → closed').waitFor();
+    await page.getByText('No incident is active.').waitFor();
+    await page.locator('#incident-metrics tr[data-severity="SEV1"]').getByText('1', { exact: true }).first().waitFor();
+    await shot('incidents');
   });
 
   await t.test('no page logged an error or broke the content security policy', () => {

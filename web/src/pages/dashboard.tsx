@@ -1,11 +1,13 @@
-// The Trust Dashboard: the figures that exist so far (account security; unresolved security
-// events by severity), refreshed by hand or every 30 seconds.
+// The Trust Dashboard: the figures that exist so far (unresolved security events by severity,
+// active incidents and the time to resolve them, account security), refreshed by hand or every
+// 30 seconds.
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import { ErrorBanner, Notice } from '../components/common';
 import { Tiles } from '../components/tiles';
 import { accountTiles, type AccountSummary, type Tile } from '../dashboard_tiles';
 import { formatTime } from '../format';
+import { incidentTiles } from '../incidents';
 import { eventTiles, type EventSummary } from '../security_events';
 import { can, useSession } from '../session';
 
@@ -26,11 +28,16 @@ export function DashboardPage() {
     if (!allowed) return;
     setLoading(true);
     try {
-      const [summary, open] = await Promise.all([
+      const [summary, open, incidents] = await Promise.all([
         accounts ? api<AccountSummary>('GET', '/api/auth/summary') : null,
         events ? api<EventSummary>('GET', '/api/security/events/summary') : null,
+        events ? api<Parameters<typeof incidentTiles>[0]>('GET', '/api/security/incidents/metrics') : null,
       ]);
-      setTiles([...(open ? eventTiles(open) : []), ...(summary ? accountTiles(summary) : [])]);
+      setTiles([
+        ...(open ? eventTiles(open) : []),
+        ...(incidents ? incidentTiles(incidents) : []),
+        ...(summary ? accountTiles(summary) : []),
+      ]);
       setError(null);
       setUpdated(new Date().toISOString());
     } catch (e) {

@@ -5,6 +5,7 @@ import type { PageInfo } from '../nav';
 import { AccountPage } from './account';
 import { AuditPage } from './audit';
 import { DashboardPage } from './dashboard';
+import { IncidentsPage } from './incidents';
 import { SecurityPage } from './security';
 import { SecurityEventsPage } from './security_events';
 
@@ -21,6 +22,7 @@ export const PAGES: readonly PageDef[] = [
     requires: 'security.read',
     component: SecurityEventsPage,
   },
+  { path: '/incidents', title: 'Incidents', area: 'Incidents', requires: 'security.read', component: IncidentsPage },
   { path: '/security', title: 'Security Center', area: 'Secrets', requires: 'secrets.read', component: SecurityPage },
   { path: '/audit', title: 'Audit trail', area: 'Audit', requires: 'audit.read', component: AuditPage },
   { path: '/account', title: 'Account', area: 'Account', component: AccountPage },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionLabel, eventTiles, eventsQuery } from './security_events';
+import { actionLabel, eventTiles, eventsQuery } from '../src/security_events';
 
 describe('security events', () => {
   it('builds the list query from the filters that are set', () => {
