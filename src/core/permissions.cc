@@ -21,10 +21,12 @@ const RoleRow kRoles[] = {
     {Role::kSuperAdmin, "SUPER_ADMIN",
      {P::kTenantsRead, P::kTenantsWrite, P::kUsersRead, P::kUsersWrite, P::kTokensRead,
       P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite, P::kAuditRead, P::kAuditManage,
-      P::kSecretsRead, P::kSecretsManage, P::kSecretsFetch, P::kSecurityRead, P::kSecurityRespond}},
+      P::kSecretsRead, P::kSecretsManage, P::kSecretsFetch, P::kSecurityRead, P::kSecurityRespond,
+      P::kAccessManage}},
     {Role::kAdmin, "ADMIN",
      {P::kUsersRead, P::kUsersWrite, P::kTokensRead, P::kTokensWrite, P::kSystemHealth, P::kSecurityPolicyWrite,
-      P::kAuditRead, P::kAuditManage, P::kSecretsRead, P::kSecretsFetch, P::kSecurityRead, P::kSecurityRespond}},
+      P::kAuditRead, P::kAuditManage, P::kSecretsRead, P::kSecretsFetch, P::kSecurityRead, P::kSecurityRespond,
+      P::kAccessManage}},
     {Role::kAccountant, "ACCOUNTANT", {P::kSecurityRead}},
     {Role::kAuditor, "AUDITOR", {P::kUsersRead, P::kTokensRead, P::kAuditRead, P::kSecretsRead, P::kSecurityRead}},
     {Role::kViewer, "VIEWER", {}},
@@ -33,7 +35,7 @@ const RoleRow kRoles[] = {
 constexpr std::array<std::string_view, static_cast<size_t>(Permission::kCount)> kPermissionNames = {
     "tenants.read", "tenants.write", "users.read", "users.write",
     "tokens.read",  "tokens.write",  "system.health", "security_policy.write", "audit.read",
-    "audit.manage", "secrets.read", "secrets.manage", "secrets.fetch", "security.read", "security.respond",
+    "audit.manage", "secrets.read", "secrets.manage", "secrets.fetch", "security.read", "security.respond", "access.manage",
 };
 
 }  // namespace

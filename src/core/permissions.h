@@ -29,7 +29,8 @@ enum class Permission {
   kSecretsManage,        //!< registering secrets, rotating them, their rotation policies
   kSecretsFetch,         //!< managed secrets' values, served to API tokens only
   kSecurityRead,         //!< security events, detection rules
-  kSecurityRespond,      //!< reporting security events and working them
+  kSecurityRespond,      //!< reporting security events and working them; running incidents
+  kAccessManage,         //!< deciding just-in-time access requests; access reviews
   kCount,  // not a permission: the number of them
 };
 

@@ -24,6 +24,8 @@ struct Principal {
   bool must_enroll_mfa = false;  //!< the tenant requires MFA and the user has none yet
   std::string source_ip;         //!< where the request came from (for account events)
   std::string user_agent;
+  //! "jit:<request id>[,<request id>...]" when some roles come from just-in-time grants.
+  std::string via;
 
   //! "user:<id>" or "token:<id>", for logs and audit.
   std::string Actor() const {

@@ -155,6 +155,14 @@ const std::vector<RouteCase>& Table() {
        R"({"event_id":"0190a5e0-0000-7000-8000-00000000dead"})", 404},
       {"GET", "/api/security/incidents/{id}/postmortem", Needs(P::kSecurityRead), "", 404},
       {"PUT", "/api/security/incidents/{id}/postmortem", Needs(P::kSecurityRespond), R"({"summary":"matrix"})", 404},
+      // just-in-time access ({id} is no request; a request too short is 422, from an API token 409)
+      {"POST", "/api/security/access-requests", Authed(), R"({"role":"ADMIN","duration_minutes":1,"reason":"matrix"})",
+       422, 409},
+      {"GET", "/api/security/access-requests", Authed(), "", 200},
+      {"GET", "/api/security/access-requests/{id}", Authed(), "", 404},
+      {"POST", "/api/security/access-requests/{id}/approve", Needs(P::kAccessManage), "", 404},
+      {"POST", "/api/security/access-requests/{id}/reject", Needs(P::kAccessManage), "", 404},
+      {"POST", "/api/security/access-requests/{id}/revoke", Authed(), "", 404},
       {"GET", "/api/security/rules", Needs(P::kSecurityRead), "", 200},
       {"GET", "/api/security/rules/{name}", Needs(P::kSecurityRead), "", 200},
       {"PATCH", "/api/security/rules/{name}", Needs(P::kSecurityPolicyWrite), R"({"enabled":true})", 200},
@@ -338,6 +346,11 @@ class PermissionMatrixTest : public ::testing::Test {
                                      Token("B/ADMIN"));
     ASSERT_EQ(incident.status, 201) << incident.body;
     target_incident_ = incident.Json()["id"];
+    HttpResult request = c.PostJson("/api/security/access-requests",
+                                    {{"role", "AUDITOR"}, {"duration_minutes", 60}, {"reason", "B's own"}},
+                                    Token("B/VIEWER"));
+    ASSERT_EQ(request.status, 201) << request.body;
+    target_request_ = request.Json()["id"];
     // The set-up's requests are in the audit tree, and the first checkpoint follows at once.
     ASSERT_TRUE(WaitFor([&c] { return c.Get("/api/audit/checkpoints/latest", root_).status == 200; }));
   }
@@ -361,7 +374,7 @@ class PermissionMatrixTest : public ::testing::Test {
   static std::vector<Caller> callers_;
   static std::map<char, TenantIds> ids_;
   static std::string target_user_, target_session_, target_token_id_, target_token_, target_event_,
-      target_incident_;
+      target_incident_, target_request_;
 };
 
 TrustdProcess* PermissionMatrixTest::server_ = nullptr;
@@ -370,7 +383,7 @@ std::vector<Caller> PermissionMatrixTest::callers_;
 std::map<char, TenantIds> PermissionMatrixTest::ids_;
 std::string PermissionMatrixTest::target_user_, PermissionMatrixTest::target_session_,
     PermissionMatrixTest::target_token_id_, PermissionMatrixTest::target_token_, PermissionMatrixTest::target_event_,
-    PermissionMatrixTest::target_incident_;
+    PermissionMatrixTest::target_incident_, PermissionMatrixTest::target_request_;
 
 // The table and the router must agree exactly: same routes, same declared access.
 TEST(PermissionMatrixRoutesTest, RoutesTableMatchesTheRouter) {
@@ -506,6 +519,10 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
       {"GET", "/api/security/incidents/{id}/postmortem", target_incident_, "", P::kSecurityRead},
       {"PUT", "/api/security/incidents/{id}/postmortem", target_incident_, R"({"summary":"pwned"})",
        P::kSecurityRespond},
+      {"GET", "/api/security/access-requests/{id}", target_request_, "", P::kSecurityRead},
+      {"POST", "/api/security/access-requests/{id}/approve", target_request_, "", P::kAccessManage},
+      {"POST", "/api/security/access-requests/{id}/reject", target_request_, "", P::kAccessManage},
+      {"POST", "/api/security/access-requests/{id}/revoke", target_request_, "", P::kSecurityRead},
   };
   int not_found = 0;
   for (const auto& [caller, token] : {std::pair<std::string, std::string>{"A/ADMIN", a_admin}, {"A/AUDITOR", a_auditor}}) {
@@ -544,6 +561,9 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
     HttpResult incidents = c.Get("/api/security/incidents?limit=500&tenant_id=" + ids_['B'].tenant, token);
     ASSERT_EQ(incidents.status, 200) << incidents.body;
     EXPECT_TRUE(incidents.Json()["items"].empty()) << incidents.body;
+    HttpResult requests = c.Get("/api/security/access-requests?limit=500&tenant_id=" + ids_['B'].tenant, token);
+    ASSERT_EQ(requests.status, 200) << requests.body;
+    EXPECT_TRUE(requests.Json()["items"].empty()) << requests.body;
     HttpResult rules = c.Get("/api/security/rules?tenant_id=" + ids_['B'].tenant, token);
     EXPECT_EQ(rules.status, 404) << rules.body;
     HttpResult tokens = c.Get("/api/auth/tokens?limit=500", token);
@@ -578,6 +598,9 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
   EXPECT_EQ(b_incident.Json()["severity"], "SEV2");
   EXPECT_EQ(b_incident.Json()["timeline"].size(), 1u) << "no note or link from A";
   EXPECT_TRUE(b_incident.Json()["postmortem"].is_null());
+  HttpResult b_request = c.Get("/api/security/access-requests/" + target_request_, b_admin);
+  ASSERT_EQ(b_request.status, 200) << b_request.body;
+  EXPECT_EQ(b_request.Json()["status"], "pending") << "A's callers neither decided nor ended it";
   HttpResult b_tokens = c.Get("/api/auth/tokens?limit=500", b_admin);
   json b_token_items = b_tokens.Json()["items"];
   bool found = false;

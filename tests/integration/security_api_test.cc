@@ -342,6 +342,51 @@ TEST_F(SecurityApiTest, ABreachStartsTheSeventyTwoHourClock) {
       << "refused declarations change nothing";
 }
 
+TEST_F(SecurityApiTest, JustInTimeAccessIsApprovedByAnotherPersonAndEnds) {
+  auto c = server_->client();
+  EXPECT_EQ(c.Get("/api/users", clerk_).status, 403) << "an accountant cannot list users";
+  HttpResult asked = c.PostJson("/api/security/access-requests",
+                                {{"role", "ADMIN"}, {"duration_minutes", 30}, {"reason", "onboard the new bookkeeper"}},
+                                clerk_);
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  std::string id = asked.Json()["id"];
+  EXPECT_EQ(asked.Json()["status"], "pending");
+  EXPECT_EQ(c.PostJson("/api/security/access-requests/" + id + "/approve", json::object(), clerk_).status, 403);
+
+  HttpResult own = c.PostJson("/api/security/access-requests",
+                              {{"role", "AUDITOR"}, {"duration_minutes", 15}, {"reason", "check the trail"}}, admin_);
+  ASSERT_EQ(own.status, 201) << own.body;
+  HttpResult self = c.PostJson("/api/security/access-requests/" + own.Json()["id"].get<std::string>() + "/approve",
+                               json::object(), admin_);
+  EXPECT_EQ(self.status, 403) << self.body;
+  EXPECT_TRUE(absl::StrContains(self.body, "four-eyes")) << self.body;
+
+  HttpResult approved = c.PostJson("/api/security/access-requests/" + id + "/approve", {{"note", "for today"}}, admin_);
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(approved.Json()["active"], true);
+  EXPECT_GT(approved.Json()["seconds_remaining"].get<int>(), 29 * 60);
+  HttpResult users = c.Get("/api/users", clerk_);
+  EXPECT_EQ(users.status, 200) << "in force at once: " << users.body;
+  HttpResult me = c.Get("/api/auth/me", clerk_);
+  EXPECT_TRUE(absl::StrContains(me.Json()["permissions"].dump(), "users.write")) << me.body;
+  EXPECT_EQ(me.Json()["access_via"], "jit:" + id) << me.body;
+  EXPECT_EQ(me.Json()["roles"], json({"ACCOUNTANT"})) << "roles are the user's own";
+  ASSERT_TRUE(WaitFor([&] {
+    HttpResult trail = c.Get("/api/audit/logs?action=READ&limit=50&q=%2Fapi%2Fusers", admin_);
+    return absl::StrContains(trail.body, "\"actor_via\":\"jit:" + id + "\"");
+  })) << "the elevated requests are marked in the audit trail";
+
+  HttpResult ended = c.PostJson("/api/security/access-requests/" + id + "/revoke", {{"note", "done"}}, clerk_);
+  ASSERT_EQ(ended.status, 200) << ended.body;
+  EXPECT_EQ(ended.Json()["status"], "revoked");
+  EXPECT_EQ(c.Get("/api/users", clerk_).status, 403) << "ends at once";
+  HttpResult mine = c.Get("/api/security/access-requests", clerk_);
+  ASSERT_EQ(mine.status, 200);
+  EXPECT_EQ(mine.Json()["items"].size(), 1u) << "the accountant sees only their own";
+  HttpResult all = c.Get("/api/security/access-requests?status=pending", admin_);
+  EXPECT_EQ(all.Json()["items"].size(), 1u) << all.body;
+}
+
 TEST(SecurityRulesFileTest, ARuleFileReplacesTheShippedRules) {
   TempDir dir;
   std::string path = dir.path() + "/rules.yaml";

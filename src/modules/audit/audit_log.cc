@@ -20,8 +20,9 @@ std::optional<std::string> NonEmpty(const std::string& s) {
 }  // namespace
 
 Actor Actor::Of(const Principal& p) {
-  if (p.kind == Principal::Kind::kApiToken) return {"api_token", p.credential_id, p.user_id, std::nullopt};
-  return {"user", p.user_id, p.user_id, std::nullopt};
+  std::optional<std::string> via = p.via.empty() ? std::nullopt : std::optional<std::string>(p.via);
+  if (p.kind == Principal::Kind::kApiToken) return {"api_token", p.credential_id, p.user_id, via};
+  return {"user", p.user_id, p.user_id, via};
 }
 
 RequestScope::RequestScope(const RequestInfo& info) : previous_(current_request) { current_request = &info; }

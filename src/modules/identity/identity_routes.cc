@@ -163,6 +163,7 @@ void RegisterIdentityRoutes(http::Router& router, IdentityService& service, Cook
     out["mfa_enrollment_required"] = ctx.principal->must_enroll_mfa;
     out["permissions"] = PermissionNames(ctx.principal->permissions);
     out["authenticated_by"] = ctx.principal->kind == Principal::Kind::kSession ? "session" : "api_token";
+    out["access_via"] = ctx.principal->via.empty() ? json(nullptr) : json(ctx.principal->via);
     return Response::Json(200, out);
   });
 

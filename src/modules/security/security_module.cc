@@ -1,6 +1,7 @@
 #include "modules/security/security_module.h"
 
 #include "core/status.h"
+#include "modules/security/access_routes.h"
 #include "modules/security/incident_routes.h"
 #include "modules/security/security_routes.h"
 
@@ -15,6 +16,15 @@ absl::Status SecurityModule::Register(ModuleContext& context) {
   incidents_ = std::make_unique<IncidentService>(context.db, *context.audit, context.clock, context.rng);
   RegisterSecurityRoutes(context.router, *events_, *rule_service_);
   RegisterIncidentRoutes(context.router, *incidents_, context.clock);
+
+  if (!context.authenticator) return absl::FailedPreconditionError("the security module needs the identity module before it");
+  grants_ = std::make_unique<GrantCache>(context.clock, [this](int64_t now) { return access_->ActiveGrants(now); });
+  access_ = std::make_unique<AccessService>(context.db, *context.audit, context.clock, context.rng, *grants_);
+  authenticator_ = std::make_unique<GrantingAuthenticator>(*context.authenticator, *grants_);
+  context.authenticator = authenticator_.get();
+  RegisterAccessRoutes(context.router, *access_, context.clock);
+  TF_RETURN_IF_ERROR(context.scheduler.Every("security.access_sweep", std::chrono::minutes(1),
+                                             [this]() -> absl::Status { return access_->Sweep().status(); }));
   return context.scheduler.Every("security.detect", std::chrono::seconds(1),
                                  [this]() -> absl::Status { return detector_->Run().status(); });
 }

@@ -37,7 +37,8 @@ TEST(PermissionsTest, AdminHasNoTenantPermissions) {
   EXPECT_EQ(s, Set({Permission::kUsersRead, Permission::kUsersWrite, Permission::kTokensRead,
                     Permission::kTokensWrite, Permission::kSystemHealth, Permission::kSecurityPolicyWrite,
                     Permission::kAuditRead, Permission::kAuditManage, Permission::kSecretsRead,
-                    Permission::kSecretsFetch, Permission::kSecurityRead, Permission::kSecurityRespond}));
+                    Permission::kSecretsFetch, Permission::kSecurityRead, Permission::kSecurityRespond,
+                    Permission::kAccessManage}));
   EXPECT_FALSE(Has(s, Permission::kSecretsManage)) << "only platform operators register and rotate secrets";
 }
 

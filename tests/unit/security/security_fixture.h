@@ -12,6 +12,7 @@
 #include "core/signed_note.h"
 #include "modules/audit/audit_repo.h"
 #include "modules/audit/tree_builder.h"
+#include "modules/security/access_service.h"
 #include "modules/security/detector.h"
 #include "modules/security/event_service.h"
 #include "modules/security/incident_service.h"
@@ -63,6 +64,8 @@ class SecurityFixture : public ::testing::TestWithParam<Backend> {
     rule_service_ = std::make_unique<RuleService>(db_->db(), rules_, *log_, clock_);
     detector_ = NewDetector(metrics_);
     incidents_ = std::make_unique<IncidentService>(db_->db(), *log_, clock_, rng_);
+    grants_ = std::make_unique<GrantCache>(clock_, [this](int64_t now) { return access_->ActiveGrants(now); });
+    access_ = std::make_unique<AccessService>(db_->db(), *log_, clock_, rng_, *grants_);
     TF_ASSERT_OK(db_->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
       for (auto [id, slug] : {std::pair{kTenantA, "acme"}, {kTenantB, "globex"}, {kSystem, "system"}}) {
         TF_RETURN_IF_ERROR(tx.Exec("INSERT INTO tenants (id, slug, name, data_region, status, created_at, updated_at) "
@@ -144,6 +147,8 @@ class SecurityFixture : public ::testing::TestWithParam<Backend> {
   std::unique_ptr<RuleService> rule_service_;
   std::unique_ptr<Detector> detector_;
   std::unique_ptr<IncidentService> incidents_;
+  std::unique_ptr<GrantCache> grants_;
+  std::unique_ptr<AccessService> access_;
 };
 
 }  // namespace tf::security
