@@ -4,8 +4,8 @@
 // again with the second factor, reads the dashboard tiles, ends another session, searches and
 // verifies the audit trail, registers and rotates a secret in the Security Center, works a
 // security event a service reported from open to resolved, runs an incident (a personal-data
-// breach) from declaration to closed with its postmortem, and opens the Terms of Service
-// without signing in. Screenshots of every page go to the output folder.
+// breach) from declaration to closed with its postmortem, approves another user's request
+// for just-in-time access, and opens the Terms of Service without signing in. Screenshots of every page go to the output folder.
 //
 //   node tests/e2e/console.e2e.mjs --trustd build/src/trustd --trustctl build/src/trustctl \
 //        --console web/dist --out build/e2e
@@ -430,6 +430,38 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     await page.getByText('No incident is active.').waitFor();
     await page.locator('#incident-metrics tr[data-severity="SEV1"]').getByText('1', { exact: true }).first().waitFor();
     await shot('incidents');
+  });
+
+  await t.test('an access request is approved by another person and is then in force', async () => {
+    const root = await apiLogin(base, EMAIL, NEW_PASSWORD, recovery[3]);
+    const post = async (path, body, token, expected) => {
+      const r = await fetch(base + path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      assert.equal(r.status, expected, `${path}: ${await r.clone().text()}`);
+      return r.json();
+    };
+    await post('/api/users', { email: 'clerk@e2e.example', password: NEW_PASSWORD, roles: ['VIEWER'] }, root, 201);
+    const clerk = await apiLogin(base, 'clerk@e2e.example', NEW_PASSWORD);
+    await post('/api/security/access-requests', { role: 'AUDITOR', duration_minutes: 30, reason: 'year-end audit' },
+      clerk, 201);
+
+    await page.getByRole('navigation', { name: 'Trust areas' }).getByRole('link', { name: 'Security' }).click();
+    await page.getByRole('navigation', { name: 'Security pages' }).getByRole('link', { name: 'Access requests' }).click();
+    await page.getByRole('heading', { name: 'Access requests', level: 1 }).waitFor();
+    const row = page.locator('#access-requests tr[data-request]').first();
+    await row.getByText('year-end audit').waitFor();
+    assert.match(await row.textContent(), /AUDITOR, 30 min.*Pending/);
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Approved: AUDITOR for 30 minutes.').waitFor();
+    await page.getByLabel('Status').selectOption('approved');
+    await page.locator('#access-requests tr[data-request]').first().getByText(/min left/).waitFor();
+    const me = await (await fetch(`${base}/api/auth/me`, { headers: { Authorization: `Bearer ${clerk}` } })).json();
+    assert.ok(me.permissions.includes('audit.read'), JSON.stringify(me));
+    assert.match(me.access_via, /^jit:/);
+    await shot('access');
   });
 
   await t.test('no page logged an error or broke the content security policy', () => {

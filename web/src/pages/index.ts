@@ -2,6 +2,7 @@
 // area (the navigation shows an area once it has a page) and the permission it needs.
 import type { ComponentType } from 'react';
 import type { PageInfo } from '../nav';
+import { AccessPage } from './access';
 import { AccountPage } from './account';
 import { AuditPage } from './audit';
 import { DashboardPage } from './dashboard';
@@ -22,6 +23,7 @@ export const PAGES: readonly PageDef[] = [
     requires: 'security.read',
     component: SecurityEventsPage,
   },
+  { path: '/security/access', title: 'Access requests', area: 'Security', component: AccessPage },
   { path: '/incidents', title: 'Incidents', area: 'Incidents', requires: 'security.read', component: IncidentsPage },
   { path: '/security', title: 'Security Center', area: 'Secrets', requires: 'secrets.read', component: SecurityPage },
   { path: '/audit', title: 'Audit trail', area: 'Audit', requires: 'audit.read', component: AuditPage },

@@ -18,6 +18,7 @@ import {
   type Transition,
 } from '../security_events';
 import { can, useSession } from '../session';
+import { SecurityTabs } from './access';
 
 type Detail = SecurityEvent & { transitions: Transition[] };
 
@@ -82,6 +83,7 @@ export function SecurityEventsPage() {
           Reported by services and raised by detection rules from the audit trail; worked from open to resolved.
         </p>
       </div>
+      <SecurityTabs current="events" />
       {summary && <Tiles tiles={eventTiles(summary)} label="Unresolved security events by severity" />}
       <Section title="Events" id="security-events">
         <form className="filters" onSubmit={submit} aria-label="Filter security events">
