@@ -376,6 +376,17 @@ TEST_F(SecurityApiTest, JustInTimeAccessIsApprovedByAnotherPersonAndEnds) {
     return absl::StrContains(trail.body, "\"actor_via\":\"jit:" + id + "\"");
   })) << "the elevated requests are marked in the audit trail";
 
+  // The grant lets the accountant act as an admin, not hand out admin roles that outlive it.
+  HttpResult promoted = c.PostJson("/api/users", {{"email", "second-admin@acme.example"}, {"password", kPassword},
+                                                  {"roles", {"ADMIN"}}},
+                                   clerk_);
+  EXPECT_EQ(promoted.status, 403) << promoted.body;
+  EXPECT_TRUE(absl::StrContains(promoted.body, "just-in-time")) << promoted.body;
+  HttpResult onboarded = c.PostJson("/api/users", {{"email", "bookkeeper@acme.example"}, {"password", kPassword},
+                                                   {"roles", {"ACCOUNTANT"}}},
+                                    clerk_);
+  EXPECT_EQ(onboarded.status, 201) << onboarded.body;
+
   HttpResult ended = c.PostJson("/api/security/access-requests/" + id + "/revoke", {{"note", "done"}}, clerk_);
   ASSERT_EQ(ended.status, 200) << ended.body;
   EXPECT_EQ(ended.Json()["status"], "revoked");

@@ -766,7 +766,8 @@ absl::StatusOr<User> IdentityService::CreateUser(const Principal& caller, const 
   TF_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(request.password));
   User u = ActiveUser(NewId(), tenant.id, email, request.display_name, hash, roles, request.must_change_password, Now());
   TF_ASSIGN_OR_RETURN(User sealed, SealedCopy(u));
-  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(tenant.id), [&](store::Transaction& tx) -> absl::Status {
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(caller.TxTenant()), [&](store::Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(CheckStandingGrant(tx, caller, roles));
     absl::Status s = repo_.InsertUser(tx, sealed);
     if (absl::IsAlreadyExists(s)) return absl::AlreadyExistsError("a user with this email exists");
     TF_RETURN_IF_ERROR(s);
@@ -776,6 +777,14 @@ absl::StatusOr<User> IdentityService::CreateUser(const Principal& caller, const 
     return absl::OkStatus();
   }));
   return u;
+}
+
+absl::Status IdentityService::CheckStandingGrant(store::Transaction& tx, const Principal& caller,
+                                                 const std::vector<Role>& roles) {
+  if (caller.via.empty()) return absl::OkStatus();
+  TF_ASSIGN_OR_RETURN(User self, repo_.GetUser(tx, caller.tenant_id, caller.user_id));
+  if (IsSubset(PermissionsOf(roles), PermissionsOf(self.roles))) return absl::OkStatus();
+  return absl::PermissionDeniedError("with just-in-time access you cannot give roles beyond your own");
 }
 
 absl::StatusOr<std::vector<User>> IdentityService::ListUsers(const Principal& caller, UserFilter filter,
@@ -840,6 +849,7 @@ absl::StatusOr<User> IdentityService::UpdateUser(const Principal& caller, const 
     if (patch.roles) {
       TF_ASSIGN_OR_RETURN(Tenant tenant, repo_.GetTenant(tx, u.tenant_id));
       TF_ASSIGN_OR_RETURN(u.roles, ParseGrantableRoles(caller, *patch.roles, tenant.slug == kSystemTenantSlug));
+      TF_RETURN_IF_ERROR(CheckStandingGrant(tx, caller, u.roles));
     }
     if (patch.status) {
       if (*patch.status == kStatusDisabled && u.status != kStatusDisabled) {

@@ -205,6 +205,9 @@ class IdentityService {
                              const std::optional<User>& user);
   absl::StatusOr<std::vector<Role>> ParseGrantableRoles(const Principal& caller, const std::vector<std::string>& names,
                                                         bool system_tenant);
+  //! A just-in-time grant lets its holder act, not hand roles on: while the caller's roles
+  //! come from a grant, the roles they give must be within their own (read in `tx`).
+  absl::Status CheckStandingGrant(store::Transaction& tx, const Principal& caller, const std::vector<Role>& roles);
   //! The row made anonymous and the person's credentials and devices forgotten, in `tx`.
   absl::Status Anonymize(store::Transaction& tx, User& u, int64_t erased_at);
   //! The system tenant, created when absent.
