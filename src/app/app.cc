@@ -116,7 +116,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
 
   s.context = std::unique_ptr<ModuleContext>(new ModuleContext{
       s.config, *s.db, clock, rng, s.metrics, s.router, *s.scheduler, *s.queue, s.health_checks, nullptr, nullptr, nullptr, nullptr, {},
-      s.instance_id});
+      s.instance_id, nullptr});
   s.modules = BuiltinModules();
   for (auto& module : s.modules) {
     absl::Status registered = module->Register(*s.context);

@@ -31,6 +31,9 @@ namespace secrets {
 class DataKeys;
 class PersonalData;
 }
+namespace identity {
+class IdentityService;
+}
 
 //! A named check for /health/ready and /health/detailed.
 struct HealthCheck {
@@ -62,6 +65,8 @@ struct ModuleContext {
   std::function<nlohmann::json()> server_stats;
   //! This process among the instances sharing the database (host:pid): lease holder name.
   std::string instance_id;
+  //! Set by the identity module: users and roles for the modules that review them.
+  identity::IdentityService* identity = nullptr;
 };
 
 class Module {

@@ -163,6 +163,13 @@ const std::vector<RouteCase>& Table() {
       {"POST", "/api/security/access-requests/{id}/approve", Needs(P::kAccessManage), "", 404},
       {"POST", "/api/security/access-requests/{id}/reject", Needs(P::kAccessManage), "", 404},
       {"POST", "/api/security/access-requests/{id}/revoke", Authed(), "", 404},
+      // access reviews ({id} is no review)
+      {"POST", "/api/security/access-reviews", Needs(P::kAccessManage), R"({"title":"matrix {n}"})", 201},
+      {"GET", "/api/security/access-reviews", Needs(P::kAuditRead), "", 200},
+      {"GET", "/api/security/access-reviews/{id}", Needs(P::kAuditRead), "", 404},
+      {"POST", "/api/security/access-reviews/{id}/decisions", Needs(P::kAccessManage),
+       R"({"user_id":"0190a5e0-0000-7000-8000-00000000dead","decision":"certify"})", 404},
+      {"POST", "/api/security/access-reviews/{id}/complete", Needs(P::kAccessManage), "", 404},
       {"GET", "/api/security/rules", Needs(P::kSecurityRead), "", 200},
       {"GET", "/api/security/rules/{name}", Needs(P::kSecurityRead), "", 200},
       {"PATCH", "/api/security/rules/{name}", Needs(P::kSecurityPolicyWrite), R"({"enabled":true})", 200},
@@ -351,6 +358,9 @@ class PermissionMatrixTest : public ::testing::Test {
                                     Token("B/VIEWER"));
     ASSERT_EQ(request.status, 201) << request.body;
     target_request_ = request.Json()["id"];
+    HttpResult review = c.PostJson("/api/security/access-reviews", {{"title", "B's own"}}, Token("B/ADMIN"));
+    ASSERT_EQ(review.status, 201) << review.body;
+    target_review_ = review.Json()["id"];
     // The set-up's requests are in the audit tree, and the first checkpoint follows at once.
     ASSERT_TRUE(WaitFor([&c] { return c.Get("/api/audit/checkpoints/latest", root_).status == 200; }));
   }
@@ -374,7 +384,7 @@ class PermissionMatrixTest : public ::testing::Test {
   static std::vector<Caller> callers_;
   static std::map<char, TenantIds> ids_;
   static std::string target_user_, target_session_, target_token_id_, target_token_, target_event_,
-      target_incident_, target_request_;
+      target_incident_, target_request_, target_review_;
 };
 
 TrustdProcess* PermissionMatrixTest::server_ = nullptr;
@@ -383,7 +393,7 @@ std::vector<Caller> PermissionMatrixTest::callers_;
 std::map<char, TenantIds> PermissionMatrixTest::ids_;
 std::string PermissionMatrixTest::target_user_, PermissionMatrixTest::target_session_,
     PermissionMatrixTest::target_token_id_, PermissionMatrixTest::target_token_, PermissionMatrixTest::target_event_,
-    PermissionMatrixTest::target_incident_, PermissionMatrixTest::target_request_;
+    PermissionMatrixTest::target_incident_, PermissionMatrixTest::target_request_, PermissionMatrixTest::target_review_;
 
 // The table and the router must agree exactly: same routes, same declared access.
 TEST(PermissionMatrixRoutesTest, RoutesTableMatchesTheRouter) {
@@ -523,6 +533,10 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
       {"POST", "/api/security/access-requests/{id}/approve", target_request_, "", P::kAccessManage},
       {"POST", "/api/security/access-requests/{id}/reject", target_request_, "", P::kAccessManage},
       {"POST", "/api/security/access-requests/{id}/revoke", target_request_, "", P::kSecurityRead},
+      {"GET", "/api/security/access-reviews/{id}", target_review_, "", P::kAuditRead},
+      {"POST", "/api/security/access-reviews/{id}/decisions", target_review_,
+       R"({"user_id":")" + target_user_ + R"(","decision":"revoke"})", P::kAccessManage},
+      {"POST", "/api/security/access-reviews/{id}/complete", target_review_, "", P::kAccessManage},
   };
   int not_found = 0;
   for (const auto& [caller, token] : {std::pair<std::string, std::string>{"A/ADMIN", a_admin}, {"A/AUDITOR", a_auditor}}) {
@@ -598,6 +612,10 @@ TEST_F(PermissionMatrixTest, OtherTenantsIdsAnswer404AndChangeNothing) {
   EXPECT_EQ(b_incident.Json()["severity"], "SEV2");
   EXPECT_EQ(b_incident.Json()["timeline"].size(), 1u) << "no note or link from A";
   EXPECT_TRUE(b_incident.Json()["postmortem"].is_null());
+  HttpResult b_review = c.Get("/api/security/access-reviews/" + target_review_, b_admin);
+  ASSERT_EQ(b_review.status, 200) << b_review.body;
+  EXPECT_EQ(b_review.Json()["status"], "open");
+  EXPECT_EQ(b_review.Json()["progress"]["decided"], 0) << "A's callers decided nothing in B's review";
   HttpResult b_request = c.Get("/api/security/access-requests/" + target_request_, b_admin);
   ASSERT_EQ(b_request.status, 200) << b_request.body;
   EXPECT_EQ(b_request.Json()["status"], "pending") << "A's callers neither decided nor ended it";

@@ -5,6 +5,7 @@
 // metric, and bad input refused with nothing changed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -396,6 +397,56 @@ TEST_F(SecurityApiTest, JustInTimeAccessIsApprovedByAnotherPersonAndEnds) {
   EXPECT_EQ(mine.Json()["items"].size(), 1u) << "the accountant sees only their own";
   HttpResult all = c.Get("/api/security/access-requests?status=pending", admin_);
   EXPECT_EQ(all.Json()["items"].size(), 1u) << all.body;
+}
+
+TEST_F(SecurityApiTest, AnAccessReviewCertifiesOrRevokesEachUserAndIsKeptAsEvidence) {
+  auto c = server_->client();
+  HttpResult leaver = c.PostJson("/api/users", {{"email", "leaver@acme.example"}, {"password", kPassword},
+                                                {"roles", {"VIEWER"}}},
+                                 admin_);
+  ASSERT_EQ(leaver.status, 201) << leaver.body;
+  std::string leaver_id = leaver.Json()["id"];
+  HttpResult opened = c.PostJson("/api/security/access-reviews", {{"title", "Q4 access review"}}, admin_);
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  json review = opened.Json();
+  std::string id = review["id"];
+  std::string admin_id = c.Get("/api/auth/me", admin_).Json()["id"];
+  std::string clerk_id = c.Get("/api/auth/me", clerk_).Json()["id"];
+  std::vector<std::string> users;
+  for (const json& item : review["items"]) users.push_back(item["user_id"]);
+  ASSERT_GE(users.size(), 3u) << opened.body;
+  EXPECT_NE(std::find(users.begin(), users.end(), leaver_id), users.end());
+  EXPECT_EQ(c.Get("/api/security/access-reviews/" + id, clerk_).status, 403) << "accountants do not read reviews";
+
+  auto decide = [&](const std::string& token, const json& body) {
+    return c.PostJson("/api/security/access-reviews/" + id + "/decisions", body, token);
+  };
+  HttpResult self = decide(admin_, {{"user_id", admin_id}, {"decision", "certify"}});
+  EXPECT_EQ(self.status, 403) << self.body;
+  EXPECT_TRUE(absl::StrContains(self.body, "four-eyes")) << self.body;
+  HttpResult early = c.PostJson("/api/security/access-reviews/" + id + "/complete", json::object(), admin_);
+  EXPECT_EQ(early.status, 409) << early.body;
+
+  HttpResult revoked = decide(admin_, {{"user_id", leaver_id}, {"decision", "revoke"}, {"note", "left the firm"}});
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_EQ(c.Get("/api/users/" + leaver_id, admin_).Json()["status"], "disabled") << "no role left: disabled";
+  EXPECT_TRUE(server_->Login("leaver@acme.example", kPassword).empty());
+  EXPECT_EQ(decide(admin_, {{"user_id", leaver_id}, {"decision", "certify"}}).status, 409) << "decided once";
+  for (const std::string& u : users) {
+    if (u == leaver_id || u == admin_id) continue;
+    HttpResult certified = decide(admin_, {{"user_id", u}, {"decision", "certify"}});
+    ASSERT_EQ(certified.status, 200) << certified.body;
+  }
+  ASSERT_EQ(decide(root_, {{"user_id", admin_id}, {"decision", "certify"}}).status, 200) << "another reviewer";
+  HttpResult done = c.PostJson("/api/security/access-reviews/" + id + "/complete", json::object(), admin_);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(done.Json()["status"], "completed");
+  EXPECT_EQ(done.Json()["progress"]["revoked"], 1);
+  EXPECT_EQ(done.Json()["progress"]["decided"], static_cast<int>(users.size()));
+  EXPECT_EQ(decide(admin_, {{"user_id", clerk_id}, {"decision", "revoke"}}).status, 409) << "evidence, unchanged";
+  HttpResult listed = c.Get("/api/security/access-reviews", admin_);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.Json()["items"][0]["status"], "completed");
 }
 
 TEST(SecurityRulesFileTest, ARuleFileReplacesTheShippedRules) {

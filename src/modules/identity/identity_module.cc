@@ -43,6 +43,7 @@ absl::Status IdentityModule::Register(ModuleContext& context) {
                                        *context.personal_data);
   RegisterAccountRoutes(context.router, *accounts_);
   context.authenticator = this;
+  context.identity = service_.get();
   // Ended sessions are kept a week for investigations, then deleted; so are expired sign-ins.
   return context.scheduler.Every("identity.purge_ended_sessions", std::chrono::hours(1), [this]() -> absl::Status {
     auto purged = service_->PurgeEndedSessions(std::chrono::hours(24 * 7));

@@ -2,6 +2,7 @@
 
 #include "core/status.h"
 #include "core/strings.h"
+#include "nlohmann/json.hpp"
 #include "store/where.h"
 
 namespace tf::security {
@@ -98,6 +99,106 @@ absl::StatusOr<std::vector<AccessRequest>> AccessRepo::Ended(Tx& tx, int64_t now
   store::Where where{" WHERE (status = 'approved' AND expires_at <= ?) OR (status = 'pending' AND created_at < ?)",
                      {now, lapse_before}};
   return store::SelectRows(tx, kColumns, "access_requests", where, StrCat(" ORDER BY id LIMIT ", limit), FromRow);
+}
+
+namespace {
+
+constexpr std::string_view kReviewColumns =
+    "id, tenant_id, title, status, due_at, created_at, created_by, completed_at, completed_by";
+
+AccessReview ReviewFromRow(const store::Row& r) {
+  AccessReview a;
+  a.id = r.Text(0);
+  a.tenant_id = r.Text(1);
+  a.title = r.Text(2);
+  a.status = r.Text(3);
+  a.due_at = r.OptInt(4);
+  a.created_at = r.Int(5);
+  a.created_by = r.Text(6);
+  a.completed_at = r.OptInt(7);
+  a.completed_by = r.OptText(8);
+  return a;
+}
+
+std::vector<std::string> Strings(const std::optional<std::string>& text) {
+  std::vector<std::string> out;
+  if (!text) return out;
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_array()) return out;
+  for (const nlohmann::json& s : j) {
+    if (s.is_string()) out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status AccessRepo::InsertReview(Tx& tx, const AccessReview& r) {
+  TF_RETURN_IF_ERROR(tx.Exec(StrCat("INSERT INTO access_reviews (", kReviewColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                             {r.id, r.tenant_id, r.title, r.status, OptInt(r.due_at), r.created_at, r.created_by,
+                              OptInt(r.completed_at), OptText(r.completed_by)})
+                         .status());
+  for (const ReviewItem& i : r.items) {
+    TF_RETURN_IF_ERROR(tx.Exec("INSERT INTO access_review_items (review_id, user_id, tenant_id, roles) "
+                               "VALUES (?, ?, ?, ?)",
+                               {r.id, i.user_id, r.tenant_id, nlohmann::json(i.roles).dump()})
+                           .status());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AccessReview> AccessRepo::GetReview(Tx& tx, const std::optional<std::string>& tenant_scope,
+                                                   const std::string& id) {
+  store::Where where;
+  where.Add("id = ?", id);
+  where.AddIf("tenant_id = ?", tenant_scope);
+  TF_ASSIGN_OR_RETURN(std::vector<AccessReview> found,
+                      store::SelectRows(tx, kReviewColumns, "access_reviews", where, "", ReviewFromRow));
+  if (found.empty()) return absl::NotFoundError("no such access review");
+  AccessReview r = std::move(found.front());
+  store::Where items;
+  items.Add("review_id = ?", id);
+  TF_ASSIGN_OR_RETURN(r.items, store::SelectRows(tx, "user_id, roles, decision, revoked_roles, note, decided_by, "
+                                                     "decided_at",
+                                                 "access_review_items", items, " ORDER BY user_id",
+                                                 [](const store::Row& row) {
+                                                   ReviewItem i;
+                                                   i.user_id = row.Text(0);
+                                                   i.roles = Strings(row.OptText(1));
+                                                   i.decision = row.OptText(2);
+                                                   i.revoked_roles = Strings(row.OptText(3));
+                                                   i.note = row.OptText(4);
+                                                   i.decided_by = row.OptText(5);
+                                                   i.decided_at = row.OptInt(6);
+                                                   return i;
+                                                 }));
+  return r;
+}
+
+absl::StatusOr<std::vector<AccessReview>> AccessRepo::ListReviews(Tx& tx, const std::optional<std::string>& tenant_id,
+                                                                  const std::optional<std::string>& before_id,
+                                                                  int limit) {
+  store::Where where;
+  where.AddIf("tenant_id = ?", tenant_id);
+  where.AddIf("id < ?", before_id);
+  return store::SelectRows(tx, kReviewColumns, "access_reviews", where, store::OrderByIdLimit(limit, true),
+                           ReviewFromRow);
+}
+
+absl::StatusOr<bool> AccessRepo::DecideItem(Tx& tx, const std::string& review_id, const ReviewItem& i) {
+  TF_ASSIGN_OR_RETURN(int64_t changed,
+                      tx.Exec("UPDATE access_review_items SET decision = ?, revoked_roles = ?, note = ?, decided_by = ?, "
+                              "decided_at = ? WHERE review_id = ? AND user_id = ? AND decision IS NULL",
+                              {OptText(i.decision), nlohmann::json(i.revoked_roles).dump(), OptText(i.note),
+                               OptText(i.decided_by), OptInt(i.decided_at), review_id, i.user_id}));
+  return changed == 1;
+}
+
+absl::StatusOr<bool> AccessRepo::CompleteReview(Tx& tx, const AccessReview& r) {
+  TF_ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE access_reviews SET status = 'completed', completed_at = ?, "
+                                               "completed_by = ? WHERE id = ? AND status = 'open'",
+                                               {OptInt(r.completed_at), OptText(r.completed_by), r.id}));
+  return changed == 1;
 }
 
 }  // namespace tf::security

@@ -32,6 +32,18 @@ class AccessRepo {
   absl::StatusOr<std::vector<AccessRequest>> ActiveGrants(Tx& tx, int64_t now);
   //! Approved requests whose time ran out by `now`, and pending ones created before `lapse_before`.
   absl::StatusOr<std::vector<AccessRequest>> Ended(Tx& tx, int64_t now, int64_t lapse_before, int limit);
+
+  //! Inserts the review and its items.
+  absl::Status InsertReview(Tx& tx, const AccessReview& r);
+  //! The review with its items (by user id).
+  absl::StatusOr<AccessReview> GetReview(Tx& tx, const std::optional<std::string>& tenant_scope, const std::string& id);
+  //! Newest first, without items.
+  absl::StatusOr<std::vector<AccessReview>> ListReviews(Tx& tx, const std::optional<std::string>& tenant_id,
+                                                        const std::optional<std::string>& before_id, int limit);
+  //! Records an undecided item's decision; false when it was decided meanwhile.
+  absl::StatusOr<bool> DecideItem(Tx& tx, const std::string& review_id, const ReviewItem& item);
+  //! Completes an open review; false when it was completed meanwhile.
+  absl::StatusOr<bool> CompleteReview(Tx& tx, const AccessReview& r);
 };
 
 }  // namespace tf::security

@@ -54,9 +54,105 @@ absl::StatusOr<std::optional<std::string>> NoteOf(const RequestContext& ctx) {
   return note;
 }
 
+json ReviewJson(const AccessReview& r, bool with_items) {
+  int64_t decided = 0, revoked = 0;
+  json items = json::array();
+  for (const ReviewItem& i : r.items) {
+    if (i.decision) ++decided;
+    if (i.decision == "revoked") ++revoked;
+    items.push_back({{"user_id", i.user_id},
+                     {"roles", i.roles},
+                     {"decision", http::OrNull(i.decision)},
+                     {"revoked_roles", i.revoked_roles},
+                     {"note", http::OrNull(i.note)},
+                     {"decided_by", http::OrNull(i.decided_by)},
+                     {"decided_at", http::TimeOrNull(i.decided_at)}});
+  }
+  json out = {{"id", r.id},
+              {"tenant_id", r.tenant_id},
+              {"title", r.title},
+              {"status", r.status},
+              {"due_at", http::TimeOrNull(r.due_at)},
+              {"created_at", FormatRfc3339Exact(r.created_at)},
+              {"created_by", r.created_by},
+              {"completed_at", http::TimeOrNull(r.completed_at)},
+              {"completed_by", http::OrNull(r.completed_by)}};
+  if (with_items) {
+    out["progress"] = {{"users", r.items.size()}, {"decided", decided}, {"revoked", revoked}};
+    out["items"] = std::move(items);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ReviewIdParam(const RequestContext& ctx) {
+  const std::string& id = ctx.PathParam("id");
+  if (!IsUuid(id)) return absl::NotFoundError("no such access review");
+  return id;
+}
+
+void RegisterReviewRoutes(http::Router& router, ReviewService& reviews) {
+  const std::string base = "/api/security/access-reviews";
+  const Access kManage = Access::Requires(Permission::kAccessManage);
+  const Access kRead = Access::Requires(Permission::kAuditRead);
+  router.Add({"POST", base, kManage,
+              [&reviews](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
+                TF_ASSIGN_OR_RETURN(std::string title, body.RequiredString("title", 200));
+                TF_ASSIGN_OR_RETURN(std::optional<std::string> due, body.OptionalString("due_at", 64));
+                TF_ASSIGN_OR_RETURN(std::optional<std::string> tenant_id, body.OptionalString("tenant_id", 64));
+                TF_RETURN_IF_ERROR(body.Finish());
+                std::optional<int64_t> due_at;
+                if (due) {
+                  absl::StatusOr<SysTime> t = ParseRfc3339(*due);
+                  if (!t.ok()) return FieldError("due_at", "must be an RFC 3339 time");
+                  due_at = t->time_since_epoch().count();
+                }
+                TF_ASSIGN_OR_RETURN(AccessReview r, reviews.Open(*ctx.principal, tenant_id, std::move(title), due_at));
+                return Response::Json(201, ReviewJson(r, true));
+              },
+              kSmallBody});
+  router.Add({"GET", base, kRead, [&reviews](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(http::PageRequest page, http::ParsePageRequest(ctx.request));
+                TF_ASSIGN_OR_RETURN(std::optional<std::string> tenant_id, http::TextParam(ctx, "tenant_id", 64));
+                TF_ASSIGN_OR_RETURN(std::vector<AccessReview> list,
+                                    reviews.List(*ctx.principal, tenant_id, page.after_id, page.limit + 1));
+                json items = json::array();
+                for (const AccessReview& r : list) items.push_back(ReviewJson(r, false));
+                return Response::Json(200, http::PageResponse(std::move(items), page.limit));
+              }});
+  router.Add({"GET", base + "/{id}", kRead, [&reviews](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(std::string id, ReviewIdParam(ctx));
+                TF_ASSIGN_OR_RETURN(AccessReview r, reviews.Get(*ctx.principal, id));
+                return Response::Json(200, ReviewJson(r, true));
+              }});
+  router.Add({"POST", base + "/{id}/decisions", kManage,
+              [&reviews](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(std::string id, ReviewIdParam(ctx));
+                TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
+                ReviewDecision d;
+                TF_ASSIGN_OR_RETURN(d.user_id, body.RequiredString("user_id", 64));
+                TF_ASSIGN_OR_RETURN(d.decision, body.RequiredString("decision", 16));
+                TF_ASSIGN_OR_RETURN(std::optional<std::vector<std::string>> roles,
+                                    body.OptionalStringArray("roles", 8, 32));
+                TF_ASSIGN_OR_RETURN(d.note, body.OptionalString("note", 1000));
+                TF_RETURN_IF_ERROR(body.Finish());
+                if (roles) d.roles = std::move(*roles);
+                TF_ASSIGN_OR_RETURN(AccessReview r, reviews.Decide(*ctx.principal, id, d));
+                return Response::Json(200, ReviewJson(r, true));
+              },
+              kSmallBody});
+  router.Add({"POST", base + "/{id}/complete", kManage, [&reviews](RequestContext& ctx) -> absl::StatusOr<Response> {
+                TF_ASSIGN_OR_RETURN(std::string id, ReviewIdParam(ctx));
+                TF_ASSIGN_OR_RETURN(AccessReview r, reviews.Complete(*ctx.principal, id));
+                return Response::Json(200, ReviewJson(r, true));
+              },
+              kSmallBody});
+}
+
 }  // namespace
 
-void RegisterAccessRoutes(http::Router& router, AccessService& service, const Clock& clock) {
+void RegisterAccessRoutes(http::Router& router, AccessService& service, ReviewService& reviews, const Clock& clock) {
+  RegisterReviewRoutes(router, reviews);
   const std::string base = "/api/security/access-requests";
   auto one = [&service, &clock](auto action) {
     return [&service, &clock, action](RequestContext& ctx) -> absl::StatusOr<Response> {

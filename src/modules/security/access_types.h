@@ -1,12 +1,13 @@
 #pragma once
-// Just-in-time access: a request for a role for a while, which is the grant once approved.
-// See 0013_access_requests.sql.
+// Privileged access: a request for a role for a while, which is the grant once approved, and
+// the access review campaigns. See 0013_access_requests.sql.
 // Thread-safety: plain values.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tf::security {
 
@@ -38,6 +39,29 @@ struct AccessFilter {
   std::optional<std::string> tenant_id, requester, status, role;
   std::optional<std::string> before_id;
   int limit = 50;
+};
+
+struct ReviewItem {
+  std::string user_id;
+  std::vector<std::string> roles;  //!< when the campaign opened
+  std::optional<std::string> decision;  //!< certified | revoked
+  std::vector<std::string> revoked_roles;
+  std::optional<std::string> note, decided_by;
+  std::optional<int64_t> decided_at;
+};
+
+//! An access review campaign.
+struct AccessReview {
+  std::string id;
+  std::string tenant_id;
+  std::string title;
+  std::string status = "open";  //!< open | completed
+  std::optional<int64_t> due_at;
+  int64_t created_at = 0;
+  std::string created_by;
+  std::optional<int64_t> completed_at;
+  std::optional<std::string> completed_by;
+  std::vector<ReviewItem> items;
 };
 
 }  // namespace tf::security

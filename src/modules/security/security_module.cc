@@ -22,7 +22,9 @@ absl::Status SecurityModule::Register(ModuleContext& context) {
   access_ = std::make_unique<AccessService>(context.db, *context.audit, context.clock, context.rng, *grants_);
   authenticator_ = std::make_unique<GrantingAuthenticator>(*context.authenticator, *grants_);
   context.authenticator = authenticator_.get();
-  RegisterAccessRoutes(context.router, *access_, context.clock);
+  if (!context.identity) return absl::FailedPreconditionError("the security module needs the identity module before it");
+  reviews_ = std::make_unique<ReviewService>(context.db, *context.audit, *context.identity, context.clock, context.rng);
+  RegisterAccessRoutes(context.router, *access_, *reviews_, context.clock);
   TF_RETURN_IF_ERROR(context.scheduler.Every("security.access_sweep", std::chrono::minutes(1),
                                              [this]() -> absl::Status { return access_->Sweep().status(); }));
   return context.scheduler.Every("security.detect", std::chrono::seconds(1),

@@ -15,6 +15,7 @@
 #include "modules/security/grant_cache.h"
 #include "modules/security/event_service.h"
 #include "modules/security/incident_service.h"
+#include "modules/security/review_service.h"
 #include "modules/security/rule_service.h"
 
 namespace tf::security {
@@ -33,6 +34,7 @@ class SecurityModule final : public Module {
   std::unique_ptr<AccessService> access_;
   std::unique_ptr<GrantCache> grants_;
   std::unique_ptr<GrantingAuthenticator> authenticator_;
+  std::unique_ptr<ReviewService> reviews_;
 };
 
 }  // namespace tf::security
