@@ -461,6 +461,18 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     const me = await (await fetch(`${base}/api/auth/me`, { headers: { Authorization: `Bearer ${clerk}` } })).json();
     assert.ok(me.permissions.includes('audit.read'), JSON.stringify(me));
     assert.match(me.access_via, /^jit:/);
+
+    // An access review: the operator certifies the clerk; their own access waits for another reviewer.
+    const reviews = page.locator('#access-reviews');
+    await reviews.getByLabel('Review title').fill('Year-end access review');
+    await reviews.getByRole('button', { name: 'Open a review' }).click();
+    await reviews.getByRole('heading', { name: 'Year-end access review' }).waitFor();
+    await reviews.getByText('another reviewer decides').waitFor();
+    const clerkRow = reviews.locator('tr[data-user]').filter({ hasText: 'VIEWER' });
+    await clerkRow.getByRole('button', { name: 'Certify' }).click();
+    await clerkRow.getByText('Certified').waitFor();
+    await reviews.getByText(/1 of 2 users decided, 0 revoked/).waitFor();
+    assert.equal(await reviews.getByRole('button', { name: 'Complete the review' }).isDisabled(), true);
     await shot('access');
   });
 

@@ -1,6 +1,7 @@
-// Just-in-time access: ask for a role for a while with a reason; the requests the user may see
+// Privileged access: ask for a role for a while with a reason; the requests the user may see
 // (their own; the tenant's for managers and auditors), with approve and reject for managers
-// (never on their own requests: four-eyes) and ending a grant early.
+// (never on their own requests: four-eyes) and ending a grant early; and access reviews, where
+// reviewers certify or revoke each user's roles.
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, type Page } from '../api';
 import { ErrorBanner, Field, Notice, Section, useAction } from '../components/common';
@@ -10,6 +11,23 @@ import { Link } from '../router';
 import { can, useSession } from '../session';
 
 const ROLES = ['ADMIN', 'ACCOUNTANT', 'AUDITOR', 'VIEWER'] as const;
+
+interface ReviewItem {
+  user_id: string;
+  roles: string[];
+  decision: string | null;
+  revoked_roles: string[];
+  decided_by: string | null;
+}
+interface AccessReview {
+  id: string;
+  title: string;
+  status: string;
+  created_at: string;
+  completed_at: string | null;
+  progress?: { users: number; decided: number; revoked: number };
+  items?: ReviewItem[];
+}
 
 interface AccessRequest {
   id: string;
@@ -177,6 +195,117 @@ export function AccessPage() {
           </table>
         )}
       </Section>
+      {(manager || can(me, 'audit.read')) && <ReviewsSection manager={manager} />}
     </>
+  );
+}
+
+function ReviewsSection({ manager }: { manager: boolean }) {
+  const { me } = useSession();
+  const [reviews, setReviews] = useState<AccessReview[]>([]);
+  const [open, setOpen] = useState<AccessReview | null>(null);
+  const [title, setTitle] = useState('');
+  const { busy, error, run } = useAction();
+  const load = () =>
+    run(async () => setReviews((await api<Page<AccessReview>>('GET', '/api/security/access-reviews?limit=20')).items));
+  useEffect(() => {
+    void load();
+  }, []);
+  const show = (id: string) => run(async () => setOpen(await api<AccessReview>('GET', `/api/security/access-reviews/${id}`)));
+  const start = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      setOpen(await api<AccessReview>('POST', '/api/security/access-reviews', { title }));
+      setTitle('');
+      await load();
+    });
+  };
+  const decide = (item: ReviewItem, decision: 'certify' | 'revoke') =>
+    run(async () => {
+      if (!open) return;
+      setOpen(await api<AccessReview>('POST', `/api/security/access-reviews/${open.id}/decisions`,
+        { user_id: item.user_id, decision }));
+    });
+  const complete = () =>
+    run(async () => {
+      if (!open) return;
+      setOpen(await api<AccessReview>('POST', `/api/security/access-reviews/${open.id}/complete`, {}));
+      await load();
+    });
+  return (
+    <Section title="Access reviews" id="access-reviews">
+      <ErrorBanner error={error} />
+      {manager && (
+        <form className="inline-form" onSubmit={start} aria-label="Open an access review">
+          <Field id="review-title" label="Review title" required maxLength={200} value={title}
+            onChange={(e) => setTitle(e.target.value)} />
+          <button type="submit" disabled={busy}>
+            Open a review
+          </button>
+        </form>
+      )}
+      {reviews.length === 0 && <p className="hint">No review yet.</p>}
+      <ul className="events" aria-label="Reviews">
+        {reviews.map((r) => (
+          <li key={r.id}>
+            <button type="button" className="link" onClick={() => void show(r.id)}>
+              {r.title}
+            </button>{' '}
+            <span className={`badge review-${r.status}`}>{humanize(r.status)}</span>{' '}
+            <span className="hint">opened {formatTime(r.created_at)}</span>
+          </li>
+        ))}
+      </ul>
+      {open && open.items && (
+        <div data-review={open.id}>
+          <h3>{open.title}</h3>
+          <p className="hint">
+            {`${open.progress?.decided ?? 0} of ${open.progress?.users ?? 0} users decided, ${open.progress?.revoked ?? 0} revoked`}
+          </p>
+          <table>
+            <caption className="visually-hidden">Users under review</caption>
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                <th scope="col">Roles</th>
+                <th scope="col">Decision</th>
+              </tr>
+            </thead>
+            <tbody>
+              {open.items.map((i) => (
+                <tr key={i.user_id} data-user={i.user_id}>
+                  <td className="mono">{i.user_id === me.id ? 'you' : i.user_id.slice(-12)}</td>
+                  <td>{i.roles.join(', ')}</td>
+                  <td className="row-actions">
+                    {i.decision ? (
+                      <span className={`badge review-${i.decision}`}>
+                        {i.decision === 'revoked' ? `Revoked ${i.revoked_roles.join(', ')}` : 'Certified'}
+                      </span>
+                    ) : manager && open.status === 'open' && i.user_id !== me.id ? (
+                      <>
+                        <button type="button" disabled={busy} onClick={() => void decide(i, 'certify')}>
+                          Certify
+                        </button>
+                        <button type="button" disabled={busy} onClick={() => void decide(i, 'revoke')}>
+                          Revoke
+                        </button>
+                      </>
+                    ) : (
+                      <span className="hint">{i.user_id === me.id ? 'another reviewer decides' : 'undecided'}</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {manager && open.status === 'open' && (
+            <button type="button" className="primary" disabled={busy || open.progress?.decided !== open.progress?.users}
+              onClick={() => void complete()}>
+              Complete the review
+            </button>
+          )}
+        </div>
+      )}
+    </Section>
   );
 }
