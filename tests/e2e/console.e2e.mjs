@@ -410,6 +410,16 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     assert.match(await detail.locator('[data-tile="breach-clock"]').textContent(),
       /(2 d 23 h|3 d) left to notify the supervisory authority/);
     await detail.getByText('Declared as SEV1; in triage').waitFor();
+    await detail.getByRole('button', { name: 'Take command' }).click();
+    await detail.getByText('Commander: you').waitFor();
+    await detail.getByLabel('Nature of the breach').fill('A client list was emailed to a supplier.');
+    await detail.getByRole('button', { name: 'Save the notification content' }).click();
+    await page.waitForFunction(() => !document.querySelector('[data-tile="breach-clock"]')?.textContent.includes('Nature'));
+    await detail.getByLabel('Supervisory authority notified').fill('ICO');
+    await detail.getByLabel('Its reference').fill('ICO-2026-0042');
+    await detail.getByRole('button', { name: 'Record the notification' }).click();
+    await detail.getByText('Notified in time (ICO)').waitFor();
+    await detail.getByText('Supervisory authority ICO notified (reference ICO-2026-0042)').waitFor();
     for (const [button, line] of [['Investigate', 'Status triage → investigating'],
       ['Cause identified', 'Status investigating → identified'], ['Resolve', 'Status identified → resolved']]) {
       await detail.getByRole('button', { name: button }).click();

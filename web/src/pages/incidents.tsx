@@ -266,6 +266,9 @@ function IncidentView({ id, respond, onChanged }: { id: string; respond: boolean
     setD(next);
     onChanged();
   };
+  const { me } = useSession();
+  const command = () =>
+    run(async () => apply(await api<IncidentDetail>('PATCH', `/api/security/incidents/${id}`, { commander: me.id })));
   const move = (status: string) =>
     run(async () => apply(await api<IncidentDetail>('PATCH', `/api/security/incidents/${id}/status`, { status })));
   const addNote = (e: FormEvent) => {
@@ -296,8 +299,17 @@ function IncidentView({ id, respond, onChanged }: { id: string; respond: boolean
         ))}
         <BreachPanel incident={d} />
       </div>
+      <p className="hint">
+        {d.commander ? `Commander: ${d.commander === me.id ? 'you' : d.commander}` : 'No commander yet.'}
+        {d.event_ids.length > 0 && ` · ${d.event_ids.length} linked security event${d.event_ids.length === 1 ? '' : 's'}`}
+      </p>
       {respond && d.allowed_transitions.length > 0 && (
         <div className="row-actions" aria-label="Move the incident">
+          {d.commander !== me.id && (
+            <button type="button" disabled={busy} onClick={() => void command()}>
+              Take command
+            </button>
+          )}
           {d.allowed_transitions.map((s) => (
             <button key={s} type="button" disabled={busy} onClick={() => void move(s)}>
               {moveLabel(d.status, s)}
@@ -325,8 +337,76 @@ function IncidentView({ id, respond, onChanged }: { id: string; respond: boolean
           </button>
         </form>
       )}
+      {respond && d.breach && !d.breach.notified && (
+        <BreachForm incident={d} onSaved={apply} />
+      )}
       <PostmortemEditor incident={d} respond={respond} onSaved={apply} />
     </Section>
+  );
+}
+
+const BREACH_FIELDS = [
+  ['nature', 'Nature of the breach'],
+  ['data_subjects', 'People concerned (categories, approximate number)'],
+  ['records', 'Records concerned (categories, approximate number)'],
+  ['contact', 'Contact point (data protection officer)'],
+  ['consequences', 'Likely consequences'],
+  ['measures', 'Measures taken or proposed'],
+] as const;
+
+/** The Art. 33(3) content of the notification, and the record of the notification once made. */
+function BreachForm({ incident, onSaved }: { incident: IncidentDetail; onSaved: (d: IncidentDetail) => void }) {
+  const b = incident.breach!;
+  const [report, setReport] = useState<Record<string, string>>(b.report);
+  const [authority, setAuthority] = useState('');
+  const [reference, setReference] = useState('');
+  const [lateReason, setLateReason] = useState('');
+  const { busy, error, run } = useAction();
+  const late = Date.now() > Date.parse(b.notification_deadline);
+  const saveReport = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () =>
+      onSaved(await api<IncidentDetail>('PATCH', `/api/security/incidents/${incident.id}`, { breach_report: report })));
+  };
+  const notify = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      const notification: Record<string, string> = { authority };
+      if (reference) notification.reference = reference;
+      if (lateReason) notification.late_reason = lateReason;
+      onSaved(await api<IncidentDetail>('PATCH', `/api/security/incidents/${incident.id}`, { notification }));
+    });
+  };
+  return (
+    <details open>
+      <summary>Personal-data breach notification</summary>
+      <ErrorBanner error={error} />
+      <form onSubmit={saveReport} aria-label="Breach notification content">
+        {BREACH_FIELDS.map(([k, label]) => (
+          <div className="field" key={k}>
+            <label htmlFor={`breach-${k}`}>{label}</label>
+            <textarea id={`breach-${k}`} rows={2} value={report[k] ?? ''}
+              onChange={(e) => setReport({ ...report, [k]: e.target.value })} />
+          </div>
+        ))}
+        <button type="submit" disabled={busy}>
+          Save the notification content
+        </button>
+      </form>
+      <form className="inline-form" onSubmit={notify} aria-label="Record the notification">
+        <Field id="breach-authority" label="Supervisory authority notified" required maxLength={256} value={authority}
+          onChange={(e) => setAuthority(e.target.value)} />
+        <Field id="breach-reference" label="Its reference" maxLength={256} value={reference}
+          onChange={(e) => setReference(e.target.value)} />
+        {late && (
+          <Field id="breach-late" label="Reasons for the delay" required maxLength={4000} value={lateReason}
+            onChange={(e) => setLateReason(e.target.value)} />
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          Record the notification
+        </button>
+      </form>
+    </details>
   );
 }
 
