@@ -9,29 +9,33 @@ namespace tf::security {
 
 absl::Status GrantCache::Refresh() {
   std::lock_guard<std::mutex> one(refresh_mu_);
-  int64_t now = clock_.NowMicros();
+  return Load(clock_.NowMicros());
+}
+
+absl::Status GrantCache::Load(int64_t now) {
   absl::StatusOr<std::vector<AccessRequest>> active = loader_(now);
-  if (!active.ok()) return active.status();
-  std::map<std::string, std::vector<Grant>> next;
-  for (const AccessRequest& r : *active) {
-    if (r.expires_at) next[r.requester].push_back({r.id, r.role, *r.expires_at});
-  }
   std::lock_guard<std::mutex> lock(mu_);
-  by_user_ = std::move(next);
-  loaded_at_ = now;
-  loaded_ = true;
+  loaded_at_ = now;  // a failed load is tried again a second later, not on every request
+  if (!active.ok()) return active.status();
+  by_user_.clear();
+  for (const AccessRequest& r : *active) {
+    if (r.expires_at) by_user_[r.requester].push_back({r.id, r.role, *r.expires_at});
+  }
   return absl::OkStatus();
 }
 
 std::vector<GrantCache::Grant> GrantCache::For(const std::string& user_id) {
   int64_t now = clock_.NowMicros();
-  bool stale = false;
-  {
+  auto stale = [&] {
     std::lock_guard<std::mutex> lock(mu_);
-    stale = !loaded_ || now - loaded_at_ >= kMaxAgeMicros;
-  }
-  if (stale) {
-    if (absl::Status s = Refresh(); !s.ok()) log::Warn("access grants not reloaded", {{"error", s.ToString()}});
+    return now - loaded_at_ >= kMaxAgeMicros;
+  };
+  if (stale()) {
+    // One caller reloads; the others go on with what is there.
+    std::unique_lock<std::mutex> one(refresh_mu_, std::try_to_lock);
+    if (one.owns_lock() && stale()) {
+      if (absl::Status s = Load(now); !s.ok()) log::Warn("access grants not reloaded", {{"error", s.ToString()}});
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Grant> out;

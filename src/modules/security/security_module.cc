@@ -20,6 +20,7 @@ absl::Status SecurityModule::Register(ModuleContext& context) {
   if (!context.authenticator) return absl::FailedPreconditionError("the security module needs the identity module before it");
   grants_ = std::make_unique<GrantCache>(context.clock, [this](int64_t now) { return access_->ActiveGrants(now); });
   access_ = std::make_unique<AccessService>(context.db, *context.audit, context.clock, context.rng, *grants_);
+  TF_RETURN_IF_ERROR(grants_->Refresh());
   authenticator_ = std::make_unique<GrantingAuthenticator>(*context.authenticator, *grants_);
   context.authenticator = authenticator_.get();
   if (!context.identity) return absl::FailedPreconditionError("the security module needs the identity module before it");

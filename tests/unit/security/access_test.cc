@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/match.h"
 #include "unit/security/security_fixture.h"
 
@@ -148,6 +151,41 @@ TEST_P(AccessTest, RequestsAreCheckedAndSeenByTheirRequesterAndTheTenantsManager
 }
 
 TF_INSTANTIATE_BACKENDS(AccessTest);
+
+TEST(GrantCacheTest, OneCallerReloadsAStaleCacheAndAFailedLoadWaitsASecond) {
+  FakeClock clock{store::testing::TestEpoch()};
+  std::atomic<int> loads{0};
+  std::atomic<bool> fail{false};
+  GrantCache cache(clock, [&](int64_t now) -> absl::StatusOr<std::vector<AccessRequest>> {
+    loads.fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (fail) return absl::UnavailableError("the database is down");
+    AccessRequest r;
+    r.id = "req";
+    r.requester = kUserA;
+    r.role = "AUDITOR";
+    r.status = "approved";
+    r.expires_at = now + 3'600'000'000;
+    return std::vector<AccessRequest>{r};
+  });
+  TF_ASSERT_OK(cache.Refresh());
+  EXPECT_EQ(cache.For(kUserA).size(), 1u);
+  EXPECT_EQ(loads.load(), 1) << "fresh: no reload";
+  clock.Advance(std::chrono::seconds(2));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) threads.emplace_back([&] { EXPECT_EQ(cache.For(kUserA).size(), 1u); });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(loads.load(), 2) << "eight stale lookups, one reload";
+
+  fail = true;
+  clock.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(cache.For(kUserA).size(), 1u) << "a failed reload keeps what it had";
+  EXPECT_EQ(cache.For(kUserA).size(), 1u);
+  EXPECT_EQ(loads.load(), 3) << "and is not tried again on every lookup";
+  clock.Advance(std::chrono::seconds(1));
+  (void)cache.For(kUserA);
+  EXPECT_EQ(loads.load(), 4);
+}
 
 }  // namespace
 }  // namespace tf::security
