@@ -1,6 +1,7 @@
 #include "modules/security/access_repo.h"
 
 #include "core/status.h"
+#include "modules/security/security_repo.h"
 #include "core/strings.h"
 #include "nlohmann/json.hpp"
 #include "store/where.h"
@@ -34,6 +35,23 @@ AccessRequest FromRow(const store::Row& r) {
   a.ended_by = r.OptText(13);
   a.created_at = r.Int(14);
   a.updated_at = r.Int(15);
+  return a;
+}
+
+constexpr std::string_view kReviewColumns =
+    "id, tenant_id, title, status, due_at, created_at, created_by, completed_at, completed_by";
+
+AccessReview ReviewFromRow(const store::Row& r) {
+  AccessReview a;
+  a.id = r.Text(0);
+  a.tenant_id = r.Text(1);
+  a.title = r.Text(2);
+  a.status = r.Text(3);
+  a.due_at = r.OptInt(4);
+  a.created_at = r.Int(5);
+  a.created_by = r.Text(6);
+  a.completed_at = r.OptInt(7);
+  a.completed_by = r.OptText(8);
   return a;
 }
 
@@ -101,38 +119,6 @@ absl::StatusOr<std::vector<AccessRequest>> AccessRepo::Ended(Tx& tx, int64_t now
   return store::SelectRows(tx, kColumns, "access_requests", where, StrCat(" ORDER BY id LIMIT ", limit), FromRow);
 }
 
-namespace {
-
-constexpr std::string_view kReviewColumns =
-    "id, tenant_id, title, status, due_at, created_at, created_by, completed_at, completed_by";
-
-AccessReview ReviewFromRow(const store::Row& r) {
-  AccessReview a;
-  a.id = r.Text(0);
-  a.tenant_id = r.Text(1);
-  a.title = r.Text(2);
-  a.status = r.Text(3);
-  a.due_at = r.OptInt(4);
-  a.created_at = r.Int(5);
-  a.created_by = r.Text(6);
-  a.completed_at = r.OptInt(7);
-  a.completed_by = r.OptText(8);
-  return a;
-}
-
-std::vector<std::string> Strings(const std::optional<std::string>& text) {
-  std::vector<std::string> out;
-  if (!text) return out;
-  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_array()) return out;
-  for (const nlohmann::json& s : j) {
-    if (s.is_string()) out.push_back(s.get<std::string>());
-  }
-  return out;
-}
-
-}  // namespace
-
 absl::Status AccessRepo::InsertReview(Tx& tx, const AccessReview& r) {
   TF_RETURN_IF_ERROR(tx.Exec(StrCat("INSERT INTO access_reviews (", kReviewColumns, ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                              {r.id, r.tenant_id, r.title, r.status, OptInt(r.due_at), r.created_at, r.created_by,
@@ -164,9 +150,9 @@ absl::StatusOr<AccessReview> AccessRepo::GetReview(Tx& tx, const std::optional<s
                                                  [](const store::Row& row) {
                                                    ReviewItem i;
                                                    i.user_id = row.Text(0);
-                                                   i.roles = Strings(row.OptText(1));
+                                                   i.roles = JsonStrings(row.Text(1));
                                                    i.decision = row.OptText(2);
-                                                   i.revoked_roles = Strings(row.OptText(3));
+                                                   i.revoked_roles = JsonStrings(row.OptText(3).value_or("[]"));
                                                    i.note = row.OptText(4);
                                                    i.decided_by = row.OptText(5);
                                                    i.decided_at = row.OptInt(6);

@@ -8,6 +8,7 @@
 #include "http/json_values.h"
 #include "http/pagination.h"
 #include "http/query_params.h"
+#include "modules/security/security_http.h"
 
 namespace tf::security {
 
@@ -17,7 +18,6 @@ using http::RequestContext;
 using http::Response;
 using nlohmann::json;
 
-constexpr uint64_t kSmallBody = 16 * 1024;
 
 json RequestJson(const AccessRequest& r, int64_t now) {
   bool active = r.ActiveAt(now);
@@ -39,12 +39,6 @@ json RequestJson(const AccessRequest& r, int64_t now) {
           {"ended_by", http::OrNull(r.ended_by)},
           {"created_at", FormatRfc3339Exact(r.created_at)},
           {"updated_at", FormatRfc3339Exact(r.updated_at)}};
-}
-
-absl::StatusOr<std::string> IdParam(const RequestContext& ctx) {
-  const std::string& id = ctx.PathParam("id");
-  if (!IsUuid(id)) return absl::NotFoundError("no such access request");
-  return id;
 }
 
 absl::StatusOr<std::optional<std::string>> NoteOf(const RequestContext& ctx) {
@@ -84,12 +78,6 @@ json ReviewJson(const AccessReview& r, bool with_items) {
   return out;
 }
 
-absl::StatusOr<std::string> ReviewIdParam(const RequestContext& ctx) {
-  const std::string& id = ctx.PathParam("id");
-  if (!IsUuid(id)) return absl::NotFoundError("no such access review");
-  return id;
-}
-
 void RegisterReviewRoutes(http::Router& router, ReviewService& reviews) {
   const std::string base = "/api/security/access-reviews";
   const Access kManage = Access::Requires(Permission::kAccessManage);
@@ -121,13 +109,13 @@ void RegisterReviewRoutes(http::Router& router, ReviewService& reviews) {
                 return Response::Json(200, http::PageResponse(std::move(items), page.limit));
               }});
   router.Add({"GET", base + "/{id}", kRead, [&reviews](RequestContext& ctx) -> absl::StatusOr<Response> {
-                TF_ASSIGN_OR_RETURN(std::string id, ReviewIdParam(ctx));
+                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "access review"));
                 TF_ASSIGN_OR_RETURN(AccessReview r, reviews.Get(*ctx.principal, id));
                 return Response::Json(200, ReviewJson(r, true));
               }});
   router.Add({"POST", base + "/{id}/decisions", kManage,
               [&reviews](RequestContext& ctx) -> absl::StatusOr<Response> {
-                TF_ASSIGN_OR_RETURN(std::string id, ReviewIdParam(ctx));
+                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "access review"));
                 TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
                 ReviewDecision d;
                 TF_ASSIGN_OR_RETURN(d.user_id, body.RequiredString("user_id", 64));
@@ -142,7 +130,7 @@ void RegisterReviewRoutes(http::Router& router, ReviewService& reviews) {
               },
               kSmallBody});
   router.Add({"POST", base + "/{id}/complete", kManage, [&reviews](RequestContext& ctx) -> absl::StatusOr<Response> {
-                TF_ASSIGN_OR_RETURN(std::string id, ReviewIdParam(ctx));
+                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "access review"));
                 TF_ASSIGN_OR_RETURN(AccessReview r, reviews.Complete(*ctx.principal, id));
                 return Response::Json(200, ReviewJson(r, true));
               },
@@ -156,7 +144,7 @@ void RegisterAccessRoutes(http::Router& router, AccessService& service, ReviewSe
   const std::string base = "/api/security/access-requests";
   auto one = [&service, &clock](auto action) {
     return [&service, &clock, action](RequestContext& ctx) -> absl::StatusOr<Response> {
-      TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+      TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "access request"));
       TF_ASSIGN_OR_RETURN(std::optional<std::string> note, NoteOf(ctx));
       TF_ASSIGN_OR_RETURN(AccessRequest r, (service.*action)(*ctx.principal, id, note));
       return Response::Json(200, RequestJson(r, clock.NowMicros()));
@@ -196,7 +184,7 @@ void RegisterAccessRoutes(http::Router& router, AccessService& service, ReviewSe
               }});
   router.Add({"GET", base + "/{id}", Access::Authenticated(),
               [&service, &clock](RequestContext& ctx) -> absl::StatusOr<Response> {
-                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+                TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "access request"));
                 TF_ASSIGN_OR_RETURN(AccessRequest r, service.Get(*ctx.principal, id));
                 return Response::Json(200, RequestJson(r, clock.NowMicros()));
               }});

@@ -1,6 +1,7 @@
 #include "modules/security/incident_repo.h"
 
 #include "core/status.h"
+#include "modules/security/security_repo.h"
 #include "core/strings.h"
 #include "store/where.h"
 
@@ -33,9 +34,7 @@ Incident FromRow(const store::Row& r) {
   i.severity = r.Text(4);
   i.status = r.Text(5);
   i.commander = r.OptText(6);
-  for (const json& p : ParseOr(r.Text(7), json::array())) {
-    if (p.is_string()) i.participants.push_back(p.get<std::string>());
-  }
+  i.participants = JsonStrings(r.Text(7));
   i.impact_started_at = r.OptInt(8);
   i.detected_at = r.Int(9);
   i.acknowledged_at = r.OptInt(10);

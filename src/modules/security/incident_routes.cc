@@ -10,6 +10,7 @@
 #include "http/pagination.h"
 #include "http/problem.h"
 #include "http/query_params.h"
+#include "modules/security/security_http.h"
 
 namespace tf::security {
 
@@ -19,7 +20,6 @@ using http::RequestContext;
 using http::Response;
 using nlohmann::json;
 
-constexpr uint64_t kSmallBody = 16 * 1024;
 constexpr uint64_t kPostmortemBody = 128 * 1024;
 constexpr int64_t kDay = int64_t{86400} * 1'000'000;
 
@@ -102,12 +102,6 @@ json PostmortemJson(const Postmortem& p) {
   out["updated_at"] = FormatRfc3339Exact(p.updated_at);
   out["updated_by"] = p.updated_by;
   return out;
-}
-
-absl::StatusOr<std::string> IdParam(const RequestContext& ctx) {
-  const std::string& id = ctx.PathParam("id");
-  if (!IsUuid(id)) return absl::NotFoundError("no such incident");
-  return id;
 }
 
 //! An optional RFC 3339 body field as microseconds.
@@ -200,13 +194,13 @@ class Routes {
   }
 
   absl::StatusOr<Response> Get(RequestContext& ctx) {
-    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "incident"));
     TF_ASSIGN_OR_RETURN(IncidentDetail d, service_.Get(*ctx.principal, id));
     return Response::Json(200, DetailJson(d, clock_.NowMicros()));
   }
 
   absl::StatusOr<Response> Update(RequestContext& ctx) {
-    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "incident"));
     TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
     IncidentChange c;
     TF_ASSIGN_OR_RETURN(c.title, body.OptionalString("title", 200));
@@ -238,7 +232,7 @@ class Routes {
   }
 
   absl::StatusOr<Response> ChangeStatus(RequestContext& ctx) {
-    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "incident"));
     TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
     TF_ASSIGN_OR_RETURN(std::string status, body.RequiredString("status", 32));
     TF_ASSIGN_OR_RETURN(std::optional<std::string> note, body.OptionalString("note", 4000));
@@ -248,7 +242,7 @@ class Routes {
   }
 
   absl::StatusOr<Response> AddNote(RequestContext& ctx) {
-    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "incident"));
     TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
     TF_ASSIGN_OR_RETURN(std::string text, body.RequiredString("text", 4000));
     TF_ASSIGN_OR_RETURN(std::optional<int64_t> at, OptionalTime(body, "at"));
@@ -258,7 +252,7 @@ class Routes {
   }
 
   absl::StatusOr<Response> LinkEvent(RequestContext& ctx) {
-    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "incident"));
     TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
     TF_ASSIGN_OR_RETURN(std::string event_id, body.RequiredString("event_id", 64));
     TF_RETURN_IF_ERROR(body.Finish());
@@ -267,7 +261,7 @@ class Routes {
   }
 
   absl::StatusOr<Response> GetPostmortem(RequestContext& ctx) {
-    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "incident"));
     TF_ASSIGN_OR_RETURN(std::optional<std::string> format, http::OneOfParam(ctx, "format", {"json", "markdown"}));
     TF_ASSIGN_OR_RETURN(IncidentDetail d, service_.Get(*ctx.principal, id));
     Postmortem p = d.postmortem.value_or(Postmortem{});
@@ -282,7 +276,7 @@ class Routes {
   }
 
   absl::StatusOr<Response> PutPostmortem(RequestContext& ctx) {
-    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+    TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "incident"));
     json doc = json::parse(ctx.request.body, nullptr, false);
     if (doc.is_discarded()) return http::BadRequest("the body is not valid JSON");
     if (!doc.is_object()) return http::BadRequest("the body must be a JSON object");

@@ -36,16 +36,6 @@ std::vector<AffectedResource> ParseResources(const std::string& text) {
   return out;
 }
 
-std::vector<std::string> ParseStrings(const std::string& text) {
-  std::vector<std::string> out;
-  json parsed = json::parse(text, nullptr, false);
-  if (!parsed.is_array()) return out;
-  for (const json& s : parsed) {
-    if (s.is_string()) out.push_back(s.get<std::string>());
-  }
-  return out;
-}
-
 SecurityEvent EventFromRow(const store::Row& r) {
   SecurityEvent e;
   e.id = r.Text(0);
@@ -58,7 +48,7 @@ SecurityEvent EventFromRow(const store::Row& r) {
   e.dedup_key = r.OptText(7);
   e.description = r.Text(8);
   e.affected_resources = ParseResources(r.Text(9));
-  e.affected_users = ParseStrings(r.Text(10));
+  e.affected_users = JsonStrings(r.Text(10));
   e.metadata = r.Text(11);
   e.assignee = r.OptText(12);
   e.resolution_notes = r.OptText(13);
@@ -240,6 +230,16 @@ absl::StatusOr<bool> SecurityRepo::AdvanceCursor(Tx& tx, int64_t expected, int64
                                                "updated_at = ? WHERE id = 1 AND next_leaf_index = ?",
                                                {next, now, expected}));
   return changed == 1;
+}
+
+std::vector<std::string> JsonStrings(std::string_view text) {
+  std::vector<std::string> out;
+  json parsed = json::parse(text, nullptr, false);
+  if (!parsed.is_array()) return out;
+  for (const json& s : parsed) {
+    if (s.is_string()) out.push_back(s.get<std::string>());
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> TenantToActOn(store::Database& db, const Principal& caller,

@@ -59,6 +59,9 @@ class SecurityRepo {
   absl::StatusOr<bool> AdvanceCursor(Tx& tx, int64_t expected, int64_t next, int64_t now);
 };
 
+//! The strings of a stored JSON array (the items that are strings; none when it is not one).
+std::vector<std::string> JsonStrings(std::string_view text);
+
 //! The tenant the caller acts on: `requested` for platform operators (default their own), else
 //! their own (NotFound for another, and for a tenant that does not exist).
 absl::StatusOr<std::string> TenantToActOn(store::Database& db, const Principal& caller,

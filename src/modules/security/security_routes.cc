@@ -9,6 +9,7 @@
 #include "http/json_values.h"
 #include "http/pagination.h"
 #include "http/query_params.h"
+#include "modules/security/security_http.h"
 
 namespace tf::security {
 
@@ -18,7 +19,6 @@ using http::RequestContext;
 using http::Response;
 using nlohmann::json;
 
-constexpr uint64_t kSmallBody = 16 * 1024;
 
 
 json EventJson(const SecurityEvent& e) {
@@ -112,12 +112,6 @@ json RuleJson(const TenantRule& t) {
   return out;
 }
 
-absl::StatusOr<std::string> IdParam(const RequestContext& ctx) {
-  const std::string& id = ctx.PathParam("id");
-  if (!IsUuid(id)) return absl::NotFoundError("no such security event");
-  return id;
-}
-
 absl::StatusOr<std::vector<AffectedResource>> ResourcesOf(const json& list) {
   std::vector<AffectedResource> out;
   for (const json& item : list) {
@@ -190,13 +184,13 @@ absl::StatusOr<Response> EventSummary(EventService& service, RequestContext& ctx
 }
 
 absl::StatusOr<Response> GetEvent(EventService& service, RequestContext& ctx) {
-  TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+  TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "security event"));
   TF_ASSIGN_OR_RETURN(EventDetail d, service.Get(*ctx.principal, id));
   return Response::Json(200, DetailJson(d));
 }
 
 absl::StatusOr<Response> ChangeEventStatus(EventService& service, RequestContext& ctx) {
-  TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+  TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "security event"));
   TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
   TF_ASSIGN_OR_RETURN(std::string status, body.RequiredString("status", 32));
   TF_ASSIGN_OR_RETURN(std::optional<std::string> note, body.OptionalString("note", 4000));
@@ -206,7 +200,7 @@ absl::StatusOr<Response> ChangeEventStatus(EventService& service, RequestContext
 }
 
 absl::StatusOr<Response> UpdateEvent(EventService& service, RequestContext& ctx) {
-  TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx));
+  TF_ASSIGN_OR_RETURN(std::string id, IdParam(ctx, "security event"));
   TF_ASSIGN_OR_RETURN(http::JsonReader body, http::JsonReader::Parse(ctx.request.body));
   EventChange c;
   TF_ASSIGN_OR_RETURN(c.severity, body.OptionalString("severity", 16));
