@@ -65,7 +65,7 @@ absl::Status Status(const Config& config) {
   int64_t now = SystemClock::Instance().NowMicros();
   for (const secrets::KekVersion& v : s.versions) {
     std::printf("  v%d  created %s  (%lld days ago)%s\n", v.version,
-                FormatRfc3339(SysTime(std::chrono::microseconds(v.created_at))).c_str(),
+                FormatRfc3339(FromUnixMicros(v.created_at)).c_str(),
                 static_cast<long long>((now - v.created_at) / 86'400'000'000),
                 v.version < s.min_decryption_version ? "  retired" : "");
   }

@@ -18,7 +18,7 @@ SystemClock& SystemClock::Instance() {
 FakeClock::FakeClock(SysTime start)
     : micros_(start.time_since_epoch().count()), start_micros_(micros_.load()) {}
 
-SysTime FakeClock::Now() const { return SysTime(std::chrono::microseconds(micros_.load())); }
+SysTime FakeClock::Now() const { return FromUnixMicros(micros_.load()); }
 
 std::chrono::steady_clock::time_point FakeClock::Steady() const {
   return std::chrono::steady_clock::time_point(

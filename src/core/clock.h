@@ -11,6 +11,15 @@ namespace tf {
 
 using SysTime = std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
 
+//! Spans in microseconds, the unit in which the store keeps times.
+inline constexpr int64_t kMicrosPerSecond = 1'000'000;
+inline constexpr int64_t kMicrosPerMinute = 60 * kMicrosPerSecond;
+inline constexpr int64_t kMicrosPerHour = 60 * kMicrosPerMinute;
+inline constexpr int64_t kMicrosPerDay = 24 * kMicrosPerHour;
+
+//! The instant `micros` microseconds after the Unix epoch, as the store keeps times.
+inline SysTime FromUnixMicros(int64_t micros) { return SysTime(std::chrono::microseconds(micros)); }
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -22,12 +22,10 @@
 #include "core/log.h"
 #include "core/redact.h"
 #include "core/status.h"
+#include "core/strings.h"
 
 namespace tf {
 namespace {
-
-// Debian's Abseil has its own absl::string_view, which does not convert from std::string_view.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // ---------------------------------------------------------------------------------------------
 // The key table

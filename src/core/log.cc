@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/redact.h"
+#include "core/strings.h"
 #include "core/time_format.h"
 #include "spdlog/sinks/base_sink.h"
 #include "spdlog/sinks/basic_file_sink.h"
@@ -21,9 +22,6 @@ namespace tf {
 namespace {
 
 constexpr char kLoggerName[] = "tf";
-
-// Debian's Abseil has its own absl::string_view, which does not convert from std::string_view.
-absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 thread_local LogContext* t_context = nullptr;
 

@@ -23,6 +23,7 @@ inline int HexDigitValue(char c) {
 
 inline absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 inline std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+inline absl::string_view Sv(const std::string& s) { return absl::string_view(s.data(), s.size()); }
 
 namespace internal {
 template <typename T>

@@ -23,7 +23,6 @@ using store::Row;
 using store::Rows;
 using store::Transaction;
 
-
 constexpr int kMaxAttemptsLimit = 1000;
 constexpr size_t kMaxKindBytes = 200;
 constexpr size_t kMaxKeyBytes = 500;
@@ -36,13 +35,12 @@ constexpr char kRecordColumns[] =
     "id, tenant_id, kind, payload, idempotency_key, state, attempts, max_attempts, run_at, "
     "lease_owner, lease_expires_at, last_error, created_at, updated_at, finished_at";
 
-SysTime FromMicros(int64_t micros) { return SysTime(std::chrono::microseconds(micros)); }
 int64_t ToMicros(SysTime t) { return t.time_since_epoch().count(); }
 
 std::optional<SysTime> OptTime(const Row& row, size_t i) {
   std::optional<int64_t> v = row.OptInt(i);
   if (!v) return std::nullopt;
-  return FromMicros(*v);
+  return FromUnixMicros(*v);
 }
 
 //! Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid.
@@ -136,12 +134,12 @@ absl::StatusOr<JobRecord> RecordFromRow(const Row& row) {
   r.state = *state;
   r.attempts = static_cast<int>(row.Int(6));
   r.max_attempts = static_cast<int>(row.Int(7));
-  r.run_at = FromMicros(row.Int(8));
+  r.run_at = FromUnixMicros(row.Int(8));
   r.lease_owner = row.OptText(9);
   r.lease_expires_at = OptTime(row, 10);
   r.last_error = row.OptText(11);
-  r.created_at = FromMicros(row.Int(12));
-  r.updated_at = FromMicros(row.Int(13));
+  r.created_at = FromUnixMicros(row.Int(12));
+  r.updated_at = FromUnixMicros(row.Int(13));
   r.finished_at = OptTime(row, 14);
   return r;
 }
@@ -460,7 +458,7 @@ absl::Status JobQueue::Complete(const Job& job, const absl::Status& result) {
               "WHERE id = ? AND state = 'running' AND lease_owner = ? AND attempts = ?",
               {failures, error, now, now, job.id, worker_id_, attempts_before});
         }
-        retry_at = SysTime(std::chrono::microseconds(now)) + Backoff(static_cast<int>(failures));
+        retry_at = FromUnixMicros(now) + Backoff(static_cast<int>(failures));
         return tx.Exec(
             "UPDATE jobs SET state = 'queued', attempts = ?, last_error = ?, run_at = ?, "
             "lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "

@@ -4,10 +4,6 @@
 
 namespace tf::jobs {
 
-namespace {
-SysTime FromMicros(int64_t us) { return SysTime(std::chrono::microseconds(us)); }
-}  // namespace
-
 Lease::Lease(store::Database& db, const Clock& clock, std::string name, std::string holder,
              std::chrono::milliseconds ttl)
     : db_(db),
@@ -51,7 +47,7 @@ absl::StatusOr<std::vector<LeaseRecord>> ListLeases(store::Database& db) {
                         tx.Query("SELECT name, holder, acquired_at, renewed_at, expires_at FROM leases ORDER BY name"));
     std::vector<LeaseRecord> out;
     for (const store::Row& r : rows) {
-      out.push_back({r.Text(0), r.Text(1), FromMicros(r.Int(2)), FromMicros(r.Int(3)), FromMicros(r.Int(4))});
+      out.push_back({r.Text(0), r.Text(1), FromUnixMicros(r.Int(2)), FromUnixMicros(r.Int(3)), FromUnixMicros(r.Int(4))});
     }
     return out;
   });

@@ -16,9 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
-
 //! The current TOTP code of a base32 secret, from oathtool (an independent implementation).
 std::string Oathtool(const std::string& secret, int steps_ahead = 0) {
   std::vector<std::string> argv = {"/usr/bin/oathtool", "--totp", "-b"};

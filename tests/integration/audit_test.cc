@@ -22,9 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
-
 std::vector<merkle::Hash> Hashes(const json& list) {
   std::vector<merkle::Hash> out;
   for (const auto& h : list) out.push_back(merkle::HashFromHex(h.get<std::string>()).value());
@@ -238,13 +235,6 @@ TEST_F(AuditTest, ARecordVerifiesAsAnIndependentAuditorChecksIt) {
                                         Hashes(consistency.Json()["hashes"])));
 }
 
-//! Writes `text` to a file in `dir` and returns its path.
-std::string WriteFile(const TempDir& dir, const std::string& name, const std::string& text) {
-  std::string path = dir.path() + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
 TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
   // A record whose details hold numbers and names that canonical JSON must print and sort with
   // care (RFC 8785 3.2.2.3 and 3.2.3), for the independent verifier below.
@@ -275,8 +265,8 @@ TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
   for (size_t i = 1; i + 1 < lines.size(); ++i) EXPECT_EQ(json::parse(lines[i])["record"]["tenant_id"], tenant_);
 
   TempDir dir;
-  std::string key_file = WriteFile(dir, "key.json", server_->client().Get("/api/audit/public-key").body);
-  std::string bundle = WriteFile(dir, "acme.jsonl", jsonl.body);
+  std::string key_file = dir.Write("key.json", server_->client().Get("/api/audit/public-key").body);
+  std::string bundle = dir.Write("acme.jsonl", jsonl.body);
   CommandResult ok = RunCommand({TF_TRUSTCTL_PATH, "audit", "verify", "--quiet", "--bundle", bundle, "--public-key", key_file});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_TRUE(absl::StartsWith(ok.out, "OK: " + std::to_string(lines.size() - 2) + " records verified")) << ok.out;
@@ -292,7 +282,7 @@ TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
   json edited = json::parse(lines[1]);
   edited["record"]["status"] = 500;
   lines[1] = edited.dump();
-  std::string tampered = WriteFile(dir, "tampered.jsonl", absl::StrJoin(lines, "\n") + "\n");
+  std::string tampered = dir.Write("tampered.jsonl", absl::StrJoin(lines, "\n") + "\n");
   CommandResult bad = RunCommand({TF_TRUSTCTL_PATH, "audit", "verify", "--quiet", "--bundle", tampered, "--public-key", key_file});
   EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
   EXPECT_TRUE(absl::StrContains(bad.out, "TAMPERED: modified at leaf index " +
@@ -307,7 +297,7 @@ TEST_F(AuditTest, AnExportVerifiesOfflineWithThePublicKeyAlone) {
   ASSERT_EQ(whole.status, 200);
   ASSERT_TRUE(whole.complete);
   EXPECT_TRUE(json::parse(whole.body)["filter"].empty());
-  std::string whole_file = WriteFile(dir, "whole.json", whole.body);
+  std::string whole_file = dir.Write("whole.json", whole.body);
   CommandResult all = RunCommand({TF_TRUSTCTL_PATH, "audit", "verify", "--quiet", "--bundle", whole_file, "--public-key", verifier_key});
   EXPECT_EQ(all.exit_code, 0) << all.out << all.err;
 

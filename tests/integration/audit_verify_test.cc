@@ -16,9 +16,6 @@
 namespace tf::testing {
 namespace {
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
-
 class AuditVerifyTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -18,8 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
 constexpr size_t kSmallLimit = 16 * 1024;
 constexpr size_t kDefaultLimit = 1024 * 1024;
 

@@ -17,8 +17,6 @@ namespace {
 
 using Env = std::vector<std::pair<std::string, std::string>>;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-
 //! Runs trustd under a time limit, so a config that wrongly starts the server cannot hang the
 //! suite (timeout(1) exits 124).
 CommandResult Trustd(std::vector<std::string> args, const Env& env = {}) {
@@ -31,12 +29,6 @@ CommandResult Trustctl(std::vector<std::string> args, const std::string& stdin_t
   std::vector<std::string> argv = {TF_TRUSTCTL_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, stdin_text);
-}
-
-std::string WriteFile(const TempDir& dir, const std::string& name, const std::string& text) {
-  std::string path = dir.path() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
 }
 
 //! The value of `key = "..."` in --print-config output ("" when absent).
@@ -71,7 +63,7 @@ TEST(CliTest, PrintConfigRedactsTheDatabasePassword) {
 
   // What it prints is a configuration file trustd accepts.
   TempDir dir;
-  std::string path = WriteFile(dir, "printed.toml", r.out);
+  std::string path = dir.Write("printed.toml", r.out);
   CommandResult again = Trustd({"--config", path, "--print-config"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, r.out);
@@ -79,7 +71,7 @@ TEST(CliTest, PrintConfigRedactsTheDatabasePassword) {
 
 TEST(CliTest, UnknownKeyInTheConfigFileFailsNamingTheKey) {
   TempDir dir;
-  std::string path = WriteFile(dir, "bad.toml", "data_dir = \"/tmp/x\"\n[server]\nlisen = \"127.0.0.1:8080\"\n");
+  std::string path = dir.Write("bad.toml", "data_dir = \"/tmp/x\"\n[server]\nlisen = \"127.0.0.1:8080\"\n");
   for (bool print : {true, false}) {
     std::vector<std::string> args = {"--config", path, "--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0"};
     if (print) args.push_back("--print-config");
@@ -112,7 +104,7 @@ TEST(CliTest, InvalidConfigValuesFailNamingTheKey) {
     std::vector<std::string> args = {"--data-dir", dir.path() + "/data"};
     if (!c.toml.empty()) {
       args.push_back("--config");
-      args.push_back(WriteFile(dir, "bad.toml", c.toml));
+      args.push_back(dir.Write("bad.toml", c.toml));
     }
     CommandResult r = Trustd(args, c.env);
     EXPECT_NE(r.exit_code, 0) << c.key;
@@ -123,7 +115,7 @@ TEST(CliTest, InvalidConfigValuesFailNamingTheKey) {
 
 TEST(CliTest, ADetectionRuleFileWithABadRuleFailsNamingTheRuleAndKey) {
   TempDir dir;
-  std::string path = WriteFile(dir, "rules.yaml",
+  std::string path = dir.Write("rules.yaml",
                                "rules:\n  - name: probe\n    title: Probe\n    type: probing\n    severity: low\n"
                                "    match: {event_type: login_failed}\n    group_by: [source_ip]\n    window: 5 minutes\n");
   CommandResult r = Trustd({"--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0"},
@@ -144,7 +136,7 @@ TEST(CliTest, BadDatabaseUrlNeverEchoesItsPassword) {
 
 TEST(CliTest, ListenPrecedenceIsFileThenEnvironmentThenFlag) {
   TempDir dir;
-  std::string path = WriteFile(dir, "trust.toml", "[server]\nlisten = \"127.0.0.1:1111\"\n");
+  std::string path = dir.Write("trust.toml", "[server]\nlisten = \"127.0.0.1:1111\"\n");
   const Env env = {{"TRUST_SERVER_LISTEN", "127.0.0.1:2222"}};
 
   CommandResult defaults = Trustd({"--print-config"});
@@ -164,7 +156,7 @@ TEST(CliTest, ListenPrecedenceIsFileThenEnvironmentThenFlag) {
   EXPECT_EQ(TomlString(with_flag.out, "listen"), "127.0.0.1:3333");
 
   // The same layering for another key, through its own flag.
-  CommandResult data_dir = Trustd({"--config", WriteFile(dir, "d.toml", "data_dir = \"/srv/file\"\n"), "--data-dir",
+  CommandResult data_dir = Trustd({"--config", dir.Write("d.toml", "data_dir = \"/srv/file\"\n"), "--data-dir",
                                    "/srv/flag", "--print-config"},
                                   {{"TRUST_DATA_DIR", "/srv/env"}});
   ASSERT_EQ(data_dir.exit_code, 0) << data_dir.err;

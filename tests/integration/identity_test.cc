@@ -23,9 +23,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
-
 const std::regex& UuidPattern() {
   static const std::regex kUuid("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   return kUuid;

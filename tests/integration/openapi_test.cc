@@ -173,7 +173,7 @@ std::vector<SpecOperation> ParseSpec(const std::string& file, std::string* error
   return ops;
 }
 
-std::string AccessName(const Access& access) {
+std::string DocumentedAccess(const Access& access) {
   switch (access.kind) {
     case Access::Kind::kPublic:
       return "public";
@@ -211,7 +211,7 @@ class OpenApiTest : public ::testing::Test {
     }
     for (const http::Route& r : (*app)->router().routes()) {
       routes_->push_back(
-          {r.method, r.pattern, AccessName(r.access), r.access.allow_pending_setup, r.access.api_tokens_only});
+          {r.method, r.pattern, DocumentedAccess(r.access), r.access.allow_pending_setup, r.access.api_tokens_only});
     }
   }
   static void TearDownTestSuite() {

@@ -32,8 +32,6 @@ namespace {
 using nlohmann::json;
 using P = Permission;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
 constexpr char kNoSuchId[] = "0190a5e0-0000-7000-8000-00000000dead";
 
 //! One row: a route, the access it must declare, and a request that succeeds when allowed.

@@ -20,8 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
 // Distinctive, so any copy of them in the store's bytes is found.
 constexpr char kEmail[] = "ada.lovelace.q7x@acme.example";
 constexpr char kName[] = "Ada Lovelace-q7x";

@@ -32,9 +32,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using tf::StrCat;
 
-constexpr char kRootEmail[] = "root@firm.example";
-constexpr char kPassword[] = "ledger-Quartz-harbour-51";
-
 std::unique_ptr<TestDatabase> FreshDatabase() {
   auto db = TestDatabase::Create(Backend::kPostgres, SystemClock::Instance(), {});
   EXPECT_TRUE(db.ok()) << db.status();

@@ -20,8 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
 constexpr char kValue[] = "sup3r-Secret-partner-value-7f1c";
 constexpr char kNextValue[] = "n3xt-Secret-partner-value-92ab";
 

@@ -22,9 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
-
 class SecurityApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -29,9 +29,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kPassword[] = "correct-Horse-7-battery";
-constexpr char kRootEmail[] = "root@example.com";
-
 //! A connected socket, or -1 (refused).
 int Connect(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -21,12 +21,18 @@
 
 namespace tf::testing {
 
+//! The first SUPER_ADMIN that integration tests bootstrap.
+inline constexpr char kRootEmail[] = "root@example.com";
+inline constexpr char kPassword[] = "correct-Horse-7-battery";
+
 //! A temporary directory removed on destruction.
 class TempDir {
  public:
   TempDir();
   ~TempDir();
   const std::string& path() const { return path_; }
+  //! Writes `text` to the file `name` in the directory and returns its path.
+  std::string Write(const std::string& name, const std::string& text) const;
 
  private:
   std::string path_;

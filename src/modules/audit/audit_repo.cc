@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_replace.h"
+#include "core/clock.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
@@ -13,18 +14,18 @@ namespace tf::audit {
 
 namespace {
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kRecordColumns =
     "leaf_index, id, tenant_id, time, kind, actor_type, actor_id, actor_user_id, actor_via, action, event_type, "
     "resource_type, resource_id, method, route, path, status, outcome, source_ip, user_agent, request_id, "
     "trace_id, details, details_sha256, pruned_at";
 
-//! kColumns with the details read as NULL: all a leaf needs.
+//! kRecordColumns with the details read as NULL: all a leaf needs.
 const std::string& ColumnsWithoutDetails() {
-  static const std::string columns = absl::StrReplaceAll(Sv(kColumns), {{" details,", " NULL,"}});
+  static const std::string columns = absl::StrReplaceAll(Sv(kRecordColumns), {{" details,", " NULL,"}});
   return columns;
 }
 
-AuditRecord FromRow(const store::Row& r) {
+AuditRecord RecordFromRow(const store::Row& r) {
   AuditRecord a;
   a.leaf_index = r.Int(0);
   a.id = r.Text(1);
@@ -157,8 +158,8 @@ absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Range(Tx& tx, int64_t from, 
   store::Where where;
   where.Add("leaf_index >= ?", from);
   where.Add("leaf_index < ?", from + limit);
-  return store::SelectRows(tx, with_details ? kColumns : ColumnsWithoutDetails(), "audit_records", where,
-                           " ORDER BY leaf_index", FromRow);
+  return store::SelectRows(tx, with_details ? kRecordColumns : ColumnsWithoutDetails(), "audit_records", where,
+                           " ORDER BY leaf_index", RecordFromRow);
 }
 
 namespace {
@@ -190,8 +191,8 @@ store::Where WhereOf(const RecordFilter& f) {
 absl::StatusOr<std::vector<AuditRecord>> AuditRepo::List(Tx& tx, const RecordFilter& f) {
   store::Where where = WhereOf(f);
   where.AddIf("leaf_index < (SELECT c.leaf_index FROM audit_records c WHERE c.id = ?)", f.after_id);
-  return store::SelectRows(tx, kColumns, "audit_records", where,
-                           StrCat(" ORDER BY leaf_index DESC LIMIT ", f.limit), FromRow);
+  return store::SelectRows(tx, kRecordColumns, "audit_records", where,
+                           StrCat(" ORDER BY leaf_index DESC LIMIT ", f.limit), RecordFromRow);
 }
 
 absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Scan(Tx& tx, const RecordFilter& f, int64_t from, int64_t end,
@@ -199,8 +200,8 @@ absl::StatusOr<std::vector<AuditRecord>> AuditRepo::Scan(Tx& tx, const RecordFil
   store::Where where = WhereOf(f);
   where.Add("leaf_index >= ?", from);
   where.Add("leaf_index < ?", end);
-  return store::SelectRows(tx, kColumns, "audit_records", where, StrCat(" ORDER BY leaf_index LIMIT ", limit),
-                           FromRow);
+  return store::SelectRows(tx, kRecordColumns, "audit_records", where, StrCat(" ORDER BY leaf_index LIMIT ", limit),
+                           RecordFromRow);
 }
 
 absl::StatusOr<AuditRecord> AuditRepo::Get(Tx& tx, const std::optional<std::string>& tenant_scope,
@@ -208,7 +209,7 @@ absl::StatusOr<AuditRecord> AuditRepo::Get(Tx& tx, const std::optional<std::stri
   store::Where where;
   where.Add("id = ?", id);
   where.AddIf("tenant_id = ?", tenant_scope);
-  TF_ASSIGN_OR_RETURN(auto rows, store::SelectRows(tx, kColumns, "audit_records", where, "", FromRow));
+  TF_ASSIGN_OR_RETURN(auto rows, store::SelectRows(tx, kRecordColumns, "audit_records", where, "", RecordFromRow));
   if (rows.empty()) return absl::NotFoundError("no such audit record");
   return std::move(rows[0]);
 }
@@ -236,15 +237,14 @@ absl::StatusOr<AuditStats> AuditRepo::Stats(Tx& tx, const std::optional<std::str
   TF_ASSIGN_OR_RETURN(stats.by_actor,
                       counts("COALESCE(actor_user_id, actor_id, actor_type)", " ORDER BY 2 DESC, 1 LIMIT 20"));
   for (const AuditStats::Count& c : stats.by_action) stats.total += c.count;
-  constexpr int64_t kDay = int64_t{86400} * 1'000'000;
   TF_ASSIGN_OR_RETURN(
       auto days,
       store::SelectRows(tx,
-                        StrCat("time / ", kDay, ", COUNT(*), SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END), "
+                        StrCat("time / ", kMicrosPerDay, ", COUNT(*), SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END), "
                                "SUM(CASE WHEN outcome IN ('failure', 'error') THEN 1 ELSE 0 END)"),
-                        "audit_records", where, StrCat(" GROUP BY time / ", kDay, " ORDER BY 1"),
+                        "audit_records", where, StrCat(" GROUP BY time / ", kMicrosPerDay, " ORDER BY 1"),
                         [&](const store::Row& r) {
-                          return AuditStats::Day{FormatRfc3339Exact(r.Int(0) * kDay).substr(0, 10), r.Int(1), r.Int(2),
+                          return AuditStats::Day{FormatRfc3339Exact(r.Int(0) * kMicrosPerDay).substr(0, 10), r.Int(1), r.Int(2),
                                                  r.Int(3)};
                         }));
   stats.by_day = std::move(days);

@@ -1,5 +1,6 @@
 #include "modules/audit/audit_service.h"
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/status.h"
 #include "core/strings.h"
@@ -90,11 +91,10 @@ absl::Status AuditService::ForEachProven(const Principal& caller, RecordFilter f
 
 absl::StatusOr<AuditStats> AuditService::Stats(const Principal& caller, std::optional<std::string> tenant_id,
                                                std::optional<int64_t> from_time, std::optional<int64_t> to_time) {
-  constexpr int64_t kDay = int64_t{86400} * 1'000'000;
   int64_t to = to_time.value_or(clock_.NowMicros() + 1);
-  int64_t from = from_time.value_or(to - 30 * kDay);
+  int64_t from = from_time.value_or(to - 30 * kMicrosPerDay);
   if (to <= from) return FieldError("to", "must be after from");
-  if (to - from > kMaxStatsDays * kDay) {
+  if (to - from > kMaxStatsDays * kMicrosPerDay) {
     return FieldError("from", StrCat("the range may span at most ", kMaxStatsDays, " days"));
   }
   if (std::optional<std::string> scope = caller.TenantScope()) tenant_id = *scope;

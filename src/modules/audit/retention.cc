@@ -1,5 +1,6 @@
 #include "modules/audit/retention.h"
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/status.h"
 #include "core/strings.h"
@@ -8,8 +9,6 @@
 namespace tf::audit {
 
 namespace {
-
-constexpr int64_t kDayMicros = int64_t{86400} * 1'000'000;
 
 nlohmann::json DaysJson(const std::optional<RetentionPolicy>& p) {
   return p ? nlohmann::json(p->retention_days) : nlohmann::json(nullptr);
@@ -95,7 +94,7 @@ absl::StatusOr<std::vector<PruneResult>> RetentionService::PruneAll() {
 
 absl::StatusOr<PruneResult> RetentionService::PruneTenant(const RetentionPolicy& policy, const Actor& actor) {
   int64_t now = clock_.NowMicros();
-  PruneResult result{policy.tenant_id, now - policy.retention_days * kDayMicros, 0};
+  PruneResult result{policy.tenant_id, now - policy.retention_days * kMicrosPerDay, 0};
   for (;;) {
     TF_ASSIGN_OR_RETURN(PrunedRange range, db_.InTx(store::WriteTx(policy.tenant_id), [&](store::Transaction& tx)
                                                                                            -> absl::StatusOr<PrunedRange> {

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/certificate.h"
+#include "core/clock.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "core/time_format.h"
@@ -15,9 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kDayMicros = int64_t{86400} * 1'000'000;
-
-int64_t AgeDays(int64_t since, int64_t now) { return (now - since) / kDayMicros; }
+int64_t AgeDays(int64_t since, int64_t now) { return (now - since) / kMicrosPerDay; }
 
 }  // namespace
 
@@ -84,7 +83,7 @@ json EncryptionStatus::InTransit() const {
                         {"issuer", cert->issuer},
                         {"not_before", FormatRfc3339Exact(cert->not_before)},
                         {"not_after", FormatRfc3339Exact(cert->not_after)},
-                        {"days_left", (cert->not_after - now) / kDayMicros},
+                        {"days_left", (cert->not_after - now) / kMicrosPerDay},
                         {"expired", cert->not_after <= now}};
   return out;
 }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/match.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/errors.h"
 #include "core/ids.h"
@@ -22,7 +23,6 @@ using audit::Actor;
 using audit::AuditEvent;
 using nlohmann::json;
 
-constexpr int64_t kDay = int64_t{86400} * 1'000'000;
 constexpr std::string_view kFingerprintPurpose = "secret-fingerprint";
 //! A failed automatic rotation is tried again after this long.
 constexpr int64_t kAutoRetryMicros = int64_t{3600} * 1'000'000;
@@ -158,7 +158,7 @@ InventoryService::InventoryService(store::Database& db, DataKeys& keys, audit::A
 DueState InventoryService::StateOf(const Secret& s) const {
   int64_t now = clock_.NowMicros();
   if (s.next_rotation_at <= now) return DueState::kOverdue;
-  if (s.next_rotation_at <= now + kReminderWindowDays * kDay) return DueState::kDue;
+  if (s.next_rotation_at <= now + kReminderWindowDays * kMicrosPerDay) return DueState::kDue;
   return DueState::kOk;
 }
 
@@ -237,7 +237,7 @@ absl::StatusOr<Secret> InventoryService::Register(const Principal& caller, NewSe
   s.rotation_days = n.rotation_days;
   s.grace_days = n.grace_days;
   s.current_version = 1;
-  s.next_rotation_at = now + n.rotation_days * kDay;
+  s.next_rotation_at = now + n.rotation_days * kMicrosPerDay;
   s.created_at = s.updated_at = now;
   s.created_by = caller.Actor();
 
@@ -285,7 +285,7 @@ absl::StatusOr<std::vector<Secret>> InventoryService::List(const Principal& call
                                                            std::optional<DueState> state) {
   if (!Confine(caller, filter.tenant_id)) return std::vector<Secret>{};
   int64_t now = clock_.NowMicros();
-  int64_t window_end = now + kReminderWindowDays * kDay;
+  int64_t window_end = now + kReminderWindowDays * kMicrosPerDay;
   if (state == DueState::kOverdue) filter.due_before = now;
   if (state == DueState::kDue) {
     filter.due_after = now;
@@ -407,7 +407,7 @@ absl::StatusOr<Rotation> InventoryService::Apply(const Secret& s, std::string_vi
                                                  std::optional<int64_t> new_version) {
   int64_t now = clock_.NowMicros();
   int64_t version = new_version.value_or(s.current_version + 1);
-  int64_t grace_end = now + s.grace_days * kDay;
+  int64_t grace_end = now + s.grace_days * kMicrosPerDay;
   std::optional<SecretVersion> stored;
   if (value) {
     absl::StatusOr<std::string> encrypted = Encrypt(s, version, *value);
@@ -425,7 +425,7 @@ absl::StatusOr<Rotation> InventoryService::Apply(const Secret& s, std::string_vi
   Secret after = s;
   after.current_version = version;
   after.last_rotated_at = now;
-  after.next_rotation_at = now + s.rotation_days * kDay;
+  after.next_rotation_at = now + s.rotation_days * kMicrosPerDay;
   after.reminder_state = std::nullopt;
   after.reminded_at = std::nullopt;
   after.updated_at = now;
@@ -524,7 +524,7 @@ absl::StatusOr<std::vector<Secret>> InventoryService::SetPolicy(const Principal&
         }
         s.auto_rotate = *change.auto_rotate;
       }
-      s.next_rotation_at = s.last_rotated_at.value_or(s.created_at) + s.rotation_days * kDay;
+      s.next_rotation_at = s.last_rotated_at.value_or(s.created_at) + s.rotation_days * kMicrosPerDay;
       if (s.next_rotation_at != before.next_rotation_at) {
         s.reminder_state = std::nullopt;  // the reminders apply to the new date afresh
         s.reminded_at = std::nullopt;
@@ -657,7 +657,7 @@ absl::Status InventoryService::RegisterOwnKey(const OwnKey& key, int64_t now) {
   s.grace_days = 0;  // older versions keep decrypting until they are retired
   s.current_version = key.version;
   s.last_rotated_at = made_at;
-  s.next_rotation_at = made_at + s.rotation_days * kDay;
+  s.next_rotation_at = made_at + s.rotation_days * kMicrosPerDay;
   s.created_at = s.updated_at = now;
   s.created_by = "system";
   Rotation first = LedgerRow(s, kRegistered, kActive, "system", now);
@@ -707,7 +707,7 @@ absl::Status InventoryService::SweepAutomaticRotations(int64_t now, SweepResult&
 
 absl::Status InventoryService::SweepReminders(int64_t now, SweepResult& result) {
   TF_ASSIGN_OR_RETURN(std::vector<Secret> secrets, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) {
-                        return repo_.DueOrReminded(tx, now + kReminderWindowDays * kDay);
+                        return repo_.DueOrReminded(tx, now + kReminderWindowDays * kMicrosPerDay);
                       }));
   std::map<std::string, std::pair<int64_t, int64_t>> counts;  // type -> (due, overdue)
   for (std::string_view t : kSecretTypes) counts[std::string(t)];

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/status.h"
 #include "core/strings.h"
@@ -19,14 +20,11 @@ using http::RequestContext;
 using http::Response;
 using nlohmann::json;
 
-constexpr int64_t kDayMicros = int64_t{86400} * 1'000'000;
-constexpr int64_t kHourMicros = int64_t{3600} * 1'000'000;
 //! How long a service may reuse a fetched value before asking again (with If-None-Match).
 constexpr int kFetchMaxAgeSeconds = 60;
 //! Bodies that may carry a value (up to InventoryService::kMaxValueBytes), and the others.
 constexpr uint64_t kValueBody = 64 * 1024;
 constexpr uint64_t kSmallBody = 16 * 1024;
-
 
 json SecretJson(const Secret& s, const InventoryService& service, int64_t now) {
   int64_t until = s.next_rotation_at - now;
@@ -50,7 +48,7 @@ json SecretJson(const Secret& s, const InventoryService& service, int64_t now) {
           {"last_rotated_at", http::TimeOrNull(s.last_rotated_at)},
           {"next_rotation_at", FormatRfc3339Exact(s.next_rotation_at)},
           // Whole days, rounded down; negative once overdue.
-          {"days_until_due", until >= 0 ? until / kDayMicros : -((-until + kDayMicros - 1) / kDayMicros)},
+          {"days_until_due", until >= 0 ? until / kMicrosPerDay : -((-until + kMicrosPerDay - 1) / kMicrosPerDay)},
           {"rotation_state", std::string(DueStateName(service.StateOf(s)))},
           {"reminder", http::OrNull(s.reminder_state)},
           {"reminded_at", http::TimeOrNull(s.reminded_at)}};
@@ -82,15 +80,15 @@ json RotationJson(const Rotation& r) {
 //! "7d", "36h": a window up to a year, in microseconds.
 absl::StatusOr<int64_t> WithinParam(const RequestContext& ctx) {
   TF_ASSIGN_OR_RETURN(std::optional<std::string> text, http::TextParam(ctx, "within", 16));
-  if (!text) return InventoryService::kReminderWindowDays * kDayMicros;
+  if (!text) return InventoryService::kReminderWindowDays * kMicrosPerDay;
   std::string_view number(*text);
   char unit = number.empty() ? '?' : number.back();
   number.remove_suffix(number.empty() ? 0 : 1);
   int64_t n = -1;
   auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
-  int64_t micros = unit == 'd' ? kDayMicros : unit == 'h' ? kHourMicros : 0;
+  int64_t micros = unit == 'd' ? kMicrosPerDay : unit == 'h' ? kMicrosPerHour : 0;
   if (number.empty() || ec != std::errc() || ptr != number.data() + number.size() || micros == 0 || n < 0 ||
-      n > 366 * 24 || n * micros > 366 * kDayMicros) {
+      n > 366 * 24 || n * micros > 366 * kMicrosPerDay) {
     return FieldError("within", "must be days or hours such as 7d or 36h, at most 366d");
   }
   return n * micros;

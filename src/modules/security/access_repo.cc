@@ -13,11 +13,11 @@ namespace {
 using store::OptInt;
 using store::OptText;
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kRequestColumns =
     "id, tenant_id, requester, role, duration_minutes, reason, status, decided_by, decided_at, decision_note, "
     "granted_at, expires_at, ended_at, ended_by, created_at, updated_at";
 
-AccessRequest FromRow(const store::Row& r) {
+AccessRequest RequestFromRow(const store::Row& r) {
   AccessRequest a;
   a.id = r.Text(0);
   a.tenant_id = r.Text(1);
@@ -58,7 +58,7 @@ AccessReview ReviewFromRow(const store::Row& r) {
 }  // namespace
 
 absl::Status AccessRepo::Insert(Tx& tx, const AccessRequest& a) {
-  return tx.Exec(StrCat("INSERT INTO access_requests (", kColumns,
+  return tx.Exec(StrCat("INSERT INTO access_requests (", kRequestColumns,
                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                  {a.id, a.tenant_id, a.requester, a.role, a.duration_minutes, a.reason, a.status, OptText(a.decided_by),
                   OptInt(a.decided_at), OptText(a.decision_note), OptInt(a.granted_at), OptInt(a.expires_at),
@@ -72,7 +72,7 @@ absl::StatusOr<AccessRequest> AccessRepo::Get(Tx& tx, const std::optional<std::s
   where.Add("id = ?", id);
   where.AddIf("tenant_id = ?", tenant_scope);
   TF_ASSIGN_OR_RETURN(std::vector<AccessRequest> found,
-                      store::SelectRows(tx, kColumns, "access_requests", where, "", FromRow));
+                      store::SelectRows(tx, kRequestColumns, "access_requests", where, "", RequestFromRow));
   if (found.empty()) return absl::NotFoundError("no such access request");
   return std::move(found.front());
 }
@@ -84,7 +84,7 @@ absl::StatusOr<std::vector<AccessRequest>> AccessRepo::List(Tx& tx, const Access
   where.AddIf("status = ?", f.status);
   where.AddIf("role = ?", f.role);
   where.AddIf("id < ?", f.before_id);
-  return store::SelectRows(tx, kColumns, "access_requests", where, store::OrderByIdLimit(f.limit, true), FromRow);
+  return store::SelectRows(tx, kRequestColumns, "access_requests", where, store::OrderByIdLimit(f.limit, true), RequestFromRow);
 }
 
 absl::StatusOr<bool> AccessRepo::Update(Tx& tx, const AccessRequest& a, std::string_view expected_status) {
@@ -104,19 +104,19 @@ absl::StatusOr<std::vector<AccessRequest>> AccessRepo::Open(Tx& tx, const std::s
   where.Add("requester = ?", requester);
   where.Add("role = ?", role);
   where.Add("(status = 'pending' OR (status = 'approved' AND expires_at > ?))", now);
-  return store::SelectRows(tx, kColumns, "access_requests", where, "", FromRow);
+  return store::SelectRows(tx, kRequestColumns, "access_requests", where, "", RequestFromRow);
 }
 
 absl::StatusOr<std::vector<AccessRequest>> AccessRepo::ActiveGrants(Tx& tx, int64_t now) {
   store::Where where;
   where.Add("status = 'approved' AND expires_at > ?", now);
-  return store::SelectRows(tx, kColumns, "access_requests", where, " ORDER BY id", FromRow);
+  return store::SelectRows(tx, kRequestColumns, "access_requests", where, " ORDER BY id", RequestFromRow);
 }
 
 absl::StatusOr<std::vector<AccessRequest>> AccessRepo::Ended(Tx& tx, int64_t now, int64_t lapse_before, int limit) {
   store::Where where{" WHERE (status = 'approved' AND expires_at <= ?) OR (status = 'pending' AND created_at < ?)",
                      {now, lapse_before}};
-  return store::SelectRows(tx, kColumns, "access_requests", where, StrCat(" ORDER BY id LIMIT ", limit), FromRow);
+  return store::SelectRows(tx, kRequestColumns, "access_requests", where, StrCat(" ORDER BY id LIMIT ", limit), RequestFromRow);
 }
 
 absl::Status AccessRepo::InsertReview(Tx& tx, const AccessReview& r) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/ids.h"
 #include "core/permissions.h"
@@ -15,7 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kMinute = 60'000'000;
 constexpr int kSweepBatch = 500;
 
 json AuditView(const AccessRequest& r) {
@@ -147,7 +147,7 @@ absl::StatusOr<AccessRequest> AccessService::Approve(const Principal& caller, co
     r.decided_by = caller.Actor();
     r.decided_at = r.granted_at = now;
     r.decision_note = note;
-    r.expires_at = now + r.duration_minutes * kMinute;
+    r.expires_at = now + r.duration_minutes * kMicrosPerMinute;
     return absl::OkStatus();
   });
 }

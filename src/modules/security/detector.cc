@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/permissions.h"
 #include "core/status.h"
@@ -13,8 +14,6 @@ namespace tf::security {
 namespace {
 
 using nlohmann::json;
-
-constexpr int64_t kSecond = 1'000'000;
 
 }  // namespace
 
@@ -52,7 +51,7 @@ Detector::Detector(store::Database& db, std::vector<DetectionRule> rules, EventS
       lag_(metrics.AddGauge("security_detection_lag_records", "Audit records in the tree not yet evaluated by detection.")
                .Get()) {
   for (const DetectionRule& r : rules_) {
-    longest_window_micros_ = std::max(longest_window_micros_, r.window_seconds * kSecond);
+    longest_window_micros_ = std::max(longest_window_micros_, r.window_seconds * kMicrosPerSecond);
   }
 }
 
@@ -80,7 +79,7 @@ const EffectiveRule& Detector::RuleFor(const std::string& tenant, size_t rule_in
     for (const DetectionRule& r : rules_) {
       auto s = settings_.find({tenant, r.name});
       it->second.push_back(Effective(r, s == settings_.end() ? nullptr : &s->second));
-      longest_window_micros_ = std::max(longest_window_micros_, it->second.back().window_seconds * kSecond);
+      longest_window_micros_ = std::max(longest_window_micros_, it->second.back().window_seconds * kMicrosPerSecond);
     }
   }
   return it->second[rule_index];
@@ -100,7 +99,7 @@ void Detector::Evaluate(const audit::AuditRecord& r, bool replay, std::vector<De
       if (!value || value->empty()) continue;
       std::string group = StrCat(field, "=", *value);
       std::deque<Hit>& hits = windows_[StrCat(tenant, "\x1f", rule.name, "\x1f", group)];
-      int64_t since = r.time - eff.window_seconds * kSecond;
+      int64_t since = r.time - eff.window_seconds * kMicrosPerSecond;
       while (!hits.empty() && hits.front().time < since) hits.pop_front();
       hits.push_back({r.time, r.id});
       if (replay || static_cast<int64_t>(hits.size()) <= eff.threshold) continue;
@@ -240,7 +239,7 @@ absl::StatusOr<DetectResult> Detector::Run(int64_t max_records) {
     int64_t now = clock_.NowMicros();
     for (size_t i = 0; i < found.size(); ++i) {
       detections_.WithLabels({found[i].rule, raised[i] ? "raised" : "added"}).Inc();
-      latency_.Observe(static_cast<double>(std::max<int64_t>(0, now - found[i].last_seen_at)) / kSecond);
+      latency_.Observe(static_cast<double>(std::max<int64_t>(0, now - found[i].last_seen_at)) / kMicrosPerSecond);
       if (raised[i]) {
         log::Info("security event raised", {{"rule", found[i].rule}, {"tenant", found[i].tenant_id},
                                             {"count", std::to_string(found[i].count)}});

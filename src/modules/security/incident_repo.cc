@@ -13,7 +13,7 @@ using nlohmann::json;
 using store::OptInt;
 using store::OptText;
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kIncidentColumns =
     "id, tenant_id, title, summary, severity, status, commander, participants, impact_started_at, detected_at, "
     "acknowledged_at, investigating_at, identified_at, monitoring_at, resolved_at, closed_at, breach, "
     "breach_aware_at, breach_report, authority_notified_at, authority, authority_reference, late_reason, created_at, "
@@ -25,7 +25,7 @@ json ParseOr(const std::optional<std::string>& text, json fallback) {
   return j.is_discarded() ? fallback : j;
 }
 
-Incident FromRow(const store::Row& r) {
+Incident IncidentFromRow(const store::Row& r) {
   Incident i;
   i.id = r.Text(0);
   i.tenant_id = r.Text(1);
@@ -56,7 +56,7 @@ Incident FromRow(const store::Row& r) {
   return i;
 }
 
-//! The mutable columns, in kColumns order from `summary` on (the UPDATE's SET list).
+//! The mutable columns, in kIncidentColumns order from `summary` on (the UPDATE's SET list).
 store::Params Mutable(const Incident& i) {
   return {i.title,
           OptText(i.summary),
@@ -104,7 +104,7 @@ absl::StatusOr<Incident> IncidentRepo::GetIncident(Tx& tx, const std::optional<s
   where.Add("id = ?", id);
   where.AddIf("tenant_id = ?", tenant_scope);
   TF_ASSIGN_OR_RETURN(std::vector<Incident> found,
-                      store::SelectRows(tx, kColumns, "security_incidents", where, "", FromRow));
+                      store::SelectRows(tx, kIncidentColumns, "security_incidents", where, "", IncidentFromRow));
   if (found.empty()) return absl::NotFoundError("no such incident");
   return std::move(found.front());
 }
@@ -121,7 +121,7 @@ absl::StatusOr<std::vector<Incident>> IncidentRepo::ListIncidents(Tx& tx, const 
   where.AddIf("detected_at >= ?", f.from);
   where.AddIf("detected_at < ?", f.to);
   where.AddIf("id < ?", f.before_id);
-  return store::SelectRows(tx, kColumns, "security_incidents", where, store::OrderByIdLimit(f.limit, true), FromRow);
+  return store::SelectRows(tx, kIncidentColumns, "security_incidents", where, store::OrderByIdLimit(f.limit, true), IncidentFromRow);
 }
 
 absl::StatusOr<bool> IncidentRepo::UpdateIncident(Tx& tx, const Incident& i, int64_t expected_updated_at) {

@@ -1,5 +1,6 @@
 #include "modules/security/incident_routes.h"
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/ids.h"
 #include "core/status.h"
@@ -21,8 +22,6 @@ using http::Response;
 using nlohmann::json;
 
 constexpr uint64_t kPostmortemBody = 128 * 1024;
-constexpr int64_t kDay = int64_t{86400} * 1'000'000;
-
 
 json BreachJson(const Incident& i, int64_t now) {
   std::optional<BreachClock> c = BreachClockOf(i, now);
@@ -162,9 +161,9 @@ class Routes {
     TF_ASSIGN_OR_RETURN(std::optional<int64_t> from, http::TimeParam(ctx, "from"));
     TF_ASSIGN_OR_RETURN(std::optional<int64_t> to, http::TimeParam(ctx, "to"));
     int64_t end = to.value_or(clock_.NowMicros());
-    int64_t start = from.value_or(end - 90 * kDay);
+    int64_t start = from.value_or(end - 90 * kMicrosPerDay);
     if (start >= end) return FieldError("to", "must be after from");
-    if (end - start > 731 * kDay) return FieldError("from", "the period may be at most two years");
+    if (end - start > 731 * kMicrosPerDay) return FieldError("from", "the period may be at most two years");
     TF_ASSIGN_OR_RETURN(IncidentMetricsReport r, service_.Metrics(*ctx.principal, tenant_id, start, end));
     json severities = json::array();
     for (const SeverityMetrics& m : r.by_severity) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "core/errors.h"
 #include "core/status.h"
 #include "core/strings.h"
@@ -13,7 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kSecond = 1'000'000;
 constexpr size_t kMaxText = 8000;
 constexpr size_t kMaxItems = 50;
 
@@ -26,7 +26,7 @@ int StatusIndex(std::string_view s) {
 
 std::optional<int64_t> Between(const std::optional<int64_t>& from, const std::optional<int64_t>& to) {
   if (!from || !to) return std::nullopt;
-  return std::max<int64_t>(0, (*to - *from) / kSecond);
+  return std::max<int64_t>(0, (*to - *from) / kMicrosPerSecond);
 }
 
 absl::StatusOr<std::string> Text(const json& j, const char* key, bool required = false) {
@@ -147,7 +147,7 @@ std::optional<BreachClock> BreachClockOf(const Incident& i, int64_t now) {
   c.notified = i.authority_notified_at.has_value();
   c.notified_late = c.notified && *i.authority_notified_at > c.deadline;
   int64_t until = c.notified ? *i.authority_notified_at : now;
-  c.seconds_remaining = (c.deadline - until) / kSecond;
+  c.seconds_remaining = (c.deadline - until) / kMicrosPerSecond;
   for (std::string_view field : kBreachReportFields) {
     const json& r = i.breach_report;
     if (!r.is_object() || !r.contains(field) || !r[std::string(field)].is_string() ||

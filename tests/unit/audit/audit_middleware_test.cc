@@ -20,8 +20,6 @@ namespace {
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
 class AuditMiddlewareTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {

@@ -30,10 +30,8 @@ namespace {
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
-constexpr char kTenantA[] = "0190f000-0000-7000-8000-00000000000a";
-constexpr char kTenantB[] = "0190f000-0000-7000-8000-00000000000b";
+using store::testing::kTenantA;
+using store::testing::kTenantB;
 
 Principal Caller(std::string tenant, std::vector<Permission> permissions) {
   Principal p;

@@ -25,10 +25,8 @@ namespace {
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
-constexpr char kTenantA[] = "0190f000-0000-7000-8000-0000000000aa";
-constexpr char kTenantB[] = "0190f000-0000-7000-8000-0000000000bb";
+using store::testing::kTenantA;
+using store::testing::kTenantB;
 constexpr auto kDay = std::chrono::hours(24);
 
 Principal AdminOf(std::string tenant) {

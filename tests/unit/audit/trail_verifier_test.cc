@@ -24,8 +24,6 @@ using tf::testing::Backend;
 using tf::testing::TestDatabase;
 using Kind = TrailProblem::Kind;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
 struct Tampering {
   std::string name;
   std::vector<std::string> sql;  //!< run as the tables' owner with the triggers off

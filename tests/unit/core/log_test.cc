@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "support/sample_secrets.h"
 
 namespace tf {
 namespace {
 
-const std::string kApiToken = "tft_4qN8x-Jr0_ZkQ2mW9vYbL7cT1sHdE5fGpUaKoRiXnBy";
+const std::string kToken = testing::kSampleApiToken;
 
 // 2026-11-24T10:42:56.123456Z
 const SysTime kFixedTime{std::chrono::microseconds(1795516976123456)};
@@ -110,7 +111,7 @@ TEST_F(LogTest, InvalidUtf8IsReplacedNotThrown) {
 }
 
 TEST_F(LogTest, MessageAndFieldsAreRedacted) {
-  log::Info("auth with Bearer " + kApiToken,
+  log::Info("auth with Bearer " + kToken,
             {{"password", "hunter2"},
              {"db", "postgresql://app:s3cret@db/trust"},
              {"headers", {{"Authorization", "Basic dXNlcjpwYXNz"}, {"Accept", "*/*"}}}});
@@ -188,7 +189,7 @@ TEST_F(LogTest, FieldsCannotOverwriteLineFields) {
 }
 
 TEST_F(LogTest, NonObjectFieldsAreKeptUnderFields) {
-  log::Info("array", nlohmann::json::array({1, kApiToken}));
+  log::Info("array", nlohmann::json::array({1, kToken}));
   nlohmann::json line = OnlyLine();
   EXPECT_EQ(line["fields"], nlohmann::json::array({1, "[REDACTED]"}));
 }

@@ -4,12 +4,14 @@
 
 #include <string>
 
+#include "support/sample_secrets.h"
+
 namespace tf {
 namespace {
 
 // Realistic shapes of every secret the redactor must catch.
-const std::string kSessionToken = "tfs_Qm9vN2xLc0pUZ3dIeUVhcm5XeXZ6QjhfLVRrUW1a";
-const std::string kApiToken = "tft_4qN8x-Jr0_ZkQ2mW9vYbL7cT1sHdE5fGpUaKoRiXnBy";
+const std::string kSessionToken = testing::kSampleSessionToken;
+const std::string kApiToken = testing::kSampleApiToken;
 const std::string kBasicCredential = "dXNlcjpwYXNz";  // base64("user:pass")
 const std::string kPem =
     "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n"

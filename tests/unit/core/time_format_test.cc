@@ -2,6 +2,7 @@
 
 #include "core/time_format.h"
 
+#include "core/clock.h"
 #include <gtest/gtest.h>
 
 #include <string>
@@ -11,9 +12,8 @@ namespace {
 
 using std::chrono::microseconds;
 
-constexpr int64_t kSecond = 1'000'000;
 // 2026-11-24T10:42:56Z
-constexpr int64_t kT = int64_t{1795516976} * kSecond;
+constexpr int64_t kT = int64_t{1795516976} * kMicrosPerSecond;
 
 int64_t Micros(std::string_view s) {
   auto t = ParseRfc3339(s);
@@ -27,8 +27,8 @@ TEST(TimeFormatTest, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(FormatRfc3339Micros(kT + 123'456), "2026-11-24T10:42:56.123Z");  // truncated, not rounded
   EXPECT_EQ(FormatRfc3339Micros(kT + 999'999), "2026-11-24T10:42:56.999Z");
   EXPECT_EQ(FormatRfc3339(SysTime(microseconds(kT + 5'000))), "2026-11-24T10:42:56.005Z");
-  EXPECT_EQ(FormatRfc3339Micros(951782400 * kSecond), "2000-02-29T00:00:00.000Z");  // leap day
-  EXPECT_EQ(FormatRfc3339Micros(-kSecond), "1969-12-31T23:59:59.000Z");
+  EXPECT_EQ(FormatRfc3339Micros(951782400 * kMicrosPerSecond), "2000-02-29T00:00:00.000Z");  // leap day
+  EXPECT_EQ(FormatRfc3339Micros(-kMicrosPerSecond), "1969-12-31T23:59:59.000Z");
 }
 
 TEST(TimeFormatTest, ParsesZuluWithAndWithoutFraction) {
@@ -50,7 +50,7 @@ TEST(TimeFormatTest, ParsesNumericOffsets) {
 }
 
 TEST(TimeFormatTest, FormatParseRoundTrip) {
-  for (int64_t micros : {int64_t{0}, kT, kT + 1'000, kT + 987'000, int64_t{4102444799} * kSecond}) {
+  for (int64_t micros : {int64_t{0}, kT, kT + 1'000, kT + 987'000, int64_t{4102444799} * kMicrosPerSecond}) {
     std::string text = FormatRfc3339Micros(micros);
     EXPECT_EQ(Micros(text), micros) << text;
     EXPECT_EQ(FormatRfc3339(*ParseRfc3339(text)), text);

@@ -21,6 +21,7 @@
 #include "http/middlewares.h"
 #include "http/problem.h"
 #include "http/router.h"
+#include "unit/http/response_json.h"
 
 namespace tf::http {
 namespace {
@@ -74,8 +75,6 @@ Request MakeRequest(std::string method, std::string target, std::vector<std::pai
   r.remote_addr = "192.0.2.7";
   return r;
 }
-
-nlohmann::json BodyOf(const Response& r) { return nlohmann::json::parse(r.body, nullptr, false); }
 
 bool IsHex32(std::string_view s) {
   if (s.size() != 32) return false;

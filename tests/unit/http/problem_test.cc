@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "unit/http/response_json.h"
+#include "support/sample_secrets.h"
 
 namespace tf::http {
 namespace {
 
-const std::string kSessionToken = "tfs_Qm9vN2xLc0pUZ3dIeUVhcm5XeXZ6QjhfLVRrUW1a";
-
-nlohmann::json BodyOf(const Response& r) { return nlohmann::json::parse(r.body, nullptr, false); }
+const std::string kSessionToken = testing::kSampleSessionToken;
 
 TEST(ProblemStatusTest, EveryCanonicalCodeMapsToAStatus) {
   const std::vector<std::pair<absl::StatusCode, int>> cases = {

@@ -35,8 +35,6 @@ using tf::testing::FieldOf;
 using tf::testing::TestDatabase;
 using Step = LoginResult::Step;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
 constexpr std::string_view kPassword = "violet-kettle-orbit-42";
 
 const std::string& PasswordHash() {

@@ -41,8 +41,6 @@ using tf::testing::TestDatabase;
 using tf::testing::TestKeys;
 using store::testing::TestEpoch;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
 constexpr std::string_view kRootEmail = "root@platform.test";
 constexpr std::string_view kRootPassword = "granite-harbour-lantern-17";
 constexpr std::string_view kUserPassword = "violet-kettle-orbit-42";
@@ -1475,7 +1473,6 @@ TEST_P(IdentityTenantsTest, ListTenantsWithFiltersAndPagination) {
   ASSERT_EQ(g.size(), 1u);
   EXPECT_EQ(g[0].id, w().globex.id);
 }
-
 
 // =============================================================================================
 // Housekeeping

@@ -9,19 +9,14 @@
 #include "core/errors.h"
 #include "core/strings.h"
 #include "nlohmann/json.hpp"
+#include "support/status_macros.h"
 
 namespace tf::identity {
 namespace {
 
 constexpr std::string_view kEmail = "alice@example.com";
 
-std::string FieldOf(const absl::Status& s) {
-  auto payload = s.GetPayload(Sv(kProblemFieldsPayload));
-  if (!payload) return "";
-  auto j = nlohmann::json::parse(std::string(*payload), nullptr, false);
-  if (j.is_discarded()) return "";
-  return j.value("errors", nlohmann::json::array()).at(0).value("field", "");
-}
+using tf::testing::FieldOf;
 
 // Expects InvalidArgument on the "password" field whose message contains `fragment` and never
 // the password itself.

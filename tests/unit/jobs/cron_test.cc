@@ -6,17 +6,14 @@
 #include <vector>
 
 #include "core/time_format.h"
+#include "support/times.h"
 
 namespace tf::jobs {
 namespace {
 
 using std::chrono::minutes;
 
-SysTime T(std::string_view rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
-  EXPECT_TRUE(t.ok()) << rfc3339;
-  return t.ok() ? *t : SysTime();
-}
+using tf::testing::T;
 
 CronExpr MustParse(std::string_view text) {
   auto expr = CronExpr::Parse(text);

@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "core/time_format.h"
 #include "support/test_database.h"
+#include "support/times.h"
 
 namespace tf::jobs {
 namespace {
@@ -26,11 +27,7 @@ using std::chrono::microseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-SysTime T(std::string_view rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
-  EXPECT_TRUE(t.ok()) << rfc3339;
-  return t.ok() ? *t : SysTime();
-}
+using tf::testing::T;
 
 std::string Msg(const absl::Status& s) { return std::string(s.message()); }
 

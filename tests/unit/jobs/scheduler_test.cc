@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/time_format.h"
+#include "support/times.h"
 
 namespace tf::jobs {
 namespace {
@@ -15,11 +16,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-SysTime T(std::string_view rfc3339) {
-  auto t = ParseRfc3339(rfc3339);
-  EXPECT_TRUE(t.ok()) << rfc3339;
-  return t.ok() ? *t : SysTime();
-}
+using tf::testing::T;
 
 class SchedulerTest : public ::testing::Test {
  protected:

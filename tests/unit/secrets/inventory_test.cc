@@ -30,10 +30,8 @@ using tf::testing::Backend;
 using tf::testing::TestDatabase;
 using tf::testing::FieldOf;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
-constexpr char kTenantA[] = "0190f000-0000-7000-8000-0000000001aa";
-constexpr char kTenantB[] = "0190f000-0000-7000-8000-0000000001bb";
+using store::testing::kTenantA;
+using store::testing::kTenantB;
 constexpr auto kDay = std::chrono::hours(24);
 
 Principal With(std::string tenant, Principal::Kind kind, std::initializer_list<Permission> permissions) {

@@ -23,10 +23,8 @@ namespace {
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
-constexpr char kTenantA[] = "0190f000-0000-7000-8000-00000000000a";
-constexpr char kTenantB[] = "0190f000-0000-7000-8000-00000000000b";
+using store::testing::kTenantA;
+using store::testing::kTenantB;
 constexpr char kAda[] = "0190f000-0000-7000-8000-0000000000a1";
 constexpr char kBob[] = "0190f000-0000-7000-8000-0000000000b1";
 

@@ -30,8 +30,6 @@ using nlohmann::json;
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
 
-[[maybe_unused]] const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
 constexpr char kToken[] = "hvs.test-token-0123456789";
 constexpr char kKey[] = "trust-fabric";
 

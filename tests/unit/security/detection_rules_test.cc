@@ -13,13 +13,14 @@
 #include "absl/strings/match.h"
 #include "modules/security/security_types.h"
 #include "support/status_macros.h"
+#include "support/times.h"
 
 namespace tf::security {
 namespace {
 
 //! 2026-01-05T10:00:00Z, a Monday.
 constexpr int64_t kMondayTen = int64_t{1767607200} * 1'000'000;
-constexpr int64_t kHour = int64_t{3600} * 1'000'000;
+using tf::testing::kHour;
 
 const DetectionRule* Named(const std::vector<DetectionRule>& rules, std::string_view name) {
   for (const DetectionRule& r : rules) {

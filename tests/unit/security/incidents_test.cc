@@ -11,14 +11,15 @@
 #include <set>
 
 #include "absl/strings/match.h"
+#include "support/times.h"
 #include "unit/security/security_fixture.h"
 
 namespace tf::security {
 namespace {
 
-constexpr int64_t kSecond = 1'000'000;
-constexpr int64_t kMinute = 60 * kSecond;
-constexpr int64_t kHour = 60 * kMinute;
+using tf::testing::kHour;
+using tf::testing::kMinute;
+using tf::testing::kSecond;
 
 TEST(IncidentRulesTest, TheLifecycleAllowsExactlyItsMoves) {
   const std::set<std::pair<std::string, std::string>> allowed = {

@@ -27,8 +27,6 @@ namespace tf::security {
 using tf::testing::Backend;
 using tf::testing::TestDatabase;
 
-[[maybe_unused]] inline const bool kCryptoRegistered = store::testing::RegisterCryptoEnvironment();
-
 inline constexpr char kTenantA[] = "0190f000-0000-7000-8000-0000000002aa";
 inline constexpr char kTenantB[] = "0190f000-0000-7000-8000-0000000002bb";
 inline constexpr char kSystem[] = "0190f000-0000-7000-8000-0000000002cc";

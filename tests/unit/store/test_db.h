@@ -13,6 +13,10 @@
 
 namespace tf::store::testing {
 
+//! Two tenants' ids for tests that need a pair.
+inline constexpr char kTenantA[] = "0190f000-0000-7000-8000-00000000000a";
+inline constexpr char kTenantB[] = "0190f000-0000-7000-8000-00000000000b";
+
 //! 2026-01-01T00:00:00Z: where the fake clocks of these tests start.
 inline SysTime TestEpoch() { return SysTime(std::chrono::microseconds(int64_t{1767225600} * 1'000'000)); }
 
@@ -22,13 +26,10 @@ class CryptoEnvironment : public ::testing::Environment {
   void SetUp() override { ASSERT_TRUE(crypto::InitCrypto().ok()); }
 };
 
-//! Registers CryptoEnvironment; use as `static const bool kCrypto = RegisterCryptoEnvironment();`.
-inline bool RegisterCryptoEnvironment() {
-  static const bool registered = [] {
-    ::testing::AddGlobalTestEnvironment(new CryptoEnvironment());
-    return true;
-  }();
-  return registered;
-}
+//! Registers CryptoEnvironment, once in the program, in every test binary that includes this.
+[[maybe_unused]] inline const bool kCryptoRegistered = [] {
+  ::testing::AddGlobalTestEnvironment(new CryptoEnvironment());
+  return true;
+}();
 
 }  // namespace tf::store::testing
