@@ -47,7 +47,8 @@ absl::StatusOr<std::vector<LeaseRecord>> ListLeases(store::Database& db) {
                         tx.Query("SELECT name, holder, acquired_at, renewed_at, expires_at FROM leases ORDER BY name"));
     std::vector<LeaseRecord> out;
     for (const store::Row& r : rows) {
-      out.push_back({r.Text(0), r.Text(1), FromUnixMicros(r.Int(2)), FromUnixMicros(r.Int(3)), FromUnixMicros(r.Int(4))});
+      out.push_back({r.Text(0), r.Text(1), FromUnixMicros(r.Int(2)), FromUnixMicros(r.Int(3)),
+                     FromUnixMicros(r.Int(4))});
     }
     return out;
   });

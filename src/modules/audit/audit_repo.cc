@@ -240,12 +240,13 @@ absl::StatusOr<AuditStats> AuditRepo::Stats(Tx& tx, const std::optional<std::str
   TF_ASSIGN_OR_RETURN(
       auto days,
       store::SelectRows(tx,
-                        StrCat("time / ", kMicrosPerDay, ", COUNT(*), SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END), "
+                        StrCat("time / ", kMicrosPerDay,
+                               ", COUNT(*), SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END), "
                                "SUM(CASE WHEN outcome IN ('failure', 'error') THEN 1 ELSE 0 END)"),
                         "audit_records", where, StrCat(" GROUP BY time / ", kMicrosPerDay, " ORDER BY 1"),
                         [&](const store::Row& r) {
-                          return AuditStats::Day{FormatRfc3339Exact(r.Int(0) * kMicrosPerDay).substr(0, 10), r.Int(1), r.Int(2),
-                                                 r.Int(3)};
+                          return AuditStats::Day{FormatRfc3339Exact(r.Int(0) * kMicrosPerDay).substr(0, 10),
+                                                 r.Int(1), r.Int(2), r.Int(3)};
                         }));
   stats.by_day = std::move(days);
   return stats;

@@ -84,7 +84,8 @@ absl::StatusOr<std::vector<AccessRequest>> AccessRepo::List(Tx& tx, const Access
   where.AddIf("status = ?", f.status);
   where.AddIf("role = ?", f.role);
   where.AddIf("id < ?", f.before_id);
-  return store::SelectRows(tx, kRequestColumns, "access_requests", where, store::OrderByIdLimit(f.limit, true), RequestFromRow);
+  return store::SelectRows(tx, kRequestColumns, "access_requests", where, store::OrderByIdLimit(f.limit, true),
+                           RequestFromRow);
 }
 
 absl::StatusOr<bool> AccessRepo::Update(Tx& tx, const AccessRequest& a, std::string_view expected_status) {
@@ -116,7 +117,8 @@ absl::StatusOr<std::vector<AccessRequest>> AccessRepo::ActiveGrants(Tx& tx, int6
 absl::StatusOr<std::vector<AccessRequest>> AccessRepo::Ended(Tx& tx, int64_t now, int64_t lapse_before, int limit) {
   store::Where where{" WHERE (status = 'approved' AND expires_at <= ?) OR (status = 'pending' AND created_at < ?)",
                      {now, lapse_before}};
-  return store::SelectRows(tx, kRequestColumns, "access_requests", where, StrCat(" ORDER BY id LIMIT ", limit), RequestFromRow);
+  return store::SelectRows(tx, kRequestColumns, "access_requests", where, StrCat(" ORDER BY id LIMIT ", limit),
+                           RequestFromRow);
 }
 
 absl::Status AccessRepo::InsertReview(Tx& tx, const AccessReview& r) {

@@ -121,7 +121,8 @@ absl::StatusOr<std::vector<Incident>> IncidentRepo::ListIncidents(Tx& tx, const 
   where.AddIf("detected_at >= ?", f.from);
   where.AddIf("detected_at < ?", f.to);
   where.AddIf("id < ?", f.before_id);
-  return store::SelectRows(tx, kIncidentColumns, "security_incidents", where, store::OrderByIdLimit(f.limit, true), IncidentFromRow);
+  return store::SelectRows(tx, kIncidentColumns, "security_incidents", where, store::OrderByIdLimit(f.limit, true),
+                           IncidentFromRow);
 }
 
 absl::StatusOr<bool> IncidentRepo::UpdateIncident(Tx& tx, const Incident& i, int64_t expected_updated_at) {
