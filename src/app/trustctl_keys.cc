@@ -66,7 +66,7 @@ absl::Status Status(const Config& config) {
   for (const secrets::KekVersion& v : s.versions) {
     std::printf("  v%d  created %s  (%lld days ago)%s\n", v.version,
                 FormatRfc3339(FromUnixMicros(v.created_at)).c_str(),
-                static_cast<long long>((now - v.created_at) / 86'400'000'000),
+                static_cast<long long>((now - v.created_at) / kMicrosPerDay),
                 v.version < s.min_decryption_version ? "  retired" : "");
   }
   absl::StatusOr<std::vector<std::pair<int, int64_t>>> counts = o->db->InTx(

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "core/strings.h"
 
@@ -17,8 +18,8 @@ std::string FormatInterval(std::chrono::microseconds d) {
     int64_t micros;
     const char* suffix;
   };
-  static constexpr Unit kUnits[] = {{3'600'000'000, "h"}, {60'000'000, "m"}, {1'000'000, "s"},
-                                    {1'000, "ms"},        {1, "us"}};
+  static constexpr Unit kUnits[] = {
+      {kMicrosPerHour, "h"}, {kMicrosPerMinute, "m"}, {kMicrosPerSecond, "s"}, {1'000, "ms"}, {1, "us"}};
   std::string out;
   for (const Unit& unit : kUnits) {
     if (us >= unit.micros) {

@@ -1,5 +1,5 @@
 #pragma once
-// Fixed instants and spans for tests that drive a fake clock, in the store's microseconds.
+// Fixed instants for tests that drive a fake clock (spans: kMicrosPerSecond etc. in core/clock.h).
 // Thread-safety: stateless.
 
 #include <gtest/gtest.h>
@@ -11,10 +11,6 @@
 #include "core/time_format.h"
 
 namespace tf::testing {
-
-inline constexpr int64_t kSecond = kMicrosPerSecond;
-inline constexpr int64_t kMinute = kMicrosPerMinute;
-inline constexpr int64_t kHour = kMicrosPerHour;
 
 //! The instant an RFC 3339 text names; a text that does not parse fails the test.
 inline SysTime T(std::string_view rfc3339) {

@@ -1,5 +1,6 @@
 #include "modules/identity/account_repo.h"
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "core/strings.h"
 #include "store/where.h"
@@ -265,7 +266,7 @@ absl::StatusOr<AccountStats> AccountRepo::Stats(Tx& tx, const std::string& tenan
   TF_ASSIGN_OR_RETURN(s.failed_logins_24h,
                       Count(tx, "SELECT COUNT(*) FROM account_events WHERE tenant_id = ? AND type = 'login_failed' "
                                 "AND created_at >= ?",
-                            {tenant_id, now - int64_t{86'400'000'000}}));
+                            {tenant_id, now - kMicrosPerDay}));
   return s;
 }
 

@@ -1,4 +1,5 @@
 #include "modules/identity/identity_service.h"
+#include "core/clock.h"
 #include "core/strings.h"
 
 #include <algorithm>
@@ -42,8 +43,8 @@ constexpr std::string_view kAccountScope = "account";
 constexpr std::string_view kAddressScope = "address";
 constexpr int kAddressFactor = 5;                     // an address may fail 5x an account's count
 constexpr int64_t kMaxDelaySeconds = 900;             // progressive delay cap
-constexpr int64_t kAddressForgetMicros = 3600'000'000;  // address counters reset after 1 h quiet
-constexpr int64_t kTouchEveryMicros = 60'000'000;     // last-seen writes at most once a minute
+constexpr int64_t kAddressForgetMicros = kMicrosPerHour;  // address counters reset after 1 h quiet
+constexpr int64_t kTouchEveryMicros = kMicrosPerMinute;  // last-seen writes at most once a minute
 const char* const kRegions[] = {"us", "ca", "uk", "eu"};
 
 absl::Status UserErased() { return absl::FailedPreconditionError("the user was erased"); }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "core/time_format.h"
 #include "modules/secrets/secrets_routes.h"
@@ -70,7 +71,7 @@ absl::Status SecretsModule::Register(ModuleContext& context) {
                                      int64_t created = s.versions.empty() ? 0 : s.versions.back().created_at;
                                      details["kek_latest_created_at"] = FormatRfc3339Micros(created);
                                      details["kek_latest_age_days"] =
-                                         (clock.NowMicros() - created) / 86'400'000'000;
+                                         (clock.NowMicros() - created) / kMicrosPerDay;
                                      return absl::OkStatus();
                                    }});
   if (!context.audit) return absl::FailedPreconditionError("the secrets module needs the audit module before it");

@@ -13,14 +13,12 @@
 #include "absl/strings/match.h"
 #include "modules/security/security_types.h"
 #include "support/status_macros.h"
-#include "support/times.h"
 
 namespace tf::security {
 namespace {
 
 //! 2026-01-05T10:00:00Z, a Monday.
 constexpr int64_t kMondayTen = int64_t{1767607200} * 1'000'000;
-using tf::testing::kHour;
 
 const DetectionRule* Named(const std::vector<DetectionRule>& rules, std::string_view name) {
   for (const DetectionRule& r : rules) {
@@ -149,10 +147,10 @@ TEST(DetectionRulesTest, ConditionsMatchRecordFieldsAndDetails) {
 TEST(DetectionRulesTest, WorkingHoursFollowTheTenantsTimeZone) {
   WorkingHours utc;  // Monday to Friday, 07:00-19:00 UTC
   EXPECT_TRUE(utc.Contains(kMondayTen));
-  EXPECT_FALSE(utc.Contains(kMondayTen - 4 * kHour)) << "06:00";
-  EXPECT_TRUE(utc.Contains(kMondayTen - 3 * kHour)) << "07:00 is inside";
-  EXPECT_FALSE(utc.Contains(kMondayTen + 9 * kHour)) << "19:00 is outside";
-  EXPECT_FALSE(utc.Contains(kMondayTen - 24 * kHour)) << "Sunday";
+  EXPECT_FALSE(utc.Contains(kMondayTen - 4 * kMicrosPerHour)) << "06:00";
+  EXPECT_TRUE(utc.Contains(kMondayTen - 3 * kMicrosPerHour)) << "07:00 is inside";
+  EXPECT_FALSE(utc.Contains(kMondayTen + 9 * kMicrosPerHour)) << "19:00 is outside";
+  EXPECT_FALSE(utc.Contains(kMondayTen - 24 * kMicrosPerHour)) << "Sunday";
 
   TF_ASSERT_OK_AND_ASSIGN(WorkingHours ny, ParseWorkingHours({{"timezone", "America/New_York"},
                                                               {"start", "09:00"},
@@ -160,11 +158,11 @@ TEST(DetectionRulesTest, WorkingHoursFollowTheTenantsTimeZone) {
                                                               {"days", {"mon", "tue", "wed", "thu", "fri"}}}));
   // 10:00 UTC in January is 05:00 in New York.
   EXPECT_FALSE(ny.Contains(kMondayTen));
-  EXPECT_TRUE(ny.Contains(kMondayTen + 5 * kHour)) << "10:00 in New York";
+  EXPECT_TRUE(ny.Contains(kMondayTen + 5 * kMicrosPerHour)) << "10:00 in New York";
   // 2026-07-06 (a Monday) 13:30 UTC is 09:30 EDT: inside in summer, when 13:30 UTC in winter is 08:30.
   constexpr int64_t kJulyMonday = int64_t{1783344600} * 1'000'000;
   EXPECT_TRUE(ny.Contains(kJulyMonday));
-  EXPECT_FALSE(ny.Contains(kMondayTen + 3 * kHour + 30 * 60'000'000LL));
+  EXPECT_FALSE(ny.Contains(kMondayTen + 3 * kMicrosPerHour + 30 * 60'000'000LL));
   EXPECT_EQ(ny.Json()["end"], "17:30");
   EXPECT_EQ(ny.Json()["days"].size(), 5u);
 

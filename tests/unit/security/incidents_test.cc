@@ -11,15 +11,11 @@
 #include <set>
 
 #include "absl/strings/match.h"
-#include "support/times.h"
 #include "unit/security/security_fixture.h"
 
 namespace tf::security {
 namespace {
 
-using tf::testing::kHour;
-using tf::testing::kMinute;
-using tf::testing::kSecond;
 
 TEST(IncidentRulesTest, TheLifecycleAllowsExactlyItsMoves) {
   const std::set<std::pair<std::string, std::string>> allowed = {
@@ -44,19 +40,19 @@ TEST(IncidentRulesTest, TheLifecycleAllowsExactlyItsMoves) {
 TEST(IncidentRulesTest, MttxIsMeasuredFromTheStampsAndBreachesAreMarked) {
   Incident i;
   i.severity = "SEV1";
-  i.detected_at = 1000 * kSecond;
+  i.detected_at = 1000 * kMicrosPerSecond;
   IncidentMetrics m = MetricsOf(i);
   EXPECT_FALSE(m.mttd_seconds || m.mtta_seconds || m.mttr_seconds) << "null until known";
-  i.impact_started_at = i.detected_at - 90 * kSecond;
-  i.acknowledged_at = i.detected_at + 60 * kSecond;
-  i.resolved_at = i.detected_at + 29 * kMinute;
+  i.impact_started_at = i.detected_at - 90 * kMicrosPerSecond;
+  i.acknowledged_at = i.detected_at + 60 * kMicrosPerSecond;
+  i.resolved_at = i.detected_at + 29 * kMicrosPerMinute;
   m = MetricsOf(i);
   EXPECT_EQ(m.mttd_seconds, 90);
   EXPECT_EQ(m.mtta_seconds, 60);
   EXPECT_EQ(m.mttr_seconds, 29 * 60);
   EXPECT_TRUE(Breaches(i).empty());
-  i.impact_started_at = i.detected_at - 121 * kSecond;  // Sev1 MTTD target: 2 minutes
-  i.resolved_at = i.detected_at + 31 * kMinute;         // Sev1 MTTR target: 30 minutes
+  i.impact_started_at = i.detected_at - 121 * kMicrosPerSecond;  // Sev1 MTTD target: 2 minutes
+  i.resolved_at = i.detected_at + 31 * kMicrosPerMinute;         // Sev1 MTTR target: 30 minutes
   EXPECT_EQ(Breaches(i), (std::vector<std::string>{"mttd", "mttr"}));
   i.severity = "SEV3";
   EXPECT_TRUE(Breaches(i).empty()) << "a SEV3 has a day to resolve";
@@ -68,19 +64,19 @@ TEST(IncidentRulesTest, TheBreachClockRunsSeventyTwoHoursFromAwareness) {
   Incident i;
   EXPECT_FALSE(BreachClockOf(i, 0).has_value());
   i.breach = true;
-  i.breach_aware_at = 10 * kHour;
-  std::optional<BreachClock> c = BreachClockOf(i, 81 * kHour);
+  i.breach_aware_at = 10 * kMicrosPerHour;
+  std::optional<BreachClock> c = BreachClockOf(i, 81 * kMicrosPerHour);
   ASSERT_TRUE(c.has_value());
-  EXPECT_EQ(c->deadline, 82 * kHour);
+  EXPECT_EQ(c->deadline, 82 * kMicrosPerHour);
   EXPECT_EQ(c->seconds_remaining, 3600);
   EXPECT_FALSE(c->notified);
   EXPECT_EQ(c->missing_content.size(), std::size(kBreachReportFields));
   i.breach_report = {{"nature", "a misdirected export"}, {"records", ""}};
-  c = BreachClockOf(i, 90 * kHour);
+  c = BreachClockOf(i, 90 * kMicrosPerHour);
   EXPECT_EQ(c->seconds_remaining, -8 * 3600);
   EXPECT_EQ(c->missing_content.size(), std::size(kBreachReportFields) - 1) << "an empty answer is still missing";
-  i.authority_notified_at = 85 * kHour;
-  c = BreachClockOf(i, 200 * kHour);
+  i.authority_notified_at = 85 * kMicrosPerHour;
+  c = BreachClockOf(i, 200 * kMicrosPerHour);
   EXPECT_TRUE(c->notified);
   EXPECT_TRUE(c->notified_late);
   EXPECT_EQ(c->seconds_remaining, -3 * 3600) << "the clock stops at the notification";
@@ -101,7 +97,7 @@ TEST(IncidentRulesTest, ThePostmortemIsValidatedAndExportsAsMarkdown) {
   i.severity = "SEV1";
   i.status = "resolved";
   i.detected_at = 0;
-  i.resolved_at = 20 * kMinute;
+  i.resolved_at = 20 * kMicrosPerMinute;
   std::string md = PostmortemMarkdown(i, *p, {{"t1", i.id, "status", "Declared as SEV1; in triage", "user:x", 0, 0}});
   for (const char* part : {"# Postmortem: Cross-tenant export", "| Severity | SEV1 |", "| Time to resolve | 20 min |",
                                 "## Root cause\n\na cache key without the tenant", "- detected by a rule within a minute",
@@ -131,7 +127,7 @@ class IncidentsTest : public SecurityFixture {
 TEST_P(IncidentsTest, EachMoveStampsItsTimeAndTheTimelineTellsIt) {
   Principal a = AdminOf(kTenantA, kUserA);
   NewIncident n = Sev("SEV1");
-  n.impact_started_at = clock_.NowMicros() - 90 * kSecond;
+  n.impact_started_at = clock_.NowMicros() - 90 * kMicrosPerSecond;
   TF_ASSERT_OK_AND_ASSIGN(IncidentDetail d, incidents_->Declare(a, n));
   std::string id = d.incident.id;
   EXPECT_EQ(d.incident.status, "triage");
@@ -274,13 +270,14 @@ TEST_P(IncidentsTest, IncidentsAndTheirLinksStayInTheirTenant) {
   clock_.Advance(std::chrono::minutes(30));
   TF_ASSERT_OK(incidents_->ChangeStatus(a, d.incident.id, "investigating", std::nullopt).status());
   TF_ASSERT_OK_AND_ASSIGN(d, incidents_->AddNote(a, d.incident.id, "the first alert was a minute in",
-                                                  declared + kMinute));
+                                                  declared + kMicrosPerMinute));
   std::vector<std::string> kinds;
   for (const TimelineEntry& e : d.timeline) kinds.push_back(e.kind);
   EXPECT_EQ(kinds, (std::vector<std::string>{"status", "link", "note", "status"}));
-  EXPECT_EQ(d.timeline[2].at, declared + kMinute);
-  EXPECT_EQ(incidents_->AddNote(a, d.incident.id, "from the future", clock_.NowMicros() + kMinute).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.timeline[2].at, declared + kMicrosPerMinute);
+  EXPECT_EQ(
+      incidents_->AddNote(a, d.incident.id, "from the future", clock_.NowMicros() + kMicrosPerMinute).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(IncidentsTest, MetricsAggregatePerSeverityAndWeek) {
@@ -288,7 +285,7 @@ TEST_P(IncidentsTest, MetricsAggregatePerSeverityAndWeek) {
   int64_t start = clock_.NowMicros();
   for (int k = 0; k < 3; ++k) {
     NewIncident n = Sev("SEV1");
-    n.impact_started_at = clock_.NowMicros() - (60 + 60 * k) * kSecond;  // 60, 120, 180 s
+    n.impact_started_at = clock_.NowMicros() - (60 + 60 * k) * kMicrosPerSecond;  // 60, 120, 180 s
     TF_ASSERT_OK_AND_ASSIGN(IncidentDetail d, incidents_->Declare(a, n));
     clock_.Advance(std::chrono::minutes(10 + 20 * k));  // 10, 30, 50 min
     TF_ASSERT_OK(incidents_->ChangeStatus(a, d.incident.id, "resolved", std::nullopt).status());
