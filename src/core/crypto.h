@@ -4,6 +4,7 @@
 // (libsodium), and encodings.
 // Call InitCrypto() once at start-up. Thread-safety: all functions are safe from any thread.
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,9 @@ namespace tf::crypto {
 
 //! Raw 32-byte SHA-256 digest.
 std::string Sha256(std::string_view data);
+//! The SHA-256 digest of `parts` one after another, written to `out` (32 bytes). No allocation:
+//! the digest is fetched from OpenSSL once and each thread reuses one context.
+void Sha256Into(std::initializer_list<std::string_view> parts, unsigned char* out);
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
 

@@ -1,11 +1,7 @@
 #include "core/merkle.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include <bit>
 #include <cstring>
-#include <memory>
 
 #include "core/crypto.h"
 #include "core/strings.h"
@@ -91,30 +87,20 @@ void SubproofRanges(uint64_t m, uint64_t begin, uint64_t end, bool whole, std::v
 }  // namespace
 
 Hash LeafHash(std::string_view leaf) {
-  // One context per thread, reset for each leaf: no allocation on the append path.
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  const unsigned char prefix = 0x00;
   Hash out;
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  EVP_DigestUpdate(ctx.get(), &prefix, 1);
-  EVP_DigestUpdate(ctx.get(), leaf.data(), leaf.size());
-  EVP_DigestFinal_ex(ctx.get(), out.data(), nullptr);
+  crypto::Sha256Into({std::string_view("\x00", 1), leaf}, out.data());
   return out;
 }
 
 Hash NodeHash(const Hash& left, const Hash& right) {
-  unsigned char buffer[65];
-  buffer[0] = 0x01;
-  std::memcpy(buffer + 1, left.data(), 32);
-  std::memcpy(buffer + 33, right.data(), 32);
   Hash out;
-  SHA256(buffer, sizeof(buffer), out.data());
+  crypto::Sha256Into({std::string_view("\x01", 1), AsBytes(left), AsBytes(right)}, out.data());
   return out;
 }
 
 Hash EmptyRoot() {
   Hash out;
-  SHA256(nullptr, 0, out.data());
+  crypto::Sha256Into({}, out.data());
   return out;
 }
 
