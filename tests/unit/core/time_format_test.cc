@@ -5,7 +5,11 @@
 #include "core/clock.h"
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <vector>
+
+#include "absl/time/time.h"
 
 namespace tf {
 namespace {
@@ -29,6 +33,33 @@ TEST(TimeFormatTest, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(FormatRfc3339(SysTime(microseconds(kT + 5'000))), "2026-11-24T10:42:56.005Z");
   EXPECT_EQ(FormatRfc3339Micros(951782400 * kMicrosPerSecond), "2000-02-29T00:00:00.000Z");  // leap day
   EXPECT_EQ(FormatRfc3339Micros(-kMicrosPerSecond), "1969-12-31T23:59:59.000Z");
+}
+
+TEST(TimeFormatTest, ExactFormatIsAbslsSixDigitFormat) {
+  EXPECT_EQ(FormatRfc3339Exact(kT + 450), "2026-11-24T10:42:56.000450Z");
+  EXPECT_EQ(FormatRfc3339Exact(-1), "1969-12-31T23:59:59.999999Z");
+  auto absl_text = [](int64_t micros) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(micros), absl::UTCTimeZone());
+  };
+  // Every kind of day boundary: leap days and century years, both sides of the epoch, and
+  // years 999, 1000, 9999 and 10000 (either side of the range written by hand).
+  std::vector<int64_t> days;
+  for (int64_t d = -800; d <= 800; ++d) days.push_back(d);
+  for (int64_t year_days : {-719528, -719162, -354285, -353920, -25567, 10957, 11016, 11017, 47541, 2932896, 2932897, 2933000}) {
+    for (int64_t d = -2; d <= 2; ++d) days.push_back(year_days + d);
+  }
+  for (int64_t d : days) {
+    for (int64_t of_day : {int64_t{0}, int64_t{1}, kMicrosPerDay - 1, int64_t{45296789012}}) {
+      int64_t micros = d * kMicrosPerDay + of_day;
+      ASSERT_EQ(FormatRfc3339Exact(micros), absl_text(micros)) << micros;
+    }
+  }
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> any(-62'135'596'800'000'000, 253'402'300'799'999'999);
+  for (int i = 0; i < 100000; ++i) {
+    int64_t micros = any(rng);
+    ASSERT_EQ(FormatRfc3339Exact(micros), absl_text(micros)) << micros;
+  }
 }
 
 TEST(TimeFormatTest, ParsesZuluWithAndWithoutFraction) {
