@@ -58,12 +58,12 @@ class LeafWriter {
   void Text(std::string_view name, const std::optional<std::string>& value) {
     if (value) return Text(name, std::string_view(*value));
     Name(name);
-    out_ += "null";
+    out_.append("null", 4);
   }
   void Int(std::string_view name, const std::optional<int64_t>& value) {
     Name(name);
     if (!value) {
-      out_ += "null";
+      out_.append("null", 4);
     } else if (*value > -(int64_t{1} << 53) && *value < (int64_t{1} << 53)) {
       StrAppend(&out_, *value);
     } else {
@@ -78,9 +78,9 @@ class LeafWriter {
 
  private:
   void Name(std::string_view name) {
-    out_ += out_.empty() ? "{\"" : ",\"";
+    out_.append(out_.empty() ? "{\"" : ",\"", 2);
     out_ += name;  // the names below are ASCII and need no escape
-    out_ += "\":";
+    out_.append("\":", 2);
   }
 
   std::string out_;
