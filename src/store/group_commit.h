@@ -37,7 +37,8 @@ class GroupCommit {
   //! safe to run again with the same items when a serialisation failure retries it.
   using WriteFn = std::function<absl::Status(Transaction&, std::vector<T>&)>;
   //! Told each batch's size and outcome (metrics). May be empty.
-  using BatchFn = std::function<void(size_t items, const absl::Status& status)>;
+  //! Told each batch's outcome, with its items as `write` left them (ids it assigned, say).
+  using BatchFn = std::function<void(const std::vector<T>& items, const absl::Status& status)>;
   //! Told one item's outcome: OK once its batch committed, else the batch's error. Runs on the
   //! writer thread, so it must be quick and never wait.
   using DoneFn = absl::AnyInvocable<void(const absl::Status&)>;
@@ -127,7 +128,7 @@ class GroupCommit {
       }
       absl::Status status =
           db_.InTx(WriteTx().Retryable(), [&](Transaction& tx) -> absl::Status { return write_(tx, items); });
-      if (on_batch_) on_batch_(items.size(), status);
+      if (on_batch_) on_batch_(items, status);
       for (DoneFn& done : dones) done(status);
       items.clear();
       dones.clear();

@@ -42,9 +42,10 @@ AuditLog::AuditLog(store::Database& db, const Clock& clock, metrics::Registry& m
               .Get()),
       commits_(
           db, [this](store::Transaction& tx, std::vector<AuditRecord>& records) { return repo_.Append(tx, records); },
-          kMaxBatch, [this](size_t n, const absl::Status& status) {
-            batch_size_.Observe(static_cast<double>(n));
-            (status.ok() ? appended_ : failures_).Inc(static_cast<double>(n));
+          kMaxBatch, [this](const std::vector<AuditRecord>& records, const absl::Status& status) {
+            batch_size_.Observe(static_cast<double>(records.size()));
+            (status.ok() ? appended_ : failures_).Inc(static_cast<double>(records.size()));
+            if (status.ok()) leaf_feed_.Add(records);
           }) {}
 
 AuditRecord AuditLog::NewRecord(std::string kind, const Actor& actor) const {

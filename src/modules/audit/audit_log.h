@@ -4,7 +4,8 @@
 //    caller's transaction, so the change and its record commit together or not at all.
 //  - AppendDurable: an API request's record, written by group commit (concurrent callers share
 //    one transaction and one fsync) and durable when it returns; AppendAsync, the same without
-//    waiting: it calls back once the record is durable.
+//    waiting: it calls back once the record is durable. Committed records' leaf hashes go to
+//    the leaf feed, where the tree builder takes them.
 // Both fill the request's context (request id, trace, method, route, path, address, user agent)
 // from the RequestScope the audit middleware opens around each request.
 // Thread-safety: safe from any thread.
@@ -16,6 +17,7 @@
 #include "core/metrics.h"
 #include "core/principal.h"
 #include "modules/audit/audit_repo.h"
+#include "modules/audit/leaf_feed.h"
 #include "nlohmann/json.hpp"
 #include "store/database.h"
 #include "store/group_commit.h"
@@ -78,6 +80,9 @@ class AuditLog {
   //! The id and time of a new record, and the current request's context.
   AuditRecord NewRecord(std::string kind, const Actor& actor) const;
 
+  //! The leaf hashes of the records the group commit wrote, for the tree builder.
+  LeafFeed& leaf_feed() { return leaf_feed_; }
+
   //! Most records one group commit writes.
   static constexpr size_t kMaxBatch = 2048;
 
@@ -91,7 +96,8 @@ class AuditLog {
   metrics::Counter& failures_;
   metrics::Histogram& batch_size_;
   metrics::Histogram& durable_seconds_;
-  store::GroupCommit<AuditRecord> commits_;
+  LeafFeed leaf_feed_;
+  store::GroupCommit<AuditRecord> commits_;  // last: its writer uses the members above
 };
 
 }  // namespace tf::audit

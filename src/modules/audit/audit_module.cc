@@ -28,7 +28,8 @@ absl::Status AuditModule::Register(ModuleContext& context) {
   service_ = std::make_unique<AuditService>(context.db, context.clock, *signer_);
   CheckpointPolicy policy{config.origin, config.checkpoint_every_records,
                           std::chrono::milliseconds(config.checkpoint_interval_ms)};
-  builder_ = std::make_unique<TreeBuilder>(context.db, context.clock, *signer_, policy, context.metrics);
+  builder_ = std::make_unique<TreeBuilder>(context.db, context.clock, *signer_, policy, context.metrics,
+                                           &log_->leaf_feed());
   retention_ = std::make_unique<RetentionService>(context.db, context.clock, *log_, context.metrics);
   RegisterAuditRoutes(context.router, *service_, *retention_, *log_, context.clock, context.personal_data);
   context.audit = log_.get();

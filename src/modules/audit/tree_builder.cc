@@ -19,11 +19,12 @@ std::string CheckpointBody(std::string_view origin, int64_t tree_size, const mer
 }
 
 TreeBuilder::TreeBuilder(store::Database& db, const Clock& clock, const note::Signer& signer, CheckpointPolicy policy,
-                         metrics::Registry& metrics)
+                         metrics::Registry& metrics, LeafFeed* feed)
     : db_(db),
       clock_(clock),
       signer_(signer),
       policy_(std::move(policy)),
+      feed_(feed),
       tree_size_(metrics.AddGauge("audit_tree_size", "Leaves in the audit Merkle tree.").Get()),
       pending_(metrics.AddGauge("audit_records_pending", "Audit records written but not yet in the tree.").Get()),
       checkpoints_(metrics.AddCounter("audit_checkpoints_total", "Signed audit checkpoints issued.").Get()),
@@ -36,7 +37,7 @@ absl::StatusOr<BuildResult> TreeBuilder::Run() {
   for (;;) {
     TF_ASSIGN_OR_RETURN(int64_t added, Step());
     result.leaves_added += added;
-    if (added < kBatch) break;
+    if (added < static_cast<int64_t>(kBatch)) break;
   }
   TF_ASSIGN_OR_RETURN(result.checkpoints_issued, Checkpoint());
   TF_ASSIGN_OR_RETURN(TreeHead head, db_.InTx(store::ReadTx(), [&](store::Transaction& tx) { return repo_.Head(tx); }));
@@ -55,7 +56,7 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
   if (!read.ok()) return read.status();
   TF_ASSIGN_OR_RETURN(head, repo_.Head(**read));
   TF_ASSIGN_OR_RETURN(written, repo_.EndOfRecords(**read));
-  TF_ASSIGN_OR_RETURN(leaves, repo_.LeafHashes(**read, head.tree_size, kBatch));
+  TF_ASSIGN_OR_RETURN(leaves, Leaves(**read, head.tree_size, written));
   tree.emplace(repo_, **read);
   TF_RETURN_IF_ERROR(tree->LoadEdge(head.tree_size));
   int64_t size = head.tree_size;
@@ -93,6 +94,28 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
   }));
   build_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return size - head.tree_size;
+}
+
+absl::StatusOr<std::vector<LeafHashAt>> TreeBuilder::Leaves(store::Transaction& tx, int64_t from, int64_t end) {
+  std::vector<LeafHashAt> out;
+  int64_t next = from;
+  while (out.size() < kBatch && next < end) {
+    size_t before = out.size();
+    size_t want = std::min(kBatch - out.size(), static_cast<size_t>(end - next));
+    int64_t held = feed_ ? feed_->Take(next, want, out) : LeafFeed::kNone;
+    next += static_cast<int64_t>(out.size() - before);
+    if (out.size() == kBatch || next >= end) break;
+    // The feed lacks `next`: read the store up to the next index the feed holds.
+    int64_t count = std::min({static_cast<int64_t>(kBatch - out.size()), held - next, end - next});
+    TF_ASSIGN_OR_RETURN(std::vector<LeafHashAt> stored, repo_.LeafHashes(tx, next, static_cast<int>(count)));
+    for (const LeafHashAt& leaf : stored) {
+      if (leaf.leaf_index != next) return out;  // a gap: the index's transaction is running or rolled back
+      out.push_back(leaf);
+      ++next;
+    }
+    if (static_cast<int64_t>(stored.size()) < count) break;
+  }
+  return out;
 }
 
 absl::Status TreeBuilder::FillGap(int64_t index) {

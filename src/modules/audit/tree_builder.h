@@ -1,8 +1,9 @@
 #pragma once
 // TreeBuilder: brings the audit tree up to the records written so far and issues signed
-// checkpoints. It reads the leaf hashes of the records from the tree's size onwards (computed
-// from each record's fields when it was appended; `trustctl audit verify` recomputes them),
-// appends them to the tiles, and moves the tree head with a conditional update (so two
+// checkpoints. It takes the leaf hashes of the records from the tree's size onwards (computed
+// from each record's fields when it was appended; `trustctl audit verify` recomputes them)
+// from the leaf feed where it holds them and from the store where it does not, appends them
+// to the tiles, and moves the tree head with a conditional update (so two
 // builders never both advance it).
 // Tiles are written ahead of the head in short transactions of kTilesPerWrite, so appends never
 // wait long behind the builder: a tile only grows (a wider copy holds a narrower one's hashes as
@@ -21,6 +22,7 @@
 #include "core/metrics.h"
 #include "core/signed_note.h"
 #include "modules/audit/audit_repo.h"
+#include "modules/audit/leaf_feed.h"
 #include "store/database.h"
 
 namespace tf::audit {
@@ -43,18 +45,22 @@ struct BuildResult {
 
 class TreeBuilder {
  public:
+  //! `feed` (optional) holds leaf hashes this instance's AuditLog committed.
   TreeBuilder(store::Database& db, const Clock& clock, const note::Signer& signer, CheckpointPolicy policy,
-              metrics::Registry& metrics);
+              metrics::Registry& metrics, LeafFeed* feed = nullptr);
   //! Builds until the tree holds every record written when it started, then checkpoints.
   absl::StatusOr<BuildResult> Run();
   //! Leaves read per step (one read transaction, then short write transactions).
-  static constexpr int kBatch = 8192;
+  static constexpr size_t kBatch = 8192;
   //! Tiles per write transaction (about 2 KiB each).
   static constexpr size_t kTilesPerWrite = 64;
   static constexpr std::chrono::seconds kGapGrace{5};
 
  private:
   absl::StatusOr<int64_t> Step();
+  //! The leaves at consecutive indexes from `from` (at most kBatch, none at or past `end`):
+  //! from the feed, and from the store for the indexes the feed lacks.
+  absl::StatusOr<std::vector<LeafHashAt>> Leaves(store::Transaction& tx, int64_t from, int64_t end);
   absl::StatusOr<int64_t> Checkpoint();
   absl::Status FillGap(int64_t index);
 
@@ -62,6 +68,7 @@ class TreeBuilder {
   const Clock& clock_;
   const note::Signer& signer_;
   CheckpointPolicy policy_;
+  LeafFeed* feed_;
   AuditRepo repo_;
   metrics::Gauge& tree_size_;
   metrics::Gauge& pending_;

@@ -58,10 +58,10 @@ class GroupCommitTest : public ::testing::TestWithParam<Backend> {
 
 TEST_P(GroupCommitTest, EveryItemOfManyThreadsCommitsOnceInSharedBatches) {
   std::atomic<int64_t> batches{0}, items{0};
-  GroupCommit<int64_t> commits(db(), Insert(), 64, [&](size_t n, const absl::Status& s) {
+  GroupCommit<int64_t> commits(db(), Insert(), 64, [&](const std::vector<int64_t>& batch, const absl::Status& s) {
     EXPECT_TRUE(s.ok()) << s;
     ++batches;
-    items += static_cast<int64_t>(n);
+    items += static_cast<int64_t>(batch.size());
   });
   constexpr int kThreads = 16, kEach = 150;
   std::vector<std::thread> threads;
