@@ -1,11 +1,12 @@
 // Durable audit appends on SQLite: the same records written by the same group commit from the
-// same threads, first as plain inserts (no canonical JSON, no hashes, no tree) and then through
-// AuditLog with the tree builder running beside it, as in trustd. Prints the appends per second
-// and the append-to-durable latency of both, their ratio, the time for the tree to cover every
-// record, the speed of `trustctl audit verify` over the result, and that of an export of it
+// same threads, as plain inserts (redacted details, but no canonical JSON, no hashes, no tree)
+// and through AuditLog with the tree builder running beside it, as in trustd, in alternating
+// rounds on fresh databases. Prints each round's appends per second and append-to-durable p99,
+// the median ratio of plain to audited, where the CPU went, the time for the tree to cover every
+// record, the speed of `trustctl audit verify` over the last trail, and that of an export of it
 // (GET /api/audit/export) and its offline verification (trustctl audit verify --bundle).
 //
-//   build/bench/bench_audit_append [--records N] [--threads T] [--in-flight N]
+//   build/bench/bench_audit_append [--records N] [--rounds R] [--threads T] [--in-flight N]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -24,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "core/clock.h"
 #include "core/crypto.h"
+#include "core/redact.h"
 #include "core/signed_note.h"
 #include "modules/audit/audit_export.h"
 #include "modules/audit/audit_log.h"
@@ -74,6 +76,12 @@ struct Run {
   double seconds = 0;
   Cpu cpu;
   std::vector<double> latencies_ms;
+};
+
+struct Phase {
+  Run run;
+  double batch_size = 0;  //!< records a group commit on average (plain inserts)
+  double covered = 0;     //!< seconds until a checkpoint covers every record (audit trail)
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -164,32 +172,19 @@ Run Drive(int producers, int in_flight, int per_producer, Append append) {
   return run;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  int records = 200000, threads = 2, in_flight = 128;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--records") records = std::atoi(argv[i + 1]);
-    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
-    else if (flag == "--in-flight") in_flight = std::atoi(argv[i + 1]);
-  }
-  if (!tf::crypto::InitCrypto().ok()) return 1;
-  int per_thread = records / threads;
-  records = per_thread * threads;
-  std::string base = (std::filesystem::temp_directory_path() / "tf-bench-audit").string();
-
-  // 1. Plain inserts of the same rows: no canonical JSON, no SHA-256, no tree.
-  auto plain_db = FreshDatabase(base + "/plain");
-  if (!plain_db->InTx(tf::store::WriteTx(), [](tf::store::Transaction& tx) {
+//! Plain inserts of the same rows through the same group commit: details redacted as the trail
+//! keeps them, but no canonical JSON, no SHA-256 and no tree.
+Phase PlainRound(const std::string& dir, int threads, int in_flight, int per_thread) {
+  auto db = FreshDatabase(dir);
+  if (!db->InTx(tf::store::WriteTx(), [](tf::store::Transaction& tx) {
         return tx.ExecScript("DROP TRIGGER audit_records_immutable; DROP TRIGGER audit_records_no_delete;");
       }).ok()) {
-    return 1;
+    std::exit(1);
   }
   int64_t next_index = 0;
-  std::atomic<int64_t> plain_batches{0}, plain_items{0};
+  std::atomic<int64_t> batches{0}, items{0};
   tf::store::GroupCommit<AuditRecord> plain(
-      *plain_db,
+      *db,
       [&next_index](tf::store::Transaction& tx, std::vector<AuditRecord>& batch) -> absl::Status {
         for (AuditRecord& r : batch) {
           auto done = tx.Exec(
@@ -204,32 +199,37 @@ int main(int argc, char** argv) {
         return absl::OkStatus();
       },
       tf::audit::AuditLog::kMaxBatch, [&](const std::vector<AuditRecord>& batch, const absl::Status&) {
-        ++plain_batches;
-        plain_items += static_cast<int64_t>(batch.size());
+        ++batches;
+        items += static_cast<int64_t>(batch.size());
       });
-  Run plain_run = Drive(threads, in_flight, per_thread, [&](int t, int i, auto done) {
+  Phase phase;
+  phase.run = Drive(threads, in_flight, per_thread, [&](int t, int i, auto done) {
     AuditRecord r = Request(t, i);
-    r.details = Details(i).dump();
+    r.details = tf::RedactJson(Details(i)).dump();
     return plain.SubmitAsync(std::move(r), std::move(done));
   });
+  phase.batch_size = static_cast<double>(items) / static_cast<double>(std::max<int64_t>(1, batches));
+  return phase;
+}
 
-  // 2. The audit trail: AuditLog's appends with the tree builder running beside them.
-  auto db = FreshDatabase(base + "/audited");
+//! AuditLog's appends with the tree builder running beside them, as in trustd. `covered` is
+//! the time from the first append until a checkpoint covers every record.
+Phase AuditedRound(tf::store::Database& db, const tf::note::Signer& signer, int threads, int in_flight,
+                   int per_thread) {
+  const int records = threads * per_thread;
   tf::metrics::Registry metrics;
-  tf::audit::AuditLog log(*db, tf::SystemClock::Instance(), metrics);
-  tf::note::Signer signer = tf::note::Signer::Generate("bench.local/audit").value();
+  tf::audit::AuditLog log(db, tf::SystemClock::Instance(), metrics);
   const tf::note::Verifier& key = signer.verifier();
-  if (!db->InTx(tf::store::WriteTx(), [&](tf::store::Transaction& tx) {
+  if (!db.InTx(tf::store::WriteTx(), [&](tf::store::Transaction& tx) {
         return tf::audit::AuditRepo().InsertKeyIfAbsent(
             tx, {absl::StrFormat("%08x", key.key_id()), key.name(), tf::crypto::Base64Encode(key.public_key()),
                  key.KeyString(), 0});
       }).ok()) {
-    return 1;
+    std::exit(1);
   }
-  tf::audit::TreeBuilder builder(*db, tf::SystemClock::Instance(), signer, {"bench.local/audit"}, metrics,
+  tf::audit::TreeBuilder builder(db, tf::SystemClock::Instance(), signer, {signer.name()}, metrics,
                                  &log.leaf_feed());
   std::atomic<bool> appending{true};
-  std::atomic<int64_t> tree_size{0};
   Clock::time_point covered_at;
   double builder_cpu = 0;
   std::thread build([&] {
@@ -240,23 +240,65 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "build: %s\n", built.status().ToString().c_str());
         std::abort();
       }
-      tree_size = built->tree_size;
       if (!appending && built->tree_size == records) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     covered_at = Clock::now();
     builder_cpu = ThisThreadCpuSeconds();
   });
-  auto audited_start = Clock::now();
-  Run audited_run = Drive(threads, in_flight, per_thread, [&](int t, int i, auto done) {
+  auto start = Clock::now();
+  Phase phase;
+  phase.run = Drive(threads, in_flight, per_thread, [&](int t, int i, auto done) {
     AuditRecord r = Request(t, i);
     tf::audit::SetDetails(r, Details(i));
     return log.AppendAsync(std::move(r), std::move(done));
   });
   appending = false;
   build.join();
-  audited_run.cpu.builder = builder_cpu;
-  double covered = std::chrono::duration<double>(covered_at - audited_start).count();
+  phase.run.cpu.builder = builder_cpu;
+  phase.covered = std::chrono::duration<double>(covered_at - start).count();
+  return phase;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int records = 200000, threads = 2, in_flight = 128, rounds = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--records") records = std::atoi(argv[i + 1]);
+    else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (flag == "--in-flight") in_flight = std::atoi(argv[i + 1]);
+    else if (flag == "--rounds") rounds = std::max(1, std::atoi(argv[i + 1]));
+  }
+  if (!tf::crypto::InitCrypto().ok()) return 1;
+  int per_thread = records / threads;
+  records = per_thread * threads;
+  std::string base = (std::filesystem::temp_directory_path() / "tf-bench-audit").string();
+  tf::note::Signer signer = tf::note::Signer::Generate("bench.local/audit").value();
+  const tf::note::Verifier& key = signer.verifier();
+
+  // 1-2. Rounds of plain inserts and of the audit trail, each into a fresh database, in the
+  //      order plain, audited, audited, plain, ... so that a drift in the machine's speed
+  //      weighs on both alike. The last audited trail is kept for the checks below.
+  std::vector<Phase> plain_rounds, audited_rounds;
+  std::unique_ptr<tf::store::Database> db;
+  for (int round = 0; round < rounds; ++round) {
+    for (int half = 0; half < 2; ++half) {
+      if ((half == 0) == (round % 2 == 0)) {
+        plain_rounds.push_back(PlainRound(base + "/plain", threads, in_flight, per_thread));
+      } else {
+        db.reset();
+        db = FreshDatabase(base + "/audited");
+        audited_rounds.push_back(AuditedRound(*db, signer, threads, in_flight, per_thread));
+      }
+    }
+  }
 
   // 3. The whole trail verified as trustctl audit verify does.
   auto verify_start = Clock::now();
@@ -310,33 +352,53 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  double plain_rate = records / plain_run.seconds, audited_rate = records / audited_run.seconds;
-  std::printf("records %d, %d producer threads keeping %d appends in flight, SQLite synchronous=FULL (WAL), "
-              "group commit up to %zu\n\n",
-              records, threads, in_flight,
-              tf::audit::AuditLog::kMaxBatch);
-  std::printf("plain inserts: %lld group commits of %.1f records on average\n\n",
-              static_cast<long long>(plain_batches.load()),
-              static_cast<double>(plain_items) / static_cast<double>(plain_batches));
-  std::printf("| writer | durable appends/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n");
-  std::printf("| plain inserts (no canonical JSON, hashes or tree) | %.0f | %.2f | %.2f |\n", plain_rate,
-              Percentile(plain_run.latencies_ms, 0.5), Percentile(plain_run.latencies_ms, 0.99));
-  std::printf("| AuditLog, tree builder running | %.0f | %.2f | %.2f |\n\n", audited_rate,
-              Percentile(audited_run.latencies_ms, 0.5), Percentile(audited_run.latencies_ms, 0.99));
-  auto us = [records](double seconds) { return 1e6 * seconds / records; };
+  std::printf("records %d a round, %d rounds, %d producer threads keeping %d appends in flight, SQLite "
+              "synchronous=FULL (WAL), group commit up to %zu\n\n",
+              records, rounds, threads, in_flight, tf::audit::AuditLog::kMaxBatch);
+  auto rate = [records](const Phase& p) { return records / p.run.seconds; };
+  std::printf("| round | plain inserts/s | plain p99 ms | AuditLog appends/s | AuditLog p99 ms | plain/audited |\n"
+              "|---:|---:|---:|---:|---:|---:|\n");
+  std::vector<double> ratios, plain_rates, audited_rates, covered_rates;
+  Run plain_all, audited_all;
+  for (int r = 0; r < rounds; ++r) {
+    const Phase& p = plain_rounds[static_cast<size_t>(r)];
+    const Phase& a = audited_rounds[static_cast<size_t>(r)];
+    ratios.push_back(rate(p) / rate(a));
+    plain_rates.push_back(rate(p));
+    audited_rates.push_back(rate(a));
+    covered_rates.push_back(records / a.covered);
+    std::printf("| %d | %.0f | %.2f | %.0f | %.2f | %.3f |\n", r + 1, rate(p), Percentile(p.run.latencies_ms, 0.99),
+                rate(a), Percentile(a.run.latencies_ms, 0.99), ratios.back());
+    for (auto [all, phase] : {std::pair<Run*, const Phase*>{&plain_all, &p}, {&audited_all, &a}}) {
+      all->seconds += phase->run.seconds;
+      all->cpu.producers += phase->run.cpu.producers;
+      all->cpu.writer += phase->run.cpu.writer;
+      all->cpu.checkpointer += phase->run.cpu.checkpointer;
+      all->cpu.builder += phase->run.cpu.builder;
+      all->latencies_ms.insert(all->latencies_ms.end(), phase->run.latencies_ms.begin(),
+                               phase->run.latencies_ms.end());
+    }
+  }
+  std::printf("\nplain inserts: group commits of %.1f records on average (first round)\n\n",
+              plain_rounds.front().batch_size);
+  std::printf("| writer, all rounds | median durable appends/s | p50 ms | p99 ms |\n|---|---:|---:|---:|\n");
+  std::printf("| plain inserts (redacted details; no canonical JSON, hashes or tree) | %.0f | %.2f | %.2f |\n",
+              Median(plain_rates), Percentile(plain_all.latencies_ms, 0.5), Percentile(plain_all.latencies_ms, 0.99));
+  std::printf("| AuditLog, tree builder running | %.0f | %.2f | %.2f |\n\n", Median(audited_rates),
+              Percentile(audited_all.latencies_ms, 0.5), Percentile(audited_all.latencies_ms, 0.99));
+  const double all_records = static_cast<double>(records) * rounds;
+  auto us = [all_records](double seconds) { return 1e6 * seconds / all_records; };
   std::printf("| CPU µs a record | producers | writer | checkpointer | tree builder | total |\n"
               "|---|---:|---:|---:|---:|---:|\n");
-  for (const auto& [name, run] : {std::pair<const char*, const Run&>{"plain inserts", plain_run},
-                                  std::pair<const char*, const Run&>{"AuditLog", audited_run}}) {
+  for (const auto& [name, run] : {std::pair<const char*, const Run&>{"plain inserts", plain_all},
+                                  std::pair<const char*, const Run&>{"AuditLog", audited_all}}) {
     std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, us(run.cpu.producers), us(run.cpu.writer),
                 us(run.cpu.checkpointer), us(run.cpu.builder), us(run.cpu.Total()));
   }
-  std::printf("\n");
-  std::printf("tamper-evidence overhead on appends: %.1f%% (plain/audited = %.3f)\n",
-              100.0 * (plain_rate / audited_rate - 1), plain_rate / audited_rate);
-  std::printf("tree covering every record (checkpointed) %.2f s after the first append: %.0f records/s end to end "
-              "(%.1f%% below plain)\n",
-              covered, records / covered, 100.0 * (1 - (records / covered) / plain_rate));
+  std::printf("\ntamper-evidence overhead on appends: %.1f%% (median over the rounds of plain/audited = %.3f)\n",
+              100.0 * (Median(ratios) - 1), Median(ratios));
+  std::printf("tree covering every record (checkpointed): median %.0f records/s end to end from the first append\n",
+              Median(covered_rates));
   std::printf("trustctl audit verify: %lld records, %lld checkpoints in %.2f s = %.0f records/s\n",
               static_cast<long long>(report->records), static_cast<long long>(report->checkpoints), verify_seconds,
               static_cast<double>(report->records) / verify_seconds);
