@@ -69,6 +69,12 @@ struct TxOptions {
   bool retryable = false;
   //! A read that may be served by a read replica (lists and reports that tolerate a bounded lag).
   bool replica_ok = false;
+  //! The commit returns without waiting for the disk (SQLite: synchronous=NORMAL for it;
+  //! PostgreSQL: synchronous_commit off). Such a commit is never half-applied or reordered: it
+  //! is durable once a later ordinary commit is, and a crash before that may lose it. Only for
+  //! data derived again from what is durable (the audit tree's tiles), so that its many small
+  //! writes do not each cost a flush in front of the writers that need one.
+  bool lazy_commit = false;
 
   TxOptions& Retryable() {
     retryable = true;
@@ -80,6 +86,10 @@ struct TxOptions {
   }
   TxOptions& ReplicaOk() {
     replica_ok = true;
+    return *this;
+  }
+  TxOptions& LazyCommit() {
+    lazy_commit = true;
     return *this;
   }
 };

@@ -48,6 +48,7 @@ std::string BeginStatement(const TxOptions& options,
     case Isolation::kSerializable: out += "SERIALIZABLE"; break;
   }
   out += options.mode == TxMode::kRead ? " READ ONLY; " : " READ WRITE; ";
+  if (options.lazy_commit) out += "SET LOCAL synchronous_commit = off; ";
   if (options.tenant_id.empty()) {
     out += "SET LOCAL app.scope = 'platform'; SET LOCAL app.tenant_id = ''";
   } else {

@@ -19,7 +19,8 @@ std::string RewritePlaceholders(std::string_view sql, int* count = nullptr);
 //! The statements that open a transaction: BEGIN at the requested isolation (READ ONLY for
 //! reads), then the row-level-security scope: `app.scope` is 'platform' for platform-wide work
 //! (empty tenant) or 'tenant', with `app.tenant_id` the caller's tenant. `literal` quotes a
-//! string as an SQL literal (PQescapeLiteral).
+//! string as an SQL literal (PQescapeLiteral). A lazy commit turns synchronous_commit off for
+//! the transaction.
 std::string BeginStatement(const TxOptions& options,
                            const std::function<std::string(std::string_view)>& literal);
 

@@ -15,6 +15,9 @@ namespace tf::store {
 
 namespace {
 
+//! The writer's setting: every commit flushed before it returns (lazy commits aside).
+constexpr std::string_view kSynchronousFull = "PRAGMA synchronous = FULL";
+
 absl::Status SqliteError(sqlite3* db, int rc, std::string_view context) {
   int ext = db ? sqlite3_extended_errcode(db) : rc;
   std::string msg = StrCat(context, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -56,7 +59,7 @@ class SqliteConnection {
     sqlite3_extended_result_codes(conn->db_, 1);
     sqlite3_busy_timeout(conn->db_, options.busy_timeout_ms);
     std::string pragmas = "PRAGMA foreign_keys = ON;";
-    if (writer) pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;";
+    if (writer) pragmas += StrCat("PRAGMA journal_mode = WAL; ", kSynchronousFull, ";");
     if (writer && options.secure_delete) pragmas += "PRAGMA secure_delete = ON;";
     TF_RETURN_IF_ERROR(conn->ExecScript(pragmas));
     return conn;
@@ -157,11 +160,12 @@ class SqliteConnection {
 class SqliteTransaction final : public Transaction {
  public:
   SqliteTransaction(SqliteDatabase* owner, SqliteConnection* conn, bool writer,
-                    std::unique_lock<std::mutex> writer_lock)
-      : owner_(owner), conn_(conn), writer_(writer), writer_lock_(std::move(writer_lock)) {}
+                    std::unique_lock<std::mutex> writer_lock, bool lazy_commit = false)
+      : owner_(owner), conn_(conn), writer_(writer), lazy_commit_(lazy_commit), writer_lock_(std::move(writer_lock)) {}
 
   ~SqliteTransaction() override {
     if (!done_) (void)conn_->ExecScript("ROLLBACK");
+    if (lazy_commit_) (void)conn_->ExecScript(kSynchronousFull);
     if (!writer_) owner_->ReleaseReader(conn_);
   }
 
@@ -198,6 +202,7 @@ class SqliteTransaction final : public Transaction {
   SqliteDatabase* owner_;
   SqliteConnection* conn_;
   bool writer_;
+  bool lazy_commit_;  // synchronous=NORMAL for this transaction, FULL again at its end
   std::unique_lock<std::mutex> writer_lock_;
   bool done_ = false;
 };
@@ -313,8 +318,14 @@ void SqliteDatabase::RunCheckpointer() {
 absl::StatusOr<std::unique_ptr<Transaction>> SqliteDatabase::Begin(const TxOptions& options) {
   if (options.mode == TxMode::kWrite) {
     std::unique_lock lock(writer_mu_);
-    TF_RETURN_IF_ERROR(writer_->ExecScript("BEGIN IMMEDIATE"));
-    return std::make_unique<SqliteTransaction>(this, writer_.get(), true, std::move(lock));
+    // WAL with synchronous=NORMAL: the commit is not flushed, and the next FULL one flushes it.
+    if (options.lazy_commit) TF_RETURN_IF_ERROR(writer_->ExecScript("PRAGMA synchronous = NORMAL"));
+    absl::Status begun = writer_->ExecScript("BEGIN IMMEDIATE");
+    if (!begun.ok()) {
+      if (options.lazy_commit) (void)writer_->ExecScript(kSynchronousFull);
+      return begun;
+    }
+    return std::make_unique<SqliteTransaction>(this, writer_.get(), true, std::move(lock), options.lazy_commit);
   }
   SqliteConnection* conn = AcquireReader();
   absl::Status begun = conn->ExecScript("BEGIN");

@@ -77,6 +77,36 @@ TEST_P(DatabaseTest, CommittedWriteIsVisibleToLaterReaders) {
   EXPECT_EQ(Count(), 1);
 }
 
+TEST_P(DatabaseTest, LazyCommitIsNotFlushedAndLeavesLaterCommitsFlushed) {
+  // What each backend reports for the setting a lazy commit changes, inside a transaction.
+  auto setting = [&](TxOptions options) {
+    auto rows = db().InTx(options, [&](Transaction& tx) {
+      return tx.Query(pg() ? "SHOW synchronous_commit" : "PRAGMA synchronous");
+    });
+    return rows.ok() ? rows->at(0).Text(0) : rows.status().ToString();
+  };
+  // SQLite's writer flushes every commit (FULL is 2, NORMAL 1); the PostgreSQL the tests start
+  // has synchronous_commit off already, so there the test sees that the setting comes back.
+  const std::string flushed = setting(WriteTx()), lazy = pg() ? "off" : "1";
+  if (!pg()) {
+    EXPECT_EQ(flushed, "2");
+  }
+  EXPECT_EQ(setting(WriteTx().LazyCommit()), lazy);
+  EXPECT_EQ(setting(WriteTx()), flushed);
+  // The same after a lazy transaction that rolled back.
+  absl::Status failed = db().InTx(WriteTx().LazyCommit(), [](Transaction& tx) -> absl::Status {
+    TF_RETURN_IF_ERROR(tx.Exec("INSERT INTO t (name) VALUES ('rolled back')").status());
+    return absl::AbortedError("changed my mind");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(setting(WriteTx()), flushed);
+  // What a lazy transaction committed is there for readers, like any commit.
+  ASSERT_TRUE(db().InTx(WriteTx().LazyCommit(), [](Transaction& tx) {
+                    return tx.Exec("INSERT INTO t (name) VALUES ('derived')").status();
+                  }).ok());
+  EXPECT_EQ(Count(), 1);
+}
+
 TEST_P(DatabaseTest, DestructorWithoutCommitRollsBack) {
   {
     auto tx = db().Begin(WriteTx());

@@ -66,6 +66,9 @@ TEST(PgSqlTest, BeginStatementSetsIsolationModeAndScope) {
   EXPECT_EQ(BeginStatement(rc, quote),
             "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SET LOCAL app.scope = 'tenant'; "
             "SET LOCAL app.tenant_id = 't-2'");
+  EXPECT_EQ(BeginStatement(WriteTx().LazyCommit(), quote),
+            "BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE; SET LOCAL synchronous_commit = off; "
+            "SET LOCAL app.scope = 'platform'; SET LOCAL app.tenant_id = ''");
 }
 
 TEST(PgSqlTest, DescriptionsNeverCarryThePassword) {
