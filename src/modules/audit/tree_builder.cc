@@ -81,11 +81,11 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
   };
   size_t from = 0;
   for (; dirty.size() - from > kTilesPerWrite; from += kTilesPerWrite) {
-    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(), [&](store::Transaction& tx) {
+    TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx().LazyCommit(), [&](store::Transaction& tx) {
       return save(tx, from, from + kTilesPerWrite);
     }));
   }
-  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::Status {
+  TF_RETURN_IF_ERROR(db_.InTx(store::WriteTx().LazyCommit(), [&](store::Transaction& tx) -> absl::Status {
     TF_RETURN_IF_ERROR(save(tx, from, dirty.size()));
     TF_ASSIGN_OR_RETURN(bool advanced,
                         repo_.AdvanceHead(tx, head.tree_size, {size, merkle::ToHex(root), clock_.NowMicros()}));
@@ -141,10 +141,13 @@ absl::Status TreeBuilder::FillGap(int64_t index) {
 }
 
 absl::StatusOr<int64_t> TreeBuilder::Checkpoint() {
-  return db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<int64_t> {
+  // Roots and signatures from one snapshot, outside the writer's lock; the write only inserts.
+  std::vector<audit::Checkpoint> issued;
+  int64_t last_size = 0;
+  TF_RETURN_IF_ERROR(db_.InTx(store::ReadTx(), [&](store::Transaction& tx) -> absl::Status {
     TF_ASSIGN_OR_RETURN(TreeHead head, repo_.Head(tx));
     TF_ASSIGN_OR_RETURN(std::optional<audit::Checkpoint> last, repo_.LatestCheckpoint(tx));
-    int64_t last_size = last ? last->tree_size : 0;
+    last_size = last ? last->tree_size : 0;
     int64_t now = clock_.NowMicros();
     std::vector<int64_t> sizes;
     for (int64_t s = last_size + policy_.every_records; s <= head.tree_size; s += policy_.every_records) {
@@ -153,17 +156,23 @@ absl::StatusOr<int64_t> TreeBuilder::Checkpoint() {
     int64_t interval = std::chrono::duration_cast<std::chrono::microseconds>(policy_.interval).count();
     bool overdue = !last || now - last->timestamp >= interval;
     if (head.tree_size > (sizes.empty() ? last_size : sizes.back()) && overdue) sizes.push_back(head.tree_size);
-    if (sizes.empty()) return int64_t{0};
     TileTree tree(repo_, tx);
     std::string key_id = absl::StrFormat("%08x", signer_.verifier().key_id());
     for (int64_t s : sizes) {
       TF_ASSIGN_OR_RETURN(merkle::Hash root, merkle::Root(static_cast<uint64_t>(s), tree));
-      std::string note = signer_.Sign(CheckpointBody(policy_.origin, s, root, now));
-      TF_RETURN_IF_ERROR(repo_.InsertCheckpoint(tx, {s, merkle::ToHex(root), now, key_id, note}));
-      checkpoints_.Inc();
+      issued.push_back({s, merkle::ToHex(root), now, key_id, signer_.Sign(CheckpointBody(policy_.origin, s, root, now))});
     }
-    return static_cast<int64_t>(sizes.size());
+    return absl::OkStatus();
+  }));
+  if (issued.empty()) return int64_t{0};
+  absl::StatusOr<int64_t> inserted = db_.InTx(store::WriteTx(), [&](store::Transaction& tx) -> absl::StatusOr<int64_t> {
+    TF_ASSIGN_OR_RETURN(std::optional<audit::Checkpoint> last, repo_.LatestCheckpoint(tx));
+    if ((last ? last->tree_size : 0) != last_size) return int64_t{0};  // another builder issued meanwhile
+    for (const audit::Checkpoint& c : issued) TF_RETURN_IF_ERROR(repo_.InsertCheckpoint(tx, c));
+    return static_cast<int64_t>(issued.size());
   });
+  if (inserted.ok()) checkpoints_.Inc(static_cast<double>(*inserted));
+  return inserted;
 }
 
 }  // namespace tf::audit

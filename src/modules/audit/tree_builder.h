@@ -8,6 +8,9 @@
 // Tiles are written ahead of the head in short transactions of kTilesPerWrite, so appends never
 // wait long behind the builder: a tile only grows (a wider copy holds a narrower one's hashes as
 // its prefix), the store keeps the widest copy, and the head decides how much of it is the tree.
+// Tiles and head are derived from the records, so their transactions commit lazily (no flush
+// of their own; the next append's commit flushes them). Checkpoints are computed and signed
+// from a read snapshot and then inserted, flushed, in one short write.
 // It stops at a missing index (PostgreSQL's sequence hands indexes out before their
 // transactions commit): once the index has been missing for kGapGrace, it is filled with a
 // `gap` record, unless its record arrives meanwhile. A checkpoint is issued at every
