@@ -8,12 +8,14 @@
 //  - Submit waits for its item's commit;
 //  - SubmitAsync returns at once and calls back on the writer thread, so callers that cannot
 //    park a thread (an I/O thread, a load generator) keep many items in flight.
+// Each item's time from its submission to its outcome goes to an optional histogram.
 // Destruction writes what is queued, then stops the writer.
 // Thread-safety: Submit and SubmitAsync are safe from any thread; `write`, `on_batch` and the
 // callbacks run on the writer thread, one batch at a time.
 
 #include <pthread.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +28,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "core/metrics.h"
 #include "store/database.h"
 
 namespace tf::store {
@@ -43,13 +46,16 @@ class GroupCommit {
   //! writer thread, so it must be quick and never wait.
   using DoneFn = absl::AnyInvocable<void(const absl::Status&)>;
 
-  //! `max_queued` bounds the items SubmitAsync lets wait (memory under overload).
-  GroupCommit(Database& db, WriteFn write, size_t max_batch, BatchFn on_batch = {}, size_t max_queued = 65536)
+  //! `max_queued` bounds the items SubmitAsync lets wait (memory under overload); `waited`
+  //! (optional) is told each item's seconds from its submission to its outcome.
+  GroupCommit(Database& db, WriteFn write, size_t max_batch, BatchFn on_batch = {}, size_t max_queued = 65536,
+              metrics::Histogram* waited = nullptr)
       : db_(db),
         write_(std::move(write)),
         max_batch_(max_batch),
         max_queued_(max_queued),
         on_batch_(std::move(on_batch)),
+        waited_(waited),
         writer_([this] { Run(); }) {}
 
   ~GroupCommit() {
@@ -95,9 +101,12 @@ class GroupCommit {
   }
 
  private:
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
   struct Entry {
     T item;
     DoneFn done;
+    SteadyTime queued;
   };
 
   //! False (nothing queued) when `bound` items are already waiting.
@@ -105,7 +114,7 @@ class GroupCommit {
     {
       std::lock_guard lock(mu_);
       if (queue_.size() >= bound) return false;
-      queue_.push_back({std::move(item), std::move(done)});
+      queue_.push_back({std::move(item), std::move(done), std::chrono::steady_clock::now()});
     }
     queued_.notify_one();
     return true;
@@ -115,6 +124,7 @@ class GroupCommit {
     pthread_setname_np(pthread_self(), "group-commit");
     std::vector<T> items;
     std::vector<DoneFn> dones;
+    std::vector<SteadyTime> queued;
     while (true) {
       {
         std::unique_lock lock(mu_);
@@ -123,15 +133,21 @@ class GroupCommit {
         while (!queue_.empty() && items.size() < max_batch_) {
           items.push_back(std::move(queue_.front().item));
           dones.push_back(std::move(queue_.front().done));
+          queued.push_back(queue_.front().queued);
           queue_.pop_front();
         }
       }
       absl::Status status =
           db_.InTx(WriteTx().Retryable(), [&](Transaction& tx) -> absl::Status { return write_(tx, items); });
       if (on_batch_) on_batch_(items, status);
+      if (waited_) {
+        SteadyTime now = std::chrono::steady_clock::now();
+        for (SteadyTime t : queued) waited_->Observe(std::chrono::duration<double>(now - t).count());
+      }
       for (DoneFn& done : dones) done(status);
       items.clear();
       dones.clear();
+      queued.clear();
     }
   }
 
@@ -140,6 +156,7 @@ class GroupCommit {
   size_t max_batch_;
   size_t max_queued_;
   BatchFn on_batch_;
+  metrics::Histogram* waited_;
   std::mutex mu_;
   std::condition_variable queued_;
   std::deque<Entry> queue_;  // guarded by mu_

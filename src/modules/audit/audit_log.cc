@@ -1,7 +1,5 @@
 #include "modules/audit/audit_log.h"
 
-#include <chrono>
-
 #include "core/ids.h"
 #include "core/rng.h"
 #include "core/status.h"
@@ -46,7 +44,8 @@ AuditLog::AuditLog(store::Database& db, const Clock& clock, metrics::Registry& m
             batch_size_.Observe(static_cast<double>(records.size()));
             (status.ok() ? appended_ : failures_).Inc(static_cast<double>(records.size()));
             if (status.ok()) leaf_feed_.Add(records);
-          }) {}
+          },
+          kMaxQueued, &durable_seconds_) {}
 
 AuditRecord AuditLog::NewRecord(std::string kind, const Actor& actor) const {
   AuditRecord r;
@@ -96,16 +95,12 @@ absl::Status AuditLog::RecordEventDurable(const std::optional<std::string>& tena
 }
 
 absl::Status AuditLog::AppendDurable(AuditRecord record) {
-  auto start = std::chrono::steady_clock::now();
   // The leaf is hashed here, on the caller's thread, not by the one writer.
-  absl::Status status = SetLeafHash(record);
-  if (!status.ok()) {
+  if (absl::Status hashed = SetLeafHash(record); !hashed.ok()) {
     failures_.Inc();
-    return status;
+    return hashed;
   }
-  status = commits_.Submit(std::move(record));
-  durable_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return status;
+  return commits_.Submit(std::move(record));
 }
 
 absl::Status AuditLog::AppendAsync(AuditRecord record, store::GroupCommit<AuditRecord>::DoneFn done) {
@@ -113,12 +108,7 @@ absl::Status AuditLog::AppendAsync(AuditRecord record, store::GroupCommit<AuditR
     failures_.Inc();
     return hashed;
   }
-  absl::Status queued = commits_.SubmitAsync(
-      std::move(record), [this, start = std::chrono::steady_clock::now(), done = std::move(done)](
-                             const absl::Status& status) mutable {
-        durable_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        done(status);
-      });
+  absl::Status queued = commits_.SubmitAsync(std::move(record), std::move(done));
   if (!queued.ok()) failures_.Inc();
   return queued;
 }

@@ -85,6 +85,8 @@ class AuditLog {
 
   //! Most records one group commit writes.
   static constexpr size_t kMaxBatch = 2048;
+  //! Most records AppendAsync lets wait for their commit.
+  static constexpr size_t kMaxQueued = 65536;
 
  private:
   AuditRecord EventRecord(const std::optional<std::string>& tenant_id, const Actor& actor,

@@ -120,7 +120,7 @@ absl::StatusOr<std::string> LeafBytes(const AuditRecord& r) {
 
 absl::Status SetLeafHash(AuditRecord& record) {
   TF_ASSIGN_OR_RETURN(std::string leaf, LeafBytes(record));
-  record.leaf_hash = merkle::ToHex(merkle::LeafHash(leaf));
+  record.leaf_hash = merkle::LeafHash(leaf);
   return absl::OkStatus();
 }
 

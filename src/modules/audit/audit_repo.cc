@@ -85,7 +85,7 @@ store::Params ParamsOf(const AuditRecord& a) {
   }
   p.emplace_back(a.details_sha256);
   p.push_back(store::OptInt(a.pruned_at));
-  p.emplace_back(a.leaf_hash);
+  p.emplace_back(merkle::ToHex(*a.leaf_hash));
   return p;
 }
 
@@ -112,7 +112,7 @@ absl::Status AuditRepo::Append(Tx& tx, std::vector<AuditRecord>& records) {
   for (size_t i = 0; i < records.size(); ++i) {
     AuditRecord& a = records[i];
     a.leaf_index = indexes.at(i);
-    if (a.leaf_hash.empty()) TF_RETURN_IF_ERROR(SetLeafHash(a));
+    if (!a.leaf_hash) TF_RETURN_IF_ERROR(SetLeafHash(a));
     TF_RETURN_IF_ERROR(tx.Exec(kInsert, ParamsOf(a)).status());
   }
   return absl::OkStatus();
@@ -261,7 +261,7 @@ absl::StatusOr<int64_t> AuditRepo::EndOfRecords(Tx& tx) {
 absl::StatusOr<bool> AuditRepo::InsertGap(Tx& tx, AuditRecord gap) {
   std::string sql(kInsert);
   sql += " ON CONFLICT (leaf_index) DO NOTHING";
-  if (gap.leaf_hash.empty()) TF_RETURN_IF_ERROR(SetLeafHash(gap));
+  if (!gap.leaf_hash) TF_RETURN_IF_ERROR(SetLeafHash(gap));
   TF_ASSIGN_OR_RETURN(int64_t inserted, tx.Exec(sql, ParamsOf(gap)));
   return inserted == 1;
 }

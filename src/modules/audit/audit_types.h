@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/merkle.h"
+
 namespace tf::audit {
 
 //! One entry of the trail: an API request or a domain event. Optional fields are JSON null.
@@ -37,9 +39,10 @@ struct AuditRecord {
   std::optional<std::string> details;  //!< RFC 8785 JSON of the redacted payload; none once pruned
   std::string details_sha256;          //!< hex SHA-256 of `details`, kept when it is pruned
   std::optional<int64_t> pruned_at;
-  //! Hex RFC 9162 hash of the leaf, computed when the record is appended (not served: verifiers
-  //! recompute it from the fields above). The tree builder reads it instead of the record.
-  std::string leaf_hash;
+  //! RFC 9162 hash of the leaf, computed when the record is appended (stored as hex, not
+  //! served: verifiers recompute it from the fields above). The tree builder reads it instead
+  //! of the record.
+  std::optional<merkle::Hash> leaf_hash;
 };
 
 struct Checkpoint {

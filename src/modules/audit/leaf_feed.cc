@@ -7,10 +7,9 @@ namespace tf::audit {
 void LeafFeed::Add(const std::vector<AuditRecord>& records) {
   std::lock_guard lock(mu_);
   for (const AuditRecord& r : records) {
-    absl::StatusOr<merkle::Hash> hash = merkle::HashFromHex(r.leaf_hash);
-    // Out of order or unreadable: not held, so the builder reads the store for it.
-    if (!hash.ok() || (!leaves_.empty() && r.leaf_index <= leaves_.back().leaf_index)) continue;
-    leaves_.push_back({r.leaf_index, *hash});
+    // Out of order or without a hash: not held, so the builder reads the store for it.
+    if (!r.leaf_hash || (!leaves_.empty() && r.leaf_index <= leaves_.back().leaf_index)) continue;
+    leaves_.push_back({r.leaf_index, *r.leaf_hash});
   }
   while (leaves_.size() > capacity_) leaves_.pop_front();
 }

@@ -16,7 +16,7 @@ std::vector<AuditRecord> At(std::initializer_list<int64_t> indexes) {
   for (int64_t i : indexes) {
     AuditRecord& r = records.emplace_back();
     r.leaf_index = i;
-    r.leaf_hash = merkle::ToHex(merkle::LeafHash(std::to_string(i)));
+    r.leaf_hash = merkle::LeafHash(std::to_string(i));
   }
   return records;
 }
@@ -66,11 +66,11 @@ TEST(LeafFeedTest, LeavesBehindTheTreeAreForgotten) {
   EXPECT_TRUE(out.empty());
 }
 
-TEST(LeafFeedTest, OutOfOrderAndMalformedLeavesAreNotHeld) {
+TEST(LeafFeedTest, OutOfOrderAndUnhashedLeavesAreNotHeld) {
   LeafFeed feed;
   feed.Add(At({4, 5}));
   std::vector<AuditRecord> late = At({2, 5, 6});
-  late[2].leaf_hash = "not a hash";
+  late[2].leaf_hash.reset();
   feed.Add(late);
   std::vector<LeafHashAt> out;
   EXPECT_EQ(feed.Take(2, 100, out), 4);
