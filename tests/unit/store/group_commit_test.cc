@@ -126,6 +126,20 @@ TEST_P(GroupCommitTest, AsynchronousItemsAreEachToldOnceAndAllWritten) {
   EXPECT_EQ(Stored().size(), static_cast<size_t>(kItems));
 }
 
+TEST_P(GroupCommitTest, EachItemsTimeFromSubmissionToOutcomeIsObserved) {
+  metrics::Histogram waited({0.01});
+  GroupCommit<int64_t>::WriteFn slow = [insert = Insert()](Transaction& tx, std::vector<int64_t>& items) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return insert(tx, items);
+  };
+  GroupCommit<int64_t> commits(db(), slow, 64, {}, 65536, &waited);
+  ASSERT_TRUE(commits.Submit(1).ok());
+  ASSERT_TRUE(commits.Submit(2).ok());
+  EXPECT_EQ(waited.Count(), 2u) << "observed before the caller is told";
+  EXPECT_GE(waited.Sum(), 0.04);
+  EXPECT_EQ(waited.CumulativeCounts().front(), 0u) << "neither within 10 ms";
+}
+
 TEST_P(GroupCommitTest, AsynchronousItemsBeyondTheBoundAreRefusedAndNotWritten) {
   // The first batch blocks until released, so whatever follows waits in the queue.
   std::mutex mu;
