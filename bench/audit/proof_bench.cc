@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   auto flush = [&] {
     auto s = db->InTx(tf::store::WriteTx(), [&](tf::store::Transaction& tx) -> absl::Status {
       for (const Tile& t : full) {
-        if (absl::Status saved = repo.SaveTile(tx, t); !saved.ok()) return saved;
+        if (absl::Status saved = repo.SaveTile(tx, t.Stored()); !saved.ok()) return saved;
       }
       return absl::OkStatus();
     });

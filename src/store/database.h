@@ -73,7 +73,8 @@ struct TxOptions {
   //! PostgreSQL: synchronous_commit off). Such a commit is never half-applied or reordered: it
   //! is durable once a later ordinary commit is, and a crash before that may lose it. Only for
   //! data derived again from what is durable (the audit tree's tiles), so that its many small
-  //! writes do not each cost a flush in front of the writers that need one.
+  //! writes do not each cost a flush in front of the writers that need one. On SQLite a lazy
+  //! transaction is also background work: it waits while other writers wait.
   bool lazy_commit = false;
 
   TxOptions& Retryable() {

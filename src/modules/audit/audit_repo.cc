@@ -295,11 +295,11 @@ absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTileRange(Tx& tx, int level, in
   return out;
 }
 
-absl::Status AuditRepo::SaveTile(Tx& tx, const Tile& tile) {
+absl::Status AuditRepo::SaveTile(Tx& tx, const StoredTile& tile) {
   return tx.Exec("INSERT INTO audit_tiles (level, tile_index, width, hashes) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT (level, tile_index) DO UPDATE SET width = excluded.width, hashes = excluded.hashes "
                  "WHERE audit_tiles.width < excluded.width",
-                 {int64_t{tile.key.level}, tile.key.index, int64_t{tile.width()}, tile.Encode()})
+                 {int64_t{tile.key.level}, tile.key.index, int64_t{tile.width}, tile.hex})
       .status();
 }
 

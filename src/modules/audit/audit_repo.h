@@ -70,8 +70,9 @@ class AuditRepo {
   absl::StatusOr<std::vector<StoredTile>> LoadTiles(Tx& tx, const std::vector<TileKey>& keys);
   //! The tiles of `level` with index in [first, last], in order.
   absl::StatusOr<std::vector<Tile>> LoadTileRange(Tx& tx, int level, int64_t first, int64_t last);
-  //! Stores the tile unless the store already holds it at least as wide (tiles only grow).
-  absl::Status SaveTile(Tx& tx, const Tile& tile);
+  //! Stores the tile (Tile::Stored) unless the store already holds it at least as wide
+  //! (tiles only grow).
+  absl::Status SaveTile(Tx& tx, const StoredTile& tile);
 
   absl::StatusOr<TreeHead> Head(Tx& tx);
   //! Moves the head from `expected_size`; false when another builder moved it first.

@@ -28,6 +28,17 @@ struct TileKey {
   }
 };
 
+//! A tile as stored (audit_tiles): its width and hex text. Proofs read a few hashes of many
+//! tiles, so hashes are decoded one at a time.
+struct StoredTile {
+  TileKey key;
+  int width = 0;
+  std::string hex;
+
+  //! The hash at `position` of `row`; nullopt when the tile has no such node (or is corrupt).
+  std::optional<merkle::Hash> At(int row, int position) const;
+};
+
 struct Tile {
   TileKey key;
   std::array<std::vector<merkle::Hash>, kTileHeight> rows;
@@ -38,18 +49,8 @@ struct Tile {
   std::optional<merkle::Hash> Append(const merkle::Hash& node);
   //! The hex text stored in audit_tiles.hashes.
   std::string Encode() const;
+  StoredTile Stored() const { return {key, width(), Encode()}; }
   static absl::StatusOr<Tile> Decode(TileKey key, int width, std::string_view hex);
-};
-
-//! A tile as stored (audit_tiles): its width and hex text. Proofs read a few hashes of many
-//! tiles, so hashes are decoded one at a time.
-struct StoredTile {
-  TileKey key;
-  int width = 0;
-  std::string hex;
-
-  //! The hash at `position` of `row`; nullopt when the tile has no such node (or is corrupt).
-  std::optional<merkle::Hash> At(int row, int position) const;
 };
 
 //! Where the complete subtree `node` lives: its tile, row and position in the row.

@@ -74,9 +74,11 @@ absl::StatusOr<int64_t> TreeBuilder::Step() {
   TF_ASSIGN_OR_RETURN(merkle::Hash root, merkle::Root(static_cast<uint64_t>(size), *tree));
   read->reset();
 
-  std::vector<const Tile*> dirty = tree->TakeDirty();
+  // Encoded before the writes, which hold the writer's lock.
+  std::vector<StoredTile> dirty;
+  for (const Tile* tile : tree->TakeDirty()) dirty.push_back(tile->Stored());
   auto save = [&](store::Transaction& tx, size_t from, size_t to) -> absl::Status {
-    for (size_t i = from; i < to; ++i) TF_RETURN_IF_ERROR(repo_.SaveTile(tx, *dirty[i]));
+    for (size_t i = from; i < to; ++i) TF_RETURN_IF_ERROR(repo_.SaveTile(tx, dirty[i]));
     return absl::OkStatus();
   };
   size_t from = 0;

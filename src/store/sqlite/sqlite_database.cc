@@ -317,7 +317,15 @@ void SqliteDatabase::RunCheckpointer() {
 
 absl::StatusOr<std::unique_ptr<Transaction>> SqliteDatabase::Begin(const TxOptions& options) {
   if (options.mode == TxMode::kWrite) {
-    std::unique_lock lock(writer_mu_);
+    std::unique_lock lock(writer_mu_, std::defer_lock);
+    if (options.lazy_commit) {
+      lock.lock();
+      lazy_turn_.wait(lock, [&] { return writers_waiting_ == 0; });
+    } else {
+      ++writers_waiting_;
+      lock.lock();
+      if (--writers_waiting_ == 0) lazy_turn_.notify_all();
+    }
     // WAL with synchronous=NORMAL: the commit is not flushed, and the next FULL one flushes it.
     if (options.lazy_commit) TF_RETURN_IF_ERROR(writer_->ExecScript("PRAGMA synchronous = NORMAL"));
     absl::Status begun = writer_->ExecScript("BEGIN IMMEDIATE");

@@ -323,7 +323,7 @@ TEST_P(AuditTrailTest, TilesWrittenAheadOfTheHeadAreCutToItAndNeverShrink) {
     TF_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, repo.Range(tx, 40, 300));
     int64_t size = 40;
     for (const AuditRecord& r : records) ahead.Append(size++, merkle::LeafHash(LeafBytes(r).value()));
-    for (const Tile* tile : ahead.TakeDirty()) TF_RETURN_IF_ERROR(repo.SaveTile(tx, *tile));
+    for (const Tile* tile : ahead.TakeDirty()) TF_RETURN_IF_ERROR(repo.SaveTile(tx, tile->Stored()));
     return absl::OkStatus();
   }));
   auto stored_width = [&](TileKey key) {
@@ -352,7 +352,7 @@ TEST_P(AuditTrailTest, TilesWrittenAheadOfTheHeadAreCutToItAndNeverShrink) {
   // A narrower copy of a tile does not replace the wider one.
   Tile narrow{{0, 0}, {}};
   for (int i = 0; i < 3; ++i) narrow.Append(reference.Node(0, static_cast<uint64_t>(i)));
-  TF_ASSERT_OK(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo.SaveTile(tx, narrow); }));
+  TF_ASSERT_OK(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return repo.SaveTile(tx, narrow.Stored()); }));
   EXPECT_EQ(stored_width({0, 0}), 16);
 }
 

@@ -566,6 +566,42 @@ TEST(SqliteDatabaseOpenTest, MissingDirectoryIsAnError) {
   EXPECT_FALSE(db.ok());
 }
 
+TEST(SqliteDatabaseOpenTest, LazyTransactionsLetWaitingWritersGoFirst) {
+  std::string dir = ::testing::TempDir() + "/tf-lazy-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  SqliteOptions options;
+  options.path = dir + "/trust.db";
+  auto db = SqliteDatabase::Open(options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->InTx(WriteTx(), [](Transaction& tx) {
+                     return tx.ExecScript("CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)");
+                   }).ok());
+  auto insert = [&](TxOptions options, std::string who) {
+    ASSERT_TRUE((*db)->InTx(options, [&](Transaction& tx) {
+                       return tx.Exec("INSERT INTO t (who) VALUES (?)", {who}).status();
+                     }).ok());
+  };
+  // The lazy transaction asks while an ordinary writer already waits behind a third one.
+  auto holder = (*db)->Begin(WriteTx());
+  ASSERT_TRUE(holder.ok());
+  std::thread waiting(insert, WriteTx(), "ordinary");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread lazy(insert, WriteTx().LazyCommit(), "lazy");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE((*holder)->Commit().ok());
+  holder->reset();
+  waiting.join();
+  lazy.join();
+  auto rows = (*db)->InTx(ReadTx(), [](Transaction& tx) { return tx.Query("SELECT who FROM t ORDER BY id"); });
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).Text(0), "ordinary");
+  EXPECT_EQ(rows->at(1).Text(0), "lazy");
+  db->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SqliteDatabaseOpenTest, CheckpointsCopyTheWalIntoTheDatabaseFileAndKeepItBounded) {
   // 80 MiB through 320 commits, checkpoints every 4 MiB: the pages reach the database file, and
   // the WAL is reused rather than grown to hold them, however far the checkpointer falls behind
