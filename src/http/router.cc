@@ -42,7 +42,17 @@ void Router::Add(Route route) {
       std::abort();
     }
   }
-  compiled_.push_back({Split(route.pattern)});
+  std::vector<std::string> segments = Split(route.pattern);
+  if (by_count_.size() <= segments.size()) by_count_.resize(segments.size() + 1);
+  Bucket& bucket = by_count_[segments.size()];
+  size_t prefix = std::min<size_t>(segments.size(), 2);
+  if (std::none_of(segments.begin(), segments.begin() + static_cast<std::ptrdiff_t>(prefix), IsParam)) {
+    std::string key = prefix == 0 ? "" : prefix == 1 ? segments[0] : StrCat(segments[0], "/", segments[1]);
+    bucket.by_prefix[key].push_back(routes_.size());
+  } else {
+    bucket.others.push_back(routes_.size());
+  }
+  compiled_.push_back({std::move(segments)});
   routes_.push_back(std::move(route));
 }
 
@@ -63,9 +73,8 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
   }
   RouteMatch best;
   int best_static = -1;
-  for (size_t i = 0; i < routes_.size(); ++i) {
+  auto consider = [&](size_t i) {
     const auto& pattern = compiled_[i].segments;
-    if (pattern.size() != count) continue;
     int static_count = 0;
     bool ok = true;
     for (size_t s = 0; s < count && ok; ++s) {
@@ -73,13 +82,13 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
       else if (pattern[s] == segments[s]) ++static_count;
       else ok = false;
     }
-    if (!ok) continue;
+    if (!ok) return;
     if (routes_[i].method != method) {
       if (std::find(best.allowed_methods.begin(), best.allowed_methods.end(), routes_[i].method) ==
           best.allowed_methods.end()) {
         best.allowed_methods.push_back(routes_[i].method);
       }
-      continue;
+      return;
     }
     if (static_count > best_static) {
       best_static = static_count;
@@ -88,6 +97,21 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
       for (size_t s = 0; s < count; ++s) {
         if (IsParam(pattern[s])) best.params[pattern[s].substr(1, pattern[s].size() - 2)] = std::string(segments[s]);
       }
+    }
+  };
+  if (count < by_count_.size()) {
+    // The routes named by the path's first two segments and those with a parameter there, in
+    // the order they were added (the first added wins a tie).
+    const Bucket& bucket = by_count_[count];
+    size_t prefix_length = count == 0   ? 0
+                           : count == 1 ? segments[0].size()
+                                        : segments[0].size() + 1 + segments[1].size();
+    auto named = bucket.by_prefix.find(Sv(path.substr(path.empty() ? 0 : 1, prefix_length)));
+    static const std::vector<size_t> kNone;
+    const std::vector<size_t>& a = named == bucket.by_prefix.end() ? kNone : named->second;
+    const std::vector<size_t>& b = bucket.others;
+    for (size_t x = 0, y = 0; x < a.size() || y < b.size();) {
+      consider(y == b.size() || (x < a.size() && a[x] < b[y]) ? a[x++] : b[y++]);
     }
   }
   if (best.route) best.allowed_methods.clear();

@@ -3,6 +3,8 @@
 // Static segments win over parameters; a path that matches a pattern under another method
 // answers 405 with an Allow header. An optional fallback answers the GET requests no route
 // matches outside /api/, /health and /metrics (the web console's files and client routes).
+// Match looks only at the routes with the path's number of segments and its first two segments
+// (or a parameter there), so its cost does not grow with the number of modules.
 // Thread-safety: routes are added at start-up; Match is then safe from any thread.
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/permissions.h"
 #include "http/context.h"
@@ -63,8 +66,16 @@ class Router {
   struct Compiled {
     std::vector<std::string> segments;  // "{name}" marks a parameter
   };
+  //! The routes (indexes into routes_, ascending) with one number of segments: by their first
+  //! two segments as the path spells them ("api/users"; "health" for one segment) when both
+  //! are literal, else in `others`.
+  struct Bucket {
+    absl::flat_hash_map<std::string, std::vector<size_t>> by_prefix;
+    std::vector<size_t> others;
+  };
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
+  std::vector<Bucket> by_count_;
   std::optional<Route> fallback_;
 };
 

@@ -90,6 +90,21 @@ TEST(RouterTest, MoreStaticSegmentsWin) {
   EXPECT_EQ(PatternOf(router.Match("GET", "/p/q")), "GET /{a}/{b}");
 }
 
+TEST(RouterTest, TiesGoToTheRouteAddedFirstWhereverItsParametersAre) {
+  // "/{a}/b/c" and "/x/b/{c}" are looked up in different places (a parameter among the first
+  // two segments or not); both match "/x/b/c" with two literal segments.
+  for (bool parameter_first : {true, false}) {
+    Router router;
+    if (parameter_first) router.Add(MakeRoute("GET", "/{a}/b/c"));
+    router.Add(MakeRoute("GET", "/x/b/{c}"));
+    if (!parameter_first) router.Add(MakeRoute("GET", "/{a}/b/c"));
+    EXPECT_EQ(PatternOf(router.Match("GET", "/x/b/c")), parameter_first ? "GET /{a}/b/c" : "GET /x/b/{c}");
+    RouteMatch wrong = router.Match("DELETE", "/x/b/c");
+    EXPECT_EQ(wrong.route, nullptr);
+    EXPECT_EQ(wrong.allowed_methods, std::vector<std::string>{"GET"});
+  }
+}
+
 TEST(RouterTest, WrongMethodListsAllowedMethods) {
   Router router;
   router.Add(MakeRoute("GET", "/api/items/{id}"));
