@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace tf {
@@ -9,6 +10,19 @@ namespace tf {
 std::string Rng::Bytes(size_t n) {
   std::string out(n, '\0');
   Fill(reinterpret_cast<uint8_t*>(out.data()), n);
+  return out;
+}
+
+std::string Rng::Hex(size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  uint8_t bytes[32];
+  n = std::min(n, sizeof(bytes));
+  Fill(bytes, n);
+  std::string out(2 * n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 0xF];
+  }
   return out;
 }
 

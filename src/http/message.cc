@@ -101,11 +101,4 @@ bool ParseTarget(std::string_view target, std::string* path,
   return true;
 }
 
-void AddSecurityHeaders(Headers& headers) {
-  headers.Add("Content-Security-Policy", std::string(kContentSecurityPolicy));
-  headers.Add("X-Content-Type-Options", "nosniff");
-  headers.Add("Referrer-Policy", "no-referrer");
-  headers.Add("X-Frame-Options", "DENY");
-}
-
 }  // namespace tf::http

@@ -69,15 +69,17 @@ struct Response {
   static Response NoContent();
 };
 
-//! The console's Content-Security-Policy (no inline scripts or styles, nothing from other
-//! origins, never framed), sent on every response.
-inline constexpr std::string_view kContentSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-//! Adds the headers every response carries: Content-Security-Policy, X-Content-Type-Options,
-//! Referrer-Policy and X-Frame-Options (for browsers without frame-ancestors).
-void AddSecurityHeaders(Headers& headers);
+//! The header lines the server writes on every response, whatever produced it: the console's
+//! Content-Security-Policy (no inline scripts or styles, nothing from other origins, never
+//! framed), X-Content-Type-Options, Referrer-Policy and X-Frame-Options (for browsers without
+//! frame-ancestors). Handlers do not set these.
+inline constexpr std::string_view kSecurityHeaderLines =
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "X-Frame-Options: DENY\r\n";
 
 //! Splits a request target into a decoded path and query. False when the target is not an
 //! origin-form path ("/..."), holds invalid percent-escapes, or decodes to invalid UTF-8 or NUL.

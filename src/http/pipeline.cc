@@ -1,7 +1,6 @@
 #include "http/pipeline.h"
 
 #include "absl/strings/str_join.h"
-#include "core/crypto.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "http/problem.h"
@@ -32,7 +31,7 @@ Response Pipeline::Dispatch(Request request) {
   auto incoming_id = ctx.request.headers.Get("X-Request-Id");
   ctx.request_id = incoming_id && IsAcceptableRequestId(*incoming_id)
                        ? std::string(*incoming_id)
-                       : crypto::HexEncode(rng_.Bytes(16));
+                       : rng_.Hex(16);
   ctx.trace = ContinueOrStartTrace(ctx.request.headers.Get("traceparent"), rng_);
   ScopedLogContext log_context(LogContext{ctx.request_id, ctx.trace.trace_id, "", ""});
 
@@ -41,7 +40,7 @@ Response Pipeline::Dispatch(Request request) {
   ctx.path_params = std::move(match.params);
   ctx.allowed_methods = std::move(match.allowed_methods);
 
-  absl::StatusOr<Response> result = absl::InternalError("no response");
+  absl::StatusOr<Response> result;
   try {
     result = RunFrom(0, ctx);
   } catch (const std::exception& e) {
@@ -62,7 +61,6 @@ Response Pipeline::Dispatch(Request request) {
   response.headers.Add("X-Request-Id", ctx.request_id);
   response.headers.Add("traceparent", ctx.trace.ToTraceparent());
   if (!response.headers.Get("Cache-Control")) response.headers.Add("Cache-Control", "no-store");
-  AddSecurityHeaders(response.headers);
   return response;
 }
 

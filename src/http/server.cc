@@ -114,7 +114,9 @@ bool HasBody(const Response& response) {
 //! so no value can split the header block.
 std::string SerializeResponse(const Response& response, bool keep_alive, bool head) {
   std::string out;
-  out.reserve(160 + response.body.size());
+  size_t size = 64 + kSecurityHeaderLines.size() + response.body.size();
+  for (const auto& [name, value] : response.headers.fields()) size += name.size() + value.size() + 4;
+  out.reserve(size);
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
   StrAppend(&out, "HTTP/1.1 ", response.status, " ", std::string_view(reason.data(), reason.size()), "\r\n");
   for (const auto& [name, value] : response.headers.fields()) {
@@ -130,6 +132,7 @@ std::string SerializeResponse(const Response& response, bool keep_alive, bool he
     }
     out += "\r\n";
   }
+  out += kSecurityHeaderLines;
   bool no_body = !HasBody(response);
   if (no_body) {
   } else if (response.stream) {
@@ -307,10 +310,9 @@ class HttpSession : public Session {
 
   //! Protocol-level refusals, answered before the pipeline runs (so without its middleware).
   void SendError(int status, std::string_view detail) {
-    std::string request_id = crypto::HexEncode(FastRng::Instance().Bytes(16));
+    std::string request_id = FastRng::Instance().Hex(16);
     Response response = ProblemResponse(HttpError(status, detail), path_, request_id);
     response.headers.Set("X-Request-Id", request_id);
-    AddSecurityHeaders(response.headers);
     Write(std::move(response), /*keep_alive=*/false);
   }
 

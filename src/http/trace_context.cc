@@ -1,7 +1,6 @@
 #include "http/trace_context.h"
 
 #include "absl/strings/str_format.h"
-#include "core/crypto.h"
 
 namespace tf::http {
 
@@ -19,7 +18,7 @@ bool AllZero(std::string_view s) { return s.find_first_not_of('0') == std::strin
 std::string RandomHex(Rng& rng, size_t bytes) {
   std::string hex;
   do {
-    hex = crypto::HexEncode(rng.Bytes(bytes));
+    hex = rng.Hex(bytes);
   } while (AllZero(hex));
   return hex;
 }

@@ -24,7 +24,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "core/strings.h"
+#include "http/message.h"
 #include "http/problem.h"
 #include "support/http_client.h"
 
@@ -425,6 +427,28 @@ TEST_F(ServerTest, MalformedRequestIs400) {
   EXPECT_EQ(SeenCount(), 0u);
 }
 
+//! True when `r` carries every header of kSecurityHeaderLines with its value.
+::testing::AssertionResult HasSecurityHeaders(const HttpResult& r) {
+  for (absl::string_view line : absl::StrSplit(Sv(kSecurityHeaderLines), "\r\n", absl::SkipEmpty())) {
+    std::pair<std::string, std::string> field = absl::StrSplit(line, absl::MaxSplits(": ", 1));
+    if (r.Header(field.first) != field.second) {
+      return ::testing::AssertionFailure() << field.first << ": \"" << r.Header(field.first) << "\"";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(ServerTest, SecurityHeadersOnEveryAnswer) {
+  StartServer(Options());
+  tf::testing::HttpClient client(port());
+  HttpResult served = client.Get("/api/items");
+  EXPECT_EQ(served.status, 200);
+  EXPECT_TRUE(HasSecurityHeaders(served));
+  HttpResult refused = client.SendRaw("GARBAGE\r\n\r\n", 3000);  // answered before any handler
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_TRUE(HasSecurityHeaders(refused));
+}
+
 TEST_F(ServerTest, InvalidTargetIs400) {
   StartServer(Options());
   tf::testing::HttpClient client(port());
@@ -732,6 +756,12 @@ TEST_F(StreamServerTest, AStreamedBodyArrivesWholeInChunks) {
   EXPECT_TRUE(r.complete);
   ASSERT_EQ(r.body.size(), 5000u * 1024u);
   EXPECT_EQ(r.body.substr(4999 * 1024, 6), "004999");
+}
+
+TEST_F(StreamServerTest, AStreamedBodyCarriesTheSecurityHeaders) {
+  HttpResult r = tf::testing::HttpClient(port()).Get("/stream?n=2");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_TRUE(HasSecurityHeaders(r));
 }
 
 TEST_F(StreamServerTest, TheConnectionIsKeptAliveAfterAStreamedBody) {
