@@ -3,8 +3,10 @@
 # against nginx (Debian nginx-light) serving the same fixed JSON body, in one run, same machine,
 # same connection count. Prints a Markdown table for docs/benchmarks.md.
 #
-# The machine is shared and noisy, so nginx and trustd /health are measured in alternating
-# rounds and the median round of each is reported, with the ratio of the medians.
+# The machine is shared and noisy, so nginx and trustd /health are measured in rounds of one
+# each, back to back, in the order nginx-trustd, trustd-nginx, ... (so a drift in the machine's
+# speed weighs on both alike). Each round gives trustd's requests/s as a share of nginx's; the
+# median of those shares is the figure, beside the median round of each and their ratio.
 #
 #   bench/http/run.sh                       # 64 connections, 5 rounds of 8 s per target
 #   CONNECTIONS=32 ROUNDS=3 DURATION=10 bench/http/run.sh
@@ -97,10 +99,19 @@ median() { sort -n -k"$2" "$1" | awk '{a[NR]=$0} END {print a[int((NR + 1) / 2)]
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/, "", v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else if (v ~ /s$/) {sub(/s$/, "", v); v*=1000}; printf "%.2f", v}' <<<"$1"; }
 : >"$work/nginx.rounds"
 : >"$work/trustd.rounds"
+: >"$work/shares"
 for round in $(seq 1 "$ROUNDS"); do
-  run nginx "http://127.0.0.1:$NGINX_PORT/health" >>"$work/nginx.rounds"
-  run trustd-health "http://127.0.0.1:$TRUSTD_PORT/health" >>"$work/trustd.rounds"
-  echo "round $round/$ROUNDS: nginx $(tail -1 "$work/nginx.rounds" | cut -d' ' -f1,3) | trustd $(tail -1 "$work/trustd.rounds" | cut -d' ' -f1,3)" >&2
+  if [ $((round % 2)) -eq 1 ]; then
+    run nginx "http://127.0.0.1:$NGINX_PORT/health" >>"$work/nginx.rounds"
+    run trustd-health "http://127.0.0.1:$TRUSTD_PORT/health" >>"$work/trustd.rounds"
+  else
+    run trustd-health "http://127.0.0.1:$TRUSTD_PORT/health" >>"$work/trustd.rounds"
+    run nginx "http://127.0.0.1:$NGINX_PORT/health" >>"$work/nginx.rounds"
+  fi
+  n_round=$(tail -1 "$work/nginx.rounds" | cut -d' ' -f1)
+  t_round=$(tail -1 "$work/trustd.rounds" | cut -d' ' -f1)
+  awk -v t="$t_round" -v n="$n_round" 'BEGIN {printf "%.1f\n", 100 * t / n}' >>"$work/shares"
+  echo "round $round/$ROUNDS: nginx $(tail -1 "$work/nginx.rounds" | cut -d' ' -f1,3) | trustd $(tail -1 "$work/trustd.rounds" | cut -d' ' -f1,3) | trustd/nginx $(tail -1 "$work/shares") %" >&2
 done
 read -r n_rps n_p50 n_p99 n_err < <(median "$work/nginx.rounds" 1)
 read -r t_rps t_p50 t_p99 t_err < <(median "$work/trustd.rounds" 1)
@@ -115,6 +126,8 @@ t_p99_median=$(p99s "$work/trustd.rounds" | awk '{a[NR]=$0} END {print a[int((NR
 n_p99_median=$(p99s "$work/nginx.rounds" | awk '{a[NR]=$0} END {print a[int((NR + 1) / 2)]}')
 
 ratio=$(awk -v t="$t_rps" -v n="$n_rps" 'BEGIN {printf "%.1f", 100 * t / n}')
+share_median=$(sort -n "$work/shares" | awk '{a[NR]=$0} END {print a[int((NR + 1) / 2)]}')
+shares=$(sort -n "$work/shares" | paste -sd' ')
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS alternating rounds (median round shown), $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
@@ -124,6 +137,7 @@ echo "| nginx GET /health (fixed body) | $n_rps | $n_p50 | $n_p99 | $n_err |"
 echo "| trustd GET /health | $t_rps | $t_p50 | $t_p99 | $t_err |"
 echo "| trustd GET /api/auth/me (bearer session) | $m_rps | $m_p50 | $m_p99 | $m_err |"
 echo
-echo "trustd /health at ${ratio}% of nginx's requests/s (medians); trustd /health p99 over the rounds: ${t_p99_best}-${t_p99_worst} ms."
+echo "trustd /health at ${share_median}% of nginx's requests/s (median of the rounds' shares: ${shares});"
+echo "the median rounds' ratio: ${ratio}%. trustd /health p99 over the rounds: ${t_p99_best}-${t_p99_worst} ms."
 echo "Median p99 over the rounds: trustd ${t_p99_median} ms, nginx ${n_p99_median} ms."
 echo "trustd RSS: idle $((idle_rss / 1024)) MiB, after /health load $((loaded_rss / 1024)) MiB, after /api/auth/me load $((loaded_rss_me / 1024)) MiB."
