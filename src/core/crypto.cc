@@ -43,7 +43,11 @@ std::string Sha256(std::string_view data) {
   return out;
 }
 
-std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  Sha256Into({data}, digest);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
 
 Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
   EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), Sha256Md(), nullptr);

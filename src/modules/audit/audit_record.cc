@@ -45,23 +45,24 @@ nlohmann::json LeafJson(const AuditRecord& r) {
 
 namespace {
 
-//! RFC 8785 text of a leaf, written member by member in the order its names sort.
+//! RFC 8785 text of a leaf, written member by member in the order its names sort. Each member
+//! is named by its JSON text and colon, `"action":` (the names are ASCII and need no escape).
 class LeafWriter {
  public:
   LeafWriter() { out_.reserve(768); }
 
-  void Text(std::string_view name, const std::string& value) { Text(name, std::string_view(value)); }
-  void Text(std::string_view name, std::string_view value) {
-    Name(name);
+  void Text(std::string_view key, const std::string& value) { Text(key, std::string_view(value)); }
+  void Text(std::string_view key, std::string_view value) {
+    Key(key);
     if (status_.ok()) status_ = AppendCanonicalString(value, out_);
   }
-  void Text(std::string_view name, const std::optional<std::string>& value) {
-    if (value) return Text(name, std::string_view(*value));
-    Name(name);
+  void Text(std::string_view key, const std::optional<std::string>& value) {
+    if (value) return Text(key, std::string_view(*value));
+    Key(key);
     out_.append("null", 4);
   }
-  void Int(std::string_view name, const std::optional<int64_t>& value) {
-    Name(name);
+  void Int(std::string_view key, const std::optional<int64_t>& value) {
+    Key(key);
     if (!value) {
       out_.append("null", 4);
     } else if (*value > -(int64_t{1} << 53) && *value < (int64_t{1} << 53)) {
@@ -77,10 +78,9 @@ class LeafWriter {
   }
 
  private:
-  void Name(std::string_view name) {
-    out_.append(out_.empty() ? "{\"" : ",\"", 2);
-    out_ += name;  // the names below are ASCII and need no escape
-    out_.append("\":", 2);
+  void Key(std::string_view key) {
+    out_ += out_.empty() ? '{' : ',';
+    out_ += key;
   }
 
   std::string out_;
@@ -92,29 +92,29 @@ class LeafWriter {
 absl::StatusOr<std::string> LeafBytes(const AuditRecord& r) {
   // The members of LeafJson, sorted by name (ASCII names: byte order is UTF-16 order).
   LeafWriter w;
-  w.Text("action", r.action);
-  w.Text("actor_id", r.actor_id);
-  w.Text("actor_type", r.actor_type);
-  w.Text("actor_user_id", r.actor_user_id);
-  w.Text("actor_via", r.actor_via);
-  w.Text("details_sha256", r.details_sha256);
-  w.Text("event_type", r.event_type);
-  w.Text("id", r.id);
-  w.Text("kind", r.kind);
-  w.Text("method", r.method);
-  w.Text("outcome", r.outcome);
-  w.Text("path", r.path);
-  w.Text("request_id", r.request_id);
-  w.Text("resource_id", r.resource_id);
-  w.Text("resource_type", r.resource_type);
-  w.Text("route", r.route);
-  w.Text("source_ip", r.source_ip);
-  w.Int("status", r.status);
-  w.Text("tenant_id", r.tenant_id);
-  w.Text("time", FormatRfc3339Exact(r.time));
-  w.Text("trace_id", r.trace_id);
-  w.Text("user_agent", r.user_agent);
-  w.Int("version", 1);
+  w.Text(R"("action":)", r.action);
+  w.Text(R"("actor_id":)", r.actor_id);
+  w.Text(R"("actor_type":)", r.actor_type);
+  w.Text(R"("actor_user_id":)", r.actor_user_id);
+  w.Text(R"("actor_via":)", r.actor_via);
+  w.Text(R"("details_sha256":)", r.details_sha256);
+  w.Text(R"("event_type":)", r.event_type);
+  w.Text(R"("id":)", r.id);
+  w.Text(R"("kind":)", r.kind);
+  w.Text(R"("method":)", r.method);
+  w.Text(R"("outcome":)", r.outcome);
+  w.Text(R"("path":)", r.path);
+  w.Text(R"("request_id":)", r.request_id);
+  w.Text(R"("resource_id":)", r.resource_id);
+  w.Text(R"("resource_type":)", r.resource_type);
+  w.Text(R"("route":)", r.route);
+  w.Text(R"("source_ip":)", r.source_ip);
+  w.Int(R"("status":)", r.status);
+  w.Text(R"("tenant_id":)", r.tenant_id);
+  w.Text(R"("time":)", FormatRfc3339Exact(r.time));
+  w.Text(R"("trace_id":)", r.trace_id);
+  w.Text(R"("user_agent":)", r.user_agent);
+  w.Int(R"("version":)", 1);
   return std::move(w).Finish();
 }
 
@@ -155,7 +155,7 @@ void SetDetails(AuditRecord& record, const nlohmann::json& details) {
     }
     text = CanonicalJson(summary);
   }
-  record.details = text.ok() ? *text : "{}";
+  record.details = text.ok() ? std::move(*text) : "{}";
   record.details_sha256 = crypto::Sha256Hex(*record.details);
 }
 

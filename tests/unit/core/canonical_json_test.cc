@@ -1,5 +1,8 @@
 #include "core/canonical_json.h"
 
+#include <random>
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace tf {
@@ -62,6 +65,31 @@ TEST(CanonicalJsonTest, RefusesWhatHasNoCanonicalForm) {
   EXPECT_FALSE(CanonicalJson(nlohmann::json::object({{std::string("\xFF"), 1}})).ok());
   EXPECT_FALSE(CanonicalJson(nlohmann::json(std::nan(""))).ok());
   EXPECT_EQ(CanonicalJson(nlohmann::json::parse(R"({"b":[],"a":{}})")).value(), R"({"a":{},"b":[]})");
+}
+
+TEST(CanonicalJsonTest, StringsEscapeAsJsonStringifyDoes) {
+  // Random strings of ASCII, the characters that need escaping and multi-byte characters, at
+  // every length around the eight-byte steps: escaped exactly as nlohmann writes them (the
+  // escapes of ECMAScript's JSON.stringify, lower-case \u00xx); invalid UTF-8 refused.
+  const std::vector<std::string> pieces = {"a", "Z", "0", " ", "~", "\x7f", "\"", "\\", "/", "\n", "\t", "\b",
+                                           "\f", "\r", std::string(1, '\0'), "\x01", "\x1f", "\xc3\xa9",
+                                           "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbf"};
+  std::mt19937 rng(8785);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    size_t count = rng() % 24;
+    bool plain = rng() % 2 == 0;  // half of them printable ASCII only, the fast path
+    for (size_t k = 0; k < count; ++k) s += pieces[rng() % (plain ? 5 : pieces.size())];
+    std::string out;
+    ASSERT_TRUE(AppendCanonicalString(s, out).ok()) << i;
+    ASSERT_EQ(out, nlohmann::json(s).dump()) << i;
+    if (!s.empty() && rng() % 4 == 0) {
+      std::string broken = s;
+      broken.insert(rng() % (broken.size() + 1), std::string(1, static_cast<char>(0x80 + rng() % 0x40)));
+      std::string ignored;
+      EXPECT_FALSE(AppendCanonicalString(broken, ignored).ok()) << i;
+    }
+  }
 }
 
 }  // namespace
