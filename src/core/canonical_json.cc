@@ -132,28 +132,17 @@ bool AnyNeedsEscape(uint64_t word) {
 }  // namespace
 
 absl::Status AppendCanonicalString(std::string_view s, std::string& out) {
-  // Most strings are ASCII with nothing to escape: found in one pass, eight bytes at a time,
-  // and copied whole.
-  size_t ascii = 0;
-  for (uint64_t word; ascii + 8 <= s.size() && (std::memcpy(&word, s.data() + ascii, 8),
+  // The leading printable ASCII (most strings are nothing else), eight bytes at a time: it is
+  // valid UTF-8 and needs no escape, so validation and escaping start after it.
+  size_t clean = 0;
+  for (uint64_t word; clean + 8 <= s.size() && (std::memcpy(&word, s.data() + clean, 8),
                                                 (word & 0x8080808080808080ULL) == 0 && !AnyNeedsEscape(word));) {
-    ascii += 8;
+    clean += 8;
   }
-  while (ascii < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[ascii]);
-    if (c >= 0x80 || c < 0x20 || c == '"' || c == '\\') break;
-    ++ascii;
-  }
-  if (ascii == s.size()) {
-    out.push_back('"');
-    out.append(s);
-    out.push_back('"');
-    return absl::OkStatus();
-  }
-  if (!IsValidUtf8(s)) return absl::InvalidArgumentError("a JSON string is not valid UTF-8");
+  if (!IsValidUtf8(s.substr(clean))) return absl::InvalidArgumentError("a JSON string is not valid UTF-8");
   out.push_back('"');
   size_t run = 0;  // start of the characters not yet copied: they need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (size_t i = clean; i < s.size(); ++i) {
     for (uint64_t word; i + 8 <= s.size() && (std::memcpy(&word, s.data() + i, 8), !AnyNeedsEscape(word));) i += 8;
     if (i == s.size()) break;
     unsigned char c = static_cast<unsigned char>(s[i]);

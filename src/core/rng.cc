@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <algorithm>
 #include <cstring>
 
 namespace tf {
@@ -15,13 +14,14 @@ std::string Rng::Bytes(size_t n) {
 
 std::string Rng::Hex(size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  uint8_t bytes[32];
-  n = std::min(n, sizeof(bytes));
-  Fill(bytes, n);
+  // The bytes go in the second half and are expanded from the front: digits 2i and 2i+1 never
+  // reach past byte n+i, which is already read.
   std::string out(2 * n, '\0');
+  Fill(reinterpret_cast<uint8_t*>(out.data() + n), n);
   for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xF];
+    auto byte = static_cast<uint8_t>(out[n + i]);
+    out[2 * i] = kDigits[byte >> 4];
+    out[2 * i + 1] = kDigits[byte & 0xF];
   }
   return out;
 }

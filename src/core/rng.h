@@ -15,7 +15,7 @@ class Rng {
   virtual void Fill(uint8_t* out, size_t n) = 0;
 
   std::string Bytes(size_t n);
-  //! `n` random bytes as 2n lower-case hex digits (request, trace and span ids), at most 32 bytes.
+  //! `n` random bytes as 2n lower-case hex digits (request, trace and span ids).
   std::string Hex(size_t n);
   uint64_t Uint64();
   //! Uniform double in [0, 1).

@@ -74,7 +74,7 @@ struct TxOptions {
   //! is durable once a later ordinary commit is, and a crash before that may lose it. Only for
   //! data derived again from what is durable (the audit tree's tiles), so that its many small
   //! writes do not each cost a flush in front of the writers that need one. On SQLite a lazy
-  //! transaction is also background work: it waits while other writers wait.
+  //! transaction is also background work: it lets writers that wait go first, for up to 1 s.
   bool lazy_commit = false;
 
   TxOptions& Retryable() {

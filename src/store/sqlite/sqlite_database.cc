@@ -17,6 +17,9 @@ namespace {
 
 //! The writer's setting: every commit flushed before it returns (lazy commits aside).
 constexpr std::string_view kSynchronousFull = "PRAGMA synchronous = FULL";
+//! Longest a lazy transaction lets waiting writers go first: under a steady queue of writers it
+//! then takes its turn anyway, so the tree builder is delayed, never starved.
+constexpr std::chrono::seconds kLazyMaxWait{1};
 
 absl::Status SqliteError(sqlite3* db, int rc, std::string_view context) {
   int ext = db ? sqlite3_extended_errcode(db) : rc;
@@ -320,7 +323,7 @@ absl::StatusOr<std::unique_ptr<Transaction>> SqliteDatabase::Begin(const TxOptio
     std::unique_lock lock(writer_mu_, std::defer_lock);
     if (options.lazy_commit) {
       lock.lock();
-      lazy_turn_.wait(lock, [&] { return writers_waiting_ == 0; });
+      lazy_turn_.wait_for(lock, kLazyMaxWait, [&] { return writers_waiting_ == 0; });
     } else {
       ++writers_waiting_;
       lock.lock();

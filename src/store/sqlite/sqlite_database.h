@@ -63,7 +63,8 @@ class SqliteDatabase final : public Database {
   QueryObserver observer_;
   std::unique_ptr<SqliteConnection> writer_;
   std::mutex writer_mu_;
-  // Lazy transactions are background work: they wait while other writers wait for writer_mu_.
+  // Lazy transactions are background work: they let writers waiting for writer_mu_ go first
+  // (for up to kLazyMaxWait).
   std::atomic<int> writers_waiting_{0};
   std::condition_variable lazy_turn_;  // with writer_mu_: writers_waiting_ fell to 0
   std::vector<std::unique_ptr<SqliteConnection>> readers_;
