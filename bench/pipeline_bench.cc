@@ -27,7 +27,9 @@ class NoCredentials final : public Authenticator {
 Router MakeRouter() {
   Router router;
   router.Add({"GET", "/health", Access::Public(),
-              [](RequestContext&) -> absl::StatusOr<Response> { return Response::Json(200, {{"status", "ok"}}); }});
+              [](RequestContext&) -> absl::StatusOr<Response> {
+                return Response::Text(200, R"({"status":"ok"})", "application/json");  // as trustd's
+              }});
   for (const char* p : {"/api/users", "/api/users/{id}", "/api/tenants", "/api/tenants/{id}", "/api/auth/tokens"}) {
     router.Add({"GET", p, Access::Requires(Permission::kUsersRead),
                 [](RequestContext&) -> absl::StatusOr<Response> { return Response::NoContent(); }});

@@ -8,15 +8,31 @@
 # speed weighs on both alike). Each round gives trustd's requests/s as a share of nginx's; the
 # median of those shares is the figure, beside the median round of each and their ratio.
 #
+# With PIN=1 the load generator gets a core of its own, as a client on another machine would:
+# the servers run on CPU 0 (one nginx worker, one trustd I/O thread) and wrk on CPU 1. Without
+# it, wrk and the server share both cores and the scheduler's time slices set the tail latency.
+#
 #   bench/http/run.sh                       # 64 connections, 5 rounds of 8 s per target
 #   CONNECTIONS=32 ROUNDS=3 DURATION=10 bench/http/run.sh
+#   PIN=1 bench/http/run.sh                 # wrk on its own core
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-8}
 ROUNDS=${ROUNDS:-5}
-THREADS=${THREADS:-2}
+PIN=${PIN:-0}
+if [ "$PIN" = 1 ]; then
+  THREADS=${THREADS:-1}
+  server_cpu=(taskset -c 0)
+  client_cpu=(taskset -c 1)
+  server_workers=1
+else
+  THREADS=${THREADS:-2}
+  server_cpu=()
+  client_cpu=()
+  server_workers=$(nproc)
+fi
 NGINX_PORT=${NGINX_PORT:-18181}
 TRUSTD_PORT=${TRUSTD_PORT:-18182}
 work=$(mktemp -d)
@@ -28,16 +44,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in wrk nginx; do
+for tool in wrk nginx taskset; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing; run scripts/install-deps.sh" >&2; exit 1; }
 done
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# --- nginx: same body and security headers, access log off, one worker per core --------------------------------
+# --- nginx: same body and security headers, access log off, one worker per server core --------------------------------
 mkdir -p "$work/nginx/logs"
 cat > "$work/nginx/nginx.conf" <<NGINX
-worker_processes $(nproc);
+worker_processes $server_workers;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/logs/error.log warn;
@@ -56,14 +72,14 @@ http {
   }
 }
 NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+${server_cpu[@]+"${server_cpu[@]}"} nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
 
 # --- trustd: production defaults, access log off (as nginx's) ------------------------------
 build/src/trustctl --data-dir "$work/trustd" bootstrap --email bench@trust.local --password-stdin \
   <<<"wrk-load-passphrase-93" >/dev/null 2>&1
-TRUST_LOG_ACCESS_LOG=false TRUST_LOG_LEVEL=warn \
-  build/src/trustd --listen "127.0.0.1:$TRUSTD_PORT" --data-dir "$work/trustd" >"$work/trustd.out" 2>"$work/trustd.log" &
+TRUST_SERVER_IO_THREADS=$server_workers TRUST_LOG_ACCESS_LOG=false TRUST_LOG_LEVEL=warn \
+  ${server_cpu[@]+"${server_cpu[@]}"} build/src/trustd --listen "127.0.0.1:$TRUSTD_PORT" --data-dir "$work/trustd" >"$work/trustd.out" 2>"$work/trustd.log" &
 trustd_pid=$!
 pids+=($trustd_pid)
 for _ in $(seq 1 100); do
@@ -78,9 +94,9 @@ idle_rss=$(rss_kib "$trustd_pid")
 run() {
   local out
   if [ -n "${3:-}" ]; then
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$3" "$2")
+    out=$(${client_cpu[@]+"${client_cpu[@]}"} wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$3" "$2")
   else
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
+    out=$(${client_cpu[@]+"${client_cpu[@]}"} wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
   fi
   echo "$out" >"$work/$1.txt"
   local rps p50 p99 errors
@@ -129,7 +145,9 @@ ratio=$(awk -v t="$t_rps" -v n="$n_rps" 'BEGIN {printf "%.1f", 100 * t / n}')
 share_median=$(sort -n "$work/shares" | awk '{a[NR]=$0} END {print a[int((NR + 1) / 2)]}')
 shares=$(sort -n "$work/shares" | paste -sd' ')
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS alternating rounds (median round shown), $(nproc) cores, $(date -u +%Y-%m-%d)"
+placement="wrk and the servers share $(nproc) cores"
+[ "$PIN" = 1 ] && placement="servers on CPU 0 (1 worker / I/O thread), wrk on CPU 1"
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS alternating rounds (median round shown), $placement, $(date -u +%Y-%m-%d)"
 echo
 echo "| target | requests/s | p50 | p99 | errors |"
 echo "|---|---:|---:|---:|---|"

@@ -107,13 +107,13 @@ std::string FormatLine(LogLevel level, std::string_view msg, const nlohmann::jso
   AppendMember(line, "msg", RedactString(msg));
   std::vector<std::string_view> used = {"ts", "level", "msg"};
   if (const LogContext* ctx = t_context; ctx != nullptr) {
-    const std::pair<std::string_view, const std::string*> members[] = {{"request_id", &ctx->request_id},
-                                                                       {"trace_id", &ctx->trace_id},
-                                                                       {"tenant", &ctx->tenant},
-                                                                       {"actor", &ctx->actor}};
+    const std::pair<std::string_view, std::string_view> members[] = {{"request_id", ctx->request_id},
+                                                                     {"trace_id", ctx->trace_id},
+                                                                     {"tenant", ctx->tenant},
+                                                                     {"actor", ctx->actor}};
     for (const auto& [key, value] : members) {
-      if (value->empty()) continue;
-      AppendMember(line, key, RedactString(*value));
+      if (value.empty()) continue;
+      AppendMember(line, key, RedactString(value));
       used.push_back(key);
     }
   }

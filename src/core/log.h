@@ -35,10 +35,12 @@ struct LogOptions {
   std::string file;  //!< empty = stderr; otherwise appended to (created with its directories)
 };
 
-//! Who and what the current thread is working for; empty fields are left off the line.
+//! Who and what the current thread is working for; empty fields are left off the line. The
+//! request and trace ids are views: the strings they name must outlive the scope that installs
+//! them (the request's context does).
 struct LogContext {
-  std::string request_id{};
-  std::string trace_id{};
+  std::string_view request_id{};
+  std::string_view trace_id{};
   std::string tenant{};
   std::string actor{};
 };

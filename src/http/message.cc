@@ -56,21 +56,23 @@ Response Response::NoContent() {
 namespace {
 
 bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = HexDigitValue(in[i + 1]);
-      int lo = HexDigitValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out->push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out->push_back(' ');
-    } else {
-      out->push_back(c);
+  if (in.find('%') == std::string_view::npos && (!plus_is_space || in.find('+') == std::string_view::npos)) {
+    out->assign(in);  // nothing to decode
+  } else {
+    out->clear();
+    out->reserve(in.size());
+    for (size_t i = 0; i < in.size(); ++i) {
+      char c = in[i];
+      if (c == '%') {
+        if (i + 2 >= in.size()) return false;
+        int hi = HexDigitValue(in[i + 1]);
+        int lo = HexDigitValue(in[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out->push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        out->push_back(c == '+' && plus_is_space ? ' ' : c);
+      }
     }
   }
   return IsValidUtf8(*out) && out->find('\0') == std::string::npos;

@@ -48,19 +48,16 @@ Response Pipeline::Dispatch(Request request) {
     result = absl::InternalError(StrCat("unhandled exception: ", e.what()));
   }
 
-  Response response;
-  if (result.ok()) {
-    response = std::move(*result);
-  } else {
-    response = ProblemResponse(result.status(), ctx.request.path, ctx.request_id);
-  }
+  Response response =
+      result.ok() ? std::move(*result) : ProblemResponse(result.status(), ctx.request.path, ctx.request_id);
   if (ResultStatus(result) == 405) {
     response.headers.Set("Allow", absl::StrJoin(ctx.allowed_methods, ", "));
   }
   // Handlers never set these, so they are appended rather than replaced.
-  response.headers.Add("X-Request-Id", ctx.request_id);
   response.headers.Add("traceparent", ctx.trace.ToTraceparent());
   if (!response.headers.Get("Cache-Control")) response.headers.Add("Cache-Control", "no-store");
+  // Last: the log context names the id until here.
+  response.headers.Add("X-Request-Id", std::move(ctx.request_id));
   return response;
 }
 

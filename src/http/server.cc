@@ -112,8 +112,8 @@ bool HasBody(const Response& response) {
 
 //! HTTP/1.1 wire form (the header only, for a streamed body). Header values are the server's own; CR and LF are dropped defensively
 //! so no value can split the header block.
-std::string SerializeResponse(const Response& response, bool keep_alive, bool head) {
-  std::string out;
+void SerializeResponse(const Response& response, bool keep_alive, bool head, std::string& out) {
+  out.clear();
   size_t size = 64 + kSecurityHeaderLines.size() + response.body.size();
   for (const auto& [name, value] : response.headers.fields()) size += name.size() + value.size() + 4;
   out.reserve(size);
@@ -143,7 +143,6 @@ std::string SerializeResponse(const Response& response, bool keep_alive, bool he
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   if (!no_body && !head && !response.stream) out += response.body;
-  return out;
 }
 
 Request ToRequest(bhttp::request<bhttp::string_body>&& in, std::string path,
@@ -320,14 +319,16 @@ class HttpSession : public Session {
   //! bodies this server sends) and writes it; a streamed body follows the header.
   void Write(Response response, bool keep_alive) {
     keep_alive = keep_alive && !state_->stopping;
-    auto wire = std::make_shared<std::string>(SerializeResponse(response, keep_alive, head_));
+    SerializeResponse(response, keep_alive, head_, wire_);
     StreamFn stream;
     if (response.stream && !head_ && HasBody(response)) stream = std::move(response.stream);
     head_ = false;
     SetDeadline(state_->options.body_timeout);
-    net::async_write(Self().stream(), net::buffer(*wire),
-                     [self = Self().shared_from_this(), wire, keep_alive, stream = std::move(stream)](
+    net::async_write(Self().stream(), net::buffer(wire_),
+                     [self = Self().shared_from_this(), keep_alive, stream = std::move(stream)](
                          beast::error_code ec, size_t) mutable {
+                       // The buffer is kept for the connection's next response, unless large.
+                       if (self->wire_.capacity() > kChunkBytes) std::string().swap(self->wire_);
                        if (!ec && stream) return self->RunStream(std::move(stream), keep_alive);
                        self->Finish(!ec, keep_alive);
                      });
@@ -424,6 +425,7 @@ class HttpSession : public Session {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string path_;
   std::multimap<std::string, std::string> query_;
+  std::string wire_;  //!< the response being written (one at a time per connection)
   bool keep_alive_ = false;
   bool head_ = false;  //!< a HEAD request: answer without a body
   bool run_inline_ = false;
