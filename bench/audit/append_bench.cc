@@ -290,11 +290,11 @@ double Median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int records = 200000, threads = 2, in_flight = 128, rounds = 3;
+  int records = 100000, threads = 2, in_flight = 128, rounds = 9;
   if (argc > 1 && std::string_view(argv[1]) == "--help") {
     std::printf("usage: bench_audit_append [--records N] [--rounds R] [--threads T] [--in-flight N]\n"
                 "Durable audit appends against plain inserts of the same rows (docs/benchmarks.md).\n"
-                "  --records N    records a round (200000)\n  --rounds R     rounds of each (3)\n"
+                "  --records N    records a round (100000)\n  --rounds R     rounds of each (9)\n"
                 "  --threads T    producer threads (2)\n  --in-flight N  appends waiting for their commit (128)\n");
     return 0;
   }

@@ -139,6 +139,16 @@ absl::Status AppendCanonicalString(std::string_view s, std::string& out) {
                                                 (word & 0x8080808080808080ULL) == 0 && !AnyNeedsEscape(word));) {
     clean += 8;
   }
+  for (unsigned char c; clean < s.size() && (c = static_cast<unsigned char>(s[clean])) >= 0x20 && c < 0x80 &&
+                        c != '"' && c != '\\';) {
+    ++clean;
+  }
+  if (clean == s.size()) {  // all of it
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return absl::OkStatus();
+  }
   if (!IsValidUtf8(s.substr(clean))) return absl::InvalidArgumentError("a JSON string is not valid UTF-8");
   out.push_back('"');
   size_t run = 0;  // start of the characters not yet copied: they need no escape
