@@ -164,8 +164,14 @@ class ServerTest : public ::testing::Test {
     return o;
   }
 
-  //! Echoes what it saw; "/slow" sleeps 300 ms first.
+  //! Echoes what it saw; "/slow" sleeps 300 ms first; "/big?bytes=N" answers N bytes.
   Response Dispatch(Request request) {
+    if (request.path == "/big") {
+      size_t bytes = std::stoul(request.QueryParam("bytes").value_or("0"));
+      std::string body(bytes, 'x');
+      for (size_t i = 0; i < bytes; i += 4096) body[i] = static_cast<char>('a' + (i / 4096) % 26);
+      return Response::Text(200, std::move(body), "text/plain");
+    }
     if (request.path == "/slow") {
       slow_started_.fetch_add(1);
       std::this_thread::sleep_for(milliseconds(300));
@@ -250,6 +256,23 @@ TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_EQ(b.Json()["path"], "/two");
   EXPECT_EQ(server_->Stats().connections, 1);
   EXPECT_EQ(SeenCount(), 2u);
+}
+
+TEST_F(ServerTest, ResponsesOfAnySizeFollowEachOtherOnOneConnection) {
+  // A connection writes every response from one buffer, released after a large one.
+  StartServer(Options());
+  RawConn c(port());
+  ASSERT_TRUE(c.connected());
+  for (size_t bytes : {size_t{10}, size_t{300000}, size_t{20}, size_t{70000}, size_t{300000}, size_t{0}}) {
+    ASSERT_TRUE(c.Send(Get("/big?bytes=" + std::to_string(bytes))));
+    HttpResult r = c.ReadResponse();
+    ASSERT_EQ(r.status, 200) << bytes;
+    ASSERT_EQ(r.body.size(), bytes);
+    for (size_t i = 0; i < bytes; i += 4096) {
+      ASSERT_EQ(r.body[i], static_cast<char>('a' + (i / 4096) % 26)) << "byte " << i << " of " << bytes;
+    }
+  }
+  EXPECT_EQ(server_->Stats().connections, 1);
 }
 
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
