@@ -131,18 +131,33 @@ bool AnyNeedsEscape(uint64_t word) {
 
 }  // namespace
 
-absl::Status AppendCanonicalString(std::string_view s, std::string& out) {
-  // The leading printable ASCII (most strings are nothing else), eight bytes at a time: it is
-  // valid UTF-8 and needs no escape, so validation and escaping start after it.
-  size_t clean = 0;
+namespace {
+
+//! The length of the leading printable ASCII of `s` without '"' or '\\'; copied to `out` as it
+//! is scanned when `out` is not null.
+size_t PlainAsciiPrefix(std::string_view s, char* out = nullptr) {
+  size_t clean = 0;  // eight bytes at a time, then one
   for (uint64_t word; clean + 8 <= s.size() && (std::memcpy(&word, s.data() + clean, 8),
                                                 (word & 0x8080808080808080ULL) == 0 && !AnyNeedsEscape(word));) {
+    if (out != nullptr) std::memcpy(out + clean, &word, 8);
     clean += 8;
   }
   for (unsigned char c; clean < s.size() && (c = static_cast<unsigned char>(s[clean])) >= 0x20 && c < 0x80 &&
                         c != '"' && c != '\\';) {
+    if (out != nullptr) out[clean] = static_cast<char>(c);
     ++clean;
   }
+  return clean;
+}
+
+}  // namespace
+
+bool CopyPlainAscii(std::string_view s, char* out) { return PlainAsciiPrefix(s, out) == s.size(); }
+
+absl::Status AppendCanonicalString(std::string_view s, std::string& out) {
+  // The leading printable ASCII (most strings are nothing else) is valid UTF-8 and needs no
+  // escape, so validation and escaping start after it.
+  size_t clean = PlainAsciiPrefix(s);
   if (clean == s.size()) {  // all of it
     out.push_back('"');
     out.append(s);

@@ -19,6 +19,11 @@ absl::StatusOr<std::string> CanonicalJson(const nlohmann::json& value);
 //! Appends `s` as RFC 8785 prints a string; InvalidArgument (and nothing appended) unless UTF-8.
 absl::Status AppendCanonicalString(std::string_view s, std::string& out);
 
+//! Copies `s` to `out` (room for s.size() bytes) when it is all printable ASCII without '"' or
+//! '\\', which RFC 8785 prints between the quotes unchanged; false (and `out` partly written)
+//! at the first other byte.
+bool CopyPlainAscii(std::string_view s, char* out);
+
 //! A double as ECMAScript's Number::toString prints it (RFC 8785 §3.2.2.3); finite only.
 std::string EcmaScriptNumber(double value);
 

@@ -1,5 +1,9 @@
 #include "modules/audit/audit_record.h"
 
+#include <cstring>
+#include <span>
+#include <utility>
+
 #include "core/canonical_json.h"
 #include "core/crypto.h"
 #include "core/merkle.h"
@@ -45,77 +49,104 @@ nlohmann::json LeafJson(const AuditRecord& r) {
 
 namespace {
 
-//! RFC 8785 text of a leaf, written member by member in the order its names sort. Each member
-//! is named by its JSON text and colon, `"action":` (the names are ASCII and need no escape).
-class LeafWriter {
- public:
-  LeafWriter() { out_.reserve(768); }
+//! One member of a leaf: its name as JSON text with the colon (`"action":`; the names are ASCII
+//! and need no escape) and its value.
+struct LeafMember {
+  enum class Kind { kText, kNull, kNumber };
+  std::string_view name;
+  Kind kind;
+  std::string_view value;  //!< the string (kText) or the number's text (kNumber)
+};
 
-  void Text(std::string_view key, const std::string& value) { Text(key, std::string_view(value)); }
-  void Text(std::string_view key, std::string_view value) {
-    Key(key);
-    if (status_.ok()) status_ = AppendCanonicalString(value, out_);
+LeafMember Text(std::string_view name, const std::string& value) { return {name, LeafMember::Kind::kText, value}; }
+LeafMember Text(std::string_view name, const std::optional<std::string>& value) {
+  return value ? Text(name, *value) : LeafMember{name, LeafMember::Kind::kNull, {}};
+}
+
+//! An integer as RFC 8785 prints it (beyond 2^53 as the double it becomes), in `storage`.
+LeafMember Number(std::string_view name, const std::optional<int64_t>& value, std::string& storage) {
+  if (!value) return {name, LeafMember::Kind::kNull, {}};
+  storage = *value > -(int64_t{1} << 53) && *value < (int64_t{1} << 53) ? StrCat(*value)
+                                                                        : EcmaScriptNumber(static_cast<double>(*value));
+  return {name, LeafMember::Kind::kNumber, storage};
+}
+
+//! RFC 8785 text of an object whose members are given in the order their names sort.
+absl::StatusOr<std::string> WriteObject(std::span<const LeafMember> members) {
+  // The usual leaf holds printable ASCII only: its exact size is known, so it is written into
+  // one allocation with no escaping. Otherwise each string goes through AppendCanonicalString.
+  size_t size = 1;  // '}'
+  for (const LeafMember& m : members) {
+    size += 1 + m.name.size();  // '{' or ','
+    size += m.kind == LeafMember::Kind::kNull ? 4 : m.value.size() + (m.kind == LeafMember::Kind::kText ? 2 : 0);
   }
-  void Text(std::string_view key, const std::optional<std::string>& value) {
-    if (value) return Text(key, std::string_view(*value));
-    Key(key);
-    out_.append("null", 4);
-  }
-  void Int(std::string_view key, const std::optional<int64_t>& value) {
-    Key(key);
-    if (!value) {
-      out_.append("null", 4);
-    } else if (*value > -(int64_t{1} << 53) && *value < (int64_t{1} << 53)) {
-      StrAppend(&out_, *value);
+  std::string out(size, '\0');
+  char* p = out.data();
+  char separator = '{';
+  bool plain = true;
+  for (const LeafMember& m : members) {
+    *p++ = std::exchange(separator, ',');
+    std::memcpy(p, m.name.data(), m.name.size());
+    p += m.name.size();
+    if (m.kind == LeafMember::Kind::kText) {
+      *p++ = '"';
+      if (!(plain = CopyPlainAscii(m.value, p))) break;
+      p += m.value.size();
+      *p++ = '"';
     } else {
-      out_ += EcmaScriptNumber(static_cast<double>(*value));
+      std::string_view value = m.kind == LeafMember::Kind::kNull ? std::string_view("null") : m.value;
+      std::memcpy(p, value.data(), value.size());
+      p += value.size();
     }
   }
-  absl::StatusOr<std::string> Finish() && {
-    if (!status_.ok()) return status_;
-    out_ += '}';
-    return std::move(out_);
+  if (plain) {
+    *p = '}';
+    return out;
   }
-
- private:
-  void Key(std::string_view key) {
-    out_ += out_.empty() ? '{' : ',';
-    out_ += key;
+  out.clear();
+  for (const LeafMember& m : members) {
+    out += out.empty() ? '{' : ',';
+    out += m.name;
+    if (m.kind == LeafMember::Kind::kText) {
+      TF_RETURN_IF_ERROR(AppendCanonicalString(m.value, out));
+    } else {
+      out += m.kind == LeafMember::Kind::kNull ? std::string_view("null") : m.value;
+    }
   }
-
-  std::string out_;
-  absl::Status status_;
-};
+  out += '}';
+  return out;
+}
 
 }  // namespace
 
 absl::StatusOr<std::string> LeafBytes(const AuditRecord& r) {
+  const std::string time = FormatRfc3339Exact(r.time);
+  std::string status, version;
   // The members of LeafJson, sorted by name (ASCII names: byte order is UTF-16 order).
-  LeafWriter w;
-  w.Text(R"("action":)", r.action);
-  w.Text(R"("actor_id":)", r.actor_id);
-  w.Text(R"("actor_type":)", r.actor_type);
-  w.Text(R"("actor_user_id":)", r.actor_user_id);
-  w.Text(R"("actor_via":)", r.actor_via);
-  w.Text(R"("details_sha256":)", r.details_sha256);
-  w.Text(R"("event_type":)", r.event_type);
-  w.Text(R"("id":)", r.id);
-  w.Text(R"("kind":)", r.kind);
-  w.Text(R"("method":)", r.method);
-  w.Text(R"("outcome":)", r.outcome);
-  w.Text(R"("path":)", r.path);
-  w.Text(R"("request_id":)", r.request_id);
-  w.Text(R"("resource_id":)", r.resource_id);
-  w.Text(R"("resource_type":)", r.resource_type);
-  w.Text(R"("route":)", r.route);
-  w.Text(R"("source_ip":)", r.source_ip);
-  w.Int(R"("status":)", r.status);
-  w.Text(R"("tenant_id":)", r.tenant_id);
-  w.Text(R"("time":)", FormatRfc3339Exact(r.time));
-  w.Text(R"("trace_id":)", r.trace_id);
-  w.Text(R"("user_agent":)", r.user_agent);
-  w.Int(R"("version":)", 1);
-  return std::move(w).Finish();
+  const LeafMember members[] = {Text(R"("action":)", r.action),
+                                Text(R"("actor_id":)", r.actor_id),
+                                Text(R"("actor_type":)", r.actor_type),
+                                Text(R"("actor_user_id":)", r.actor_user_id),
+                                Text(R"("actor_via":)", r.actor_via),
+                                Text(R"("details_sha256":)", r.details_sha256),
+                                Text(R"("event_type":)", r.event_type),
+                                Text(R"("id":)", r.id),
+                                Text(R"("kind":)", r.kind),
+                                Text(R"("method":)", r.method),
+                                Text(R"("outcome":)", r.outcome),
+                                Text(R"("path":)", r.path),
+                                Text(R"("request_id":)", r.request_id),
+                                Text(R"("resource_id":)", r.resource_id),
+                                Text(R"("resource_type":)", r.resource_type),
+                                Text(R"("route":)", r.route),
+                                Text(R"("source_ip":)", r.source_ip),
+                                Number(R"("status":)", r.status, status),
+                                Text(R"("tenant_id":)", r.tenant_id),
+                                Text(R"("time":)", time),
+                                Text(R"("trace_id":)", r.trace_id),
+                                Text(R"("user_agent":)", r.user_agent),
+                                Number(R"("version":)", 1, version)};
+  return WriteObject(members);
 }
 
 absl::Status SetLeafHash(AuditRecord& record) {

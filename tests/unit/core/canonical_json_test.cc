@@ -92,5 +92,31 @@ TEST(CanonicalJsonTest, StringsEscapeAsJsonStringifyDoes) {
   }
 }
 
+TEST(CanonicalJsonTest, CopyPlainAsciiCopiesOnlyWhatNeedsNoEscape) {
+  // Every length around the eight-byte steps, with each kind of byte that stops it at every place.
+  for (size_t n = 0; n <= 20; ++n) {
+    std::string clean;
+    for (size_t i = 0; i < n; ++i) clean += static_cast<char>(' ' + (i * 7) % 95);  // ' ' .. '~'
+    for (char& c : clean) {
+      if (c == '"' || c == '\\') c = 'q';
+    }
+    std::string out(n, '\0');
+    EXPECT_TRUE(CopyPlainAscii(clean, out.data())) << clean;
+    EXPECT_EQ(out, clean);
+    for (size_t at = 0; at < n; ++at) {
+      for (char stop : {'"', '\\', '\n', '\x1f', '\x80', '\xff'}) {
+        std::string s = clean;
+        s[at] = stop;
+        std::string sink(n, '\0');
+        EXPECT_FALSE(CopyPlainAscii(s, sink.data())) << "byte " << int(static_cast<unsigned char>(stop)) << " at " << at;
+        // Its canonical form escapes or validates that byte, which a plain copy would not.
+        std::string printed;
+        absl::Status status = AppendCanonicalString(s, printed);
+        EXPECT_TRUE(!status.ok() || printed != "\"" + s + "\"") << s;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tf
