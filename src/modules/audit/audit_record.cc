@@ -73,8 +73,9 @@ LeafMember Number(std::string_view name, const std::optional<int64_t>& value, st
 
 //! RFC 8785 text of an object whose members are given in the order their names sort.
 absl::StatusOr<std::string> WriteObject(std::span<const LeafMember> members) {
-  // The usual leaf holds printable ASCII only: its exact size is known, so it is written into
-  // one allocation with no escaping. Otherwise each string goes through AppendCanonicalString.
+  // The usual leaf holds printable ASCII only, so its size is known: it is written into one
+  // allocation, each string copied as it is checked. At the first string that needs escaping
+  // or validating, the leaf is written again through AppendCanonicalString.
   size_t size = 1;  // '}'
   for (const LeafMember& m : members) {
     size += 1 + m.name.size();  // '{' or ','
