@@ -115,10 +115,6 @@ absl::Status Append(const nlohmann::json& v, std::string& out) {
   return absl::InvalidArgumentError("not a JSON value");
 }
 
-}  // namespace
-
-namespace {
-
 //! True when one of the eight bytes of `word` is below 0x20, '"' or '\\': the bytes RFC 8785
 //! escapes. (The "has a byte less than n" and "has a zero byte" tests from Hacker's Delight:
 //! a borrow can only mark a byte after a byte that truly matched, so "any" is exact.)
@@ -128,10 +124,6 @@ bool AnyNeedsEscape(uint64_t word) {
   return (((word - kOnes * 0x20) & ~word) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) &
          kHighs;
 }
-
-}  // namespace
-
-namespace {
 
 //! The length of the leading printable ASCII of `s` without '"' or '\\'; copied to `out` as it
 //! is scanned when `out` is not null.
