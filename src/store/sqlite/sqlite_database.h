@@ -30,7 +30,7 @@ struct SqliteOptions {
   std::string path;          //!< database file
   int readers = 4;           //!< reader connections
   int busy_timeout_ms = 5000;
-  int wal_checkpoint_pages = 8000;  //!< WAL pages between checkpoints (4 KiB pages: 32 MiB)
+  int wal_checkpoint_pages = 1000;  //!< WAL pages between checkpoints (4 KiB pages: 4 MiB)
   bool secure_delete = false;       //!< overwrite deleted and replaced content with zeros
 };
 
