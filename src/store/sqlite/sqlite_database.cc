@@ -233,8 +233,10 @@ absl::StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const Sqlit
     db->free_readers_.push_back(reader.get());
     db->readers_.push_back(std::move(reader));
   }
-  // A WAL reset after a checkpoint also gives the file back, beyond this size.
-  TF_RETURN_IF_ERROR(db->writer_->ExecScript(StrCat("PRAGMA journal_size_limit = ", kWalSizeLimitBytes)));
+  // A WAL reset after a checkpoint gives back what the file grew beyond the backstop (a reader's
+  // snapshot can hold a checkpoint back that long).
+  TF_RETURN_IF_ERROR(db->writer_->ExecScript(StrCat(
+      "PRAGMA journal_size_limit = ", int64_t{options.wal_checkpoint_pages} * kCheckpointBackstopFactor * kPageBytes)));
   TF_ASSIGN_OR_RETURN(db->checkpoint_conn_, SqliteConnection::Open(options, /*writer=*/true));
   // The hook replaces SQLite's automatic checkpoint in the committing connection.
   sqlite3_wal_hook(db->writer_->handle(), &SqliteDatabase::OnWalCommit, db.get());

@@ -54,7 +54,7 @@ class SqliteDatabase final : public Database {
   static constexpr int kCheckpointFinishPages = 256;
   static constexpr int kCheckpointBackstopFactor = 4;
   static constexpr std::chrono::milliseconds kCheckpointRetry{5};
-  static constexpr int64_t kWalSizeLimitBytes = 64 << 20;
+  static constexpr int64_t kPageBytes = 4096;  //!< SQLite's default page size, which the store keeps
 
   SqliteConnection* AcquireReader();
   void ReleaseReader(SqliteConnection* conn);

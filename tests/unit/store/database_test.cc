@@ -602,6 +602,45 @@ TEST(SqliteDatabaseOpenTest, LazyTransactionsLetWaitingWritersGoFirst) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SqliteDatabaseOpenTest, AWalGrownPastItsBoundBehindAReaderIsGivenBack) {
+  // Checkpoints every 100 pages, so the bound is 400 pages (1.6 MiB). A reader's snapshot holds
+  // the checkpoint back while 8 MiB are committed; once it ends, the WAL restarts and is cut
+  // back to the bound.
+  std::string dir = ::testing::TempDir() + "/tf-wal-limit-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  SqliteOptions options;
+  options.path = dir + "/trust.db";
+  options.wal_checkpoint_pages = 100;
+  const uint64_t bound = 400u * 4096u;
+  {
+    auto db = SqliteDatabase::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->InTx(WriteTx(), [](Transaction& tx) {
+                       return tx.ExecScript("CREATE TABLE blobs (id INTEGER PRIMARY KEY, b BLOB)");
+                     }).ok());
+    auto insert = [&](int64_t bytes) {
+      return (*db)->InTx(WriteTx(), [&](Transaction& tx) {
+        return tx.Exec("INSERT INTO blobs (b) VALUES (randomblob(?))", {bytes}).status();
+      });
+    };
+    auto wal_size = [&] { return std::filesystem::file_size(options.path + "-wal"); };
+    {
+      auto reader = (*db)->Begin(ReadTx());
+      ASSERT_TRUE(reader.ok()) << reader.status();
+      ASSERT_TRUE((*reader)->Query("SELECT COUNT(*) FROM blobs").ok());  // the snapshot starts here
+      for (int i = 0; i < 32; ++i) ASSERT_TRUE(insert(256 * 1024).ok());
+      EXPECT_GT(wal_size(), 4 * bound) << "the reader held the checkpoint back";
+    }
+    for (int i = 0; i < 200 && wal_size() > bound; ++i) {
+      ASSERT_TRUE(insert(100).ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_LE(wal_size(), bound) << "the WAL was cut back once it restarted";
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SqliteDatabaseOpenTest, CheckpointsCopyTheWalIntoTheDatabaseFileAndKeepItBounded) {
   // 80 MiB through 320 commits, checkpoints every 4 MiB: the pages reach the database file, and
   // the WAL is reused rather than grown to hold them, however far the checkpointer falls behind
