@@ -331,7 +331,7 @@ int main(int argc, char** argv) {
 
   // 3. The whole trail verified as trustctl audit verify does.
   auto verify_start = Clock::now();
-  auto report = tf::audit::TrailVerifier(*db).Run();
+  auto report = tf::audit::TrailVerifier(*db, {signer.verifier()}).Run();
   double verify_seconds = std::chrono::duration<double>(Clock::now() - verify_start).count();
   if (!report.ok() || !report->ok()) {
     std::fprintf(stderr, "verify failed\n");

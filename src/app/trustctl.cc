@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "modules/audit/audit_log.h"
 #include "modules/audit/bundle_verifier.h"
+#include "modules/audit/signing_key.h"
 #include "modules/audit/trail_verifier.h"
 #include "modules/identity/identity_module.h"
 #include "modules/secrets/secrets_module.h"
@@ -80,6 +81,27 @@ absl::StatusOr<tf::note::Verifier> ReadPublicKey(const std::string& arg) {
     }
   }
   return tf::note::Verifier::FromKeyString(tf::Sv(absl::StripAsciiWhitespace(text)));
+}
+
+//! The keys `audit verify` trusts against the store: the public half of the signing key file, when
+//! it is here, and each --public-key. Never the store's own list of keys.
+absl::StatusOr<std::vector<tf::note::Verifier>> TrustedKeys(const tf::Config& config,
+                                                             const std::vector<std::string>& public_keys) {
+  std::vector<tf::note::Verifier> trusted;
+  std::string key_file = tf::audit::SigningKeyFile(config);
+  auto signer = tf::audit::ReadSigningKey(key_file, config.audit.origin);
+  if (!signer.ok()) return signer.status();
+  if (*signer) trusted.push_back((*signer)->verifier());
+  for (const std::string& arg : public_keys) {
+    auto key = ReadPublicKey(arg);
+    if (!key.ok()) return absl::InvalidArgumentError(tf::StrCat("--public-key ", arg, ": ", key.status().message()));
+    trusted.push_back(*key);
+  }
+  if (trusted.empty()) {
+    return absl::InvalidArgumentError(tf::StrCat("no trusted key: the signing key file ", key_file,
+                                                  " is not here; give the log's verifier key with --public-key"));
+  }
+  return trusted;
 }
 
 //! `audit verify --bundle`: an exported bundle, offline, with the public key alone.
@@ -148,18 +170,22 @@ int main(int argc, char** argv) {
   audit_cmd->require_subcommand(1);
   auto* verify = audit_cmd->add_subcommand(
       "verify",
-      "Recompute the audit tree from the stored records and check every checkpoint and its signature, or "
-      "check an exported bundle offline (--bundle); exits 0 when intact, 2 naming the first record modified, "
-      "deleted, inserted or reordered");
+      "Recompute the audit tree from the stored records and check every checkpoint and its signature (by the "
+      "signing key file's key or a --public-key, never a key the store lists), or check an exported bundle "
+      "offline (--bundle); exits 0 when intact, 2 naming the first record modified, deleted, inserted or "
+      "reordered");
   bool quiet = false;
-  std::string bundle, bundle_format, public_key;
+  std::string bundle, bundle_format;
+  std::vector<std::string> public_keys;
   verify->add_flag("--quiet", quiet, "No progress lines, only the result");
   verify->add_option("--bundle", bundle,
                      "An export of GET /api/audit/export (json or jsonl; - for standard input), checked with the "
                      "public key alone: no database is opened");
-  verify->add_option("--public-key", public_key,
-                     "With --bundle: the verifier key string, or a file holding it or the answer of "
-                     "GET /api/audit/public-key");
+  verify->add_option("--public-key", public_keys,
+                     "A verifier key whose checkpoint signatures are trusted: the key string, or a file holding it "
+                     "or the answer of GET /api/audit/public-key. Needed once with --bundle; against the store, the "
+                     "signing key file's own key is trusted too, and earlier keys of the log are given this way "
+                     "(repeatable)");
   verify->add_option("--format", bundle_format, "With --bundle: json or jsonl (default: from the file name)")
       ->check(CLI::IsMember({"json", "jsonl"}));
 
@@ -189,7 +215,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
   if (*verify && !bundle.empty()) {
     if (absl::Status s = tf::crypto::InitCrypto(); !s.ok()) return Fail(s);
-    return VerifyBundleFile(bundle, bundle_format, public_key, quiet);
+    if (public_keys.size() > 1) {
+      std::fprintf(stderr, "trustctl: --bundle takes one --public-key (the bundle's checkpoint names one key)\n");
+      return 1;
+    }
+    return VerifyBundleFile(bundle, bundle_format, public_keys.empty() ? "" : public_keys[0], quiet);
   }
   auto config = tf::LoadConfigFromFlags(flags);
   if (!config.ok()) return Fail(config.status());
@@ -217,9 +247,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*verify) {
+    auto trusted = TrustedKeys(*config, public_keys);
+    if (!trusted.ok()) return Fail(trusted.status());
     auto db = tf::store::OpenDatabase(config->database, config->data_dir);
     if (!db.ok()) return Fail(db.status());
-    tf::audit::TrailVerifier verifier(**db);
+    tf::audit::TrailVerifier verifier(**db, std::move(*trusted));
     auto report = verifier.Run([quiet](int64_t done, int64_t total) {
       if (!quiet) std::fprintf(stderr, "verified %lld of %lld records\n", static_cast<long long>(done),
                                static_cast<long long>(total));

@@ -1,13 +1,16 @@
 // `trustctl audit verify` against the store a real trustd wrote: intact after a crash in the
 // middle of a burst of requests (kill -9, restart, the tree catches up), and tampered with by
-// editing the database directly with the triggers dropped, which it reports at the record.
+// editing the database directly with the triggers dropped, which it reports at the record; and
+// it trusts checkpoint signatures by the signing key file and keys given by hand alone.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "core/config.h"
+#include "core/signed_note.h"
 #include "store/open.h"
 #include "support/test_database.h"
 #include "support/trustd_process.h"
@@ -28,9 +31,14 @@ class AuditVerifyTest : public ::testing::Test {
     ASSERT_FALSE(root_.empty());
   }
 
-  CommandResult Verify() const {
-    return RunCommand({TF_TRUSTCTL_PATH, "--data-dir", server_->data_dir() + "/data", "audit", "verify", "--quiet"}, "",
-                      server_->DatabaseEnv());
+  CommandResult Verify(const std::vector<std::string>& public_keys = {}) const {
+    std::vector<std::string> argv = {TF_TRUSTCTL_PATH, "--data-dir", server_->data_dir() + "/data", "audit", "verify",
+                                     "--quiet"};
+    for (const std::string& key : public_keys) {
+      argv.push_back("--public-key");
+      argv.push_back(key);
+    }
+    return RunCommand(argv, "", server_->DatabaseEnv());
   }
 
   //! Waits until a checkpoint covers every record written so far (the polls add records of
@@ -115,6 +123,35 @@ TEST_F(AuditVerifyTest, EditingARecordInTheDatabaseIsReportedAtThatRecord) {
   CommandResult deleted = Verify();
   EXPECT_EQ(deleted.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(deleted.out, "TAMPERED: deleted at leaf index 9")) << deleted.out;
+}
+
+TEST_F(AuditVerifyTest, OnlyTheSigningKeyFileAndKeysGivenByHandAreTrusted) {
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(server_->client().Get("/api/auth/me", root_).status, 200);
+  WaitForTheTree();
+  std::string verifier_key = server_->client().Get("/api/audit/public-key", root_).Json()["verifier_key"];
+  ASSERT_EQ(server_->Stop(), 0);
+
+  // Where the signing key file is not (an auditor's copy of the database), a key must be given.
+  std::string key_file = server_->data_dir() + "/data/audit-signing.key";
+  std::filesystem::rename(key_file, key_file + ".away");
+  CommandResult no_key = Verify();
+  EXPECT_EQ(no_key.exit_code, 1) << no_key.out;
+  EXPECT_TRUE(absl::StrContains(no_key.err, "no trusted key")) << no_key.err;
+
+  CommandResult given = Verify({verifier_key});
+  EXPECT_EQ(given.exit_code, 0) << given.out << given.err;
+  EXPECT_TRUE(absl::StartsWith(given.out, "OK: ")) << given.out;
+
+  std::string other = note::Signer::Generate("trust-fabric.local/audit").value().verifier().KeyString();
+  CommandResult wrong = Verify({other});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.out << wrong.err;
+  EXPECT_TRUE(absl::StrContains(wrong.out, "TAMPERED: checkpoint")) << wrong.out;
+  EXPECT_TRUE(absl::StrContains(wrong.out, "not a trusted key")) << wrong.out;
+
+  // The key file's own key is trusted without being given.
+  std::filesystem::rename(key_file + ".away", key_file);
+  CommandResult from_file = Verify({other});
+  EXPECT_EQ(from_file.exit_code, 0) << from_file.out << from_file.err;
 }
 
 }  // namespace

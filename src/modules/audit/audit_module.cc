@@ -1,7 +1,5 @@
 #include "modules/audit/audit_module.h"
 
-#include <filesystem>
-
 #include "absl/strings/str_format.h"
 #include "core/crypto.h"
 #include "core/status.h"
@@ -12,10 +10,7 @@ namespace tf::audit {
 
 absl::Status AuditModule::Register(ModuleContext& context) {
   const AuditConfig& config = context.config.audit;
-  std::string key_file = config.signing_key_file.empty()
-                             ? (std::filesystem::path(context.config.data_dir) / "audit-signing.key").string()
-                             : config.signing_key_file;
-  TF_ASSIGN_OR_RETURN(note::Signer signer, LoadOrCreateSigningKey(key_file, config.origin));
+  TF_ASSIGN_OR_RETURN(note::Signer signer, LoadOrCreateSigningKey(SigningKeyFile(context.config), config.origin));
   signer_.emplace(std::move(signer));
   const note::Verifier& v = signer_->verifier();
   AuditRepo repo;

@@ -420,11 +420,4 @@ absl::Status AuditRepo::InsertKeyIfAbsent(Tx& tx, const SigningKey& k) {
       .status();
 }
 
-absl::StatusOr<std::vector<SigningKey>> AuditRepo::Keys(Tx& tx) {
-  return store::SelectRows(tx, "key_id, name, public_key, verifier_key, created_at", "audit_signing_keys",
-                           store::Where{}, " ORDER BY created_at", [](const store::Row& r) {
-                             return SigningKey{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Int(4)};
-                           });
-}
-
 }  // namespace tf::audit

@@ -97,7 +97,6 @@ class AuditRepo {
   absl::StatusOr<PrunedRange> PruneBatch(Tx& tx, const std::string& tenant_id, int64_t cutoff, int64_t now, int limit);
 
   absl::Status InsertKeyIfAbsent(Tx& tx, const SigningKey& key);
-  absl::StatusOr<std::vector<SigningKey>> Keys(Tx& tx);
 };
 
 }  // namespace tf::audit

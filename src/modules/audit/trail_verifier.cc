@@ -95,7 +95,9 @@ std::optional<TrailProblem> CheckCheckpoint(const Checkpoint& c, const merkle::H
   TrailProblem p{Kind::kCheckpoint, c.tree_size, "", ""};
   auto key = keys.find(c.key_id);
   if (key == keys.end()) {
-    p.message = StrCat("checkpoint ", c.tree_size, " names key ", c.key_id, ", which signed no checkpoint here");
+    p.message = StrCat("checkpoint ", c.tree_size, " is signed by key ", c.key_id,
+                       ", which is not a trusted key (an earlier signing key of this log is trusted when given "
+                       "with --public-key)");
     return p;
   }
   absl::StatusOr<std::string> text = note::Open(c.note, key->second);
@@ -129,6 +131,10 @@ std::string_view KindName(TrailProblem::Kind kind) {
   return "?";
 }
 
+TrailVerifier::TrailVerifier(store::Database& db, std::vector<note::Verifier> trusted) : db_(db) {
+  for (note::Verifier& v : trusted) trusted_.emplace(absl::StrFormat("%08x", v.key_id()), std::move(v));
+}
+
 absl::StatusOr<TrailReport> TrailVerifier::Run(const std::function<void(int64_t, int64_t)>& progress) {
   AuditRepo repo;
   // One snapshot for the whole check: records, tiles and checkpoints agree with each other.
@@ -137,12 +143,6 @@ absl::StatusOr<TrailReport> TrailVerifier::Run(const std::function<void(int64_t,
     TF_ASSIGN_OR_RETURN(TreeHead head, repo.Head(tx));
     TF_ASSIGN_OR_RETURN(int64_t end, repo.EndOfRecords(tx));
     report.pending = std::max<int64_t>(0, end - head.tree_size);
-    std::map<std::string, note::Verifier> keys;
-    TF_ASSIGN_OR_RETURN(std::vector<SigningKey> stored_keys, repo.Keys(tx));
-    for (const SigningKey& k : stored_keys) {
-      absl::StatusOr<note::Verifier> v = note::Verifier::FromKeyString(k.verifier_key);
-      if (v.ok()) keys.emplace(k.key_id, *v);
-    }
     TF_ASSIGN_OR_RETURN(std::vector<Checkpoint> checkpoints, repo.CheckpointsFrom(tx, 0, 1000));
     size_t next_checkpoint = 0;
     merkle::CompactRange range;
@@ -169,7 +169,7 @@ absl::StatusOr<TrailReport> TrailVerifier::Run(const std::function<void(int64_t,
         }
         while (next_checkpoint < checkpoints.size() &&
                checkpoints[next_checkpoint].tree_size == static_cast<int64_t>(range.size())) {
-          if (auto problem = CheckCheckpoint(checkpoints[next_checkpoint], range.Root(), keys)) {
+          if (auto problem = CheckCheckpoint(checkpoints[next_checkpoint], range.Root(), trusted_)) {
             report.problem = problem;
             return report;
           }

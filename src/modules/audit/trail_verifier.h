@@ -2,7 +2,9 @@
 // TrailVerifier: checks the whole audit trail in the store. It reads every record in leaf order,
 // recomputes its leaf (and the hash of its details), and compares it with the leaf hash the tree
 // holds for that index; it recomputes the root at every stored checkpoint's size and checks the
-// checkpoint's root and its signature with the key it names; and it checks the tree head. The
+// checkpoint's root and its signature with the trusted key it names; and it checks the tree
+// head. The trusted keys are the caller's (the signing key's public half, keys given by hand),
+// never the store's list of keys: whoever can edit the records can add a key there. The
 // first problem is reported with its leaf index and what happened to the record there:
 // modified, deleted, inserted or reordered (told apart by comparing neighbouring leaves with
 // the tree's), or a checkpoint or head that the records no longer give.
@@ -10,10 +12,13 @@
 // Thread-safety: one Run at a time.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/signed_note.h"
 #include "store/database.h"
 
 namespace tf::audit {
@@ -37,7 +42,8 @@ struct TrailReport {
 
 class TrailVerifier {
  public:
-  explicit TrailVerifier(store::Database& db) : db_(db) {}
+  //! `trusted`: the keys whose signatures on checkpoints count.
+  TrailVerifier(store::Database& db, std::vector<note::Verifier> trusted);
   //! `progress(done, total)` after each page of records.
   absl::StatusOr<TrailReport> Run(const std::function<void(int64_t, int64_t)>& progress = {});
 
@@ -45,6 +51,7 @@ class TrailVerifier {
 
  private:
   store::Database& db_;
+  std::map<std::string, note::Verifier> trusted_;  // by key id (8 hex digits)
 };
 
 }  // namespace tf::audit

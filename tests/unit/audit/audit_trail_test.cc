@@ -346,7 +346,7 @@ TEST_P(AuditTrailTest, TilesWrittenAheadOfTheHeadAreCutToItAndNeverShrink) {
   for (int64_t t = 0; t * kTileWidth < 340; ++t) {
     EXPECT_EQ(stored_width({0, t}), std::min<int64_t>(kTileWidth, 340 - t * kTileWidth)) << "tile 0/" << t;
   }
-  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db()).Run());
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db(), {signer_->verifier()}).Run());
   EXPECT_FALSE(report.problem) << report.problem->message;
 
   // A narrower copy of a tile does not replace the wider one.
@@ -446,6 +446,8 @@ TEST_P(AuditTrailTest, TheStoreRefusesToChangeOrRemoveRecords) {
   EXPECT_FALSE(Exec("DELETE FROM audit_records WHERE leaf_index = 3").ok());
   EXPECT_FALSE(Exec("DELETE FROM audit_checkpoints").ok());
   EXPECT_FALSE(Exec("UPDATE audit_checkpoints SET root_hash = 'x'").ok());
+  EXPECT_FALSE(Exec("UPDATE audit_signing_keys SET verifier_key = 'x'").ok());
+  EXPECT_FALSE(Exec("DELETE FROM audit_signing_keys").ok());
   EXPECT_EQ(AllRecords().size(), 12u);
   TF_ASSERT_OK_AND_ASSIGN(int64_t pruned, Exec("UPDATE audit_records SET details = NULL, pruned_at = 1 WHERE leaf_index = 3"));
   EXPECT_EQ(pruned, 1) << "pruning details alone is allowed";

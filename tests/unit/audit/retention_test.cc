@@ -136,7 +136,7 @@ TEST_P(RetentionTest, PruningTakesOnlyTheTenantsOldDetailsAndRecordsItself) {
   TreeBuilder builder(db_->db(), clock_, signer_, CheckpointPolicy{"retention.test/log", 5, std::chrono::hours(1)},
                       metrics_);
   TF_ASSERT_OK(builder.Run().status());
-  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db()).Run());
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db(), {signer_.verifier()}).Run());
   EXPECT_TRUE(report.ok()) << report.problem->message;
   EXPECT_GT(report.checkpoints, 0);
 }

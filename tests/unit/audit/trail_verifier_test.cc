@@ -75,7 +75,7 @@ class TrailVerifierTest : public ::testing::TestWithParam<Backend> {
     TF_ASSERT_OK(db_->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) { return tx.ExecScript(sql); }));
   }
 
-  absl::StatusOr<TrailReport> Verify() { return TrailVerifier(db_->db()).Run(); }
+  absl::StatusOr<TrailReport> Verify() { return TrailVerifier(db_->db(), {signer_->verifier()}).Run(); }
 
   FakeClock clock_{store::testing::TestEpoch()};
   std::unique_ptr<metrics::Registry> metrics_;
@@ -87,7 +87,7 @@ class TrailVerifierTest : public ::testing::TestWithParam<Backend> {
 TEST_P(TrailVerifierTest, AnIntactTrailVerifiesWithEveryCheckpoint) {
   MakeTrail();
   std::vector<int64_t> progress;
-  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db()).Run([&](int64_t done, int64_t) {
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db(), {signer_->verifier()}).Run([&](int64_t done, int64_t) {
     progress.push_back(done);
   }));
   EXPECT_TRUE(report.ok()) << report.problem->message;
@@ -142,6 +142,37 @@ TEST_P(TrailVerifierTest, EachTamperingIsReportedAtTheFirstRecordItTouches) {
     EXPECT_EQ(report.problem->leaf_index, t.leaf_index) << report.problem->message;
     EXPECT_FALSE(report.problem->message.empty());
   }
+}
+
+TEST_P(TrailVerifierTest, ATrailRebuiltAndSignedWithAKeyAddedToTheStoreIsNotTrusted) {
+  // Someone who can edit the store changes a record, rebuilds the tree from the records and
+  // signs new checkpoints with a key of their own, which they list among the log's keys.
+  MakeTrail();
+  std::string no_delete = GetParam() == Backend::kSqlite ? "DROP TRIGGER audit_checkpoints_no_delete" : "SELECT 1";
+  Tamper({"UPDATE audit_records SET status = 500, leaf_hash = NULL WHERE leaf_index = 17", no_delete,
+          "DELETE FROM audit_checkpoints",
+          "DELETE FROM audit_tiles",
+          "UPDATE audit_tree_head SET tree_size = 0, root_hash = '" + merkle::ToHex(merkle::EmptyRoot()) + "'"});
+  note::Signer forger = note::Signer::Generate("verify.test/log").value();
+  const note::Verifier& f = forger.verifier();
+  TF_ASSERT_OK(db_->db().InTx(store::WriteTx(), [&](store::Transaction& tx) {
+    return AuditRepo().InsertKeyIfAbsent(tx, {absl::StrFormat("%08x", f.key_id()), f.name(),
+                                              crypto::Base64Encode(f.public_key()), f.KeyString(), 0});
+  }));
+  metrics::Registry forger_metrics;
+  TreeBuilder forged(db_->db(), clock_, forger, CheckpointPolicy{"verify.test/log", 10, std::chrono::hours(1)},
+                     forger_metrics);
+  TF_ASSERT_OK_AND_ASSIGN(BuildResult rebuilt, forged.Run());
+  ASSERT_EQ(rebuilt.checkpoints_issued, 4);
+
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, Verify());
+  ASSERT_FALSE(report.ok()) << "the forged checkpoints were trusted";
+  EXPECT_EQ(KindName(report.problem->kind), KindName(Kind::kCheckpoint));
+  EXPECT_EQ(report.problem->leaf_index, 10);
+  EXPECT_NE(report.problem->message.find("not a trusted key"), std::string::npos) << report.problem->message;
+  // Only the key decides: trusting the forger's key, the same trail verifies.
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport trusting_forger, TrailVerifier(db_->db(), {f}).Run());
+  EXPECT_TRUE(trusting_forger.ok()) << trusting_forger.problem->message;
 }
 
 TEST_P(TrailVerifierTest, ARecordChangedBeforeTheTreeHeldItIsReported) {
