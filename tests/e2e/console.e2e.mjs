@@ -278,6 +278,10 @@ test('the console end to end', { timeout: 180_000 }, async (t) => {
     }
     assert.match(verdict, /^Verified: this record is in the signed audit tree, unchanged\./);
     assert.equal(await page.locator('.checks li').count(), 4);
+    const field = (name) =>
+      page.locator('#audit-record dl div', { has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd');
+    assert.equal(await field('method').textContent(), 'GET');
+    assert.equal(await field('actor via').textContent(), '—');
 
     // The export link downloads what the filters select, as a bundle with its manifest.
     const [download] = await Promise.all([

@@ -124,6 +124,9 @@ describe('the audit page search', () => {
       'limit=25&from=2026-12-01T10%3A30%3A00Z&outcome=denied',
     );
     expect(searchQuery({}, 'abc')).toBe('limit=25&cursor=abc');
+    expect(searchQuery({ resource_type: 'users', resource_id: 'u-1' }, null)).toBe(
+      'limit=25&resource_type=users&resource_id=u-1',
+    );
   });
 
   it('exports what the filters select, without paging', async () => {

@@ -39,6 +39,8 @@ const FILTERS = [
   { id: 'to', label: 'To', type: 'datetime-local', hint: 'UTC' },
   { id: 'actor', label: 'Actor', hint: 'user or API token id' },
   { id: 'action', label: 'Action', hint: 'READ, CREATE, UPDATE, DELETE, LOGIN, ...' },
+  { id: 'resource_type', label: 'Resource type', hint: 'as in the path, e.g. users' },
+  { id: 'resource_id', label: 'Resource id' },
   { id: 'outcome', label: 'Outcome', hint: 'success, failure, denied or error' },
   { id: 'status', label: 'HTTP status' },
   { id: 'request_id', label: 'Request id' },
@@ -258,8 +260,9 @@ function RecordDetail({ id }: { id: string }) {
       setChecks(await verifyRecord(record ?? {}, key.verifier_key));
     });
 
-  const fields = ['id', 'time', 'kind', 'tenant_id', 'actor_type', 'actor_id', 'action', 'event_type', 'resource_type',
-    'resource_id', 'route', 'path', 'status', 'outcome', 'source_ip', 'user_agent', 'request_id', 'trace_id', 'leaf_index'];
+  const fields = ['id', 'time', 'kind', 'tenant_id', 'actor_type', 'actor_id', 'actor_user_id', 'actor_via', 'action',
+    'event_type', 'resource_type', 'resource_id', 'method', 'route', 'path', 'status', 'outcome', 'source_ip',
+    'user_agent', 'request_id', 'trace_id', 'leaf_index'];
   const passed = checks && checks.every((c) => c.ok);
   return (
     <Section title="Record detail" id="audit-record">
