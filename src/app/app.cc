@@ -70,6 +70,7 @@ struct App::Impl {
   std::vector<std::unique_ptr<Module>> modules;
   std::unique_ptr<ModuleContext> context;
   std::unique_ptr<http::Pipeline> pipeline;
+  const audit::AuditMiddleware* audit_middleware = nullptr;  // owned by the pipeline
   std::unique_ptr<http::Server> server;
   std::unique_ptr<jobs::Runner> runner;
   bool running = false;
@@ -130,8 +131,10 @@ absl::StatusOr<std::unique_ptr<App>> App::Create(Config config, const Clock& clo
   s.pipeline = std::make_unique<http::Pipeline>(s.router, FastRng::Instance());
   s.pipeline->Use(std::make_unique<http::MetricsMiddleware>(s.metrics));
   s.pipeline->Use(std::make_unique<http::AccessLogMiddleware>(s.config.log.access_log));
-  s.pipeline->Use(std::make_unique<audit::AuditMiddleware>(*s.context->audit, s.config.audit.fail_open_reads,
-                                                           s.context->personal_data));
+  auto audit_middleware = std::make_unique<audit::AuditMiddleware>(*s.context->audit, s.config.audit.fail_open_reads,
+                                                                   s.context->personal_data);
+  s.audit_middleware = audit_middleware.get();
+  s.pipeline->Use(std::move(audit_middleware));
   s.pipeline->Use(std::make_unique<http::LimitsMiddleware>());
   s.pipeline->Use(std::make_unique<http::AuthenticationMiddleware>(*s.context->authenticator));
   s.pipeline->Use(std::make_unique<http::TenantMiddleware>());
@@ -157,6 +160,9 @@ absl::Status App::Start() {
   o.idle_timeout = std::chrono::milliseconds(sc.idle_timeout_ms);
   o.tls_cert_file = sc.tls_cert_file;
   o.tls_key_file = sc.tls_key_file;
+  o.on_refused = [&s](const http::RefusedRequest& refused) {
+    s.audit_middleware->RecordRefused(refused, s.router.Match(refused.method, refused.path).route);
+  };
   s.server = std::make_unique<http::Server>(
       o, [&s](http::Request request) { return s.pipeline->Dispatch(std::move(request)); },
       http::Server::RoutePolicyFn([&s](std::string_view method, std::string_view path) {

@@ -245,6 +245,7 @@ class HttpSession : public Session {
   void OnHeader(beast::error_code ec, size_t) {
     idle_ = false;
     first_ = false;
+    path_.clear();
     if (ec == bhttp::error::header_limit) return SendError(431, "request header fields exceed the limit");
     if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted) {
       return Self().DoClose();
@@ -254,6 +255,7 @@ class HttpSession : public Session {
 
     auto& req = parser_->get();
     if (!ParseTarget(req.target(), &path_, &query_)) {
+      path_.clear();
       return SendError(400, "the request target is not a valid path");
     }
     RoutePolicy policy = state_->policy(req.method_string(), path_);
@@ -310,6 +312,11 @@ class HttpSession : public Session {
   //! Protocol-level refusals, answered before the pipeline runs (so without its middleware).
   void SendError(int status, std::string_view detail) {
     std::string request_id = FastRng::Instance().Hex(16);
+    if (state_->options.on_refused) {
+      const auto& req = parser_->get();
+      state_->options.on_refused({std::string(req.method_string()), path_, status, std::string(detail), remote_,
+                                  std::string(req[bhttp::field::user_agent]), request_id});
+    }
     Response response = ProblemResponse(HttpError(status, detail), path_, request_id);
     response.headers.Set("X-Request-Id", request_id);
     Write(std::move(response), /*keep_alive=*/false);

@@ -19,6 +19,17 @@
 
 namespace tf::http {
 
+//! A request the server refused itself (400, 413, 431), before the pipeline ran.
+struct RefusedRequest {
+  std::string method;  //!< as sent; empty when the request line was not read
+  std::string path;    //!< empty when the target was not read or is not a valid path
+  int status = 0;
+  std::string detail;
+  std::string remote_addr;
+  std::string user_agent;
+  std::string request_id;  //!< the one the answer carries
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  //!< 0 picks a free port; see Server::port()
@@ -32,6 +43,8 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};
   std::string tls_cert_file;  //!< PEM chain; TLS is on when both files are set
   std::string tls_key_file;
+  //! Told of each request the server refuses itself; runs on an I/O thread, so it must not block.
+  std::function<void(const RefusedRequest&)> on_refused;
 };
 
 struct ServerStats {

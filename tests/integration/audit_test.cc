@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/canonical_json.h"
@@ -133,6 +135,36 @@ TEST_F(AuditTest, FailedAuthenticationAndRefusedPermissionAreRecorded) {
   EXPECT_EQ(r["status"], 403);
   EXPECT_EQ(r["actor_type"], "user");
   EXPECT_EQ(r["tenant_id"], tenant_);
+}
+
+TEST_F(AuditTest, RequestsTheServerRefusesBeforeThePipelineAreRecorded) {
+  // A body over the route's limit is refused before it is read, and before authentication.
+  std::string body(64 * 1024, ' ');
+  HttpResult big = server_->client().Send("POST", "/api/users", body,
+                                          {{"Content-Type", "application/json"}, {"User-Agent", "audit-test/1.0"}});
+  ASSERT_EQ(big.status, 413) << big.body;
+  std::string id = big.Header("X-Request-Id");
+  ASSERT_FALSE(id.empty());
+  json r;
+  ASSERT_TRUE(WaitFor([&] { return (r = RecordOf(id)).is_object(); }, std::chrono::seconds(10))) << "no record of " << id;
+  EXPECT_EQ(r["status"], 413);
+  EXPECT_EQ(r["outcome"], "failure");
+  EXPECT_EQ(r["actor_type"], "anonymous");
+  EXPECT_EQ(r["action"], "CREATE");
+  EXPECT_EQ(r["method"], "POST");
+  EXPECT_EQ(r["route"], "/api/users");
+  EXPECT_EQ(r["resource_type"], "users");
+  EXPECT_EQ(r["path"], "/api/users");
+  EXPECT_EQ(r["source_ip"], "127.0.0.1");
+  EXPECT_EQ(r["user_agent"], "audit-test/1.0");
+  EXPECT_TRUE(absl::StrContains(r["details"]["refused"].get<std::string>(), "exceeds")) << r.dump();
+
+  // Outside /api/ nothing is recorded.
+  HttpResult outside = server_->client().Send("POST", "/not-api", std::string(2 * 1024 * 1024, ' '), {});
+  ASSERT_EQ(outside.status, 413);
+  std::string outside_id = outside.Header("X-Request-Id");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(RecordOf(outside_id).is_null());
 }
 
 TEST_F(AuditTest, SecretsInRequestsNeverReachTheTrail) {

@@ -106,6 +106,31 @@ AuditRecord AuditMiddleware::RecordOf(const http::RequestContext& ctx, int statu
   return r;
 }
 
+void AuditMiddleware::RecordRefused(const http::RefusedRequest& refused, const http::Route* route) const {
+  if (refused.path.rfind("/api/", 0) != 0) return;
+  RequestInfo info{refused.request_id,
+                   "",
+                   CleanText(refused.method),
+                   route ? route->pattern : "unmatched",
+                   CleanText(refused.path),
+                   refused.remote_addr,
+                   CleanText(refused.user_agent)};
+  RequestScope scope(info);
+  AuditRecord r = log_.NewRecord("request", Actor{});
+  r.action = route && !route->audit_action.empty() ? route->audit_action : ActionOf(refused.method);
+  if (route) {
+    std::string type = ResourceTypeOf(route->pattern);
+    if (!type.empty()) r.resource_type = type;
+  }
+  r.status = refused.status;
+  r.outcome = OutcomeOf(refused.status);
+  SetDetails(r, {{"refused", refused.detail}});
+  absl::Status queued = log_.AppendAsync(std::move(r), [](const absl::Status& written) {
+    if (!written.ok()) log::Error("audit record of a refused request not written", {{"error", written.ToString()}});
+  });
+  if (!queued.ok()) log::Error("audit record of a refused request not queued", {{"error", queued.ToString()}});
+}
+
 absl::StatusOr<http::Response> AuditMiddleware::Handle(http::RequestContext& ctx, const http::Next& next) {
   if (ctx.request.path.rfind("/api/", 0) != 0) return next(ctx);
   RequestInfo info{ctx.request_id,

@@ -5,10 +5,13 @@
 // record by group commit before the answer leaves. When that write fails, a successful
 // read-only request is answered 503 instead (unless audit.fail_open_reads); a state change
 // keeps its answer, since its domain event committed with the change; an error keeps its own.
-// A route's personal fields are sealed under the person's key (personal_details.h).
+// A route's personal fields are sealed under the person's key (personal_details.h). Requests under
+// /api/ that the server refuses before the pipeline (a body over the route's limit, a target
+// that is not a valid path) are recorded too, through RecordRefused.
 // Thread-safety: safe from any thread.
 
 #include "http/pipeline.h"
+#include "http/server.h"
 #include "modules/audit/audit_log.h"
 #include "modules/secrets/personal_data.h"
 
@@ -23,6 +26,9 @@ class AuditMiddleware final : public http::Middleware {
 
   //! The record of a finished request (exposed for tests).
   AuditRecord RecordOf(const http::RequestContext& ctx, int status) const;
+  //! Records a request under /api/ the server refused itself (`route`: the one its method and
+  //! path match, or null). Never waits: the record is queued for the group commit.
+  void RecordRefused(const http::RefusedRequest& refused, const http::Route* route) const;
 
  private:
   AuditLog& log_;
