@@ -246,6 +246,7 @@ class HttpSession : public Session {
     idle_ = false;
     first_ = false;
     path_.clear();
+    invalid_target_.clear();
     if (ec == bhttp::error::header_limit) return SendError(431, "request header fields exceed the limit");
     if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted) {
       return Self().DoClose();
@@ -256,6 +257,7 @@ class HttpSession : public Session {
     auto& req = parser_->get();
     if (!ParseTarget(req.target(), &path_, &query_)) {
       path_.clear();
+      invalid_target_ = std::string(req.target().substr(0, 4096));
       return SendError(400, "the request target is not a valid path");
     }
     RoutePolicy policy = state_->policy(req.method_string(), path_);
@@ -314,8 +316,9 @@ class HttpSession : public Session {
     std::string request_id = FastRng::Instance().Hex(16);
     if (state_->options.on_refused) {
       const auto& req = parser_->get();
-      state_->options.on_refused({std::string(req.method_string()), path_, status, std::string(detail), remote_,
-                                  std::string(req[bhttp::field::user_agent]), request_id});
+      state_->options.on_refused({std::string(req.method_string()), path_.empty() ? invalid_target_ : path_, status,
+                                  std::string(detail), remote_, std::string(req[bhttp::field::user_agent]),
+                                  request_id});
     }
     Response response = ProblemResponse(HttpError(status, detail), path_, request_id);
     response.headers.Set("X-Request-Id", request_id);
@@ -428,6 +431,7 @@ class HttpSession : public Session {
 
  private:
   std::string remote_;
+  std::string invalid_target_;  // the raw target of a request refused for it
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string path_;

@@ -22,7 +22,7 @@ namespace tf::http {
 //! A request the server refused itself (400, 413, 431), before the pipeline ran.
 struct RefusedRequest {
   std::string method;  //!< as sent; empty when the request line was not read
-  std::string path;    //!< empty when the target was not read or is not a valid path
+  std::string path;    //!< as decoded, or the raw target when it is not a valid path; empty when not read
   int status = 0;
   std::string detail;
   std::string remote_addr;

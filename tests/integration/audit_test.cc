@@ -159,6 +159,15 @@ TEST_F(AuditTest, RequestsTheServerRefusesBeforeThePipelineAreRecorded) {
   EXPECT_EQ(r["user_agent"], "audit-test/1.0");
   EXPECT_TRUE(absl::StrContains(r["details"]["refused"].get<std::string>(), "exceeds")) << r.dump();
 
+  // A target that is not a valid path is recorded as sent.
+  HttpResult bad = server_->client().SendRaw("GET /api/users/%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  std::string bad_id = bad.Header("X-Request-Id");
+  ASSERT_TRUE(WaitFor([&] { return (r = RecordOf(bad_id)).is_object(); }, std::chrono::seconds(10))) << bad_id;
+  EXPECT_EQ(r["path"], "/api/users/%ZZ");
+  EXPECT_EQ(r["status"], 400);
+  EXPECT_EQ(r["outcome"], "failure");
+
   // Outside /api/ nothing is recorded.
   HttpResult outside = server_->client().Send("POST", "/not-api", std::string(2 * 1024 * 1024, ' '), {});
   ASSERT_EQ(outside.status, 413);
