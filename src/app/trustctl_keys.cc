@@ -93,14 +93,20 @@ absl::Status Rotate(const Config& config, const std::optional<std::string>& tena
     if (!found.ok()) return found.status();
     if (found->empty()) return absl::NotFoundError(StrCat("there is no tenant ", *tenant));
     secrets::DataKeys& keys = *o->keys.data_keys;
-    absl::StatusOr<int> version = keys.Rotate(*tenant);
+    metrics::Registry metrics;
+    audit::AuditLog log(*o->db, SystemClock::Instance(), metrics);
+    absl::StatusOr<int> version = keys.Rotate(*tenant, [&](store::Transaction& tx, int v) {
+      return log.RecordEvent(tx, *tenant, audit::Actor::System(),
+                             {"key.rotated", "UPDATE", "data_key", *tenant, {{"version", v}}});
+    });
     if (!version.ok()) return version.status();
-    TF_RETURN_IF_ERROR(
-        Record(*o->db, *tenant, {"key.rotated", "UPDATE", "data_key", *tenant, {{"version", *version}}}));
     std::printf("data key of tenant %s rotated: new values use v%d; older values still decrypt\n",
                 tenant->c_str(), *version);
     return absl::OkStatus();
   }
+  // The KEK lives in the KMS (a file or Vault Transit), outside the database's transactions: its
+  // record follows it, and should that fail, the secret inventory's next sweep records the
+  // rotation as made outside it.
   absl::StatusOr<int> version = o->keys.kms->Rotate();
   if (!version.ok()) return version.status();
   TF_RETURN_IF_ERROR(

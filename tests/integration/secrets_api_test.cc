@@ -341,6 +341,11 @@ TEST_F(SecretsApiTest, KeysRotateUnderLoadWithoutAFailedRequest) {
   EXPECT_EQ(kek.exit_code, 0) << kek.err;
   CommandResult dek = trustctl({"keys", "rotate", "--tenant", tenant});
   EXPECT_EQ(dek.exit_code, 0) << dek.err;
+  // The new version and its audit record committed together.
+  json rotated = c.Get("/api/audit/logs?kind=event&resource_type=data_key&resource_id=" + tenant, root_).Json();
+  ASSERT_EQ(rotated["items"].size(), 1u) << rotated.dump();
+  EXPECT_EQ(rotated["items"][0]["event_type"], "key.rotated");
+  EXPECT_EQ(rotated["items"][0]["details"]["version"], 2);
   // Long enough for every instance to write under the new data key version (trustd checks
   // every 5 s, and trustctl retires nothing sooner).
   std::this_thread::sleep_for(secrets::DataKeys::kSettleTime + std::chrono::seconds(1));

@@ -30,7 +30,7 @@ absl::StatusOr<StoredDataKey> DataKeys::NewKey(const std::string& tenant_id, int
   return StoredDataKey{tenant_id, version, *wrapped, kek.version, clock_.NowMicros(), std::nullopt};
 }
 
-absl::StatusOr<int> DataKeys::AddVersion(const std::string& tenant_id, int version) {
+absl::StatusOr<int> DataKeys::AddVersion(const std::string& tenant_id, int version, const InRotation& also) {
   TF_ASSIGN_OR_RETURN(StoredDataKey key, NewKey(tenant_id, version));
   return db_.InTx(store::WriteTx(tenant_id).Retryable(), [&](store::Transaction& tx) -> absl::StatusOr<int> {
     TF_ASSIGN_OR_RETURN(std::optional<KeyState> state, repo_.State(tx, tenant_id));
@@ -40,6 +40,7 @@ absl::StatusOr<int> DataKeys::AddVersion(const std::string& tenant_id, int versi
     if (!inserted) return absl::AbortedError("the data key version was taken meanwhile");
     TF_RETURN_IF_ERROR(
         repo_.PutState(tx, {tenant_id, version, state ? state->min_decryption_version : 1, key.created_at}));
+    if (also) TF_RETURN_IF_ERROR(also(tx, version));
     return version;
   });
 }
@@ -147,9 +148,9 @@ absl::StatusOr<std::string> DataKeys::KeyedHash(const std::string& tenant_id, st
   return crypto::HexEncode(crypto::HmacSha256(ring.hash_key.bytes(), StrCat(purpose.size(), ":", purpose, ";", value)));
 }
 
-absl::StatusOr<int> DataKeys::Rotate(const std::string& tenant_id) {
+absl::StatusOr<int> DataKeys::Rotate(const std::string& tenant_id, const InRotation& also) {
   TF_ASSIGN_OR_RETURN(DataKeyRing ring, Load(tenant_id));
-  TF_ASSIGN_OR_RETURN(int version, AddVersion(tenant_id, ring.latest + 1));
+  TF_ASSIGN_OR_RETURN(int version, AddVersion(tenant_id, ring.latest + 1, also));
   if (version != ring.latest + 1)
     return absl::AbortedError("another rotation of this tenant's data key ran meanwhile");
   Forget(tenant_id);

@@ -45,8 +45,10 @@ class DataKeys {
   //! and purpose, and nothing can be learnt of a value without the key.
   absl::StatusOr<std::string> KeyedHash(const std::string& tenant_id, std::string_view purpose,
                                         std::string_view value);
-  //! Adds a DEK version for the tenant; returns it.
-  absl::StatusOr<int> Rotate(const std::string& tenant_id);
+  //! Runs in the transaction that adds a data key version, with the version (its audit record).
+  using InRotation = std::function<absl::Status(store::Transaction&, int version)>;
+  //! Adds a DEK version for the tenant; returns it. `also` commits with it, or neither does.
+  absl::StatusOr<int> Rotate(const std::string& tenant_id, const InRotation& also = {});
   //! Refuses values encrypted under versions below `min_version` from now on.
   absl::Status Retire(const std::string& tenant_id, int min_version);
   //! Rewraps every stored DEK under the KMS's latest version, `batch` per transaction;
@@ -68,7 +70,7 @@ class DataKeys {
   absl::StatusOr<DataKeyRing> Load(const std::string& tenant_id);
   //! Stores a new DEK as `version` unless the tenant's latest is no longer version - 1;
   //! returns the tenant's latest version after.
-  absl::StatusOr<int> AddVersion(const std::string& tenant_id, int version);
+  absl::StatusOr<int> AddVersion(const std::string& tenant_id, int version, const InRotation& also = {});
   //! The tenant's wrapped key `version` (0: the keyed-hash key), freshly generated.
   absl::StatusOr<StoredDataKey> NewKey(const std::string& tenant_id, int version);
   void Forget(const std::string& tenant_id);

@@ -97,6 +97,32 @@ TEST_P(DataKeysTest, RotationAndRetirementKeepNewValuesReadableEverywhere) {
   EXPECT_EQ(keys_->Retire(kTenantA, 1).code(), absl::StatusCode::kInvalidArgument) << "no going back";
 }
 
+TEST_P(DataKeysTest, ARotationCommitsWithWhatGoesWithItOrNotAtAll) {
+  ASSERT_TRUE(keys_->Ring(kTenantA).ok());
+  int seen = 0;
+  auto fails = [&](store::Transaction&, int version) {
+    seen = version;
+    return absl::UnavailableError("the audit record could not be written");
+  };
+  EXPECT_EQ(keys_->Rotate(kTenantA, fails).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(seen, 2);
+  TF_ASSERT_OK_AND_ASSIGN(auto stored, keys_->Stored(kTenantA));
+  ASSERT_TRUE(stored.first.has_value());
+  EXPECT_EQ(stored.first->latest_version, 1) << "the new version went with the failed record";
+
+  TF_ASSERT_OK_AND_ASSIGN(int v, keys_->Rotate(kTenantA, [&](store::Transaction& tx, int version) {
+    return tx.Exec("INSERT INTO leases (name, holder, acquired_at, renewed_at, expires_at) VALUES (?, ?, ?, 0, 0)",
+                   {"rotation-test", "test", int64_t{version}})
+        .status();
+  }));
+  EXPECT_EQ(v, 2);
+  TF_ASSERT_OK_AND_ASSIGN(store::Rows rows, db_->db().InTx(store::ReadTx(), [](store::Transaction& tx) {
+    return tx.Query("SELECT acquired_at FROM leases WHERE name = 'rotation-test'", {});
+  }));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Int(0), 2);
+}
+
 TEST_P(DataKeysTest, AKekRotationThenARewrapLetsTheOldKekRetire) {
   std::vector<std::pair<FieldContext, std::string>> values;
   for (const char* tenant : {kTenantA, kTenantB}) {
