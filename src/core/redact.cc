@@ -430,4 +430,13 @@ std::string RedactString(std::string_view s) {
 
 nlohmann::json RedactJson(const nlohmann::json& v) { return RedactJsonAt(v, 0); }
 
+nlohmann::json RedactMembers(nlohmann::json object, const std::vector<std::string>& names) {
+  if (!object.is_object()) return object;
+  for (const std::string& name : names) {
+    auto it = object.find(name);
+    if (it != object.end()) *it = std::string(kRedacted);
+  }
+  return object;
+}
+
 }  // namespace tf

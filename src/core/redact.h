@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nlohmann/json.hpp"
 
@@ -37,5 +38,10 @@ std::string RedactString(std::string_view s);
 //! included) goes through RedactString, and subtrees nested deeper than 64 levels are replaced
 //! by kRedacted rather than inspected.
 nlohmann::json RedactJson(const nlohmann::json& v);
+
+//! `object` with its top-level members named in `names` set to kRedacted: secrets known by
+//! where they are (a route's declared secret fields, a sign-in's `code`) rather than by a name
+//! or shape IsSecretKey and RedactString would know. Anything but an object is returned as is.
+nlohmann::json RedactMembers(nlohmann::json object, const std::vector<std::string>& names);
 
 }  // namespace tf

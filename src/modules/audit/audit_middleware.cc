@@ -40,16 +40,15 @@ nlohmann::json DetailsOf(const http::RequestContext& ctx) {
     details["body_bytes"] = ctx.request.body.size();
   } else if (!ctx.request.body.empty()) {
     nlohmann::json body = nlohmann::json::parse(ctx.request.body, nullptr, false);
-    // `code` carries second-factor, recovery and device-approval codes (the sign-in and MFA
-    // routes): secrets for a while, under a name too common for the redaction module.
-    if (body.is_object() && body.contains("code")) body["code"] = std::string(kRedacted);
-    if (body.is_object()) {
-      for (const std::string& field : ctx.route->secret_fields) {
-        if (body.contains(field)) body[field] = std::string(kRedacted);
-      }
+    if (body.is_discarded()) {
+      details["body_bytes"] = ctx.request.body.size();
+    } else {
+      // `code` carries second-factor, recovery and device-approval codes (the sign-in and MFA
+      // routes): secrets for a while, under a name too common to redact everywhere.
+      std::vector<std::string> secret = ctx.route->secret_fields;
+      secret.push_back("code");
+      details["body"] = RedactMembers(std::move(body), secret);
     }
-    if (body.is_discarded()) details["body_bytes"] = ctx.request.body.size();
-    else details["body"] = std::move(body);
   }
   return details;
 }

@@ -244,5 +244,16 @@ TEST(RedactJsonTest, ScalarsAndDeepNesting) {
   EXPECT_EQ(dumped.find("tail"), std::string::npos);
 }
 
+TEST(RedactMembersTest, RedactsTheNamedTopLevelMembersOnly) {
+  nlohmann::json body = {{"code", "123456"}, {"note", "kept"}, {"nested", {{"code", "654321"}}}};
+  nlohmann::json out = RedactMembers(body, {"code", "absent"});
+  EXPECT_EQ(out["code"], kRedacted);
+  EXPECT_EQ(out["note"], "kept");
+  EXPECT_EQ(out["nested"]["code"], "654321") << "top level only: a route names its own fields";
+  EXPECT_FALSE(out.contains("absent"));
+  EXPECT_EQ(RedactMembers(nlohmann::json::array({"code"}), {"code"}), nlohmann::json::array({"code"}));
+  EXPECT_EQ(RedactMembers("code", {"code"}), "code");
+}
+
 }  // namespace
 }  // namespace tf
