@@ -5,9 +5,9 @@
 // record by group commit before the answer leaves. When that write fails, a successful
 // read-only request is answered 503 instead (unless audit.fail_open_reads); a state change
 // keeps its answer, since its domain event committed with the change; an error keeps its own.
-// A route's personal fields are sealed under the person's key (personal_details.h). Requests under
-// /api/ that the server refuses before the pipeline (a body over the route's limit, a target
-// that is not a valid path) are recorded too, through RecordRefused.
+// A route's personal fields are sealed under the person's key (personal_details.h). Requests
+// under /api/ that the server refuses before the pipeline (a body over the route's limit, a
+// target that is not a valid path) are recorded too, through RecordRefused.
 // Thread-safety: safe from any thread.
 
 #include "http/pipeline.h"
