@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
@@ -146,7 +146,8 @@ TEST_F(AuditTest, RequestsTheServerRefusesBeforeThePipelineAreRecorded) {
   std::string id = big.Header("X-Request-Id");
   ASSERT_FALSE(id.empty());
   json r;
-  ASSERT_TRUE(WaitFor([&] { return (r = RecordOf(id)).is_object(); }, std::chrono::seconds(10))) << "no record of " << id;
+  ASSERT_TRUE(WaitFor([&] { return (r = RecordOf(id)).is_object(); }, std::chrono::seconds(10)))
+      << "no record of " << id;
   EXPECT_EQ(r["status"], 413);
   EXPECT_EQ(r["outcome"], "failure");
   EXPECT_EQ(r["actor_type"], "anonymous");
@@ -160,7 +161,8 @@ TEST_F(AuditTest, RequestsTheServerRefusesBeforeThePipelineAreRecorded) {
   EXPECT_TRUE(absl::StrContains(r["details"]["refused"].get<std::string>(), "exceeds")) << r.dump();
 
   // A target that is not a valid path is recorded as sent.
-  HttpResult bad = server_->client().SendRaw("GET /api/users/%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  HttpResult bad =
+      server_->client().SendRaw("GET /api/users/%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   ASSERT_EQ(bad.status, 400) << bad.body;
   std::string bad_id = bad.Header("X-Request-Id");
   ASSERT_TRUE(WaitFor([&] { return (r = RecordOf(bad_id)).is_object(); }, std::chrono::seconds(10))) << bad_id;

@@ -87,9 +87,8 @@ class TrailVerifierTest : public ::testing::TestWithParam<Backend> {
 TEST_P(TrailVerifierTest, AnIntactTrailVerifiesWithEveryCheckpoint) {
   MakeTrail();
   std::vector<int64_t> progress;
-  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db(), {signer_->verifier()}).Run([&](int64_t done, int64_t) {
-    progress.push_back(done);
-  }));
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db(), {signer_->verifier()})
+                                                  .Run([&](int64_t done, int64_t) { progress.push_back(done); }));
   EXPECT_TRUE(report.ok()) << report.problem->message;
   EXPECT_EQ(report.records, 40);
   EXPECT_EQ(report.checkpoints, 4);
@@ -150,8 +149,7 @@ TEST_P(TrailVerifierTest, ATrailRebuiltAndSignedWithAKeyAddedToTheStoreIsNotTrus
   MakeTrail();
   std::string no_delete = GetParam() == Backend::kSqlite ? "DROP TRIGGER audit_checkpoints_no_delete" : "SELECT 1";
   Tamper({"UPDATE audit_records SET status = 500, leaf_hash = NULL WHERE leaf_index = 17", no_delete,
-          "DELETE FROM audit_checkpoints",
-          "DELETE FROM audit_tiles",
+          "DELETE FROM audit_checkpoints", "DELETE FROM audit_tiles",
           "UPDATE audit_tree_head SET tree_size = 0, root_hash = '" + merkle::ToHex(merkle::EmptyRoot()) + "'"});
   note::Signer forger = note::Signer::Generate("verify.test/log").value();
   const note::Verifier& f = forger.verifier();
