@@ -80,13 +80,26 @@ std::string OutcomeOf(int status) {
   return "failure";
 }
 
+namespace {
+
+//! The action and resource type a request's route (null: unmatched) gives, and how it ended.
+void SetActionAndOutcome(AuditRecord& r, const http::Route* route, std::string_view method, int status) {
+  r.action = route && !route->audit_action.empty() ? route->audit_action : ActionOf(method);
+  if (route) {
+    std::string type = ResourceTypeOf(route->pattern);
+    if (!type.empty()) r.resource_type = type;
+  }
+  r.status = status;
+  r.outcome = OutcomeOf(status);
+}
+
+}  // namespace
+
 AuditRecord AuditMiddleware::RecordOf(const http::RequestContext& ctx, int status) const {
   AuditRecord r = log_.NewRecord("request", ctx.principal ? Actor::Of(*ctx.principal) : Actor{});
   if (ctx.principal) r.tenant_id = ctx.principal->tenant_id;
-  r.action = ctx.route && !ctx.route->audit_action.empty() ? ctx.route->audit_action : ActionOf(ctx.request.method);
+  SetActionAndOutcome(r, ctx.route, ctx.request.method, status);
   if (ctx.route) {
-    std::string type = ResourceTypeOf(ctx.route->pattern);
-    if (!type.empty()) r.resource_type = type;
     // The last path parameter names the resource ("/api/users/{id}/sessions/{session_id}").
     size_t open = ctx.route->pattern.rfind('{');
     if (open != std::string::npos) {
@@ -95,8 +108,6 @@ AuditRecord AuditMiddleware::RecordOf(const http::RequestContext& ctx, int statu
       if (it != ctx.path_params.end()) r.resource_id = CleanText(it->second);
     }
   }
-  r.status = status;
-  r.outcome = OutcomeOf(status);
   nlohmann::json details = DetailsOf(ctx);
   if (ctx.route && !ctx.route->personal_fields.empty()) {
     SealPersonalFields(details, ctx.route->personal_fields, ctx.data_subject, r.id, personal_);
@@ -116,13 +127,7 @@ void AuditMiddleware::RecordRefused(const http::RefusedRequest& refused, const h
                    CleanText(refused.user_agent)};
   RequestScope scope(info);
   AuditRecord r = log_.NewRecord("request", Actor{});
-  r.action = route && !route->audit_action.empty() ? route->audit_action : ActionOf(refused.method);
-  if (route) {
-    std::string type = ResourceTypeOf(route->pattern);
-    if (!type.empty()) r.resource_type = type;
-  }
-  r.status = refused.status;
-  r.outcome = OutcomeOf(refused.status);
+  SetActionAndOutcome(r, route, refused.method, refused.status);
   SetDetails(r, {{"refused", refused.detail}});
   absl::Status queued = log_.AppendAsync(std::move(r), [](const absl::Status& written) {
     if (!written.ok()) log::Error("audit record of a refused request not written", {{"error", written.ToString()}});
