@@ -27,6 +27,19 @@ std::string CleanText(std::string_view s) {
 
 bool IsReadOnly(std::string_view method) { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
 
+bool IsApiPath(std::string_view path) { return path.rfind("/api/", 0) == 0; }
+
+//! The action and resource type a request's route (null: unmatched) gives, and how it ended.
+void SetActionAndOutcome(AuditRecord& r, const http::Route* route, std::string_view method, int status) {
+  r.action = route && !route->audit_action.empty() ? route->audit_action : ActionOf(method);
+  if (route) {
+    std::string type = ResourceTypeOf(route->pattern);
+    if (!type.empty()) r.resource_type = type;
+  }
+  r.status = status;
+  r.outcome = OutcomeOf(status);
+}
+
 //! The request's parameters as the trail keeps them (redacted and capped by SetDetails).
 nlohmann::json DetailsOf(const http::RequestContext& ctx) {
   nlohmann::json details = nlohmann::json::object();
@@ -80,21 +93,6 @@ std::string OutcomeOf(int status) {
   return "failure";
 }
 
-namespace {
-
-//! The action and resource type a request's route (null: unmatched) gives, and how it ended.
-void SetActionAndOutcome(AuditRecord& r, const http::Route* route, std::string_view method, int status) {
-  r.action = route && !route->audit_action.empty() ? route->audit_action : ActionOf(method);
-  if (route) {
-    std::string type = ResourceTypeOf(route->pattern);
-    if (!type.empty()) r.resource_type = type;
-  }
-  r.status = status;
-  r.outcome = OutcomeOf(status);
-}
-
-}  // namespace
-
 AuditRecord AuditMiddleware::RecordOf(const http::RequestContext& ctx, int status) const {
   AuditRecord r = log_.NewRecord("request", ctx.principal ? Actor::Of(*ctx.principal) : Actor{});
   if (ctx.principal) r.tenant_id = ctx.principal->tenant_id;
@@ -117,7 +115,7 @@ AuditRecord AuditMiddleware::RecordOf(const http::RequestContext& ctx, int statu
 }
 
 void AuditMiddleware::RecordRefused(const http::RefusedRequest& refused, const http::Route* route) const {
-  if (refused.path.rfind("/api/", 0) != 0) return;
+  if (!IsApiPath(refused.path)) return;
   RequestInfo info{refused.request_id,
                    "",
                    CleanText(refused.method),
@@ -136,7 +134,7 @@ void AuditMiddleware::RecordRefused(const http::RefusedRequest& refused, const h
 }
 
 absl::StatusOr<http::Response> AuditMiddleware::Handle(http::RequestContext& ctx, const http::Next& next) {
-  if (ctx.request.path.rfind("/api/", 0) != 0) return next(ctx);
+  if (!IsApiPath(ctx.request.path)) return next(ctx);
   RequestInfo info{ctx.request_id,
                    ctx.trace.trace_id,
                    CleanText(ctx.request.method),

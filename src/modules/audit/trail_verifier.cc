@@ -1,7 +1,5 @@
 #include "modules/audit/trail_verifier.h"
 
-#include <map>
-
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "core/crypto.h"
