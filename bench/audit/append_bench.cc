@@ -50,26 +50,36 @@ double ThisThreadCpuSeconds() {
 }
 
 //! CPU seconds of this process's live threads called `name` (the group commit's writer and
-//! SQLite's checkpointer name theirs), from /proc/self/task/*/stat.
-double NamedThreadsCpuSeconds(std::string_view name) {
-  double ticks = 0;
+//! SQLite's checkpointer name theirs), from /proc/self/task/*/stat, and the bytes they have
+//! passed to write(2) and pwrite(2) (`wchar` in /proc/self/task/*/io).
+struct ThreadTotals {
+  double cpu_seconds = 0;
+  double written_bytes = 0;
+};
+ThreadTotals NamedThreads(std::string_view name) {
+  ThreadTotals totals;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::string comm, stat;
+    std::string comm, stat, io;
     std::getline(std::ifstream(task.path() / "comm"), comm);
     std::getline(std::ifstream(task.path() / "stat"), stat);
     if (comm != name || stat.rfind(')') == std::string::npos) continue;
     std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // from field 3, the state
     std::string field;
     for (int i = 3; i <= 15 && fields >> field; ++i) {
-      if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+      if (i == 14 || i == 15) totals.cpu_seconds += std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    }
+    std::ifstream counters(task.path() / "io");
+    while (std::getline(counters, io)) {
+      if (io.rfind("wchar: ", 0) == 0) totals.written_bytes += std::stod(io.substr(7));
     }
   }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return totals;
 }
 
 //! Where a phase's CPU went, in seconds.
 struct Cpu {
   double producers = 0, writer = 0, checkpointer = 0, builder = 0;
+  double writer_bytes = 0;  //!< written by the writer (the WAL's frames)
   double Total() const { return producers + writer + checkpointer + builder; }
 };
 
@@ -158,8 +168,8 @@ Run Drive(int producers, int in_flight, int per_producer, Append append) {
   Run run;
   std::vector<std::vector<double>> lat(static_cast<size_t>(producers));
   auto start = Clock::now();
-  double writer_start = NamedThreadsCpuSeconds("group-commit");
-  double checkpointer_start = NamedThreadsCpuSeconds("sqlite-ckpt");
+  ThreadTotals writer_start = NamedThreads("group-commit");
+  double checkpointer_start = NamedThreads("sqlite-ckpt").cpu_seconds;
   std::atomic<double> producers_cpu{0};
   std::vector<std::thread> pool;
   for (int p = 0; p < producers; ++p) {
@@ -188,8 +198,10 @@ Run Drive(int producers, int in_flight, int per_producer, Append append) {
   for (auto& th : pool) th.join();
   run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   run.cpu.producers = producers_cpu;
-  run.cpu.writer = NamedThreadsCpuSeconds("group-commit") - writer_start;
-  run.cpu.checkpointer = NamedThreadsCpuSeconds("sqlite-ckpt") - checkpointer_start;
+  ThreadTotals writer_end = NamedThreads("group-commit");
+  run.cpu.writer = writer_end.cpu_seconds - writer_start.cpu_seconds;
+  run.cpu.writer_bytes = writer_end.written_bytes - writer_start.written_bytes;
+  run.cpu.checkpointer = NamedThreads("sqlite-ckpt").cpu_seconds - checkpointer_start;
   for (auto& v : lat) run.latencies_ms.insert(run.latencies_ms.end(), v.begin(), v.end());
   return run;
 }
@@ -404,6 +416,7 @@ int main(int argc, char** argv) {
       all->cpu.writer += phase->run.cpu.writer;
       all->cpu.checkpointer += phase->run.cpu.checkpointer;
       all->cpu.builder += phase->run.cpu.builder;
+      all->cpu.writer_bytes += phase->run.cpu.writer_bytes;
       all->latencies_ms.insert(all->latencies_ms.end(), phase->run.latencies_ms.begin(),
                                phase->run.latencies_ms.end());
     }
@@ -417,12 +430,12 @@ int main(int argc, char** argv) {
               Percentile(audited_all.latencies_ms, 0.5), Percentile(audited_all.latencies_ms, 0.99));
   const double all_records = static_cast<double>(records) * rounds;
   auto us = [all_records](double seconds) { return 1e6 * seconds / all_records; };
-  std::printf("| CPU µs a record | producers | writer | checkpointer | tree builder | total |\n"
-              "|---|---:|---:|---:|---:|---:|\n");
+  std::printf("| CPU µs a record | producers | writer | checkpointer | tree builder | total | bytes the writer wrote a record |\n"
+              "|---|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& [name, run] : {std::pair<const char*, const Run&>{"plain inserts", plain_all},
                                   std::pair<const char*, const Run&>{"AuditLog", audited_all}}) {
-    std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f |\n", name, us(run.cpu.producers), us(run.cpu.writer),
-                us(run.cpu.checkpointer), us(run.cpu.builder), us(run.cpu.Total()));
+    std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f |\n", name, us(run.cpu.producers), us(run.cpu.writer),
+                us(run.cpu.checkpointer), us(run.cpu.builder), us(run.cpu.Total()), run.cpu.writer_bytes / all_records);
   }
   std::printf("\ntamper-evidence overhead on appends: %.1f%% (median over the rounds of plain/audited = %.3f)\n",
               100.0 * (Median(ratios) - 1), Median(ratios));

@@ -36,6 +36,7 @@ double Row::Double(size_t i) const {
 std::string Row::Text(size_t i) const {
   const Value& v = values_.at(i);
   if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* b = std::get_if<Bytes>(&v)) return b->data;
   if (auto* p = std::get_if<int64_t>(&v)) return StrCat(*p);
   if (auto* d = std::get_if<double>(&v)) return StrCat(*d);
   return "";

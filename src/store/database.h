@@ -22,7 +22,13 @@
 
 namespace tf::store {
 
-using Value = std::variant<std::nullptr_t, int64_t, double, std::string>;
+//! A byte string (SQLite BLOB, PostgreSQL bytea), as opposed to text.
+struct Bytes {
+  std::string data;
+  bool operator==(const Bytes&) const = default;
+};
+
+using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Bytes>;
 using Params = std::vector<Value>;
 
 //! A nullable text parameter.
@@ -32,7 +38,8 @@ inline Value OptText(const std::optional<std::string>& s) {
 inline Value OptInt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(nullptr); }
 
 //! One result row. Accessors are lenient on the representation the engine chose (an integer
-//! column read as text is converted), strict on NULL: Int/Text of NULL give 0/"".
+//! column read as text is converted; Text of a byte string gives its bytes), strict on NULL:
+//! Int/Text of NULL give 0/"".
 class Row {
  public:
   explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
@@ -110,6 +117,13 @@ inline constexpr int kMaxTxAttempts = 16;
 //! Sleeps a little before attempt `attempt` (1-based) of a retried transaction.
 void BackoffBeforeRetry(int attempt);
 
+//! Integers numbering the rows of `table` by its `column`: see Transaction::NextValues.
+struct Sequence {
+  std::string_view name;  //!< PostgreSQL's sequence
+  std::string_view table;
+  std::string_view column;
+};
+
 class Transaction {
  public:
   //! Rolls back unless Commit() succeeded.
@@ -119,12 +133,13 @@ class Transaction {
   [[nodiscard]] virtual absl::StatusOr<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
   //! Runs several `;`-separated statements without parameters (migrations).
   [[nodiscard]] virtual absl::Status ExecScript(std::string_view sql) = 0;
-  //! `count` new values of the named sequence (created by a migration), ascending and never
-  //! handed out twice. SQLite takes them in this transaction (a rollback returns them, so values
-  //! are gap-free and in commit order); PostgreSQL's nextval does not wait for concurrent
-  //! transactions, so values of a rolled-back transaction are skipped and commit order may
-  //! differ from value order.
-  [[nodiscard]] virtual absl::StatusOr<std::vector<int64_t>> NextValues(std::string_view sequence, int count) = 0;
+  //! `count` new values of `sequence`, ascending and never handed out twice. PostgreSQL takes
+  //! them from the named sequence (created by a migration); its nextval does not wait for
+  //! concurrent transactions, so values of a rolled-back transaction are skipped and commit
+  //! order may differ from value order. SQLite, whose write transactions run one at a time,
+  //! continues from the largest value in the numbered column, in this transaction (so values are
+  //! gap-free and in commit order): rows must never be removed from the top of that column.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<int64_t>> NextValues(const Sequence& sequence, int count) = 0;
   [[nodiscard]] virtual absl::Status Commit() = 0;
 
   //! First row of a query, or NotFound with `what` in the message.

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
@@ -22,6 +23,7 @@ namespace {
 
 // Type OIDs from PostgreSQL's pg_type.dat (stable across versions).
 constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
 constexpr Oid kInt8Oid = 20;
 constexpr Oid kInt2Oid = 21;
 constexpr Oid kInt4Oid = 23;
@@ -87,6 +89,7 @@ class PgConnection {
     }
     std::vector<std::string> text(params.size());
     std::vector<const char*> values(params.size(), nullptr);
+    std::vector<int> lengths(params.size(), 0), formats(params.size(), 0);
     for (size_t i = 0; i < params.size(); ++i) {
       std::visit(
           [&](const auto& v) {
@@ -99,6 +102,11 @@ class PgConnection {
               char buf[32];
               std::snprintf(buf, sizeof buf, "%.17g", v);
               text[i] = buf;
+            } else if constexpr (std::is_same_v<T, Bytes>) {
+              formats[i] = 1;  // bytea's binary form is the bytes themselves
+              values[i] = v.data.data();
+              lengths[i] = static_cast<int>(v.data.size());
+              return;
             } else {
               text[i] = v;
             }
@@ -106,12 +114,12 @@ class PgConnection {
           },
           params[i]);
       // libpq passes text parameters as C strings: a NUL would silently cut the value.
-      if (values[i] != nullptr && text[i].find('\0') != std::string::npos) {
+      if (values[i] != nullptr && formats[i] == 0 && text[i].find('\0') != std::string::npos) {
         return absl::InvalidArgumentError("text values cannot contain NUL characters");
       }
     }
-    Result r(PQexecPrepared(conn_, prepared->name.c_str(), static_cast<int>(params.size()), values.data(), nullptr,
-                            nullptr, /*resultFormat=*/0));
+    Result r(PQexecPrepared(conn_, prepared->name.c_str(), static_cast<int>(params.size()), values.data(),
+                            lengths.data(), formats.data(), /*resultFormat=*/0));
     TF_RETURN_IF_ERROR(Check(r.get(), "running a statement"));
     Rows rows;
     int nrows = PQntuples(r.get());
@@ -207,6 +215,10 @@ class PgConnection {
       case kFloat8Oid:
       case kNumericOid:
         return std::strtod(v, nullptr);
+      case kByteaOid: {  // text form: \x and two hex digits a byte
+        std::string hex(v, len);
+        return Bytes{absl::HexStringToBytes(hex.size() >= 2 ? hex.substr(2) : "")};
+      }
       default:
         return std::string(v, len);
     }
@@ -240,9 +252,9 @@ class PgTransaction final : public Transaction {
 
   absl::Status ExecScript(std::string_view sql) override { return conn_->ExecScript(sql, "executing SQL script"); }
 
-  absl::StatusOr<std::vector<int64_t>> NextValues(std::string_view sequence, int count) override {
+  absl::StatusOr<std::vector<int64_t>> NextValues(const Sequence& sequence, int count) override {
     TF_ASSIGN_OR_RETURN(Rows rows, Query("SELECT nextval(CAST(? AS regclass)) FROM generate_series(1, CAST(? AS integer))",
-                                         {std::string(sequence), int64_t{count}}));
+                                         {std::string(sequence.name), int64_t{count}}));
     std::vector<int64_t> out;
     for (const Row& r : rows) out.push_back(r.Int(0));
     return out;

@@ -105,7 +105,9 @@ class SqliteConnection {
             else if constexpr (std::is_same_v<T, int64_t>) return sqlite3_bind_int64(stmt, idx, v);
             else if constexpr (std::is_same_v<T, double>) return sqlite3_bind_double(stmt, idx, v);
             // `params` outlives the statement's use of it (the Resetter clears the bindings).
-            else return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+            else if constexpr (std::is_same_v<T, Bytes>) {
+              return sqlite3_bind_blob(stmt, idx, v.data.data(), static_cast<int>(v.data.size()), SQLITE_STATIC);
+            } else return sqlite3_bind_text(stmt, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
           },
           params[i]);
       if (rc != SQLITE_OK) return SqliteError(db_, rc, "binding a parameter");
@@ -123,6 +125,11 @@ class SqliteConnection {
           case SQLITE_NULL: values.emplace_back(nullptr); break;
           case SQLITE_INTEGER: values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c))); break;
           case SQLITE_FLOAT: values.emplace_back(sqlite3_column_double(stmt, c)); break;
+          case SQLITE_BLOB: {
+            const auto* blob = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+            values.emplace_back(Bytes{std::string(blob ? blob : "", sqlite3_column_bytes(stmt, c))});
+            break;
+          }
           default: {
             const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
             values.emplace_back(std::string(text ? text : "", sqlite3_column_bytes(stmt, c)));
@@ -185,12 +192,15 @@ class SqliteTransaction final : public Transaction {
 
   absl::Status ExecScript(std::string_view sql) override { return conn_->ExecScript(sql); }
 
-  absl::StatusOr<std::vector<int64_t>> NextValues(std::string_view sequence, int count) override {
-    TF_ASSIGN_OR_RETURN(Row next, QueryOne("UPDATE store_sequences SET next_value = next_value + ? WHERE name = ? "
-                                           "RETURNING next_value",
-                                           {int64_t{count}, std::string(sequence)}, StrCat("sequence ", sequence)));
+  absl::StatusOr<std::vector<int64_t>> NextValues(const Sequence& sequence, int count) override {
+    // This transaction holds the one write lock, so nobody else takes the same values; reading
+    // the largest is one step down the column's index, and no counter row costs a page a commit.
+    if (!writer_) return absl::FailedPreconditionError("sequence values are taken in a write transaction");
+    TF_ASSIGN_OR_RETURN(Row top, QueryOne(StrCat("SELECT coalesce(max(", sequence.column, ") + 1, 0) FROM ",
+                                                 sequence.table),
+                                          {}, StrCat("sequence ", sequence.name)));
     std::vector<int64_t> out;
-    for (int64_t v = next.Int(0) - count; v < next.Int(0); ++v) out.push_back(v);
+    for (int64_t v = top.Int(0); v < top.Int(0) + count; ++v) out.push_back(v);
     return out;
   }
 

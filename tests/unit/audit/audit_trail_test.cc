@@ -434,6 +434,22 @@ TEST_P(AuditTrailTest, StatsCountARangeByActionOutcomeStatusActorAndDay) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_P(AuditTrailTest, RowsHoldTheLeafHashAsBytesAndTheDetailsHashOnlyOncePruned) {
+  AppendMany(3);
+  auto rows = db_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
+    return tx.Query("SELECT details_sha256, leaf_hash FROM audit_records ORDER BY leaf_index");
+  });
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  std::vector<AuditRecord> records = AllRecords();
+  ASSERT_EQ(rows->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*rows)[i].Text(0), "") << "not stored while the details are";
+    EXPECT_EQ(records[i].details_sha256, crypto::Sha256Hex(*records[i].details)) << "but served";
+    EXPECT_EQ((*rows)[i].at(1), store::Value(store::Bytes{std::string(
+                                    merkle::AsBytes(merkle::LeafHash(LeafBytes(records[i]).value())))}));
+  }
+}
+
 TEST_P(AuditTrailTest, TheStoreRefusesToChangeOrRemoveRecords) {
   AppendMany(12);
   TF_ASSERT_OK(builder_->Run().status());
@@ -449,8 +465,16 @@ TEST_P(AuditTrailTest, TheStoreRefusesToChangeOrRemoveRecords) {
   EXPECT_FALSE(Exec("UPDATE audit_signing_keys SET verifier_key = 'x'").ok());
   EXPECT_FALSE(Exec("DELETE FROM audit_signing_keys").ok());
   EXPECT_EQ(AllRecords().size(), 12u);
-  TF_ASSERT_OK_AND_ASSIGN(int64_t pruned, Exec("UPDATE audit_records SET details = NULL, pruned_at = 1 WHERE leaf_index = 3"));
-  EXPECT_EQ(pruned, 1) << "pruning details alone is allowed";
+  EXPECT_FALSE(Exec("UPDATE audit_records SET details = NULL, pruned_at = 1 WHERE leaf_index = 3").ok())
+      << "pruning must keep the details' hash";
+  EXPECT_FALSE(Exec(StrCat("UPDATE audit_records SET details = NULL, pruned_at = 1, details_sha256 = '",
+                           std::string(64, 'z'), "' WHERE leaf_index = 3"))
+                   .ok())
+      << "a hash, not any text";
+  std::string sha256 = crypto::Sha256Hex(*AllRecords()[3].details);
+  TF_ASSERT_OK_AND_ASSIGN(int64_t pruned, Exec(StrCat("UPDATE audit_records SET details = NULL, pruned_at = 1, "
+                                                      "details_sha256 = '", sha256, "' WHERE leaf_index = 3")));
+  EXPECT_EQ(pruned, 1) << "pruning details, keeping their hash, is allowed";
   // A pruned record still hashes to its leaf: the tree verifies.
   merkle::MemoryTree reference = Reference();
   TF_ASSERT_OK_AND_ASSIGN(Checkpoint latest, service_->LatestCheckpoint());

@@ -202,6 +202,37 @@ TEST_P(TrailVerifierTest, RecordsWithoutAStoredLeafHashAreBuiltFromTheirFields) 
   EXPECT_EQ(Build().status().code(), absl::StatusCode::kDataLoss);
 }
 
+TEST_P(TrailVerifierTest, RecordsAppendedBeforeRowsWereCompactedBuildAndVerify) {
+  // Before migration 0016 a record stored its details' hash beside its details, and (SQLite,
+  // whose column keeps its declared type) its leaf hash as hex.
+  MakeTrail(/*unbuilt=*/10);
+  std::vector<std::string> legacy;
+  auto records = db_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) { return AuditRepo().Range(tx, 38, 6); });
+  ASSERT_TRUE(records.ok()) << records.status();
+  for (const AuditRecord& r : *records) {
+    legacy.push_back(absl::StrFormat("UPDATE audit_records SET details_sha256 = '%s' WHERE leaf_index = %d",
+                                     r.details_sha256, r.leaf_index));
+  }
+  if (GetParam() == Backend::kSqlite) {
+    legacy.push_back("UPDATE audit_records SET leaf_hash = lower(hex(leaf_hash)) WHERE leaf_index >= 38 AND leaf_index < 44");
+  }
+  Tamper(legacy);
+  TF_ASSERT_OK_AND_ASSIGN(BuildResult built, Build());
+  EXPECT_EQ(built.tree_size, 50);
+  TF_ASSERT_OK_AND_ASSIGN(TrailReport report, Verify());
+  EXPECT_TRUE(report.ok()) << report.problem->message;
+
+  // Such a record's details changed while its stored hash stays are caught all the same (the
+  // triggers are already off).
+  TF_ASSERT_OK(db_->owner_db().InTx(store::WriteTx(), [&](store::Transaction& tx) {
+    return tx.ExecScript("UPDATE audit_records SET details = '{\"i\":1000}' WHERE leaf_index = 41");
+  }));
+  TF_ASSERT_OK_AND_ASSIGN(report, Verify());
+  ASSERT_FALSE(report.ok()) << "not detected";
+  EXPECT_EQ(KindName(report.problem->kind), KindName(Kind::kModified)) << report.problem->message;
+  EXPECT_EQ(report.problem->leaf_index, 41);
+}
+
 TF_INSTANTIATE_BACKENDS(TrailVerifierTest);
 
 }  // namespace

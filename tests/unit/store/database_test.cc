@@ -367,6 +367,56 @@ TEST_P(DatabaseTest, StringsWithEmbeddedNulRoundTripOrAreRefused) {
   EXPECT_EQ(row->Text(0), with_nul);
 }
 
+TEST_P(DatabaseTest, ByteStringsRoundTripExactly) {
+  ASSERT_TRUE(Exec(pg() ? "CREATE TABLE b (k BIGINT PRIMARY KEY, v BYTEA)" : "CREATE TABLE b (k INTEGER PRIMARY KEY, v BLOB)")
+                  .ok());
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));  // NUL, backslash, quotes, bytes over 127
+  ASSERT_TRUE(Exec("INSERT INTO b (k, v) VALUES (1, ?), (2, ?), (3, ?)", {Bytes{all}, Bytes{}, nullptr}).ok());
+  auto rows = db().InTx(ReadTx(), [&](Transaction& tx) { return tx.Query("SELECT v FROM b ORDER BY k"); });
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].at(0), Value(Bytes{all}));
+  EXPECT_EQ((*rows)[0].Text(0), all);
+  EXPECT_EQ((*rows)[1].at(0), Value(Bytes{}));
+  EXPECT_TRUE((*rows)[2].IsNull(0));
+  // Found by equality, as a key would be.
+  auto found = db().InTx(ReadTx(), [&](Transaction& tx) {
+    return tx.QueryOne("SELECT k FROM b WHERE v = ?", {Bytes{all}}, "row");
+  });
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->Int(0), 1);
+}
+
+TEST_P(DatabaseTest, SequenceValuesAscendAndAreNeverHandedOutTwice) {
+  // PostgreSQL numbers from its sequence; SQLite continues from the column's largest value.
+  if (pg()) ASSERT_TRUE(Exec("CREATE SEQUENCE numbered_seq MINVALUE 0 START 0").ok());
+  ASSERT_TRUE(Exec("CREATE TABLE numbered (n BIGINT PRIMARY KEY)").ok());
+  const Sequence seq{"numbered_seq", "numbered", "n"};
+  auto take = [&](int count, bool insert) {
+    return db().InTx(WriteTx(), [&](Transaction& tx) -> absl::StatusOr<std::vector<int64_t>> {
+      TF_ASSIGN_OR_RETURN(std::vector<int64_t> values, tx.NextValues(seq, count));
+      for (int64_t v : values) {
+        if (insert) TF_RETURN_IF_ERROR(tx.Exec("INSERT INTO numbered (n) VALUES (?)", {v}).status());
+      }
+      return values;
+    });
+  };
+  EXPECT_EQ(take(3, true).value(), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(take(2, true).value(), (std::vector<int64_t>{3, 4}));
+  std::vector<int64_t> unused = take(2, false).value();
+  std::vector<int64_t> next = take(1, true).value();
+  EXPECT_EQ(unused, (std::vector<int64_t>{5, 6}));
+  ASSERT_EQ(next.size(), 1u);
+  if (pg()) {
+    EXPECT_EQ(next[0], 7) << "values taken are gone, used or not";
+  } else {
+    EXPECT_EQ(next[0], 5) << "values no row holds are taken again";
+  }
+  auto in_read = db().InTx(ReadTx(), [&](Transaction& tx) { return tx.NextValues(seq, 1); });
+  EXPECT_FALSE(in_read.ok()) << "a read transaction takes none";
+}
+
 TEST_P(DatabaseTest, RowAccessorsConvertBetweenRepresentations) {
   Row row({Value(int64_t{42}), Value(std::string("17")), Value(2.75), Value(nullptr), Value(std::string("abc"))});
   EXPECT_EQ(row.size(), 5u);
