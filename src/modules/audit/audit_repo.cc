@@ -59,6 +59,13 @@ AuditRecord RecordFromRow(const store::Row& r) {
   return a;
 }
 
+//! The bytes of a hash column: a byte string as it is; text as the hex that SQLite rows written
+//! before migration 0016 hold (SQLite keeps a column's declared type; PostgreSQL's were converted).
+absl::StatusOr<std::string> StoredBytes(const store::Row& r, size_t i) {
+  if (const auto* bytes = std::get_if<store::Bytes>(&r.at(i))) return bytes->data;
+  return crypto::HexDecode(r.Text(i));
+}
+
 constexpr store::Sequence kLeafIndexes{"audit_leaf_index", "audit_records", "leaf_index"};
 
 constexpr std::string_view kInsert =
@@ -138,10 +145,8 @@ absl::StatusOr<std::vector<LeafHashAt>> AuditRepo::LeafHashes(Tx& tx, int64_t fr
       last_missing = leaf.leaf_index;
       continue;
     }
-    // 32 bytes; hex text in SQLite rows appended before migration 0016.
-    std::string stored = r.Text(1);
-    absl::StatusOr<merkle::Hash> hash = stored.size() == sizeof(merkle::Hash) ? merkle::HashFromBytes(stored)
-                                                                           : merkle::HashFromHex(stored);
+    absl::StatusOr<std::string> stored = StoredBytes(r, 1);
+    absl::StatusOr<merkle::Hash> hash = stored.ok() ? merkle::HashFromBytes(*stored) : stored.status();
     if (!hash.ok()) {
       return absl::DataLossError(StrCat("the audit record at leaf index ", leaf.leaf_index,
                                         " holds a malformed leaf hash"));
@@ -275,6 +280,16 @@ absl::StatusOr<bool> AuditRepo::InsertGap(Tx& tx, AuditRecord gap) {
   return inserted == 1;
 }
 
+namespace {
+
+absl::StatusOr<std::string> TileBytes(const TileKey& key, const store::Row& r, size_t i) {
+  absl::StatusOr<std::string> bytes = StoredBytes(r, i);
+  if (!bytes.ok()) return absl::DataLossError(StrCat("tile ", key.level, "/", key.index, " holds a non-hex digit"));
+  return bytes;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<StoredTile>> AuditRepo::LoadTiles(Tx& tx, const std::vector<TileKey>& keys) {
   std::vector<StoredTile> out;
   if (keys.empty()) return out;
@@ -287,7 +302,9 @@ absl::StatusOr<std::vector<StoredTile>> AuditRepo::LoadTiles(Tx& tx, const std::
   }
   TF_ASSIGN_OR_RETURN(store::Rows rows, tx.Query(sql, params));
   for (const store::Row& r : rows) {
-    out.push_back({{static_cast<int>(r.Int(0)), r.Int(1)}, static_cast<int>(r.Int(2)), r.Text(3)});
+    TileKey key{static_cast<int>(r.Int(0)), r.Int(1)};
+    TF_ASSIGN_OR_RETURN(std::string bytes, TileBytes(key, r, 3));
+    out.push_back({key, static_cast<int>(r.Int(2)), std::move(bytes)});
   }
   return out;
 }
@@ -298,7 +315,9 @@ absl::StatusOr<std::vector<Tile>> AuditRepo::LoadTileRange(Tx& tx, int level, in
                                                  {int64_t{level}, first, last}));
   std::vector<Tile> out;
   for (const store::Row& r : rows) {
-    TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode({level, r.Int(0)}, static_cast<int>(r.Int(1)), r.Text(2)));
+    TileKey key{level, r.Int(0)};
+    TF_ASSIGN_OR_RETURN(std::string bytes, TileBytes(key, r, 2));
+    TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode(key, static_cast<int>(r.Int(1)), bytes));
     out.push_back(std::move(tile));
   }
   return out;
@@ -308,7 +327,7 @@ absl::Status AuditRepo::SaveTile(Tx& tx, const StoredTile& tile) {
   return tx.Exec("INSERT INTO audit_tiles (level, tile_index, width, hashes) VALUES (?, ?, ?, ?) "
                  "ON CONFLICT (level, tile_index) DO UPDATE SET width = excluded.width, hashes = excluded.hashes "
                  "WHERE audit_tiles.width < excluded.width",
-                 {int64_t{tile.key.level}, tile.key.index, int64_t{tile.width}, tile.hex})
+                 {int64_t{tile.key.level}, tile.key.index, int64_t{tile.width}, store::Bytes{tile.bytes}})
       .status();
 }
 

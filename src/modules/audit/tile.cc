@@ -1,6 +1,7 @@
 #include "modules/audit/tile.h"
 
-#include "core/crypto.h"
+#include <cstring>
+
 #include "core/strings.h"
 
 namespace tf::audit {
@@ -19,44 +20,28 @@ std::optional<merkle::Hash> Tile::Append(const merkle::Hash& node) {
 
 std::string Tile::Encode() const {
   std::string bytes;
+  bytes.reserve(static_cast<size_t>(2 * width()) * sizeof(merkle::Hash));
   for (const auto& row : rows) {
     for (const auto& hash : row) bytes += merkle::AsBytes(hash);
   }
-  return crypto::HexEncode(bytes);
+  return bytes;
 }
 
-namespace {
-
-//! 64 hex digits to a hash; false when one is not a hex digit. (Proofs decode many tiles: no
-//! allocation here.)
-bool DecodeHash(std::string_view hex, merkle::Hash& out) {
-  for (size_t i = 0; i < out.size(); ++i) {
-    int hi = HexDigitValue(hex[2 * i]), lo = HexDigitValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  return true;
-}
-
-}  // namespace
-
-absl::StatusOr<Tile> Tile::Decode(TileKey key, int width, std::string_view hex) {
+absl::StatusOr<Tile> Tile::Decode(TileKey key, int width, std::string_view bytes) {
   if (width < 1 || width > kTileWidth) return absl::DataLossError(StrCat("tile width ", width, " is out of range"));
   size_t hashes = 0;
   for (int j = 0; j < kTileHeight; ++j) hashes += static_cast<size_t>(width >> j);
-  if (hex.size() != hashes * 64) {
-    return absl::DataLossError(StrCat("tile ", key.level, "/", key.index, " holds ", hex.size(), " hex digits, not ",
-                                      hashes * 64));
+  if (bytes.size() != hashes * sizeof(merkle::Hash)) {
+    return absl::DataLossError(StrCat("tile ", key.level, "/", key.index, " holds ", bytes.size(), " bytes, not ",
+                                      hashes * sizeof(merkle::Hash)));
   }
   Tile tile{key, {}};
-  size_t at = 0;
+  const char* at = bytes.data();
   for (int j = 0; j < kTileHeight; ++j) {
     tile.rows[j].resize(static_cast<size_t>(width >> j));
     for (merkle::Hash& h : tile.rows[j]) {
-      if (!DecodeHash(hex.substr(at, 64), h)) {
-        return absl::DataLossError(StrCat("tile ", key.level, "/", key.index, " holds a non-hex digit"));
-      }
-      at += 64;
+      std::memcpy(h.data(), at, h.size());
+      at += h.size();
     }
   }
   return tile;
@@ -67,9 +52,8 @@ std::optional<merkle::Hash> StoredTile::At(int row, int position) const {
   size_t index = static_cast<size_t>(position);
   for (int j = 0; j < row; ++j) index += static_cast<size_t>(width >> j);
   merkle::Hash h;
-  if (hex.size() < (index + 1) * 64 || !DecodeHash(std::string_view(hex).substr(index * 64, 64), h)) {
-    return std::nullopt;
-  }
+  if (bytes.size() < (index + 1) * h.size()) return std::nullopt;
+  std::memcpy(h.data(), bytes.data() + index * h.size(), h.size());
   return h;
 }
 

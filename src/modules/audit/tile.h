@@ -28,12 +28,12 @@ struct TileKey {
   }
 };
 
-//! A tile as stored (audit_tiles): its width and hex text. Proofs read a few hashes of many
-//! tiles, so hashes are decoded one at a time.
+//! A tile as stored (audit_tiles): its width and its hashes' bytes, row after row. Proofs read
+//! a few hashes of many tiles, so hashes are taken one at a time.
 struct StoredTile {
   TileKey key;
   int width = 0;
-  std::string hex;
+  std::string bytes;
 
   //! The hash at `position` of `row`; nullopt when the tile has no such node (or is corrupt).
   std::optional<merkle::Hash> At(int row, int position) const;
@@ -47,10 +47,10 @@ struct Tile {
   //! Adds a bottom node and the complete nodes above it; returns the tile's root (of height
   //! 4L+4) once the tile is full.
   std::optional<merkle::Hash> Append(const merkle::Hash& node);
-  //! The hex text stored in audit_tiles.hashes.
+  //! The bytes stored in audit_tiles.hashes.
   std::string Encode() const;
   StoredTile Stored() const { return {key, width(), Encode()}; }
-  static absl::StatusOr<Tile> Decode(TileKey key, int width, std::string_view hex);
+  static absl::StatusOr<Tile> Decode(TileKey key, int width, std::string_view bytes);
 };
 
 //! Where the complete subtree `node` lives: its tile, row and position in the row.

@@ -54,7 +54,7 @@ absl::Status TileTree::LoadEdge(int64_t tree_size) {
       return absl::DataLossError(StrCat("the audit tree's tile ", k.level, "/", k.index, " holds ", it->second.width,
                                         " nodes, not the tree's ", width));
     }
-    TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode(k, it->second.width, it->second.hex));
+    TF_ASSIGN_OR_RETURN(Tile tile, Tile::Decode(k, it->second.width, it->second.bytes));
     for (int j = 0; j < kTileHeight; ++j) tile.rows[j].resize(static_cast<size_t>(width >> j));
     tiles_.insert_or_assign(k, std::move(tile));
     stored_.erase(it);

@@ -5,8 +5,9 @@
 --    details; the immutability triggers allow exactly that (PostgreSQL's checks that it is the
 --    details' hash; SQLite's that it is 64 hex digits, and the tree catches a wrong one).
 --  - leaf_hash holds the hash's 32 bytes (a BLOB on SQLite, bytea on PostgreSQL) rather than 64
---    hex digits. SQLite keeps the column's declared type: rows appended before this migration
---    keep their hex text, and readers take both.
+--    hex digits, and so do the tiles' hashes (audit_tiles.hashes). SQLite keeps a column's
+--    declared type: rows written before this migration keep their hex text, and readers take
+--    both. PostgreSQL's columns are converted.
 --  - SQLite numbers records one past the largest leaf index (its one writer holds the write
 --    lock), so the counter row that every commit rewrote goes.
 -- dialect: sqlite
@@ -30,6 +31,7 @@ BEGIN
 END;
 -- dialect: postgres
 ALTER TABLE audit_records ALTER COLUMN leaf_hash TYPE bytea USING decode(leaf_hash, 'hex');
+ALTER TABLE audit_tiles ALTER COLUMN hashes TYPE bytea USING decode(hashes, 'hex');
 CREATE OR REPLACE FUNCTION audit_records_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD.details IS NOT NULL AND NEW.details IS NULL AND OLD.pruned_at IS NULL

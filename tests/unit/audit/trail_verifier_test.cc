@@ -204,7 +204,7 @@ TEST_P(TrailVerifierTest, RecordsWithoutAStoredLeafHashAreBuiltFromTheirFields) 
 
 TEST_P(TrailVerifierTest, RecordsAppendedBeforeRowsWereCompactedBuildAndVerify) {
   // Before migration 0016 a record stored its details' hash beside its details, and (SQLite,
-  // whose column keeps its declared type) its leaf hash as hex.
+  // whose columns keep their declared type) its leaf hash and the tiles their hashes as hex.
   MakeTrail(/*unbuilt=*/10);
   std::vector<std::string> legacy;
   auto records = db_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) { return AuditRepo().Range(tx, 38, 6); });
@@ -215,6 +215,7 @@ TEST_P(TrailVerifierTest, RecordsAppendedBeforeRowsWereCompactedBuildAndVerify) 
   }
   if (GetParam() == Backend::kSqlite) {
     legacy.push_back("UPDATE audit_records SET leaf_hash = lower(hex(leaf_hash)) WHERE leaf_index >= 38 AND leaf_index < 44");
+    legacy.push_back("UPDATE audit_tiles SET hashes = lower(hex(hashes))");
   }
   Tamper(legacy);
   TF_ASSERT_OK_AND_ASSIGN(BuildResult built, Build());
