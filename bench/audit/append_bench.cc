@@ -66,7 +66,9 @@ ThreadTotals NamedThreads(std::string_view name) {
     std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // from field 3, the state
     std::string field;
     for (int i = 3; i <= 15 && fields >> field; ++i) {
-      if (i == 14 || i == 15) totals.cpu_seconds += std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
+      if (i == 14 || i == 15) {  // utime, stime
+        totals.cpu_seconds += std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
+      }
     }
     std::ifstream counters(task.path() / "io");
     while (std::getline(counters, io)) {
@@ -430,12 +432,13 @@ int main(int argc, char** argv) {
               Percentile(audited_all.latencies_ms, 0.5), Percentile(audited_all.latencies_ms, 0.99));
   const double all_records = static_cast<double>(records) * rounds;
   auto us = [all_records](double seconds) { return 1e6 * seconds / all_records; };
-  std::printf("| CPU µs a record | producers | writer | checkpointer | tree builder | total | bytes the writer wrote a record |\n"
-              "|---|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| CPU µs a record | producers | writer | checkpointer | tree builder | total "
+              "| bytes the writer wrote a record |\n|---|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& [name, run] : {std::pair<const char*, const Run&>{"plain inserts", plain_all},
                                   std::pair<const char*, const Run&>{"AuditLog", audited_all}}) {
-    std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f |\n", name, us(run.cpu.producers), us(run.cpu.writer),
-                us(run.cpu.checkpointer), us(run.cpu.builder), us(run.cpu.Total()), run.cpu.writer_bytes / all_records);
+    std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f |\n", name, us(run.cpu.producers),
+                us(run.cpu.writer), us(run.cpu.checkpointer), us(run.cpu.builder), us(run.cpu.Total()),
+                run.cpu.writer_bytes / all_records);
   }
   std::printf("\ntamper-evidence overhead on appends: %.1f%% (median over the rounds of plain/audited = %.3f)\n",
               100.0 * (Median(ratios) - 1), Median(ratios));

@@ -424,15 +424,16 @@ absl::Status AuditRepo::NotePruned(Tx& tx, const std::string& tenant_id, int64_t
 absl::StatusOr<PrunedRange> AuditRepo::PruneBatch(Tx& tx, const std::string& tenant_id, int64_t cutoff, int64_t now,
                                                  int limit) {
   TF_ASSIGN_OR_RETURN(store::Rows rows,
-                      tx.Query(StrCat("SELECT leaf_index, details, details_sha256 FROM audit_records WHERE tenant_id = ? "
-                                      "AND time < ? AND details IS NOT NULL ORDER BY leaf_index LIMIT ",
+                      tx.Query(StrCat("SELECT leaf_index, details, details_sha256 FROM audit_records "
+                                      "WHERE tenant_id = ? AND time < ? AND details IS NOT NULL "
+                                      "ORDER BY leaf_index LIMIT ",
                                       limit),
                                {tenant_id, cutoff}));
   PrunedRange range;
   if (rows.empty()) return range;
   range.first = rows.front().Int(0);
   range.last = rows.back().Int(0);
-  // The details' hash stays in their place (stored now if it was not), so the leaf does not change.
+  // The details' hash stays in their place (stored now if it was not): the leaf does not change.
   for (const store::Row& r : rows) {
     std::string sha256 = r.Text(2).empty() ? crypto::Sha256Hex(r.Text(1)) : r.Text(2);
     TF_ASSIGN_OR_RETURN(int64_t changed, tx.Exec("UPDATE audit_records SET details = NULL, details_sha256 = ?, "

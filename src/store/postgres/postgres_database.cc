@@ -253,8 +253,9 @@ class PgTransaction final : public Transaction {
   absl::Status ExecScript(std::string_view sql) override { return conn_->ExecScript(sql, "executing SQL script"); }
 
   absl::StatusOr<std::vector<int64_t>> NextValues(const Sequence& sequence, int count) override {
-    TF_ASSIGN_OR_RETURN(Rows rows, Query("SELECT nextval(CAST(? AS regclass)) FROM generate_series(1, CAST(? AS integer))",
-                                         {std::string(sequence.name), int64_t{count}}));
+    TF_ASSIGN_OR_RETURN(Rows rows,
+                        Query("SELECT nextval(CAST(? AS regclass)) FROM generate_series(1, CAST(? AS integer))",
+                              {std::string(sequence.name), int64_t{count}}));
     std::vector<int64_t> out;
     for (const Row& r : rows) out.push_back(r.Int(0));
     return out;

@@ -30,8 +30,8 @@ TEST_P(CompactRowsMigrationTest, ATrailWrittenBeforeItBuildsVerifiesAndPrunes) {
   auto all = store::BuiltinMigrations();
   auto compact = std::find_if(all.begin(), all.end(), [](const store::Migration& m) { return m.version == 16; });
   ASSERT_NE(compact, all.end());
-  TF_ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestDatabase> db,
-                          TestDatabase::Create(GetParam(), clock, all.first(static_cast<size_t>(compact - all.begin()))));
+  auto before = all.first(static_cast<size_t>(compact - all.begin()));
+  TF_ASSERT_OK_AND_ASSIGN(std::unique_ptr<TestDatabase> db, TestDatabase::Create(GetParam(), clock, before));
 
   // Twenty records as the earlier schema held them.
   std::vector<AuditRecord> written;
@@ -49,8 +49,8 @@ TEST_P(CompactRowsMigrationTest, ATrailWrittenBeforeItBuildsVerifiesAndPrunes) {
       r.path = "/api/things/" + std::to_string(i);
       SetDetails(r, {{"i", i}});
       TF_RETURN_IF_ERROR(SetLeafHash(r));
-      TF_RETURN_IF_ERROR(tx.Exec("INSERT INTO audit_records (leaf_index, id, tenant_id, time, kind, actor_type, action, "
-                                 "path, outcome, details, details_sha256, leaf_hash) "
+      TF_RETURN_IF_ERROR(tx.Exec("INSERT INTO audit_records (leaf_index, id, tenant_id, time, kind, actor_type, "
+                                 "action, path, outcome, details, details_sha256, leaf_hash) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  {r.leaf_index, r.id, *r.tenant_id, r.time, r.kind, r.actor_type, r.action, *r.path,
                                   r.outcome, *r.details, r.details_sha256, merkle::ToHex(*r.leaf_hash)})
@@ -82,9 +82,9 @@ TEST_P(CompactRowsMigrationTest, ATrailWrittenBeforeItBuildsVerifiesAndPrunes) {
                                   clock.NowMicros(), 100);
   }));
   EXPECT_EQ(pruned.count, 10);
-  TF_ASSERT_OK_AND_ASSIGN(std::vector<AuditRecord> read, db->owner_db().InTx(store::ReadTx(), [&](store::Transaction& tx) {
-    return AuditRepo().Range(tx, 0, 20);
-  }));
+  TF_ASSERT_OK_AND_ASSIGN(std::vector<AuditRecord> read,
+                          db->owner_db().InTx(store::ReadTx(),
+                                              [&](store::Transaction& tx) { return AuditRepo().Range(tx, 0, 20); }));
   ASSERT_EQ(read.size(), 20u);
   for (size_t i = 0; i < read.size(); ++i) {
     EXPECT_EQ(read[i].details.has_value(), i >= 10) << i;

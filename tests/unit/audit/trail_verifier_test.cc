@@ -214,7 +214,8 @@ TEST_P(TrailVerifierTest, RecordsAppendedBeforeRowsWereCompactedBuildAndVerify) 
                                      r.details_sha256, r.leaf_index));
   }
   if (GetParam() == Backend::kSqlite) {
-    legacy.push_back("UPDATE audit_records SET leaf_hash = lower(hex(leaf_hash)) WHERE leaf_index >= 38 AND leaf_index < 44");
+    legacy.push_back("UPDATE audit_records SET leaf_hash = lower(hex(leaf_hash)) "
+                     "WHERE leaf_index >= 38 AND leaf_index < 44");
     legacy.push_back("UPDATE audit_tiles SET hashes = lower(hex(hashes))");
   }
   Tamper(legacy);

@@ -368,8 +368,9 @@ TEST_P(DatabaseTest, StringsWithEmbeddedNulRoundTripOrAreRefused) {
 }
 
 TEST_P(DatabaseTest, ByteStringsRoundTripExactly) {
-  ASSERT_TRUE(Exec(pg() ? "CREATE TABLE b (k BIGINT PRIMARY KEY, v BYTEA)" : "CREATE TABLE b (k INTEGER PRIMARY KEY, v BLOB)")
-                  .ok());
+  ASSERT_TRUE(
+      Exec(pg() ? "CREATE TABLE b (k BIGINT PRIMARY KEY, v BYTEA)" : "CREATE TABLE b (k INTEGER PRIMARY KEY, v BLOB)")
+          .ok());
   std::string all;
   for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));  // NUL, backslash, quotes, bytes over 127
   ASSERT_TRUE(Exec("INSERT INTO b (k, v) VALUES (1, ?), (2, ?), (3, ?)", {Bytes{all}, Bytes{}, nullptr}).ok());
@@ -390,7 +391,9 @@ TEST_P(DatabaseTest, ByteStringsRoundTripExactly) {
 
 TEST_P(DatabaseTest, SequenceValuesAscendAndAreNeverHandedOutTwice) {
   // PostgreSQL numbers from its sequence; SQLite continues from the column's largest value.
-  if (pg()) ASSERT_TRUE(Exec("CREATE SEQUENCE numbered_seq MINVALUE 0 START 0").ok());
+  if (pg()) {
+    ASSERT_TRUE(Exec("CREATE SEQUENCE numbered_seq MINVALUE 0 START 0").ok());
+  }
   ASSERT_TRUE(Exec("CREATE TABLE numbered (n BIGINT PRIMARY KEY)").ok());
   const Sequence seq{"numbered_seq", "numbered", "n"};
   auto take = [&](int count, bool insert) {
