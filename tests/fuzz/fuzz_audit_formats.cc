@@ -47,6 +47,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int width = size > 0 ? data[0] % 20 : 0;
   tf::audit::StoredTile tile{{0, 0}, width, std::string(input.substr(size > 0 ? 1 : 0))};
   for (int row = 0; row < 4; ++row) (void)tile.At(row, 0);
-  (void)tf::audit::Tile::Decode({0, 0}, width, tile.hex);
+  (void)tf::audit::Tile::Decode({0, 0}, width, tile.bytes);
   return 0;
 }
