@@ -85,7 +85,7 @@ class TrailVerifierTest : public ::testing::TestWithParam<Backend> {
 };
 
 TEST_P(TrailVerifierTest, AnIntactTrailVerifiesWithEveryCheckpoint) {
-  MakeTrail();
+  ASSERT_NO_FATAL_FAILURE(MakeTrail());
   std::vector<int64_t> progress;
   TF_ASSERT_OK_AND_ASSIGN(TrailReport report, TrailVerifier(db_->db(), {signer_->verifier()})
                                                   .Run([&](int64_t done, int64_t) { progress.push_back(done); }));
@@ -133,7 +133,7 @@ TEST_P(TrailVerifierTest, EachTamperingIsReportedAtTheFirstRecordItTouches) {
   }
   for (const Tampering& t : cases) {
     SCOPED_TRACE(t.name);
-    MakeTrail();
+    ASSERT_NO_FATAL_FAILURE(MakeTrail());
     Tamper(t.sql);
     TF_ASSERT_OK_AND_ASSIGN(TrailReport report, Verify());
     ASSERT_FALSE(report.ok()) << "not detected";
@@ -146,7 +146,7 @@ TEST_P(TrailVerifierTest, EachTamperingIsReportedAtTheFirstRecordItTouches) {
 TEST_P(TrailVerifierTest, ATrailRebuiltAndSignedWithAKeyAddedToTheStoreIsNotTrusted) {
   // Someone who can edit the store changes a record, rebuilds the tree from the records and
   // signs new checkpoints with a key of their own, which they list among the log's keys.
-  MakeTrail();
+  ASSERT_NO_FATAL_FAILURE(MakeTrail());
   std::string no_delete = GetParam() == Backend::kSqlite ? "DROP TRIGGER audit_checkpoints_no_delete" : "SELECT 1";
   Tamper({"UPDATE audit_records SET status = 500, leaf_hash = NULL WHERE leaf_index = 17", no_delete,
           "DELETE FROM audit_checkpoints", "DELETE FROM audit_tiles",
@@ -176,7 +176,7 @@ TEST_P(TrailVerifierTest, ATrailRebuiltAndSignedWithAKeyAddedToTheStoreIsNotTrus
 TEST_P(TrailVerifierTest, ARecordChangedBeforeTheTreeHeldItIsReported) {
   // The tree is built from the leaf hashed when the record was appended, so an edit made
   // before the builder reached the record does not become part of the tree.
-  MakeTrail(/*unbuilt=*/10);
+  ASSERT_NO_FATAL_FAILURE(MakeTrail(/*unbuilt=*/10));
   Tamper({"UPDATE audit_records SET outcome = 'failure' WHERE leaf_index = 44"});
   TF_ASSERT_OK_AND_ASSIGN(BuildResult built, Build());
   EXPECT_EQ(built.tree_size, 50);
@@ -188,7 +188,7 @@ TEST_P(TrailVerifierTest, ARecordChangedBeforeTheTreeHeldItIsReported) {
 
 TEST_P(TrailVerifierTest, RecordsWithoutAStoredLeafHashAreBuiltFromTheirFields) {
   // Records written before leaf hashes were stored have none: the builder recomputes theirs.
-  MakeTrail(/*unbuilt=*/10);
+  ASSERT_NO_FATAL_FAILURE(MakeTrail(/*unbuilt=*/10));
   Tamper({"UPDATE audit_records SET leaf_hash = NULL WHERE leaf_index IN (41, 42, 43, 47)"});
   TF_ASSERT_OK_AND_ASSIGN(BuildResult built, Build());
   EXPECT_EQ(built.tree_size, 50);
@@ -197,7 +197,7 @@ TEST_P(TrailVerifierTest, RecordsWithoutAStoredLeafHashAreBuiltFromTheirFields) 
   EXPECT_EQ(report.records, 50);
 
   // A stored hash that is not one stops the builder rather than entering the tree.
-  MakeTrail(/*unbuilt=*/5);
+  ASSERT_NO_FATAL_FAILURE(MakeTrail(/*unbuilt=*/5));
   Tamper({"UPDATE audit_records SET leaf_hash = 'not hex' WHERE leaf_index = 42"});
   EXPECT_EQ(Build().status().code(), absl::StatusCode::kDataLoss);
 }
@@ -205,7 +205,7 @@ TEST_P(TrailVerifierTest, RecordsWithoutAStoredLeafHashAreBuiltFromTheirFields) 
 TEST_P(TrailVerifierTest, RecordsAppendedBeforeRowsWereCompactedBuildAndVerify) {
   // Before migration 0016 a record stored its details' hash beside its details, and (SQLite,
   // whose columns keep their declared type) its leaf hash and the tiles their hashes as hex.
-  MakeTrail(/*unbuilt=*/10);
+  ASSERT_NO_FATAL_FAILURE(MakeTrail(/*unbuilt=*/10));
   std::vector<std::string> legacy;
   auto records = db_->db().InTx(store::ReadTx(), [&](store::Transaction& tx) { return AuditRepo().Range(tx, 38, 6); });
   ASSERT_TRUE(records.ok()) << records.status();
