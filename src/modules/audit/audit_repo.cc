@@ -52,9 +52,10 @@ AuditRecord RecordFromRow(const store::Row& r) {
   a.request_id = r.OptText(20);
   a.trace_id = r.OptText(21);
   a.details = r.OptText(22);
-  // Stored only once the details are pruned; until then it is their hash.
-  a.details_sha256 = r.Text(23);
-  if (a.details_sha256.empty() && a.details) a.details_sha256 = crypto::Sha256Hex(*a.details);
+  // While the details are held their hash is taken from them (rows written before migration 0016
+  // also stored it: an edit of their details then shows in the leaf all the same); stored once
+  // they are pruned.
+  a.details_sha256 = a.details ? crypto::Sha256Hex(*a.details) : r.Text(23);
   a.pruned_at = r.OptInt(24);
   return a;
 }

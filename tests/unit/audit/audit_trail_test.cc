@@ -471,6 +471,12 @@ TEST_P(AuditTrailTest, TheStoreRefusesToChangeOrRemoveRecords) {
                            std::string(64, 'z'), "' WHERE leaf_index = 3"))
                    .ok())
       << "a hash, not any text";
+  if (GetParam() == Backend::kPostgres) {
+    EXPECT_FALSE(Exec(StrCat("UPDATE audit_records SET details = NULL, pruned_at = 1, details_sha256 = '",
+                             std::string(64, '0'), "' WHERE leaf_index = 3"))
+                     .ok())
+        << "PostgreSQL's trigger checks it is the details' hash";
+  }
   std::string sha256 = crypto::Sha256Hex(*AllRecords()[3].details);
   TF_ASSERT_OK_AND_ASSIGN(int64_t pruned, Exec(StrCat("UPDATE audit_records SET details = NULL, pruned_at = 1, "
                                                       "details_sha256 = '", sha256, "' WHERE leaf_index = 3")));
